@@ -1,0 +1,4 @@
+export { buildApp } from './app.ts';
+export { loadConfig } from './config.ts';
+export { createMetrics } from './metrics.ts';
+export { normalizeWhatsApp } from './normalize/whatsapp.ts';

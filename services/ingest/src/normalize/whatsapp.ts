@@ -1,0 +1,161 @@
+import {
+  type CloudEvent,
+  createEvent,
+  eventId,
+  inboundRoutingKeys,
+  inboundType,
+  WhatsAppMessageReceived,
+  WhatsAppStatusUpdated,
+} from '@switchboard/contracts';
+import { z } from 'zod';
+
+/**
+ * WhatsApp Cloud API webhook → canonical inbound events. Only the envelope (entry → changes →
+ * value) is required; every message and status is checked on its own, so one item we do not
+ * understand is parked without losing its neighbours. Unknown fields pass through in `raw`.
+ */
+
+const Change = z.looseObject({
+  field: z.string(),
+  value: z.looseObject({
+    metadata: z
+      .looseObject({ phone_number_id: z.string().min(1), display_phone_number: z.string().optional() })
+      .optional(),
+    contacts: z
+      .array(
+        z.looseObject({
+          wa_id: z.string().optional(),
+          profile: z.looseObject({ name: z.string().optional() }).optional(),
+        }),
+      )
+      .optional(),
+    messages: z.array(z.unknown()).optional(),
+    statuses: z.array(z.unknown()).optional(),
+  }),
+});
+
+const Payload = z.looseObject({
+  object: z.literal('whatsapp_business_account'),
+  entry: z.array(z.looseObject({ id: z.string().optional(), changes: z.array(z.unknown()) })).min(1),
+});
+
+const Message = z.looseObject({
+  from: z.string().min(1),
+  id: z.string().min(1),
+  timestamp: z.string().regex(/^\d+$/),
+  type: z.string().min(1),
+  text: z.looseObject({ body: z.string() }).optional(),
+});
+
+const Status = z.looseObject({
+  id: z.string().min(1),
+  status: z.enum(['sent', 'delivered', 'read', 'failed']),
+  timestamp: z.string().regex(/^\d+$/),
+  recipient_id: z.string().optional(),
+  errors: z
+    .array(
+      z.looseObject({
+        code: z.union([z.number(), z.string()]).optional(),
+        title: z.string().optional(),
+        message: z.string().optional(),
+        error_data: z.looseObject({ details: z.string().optional() }).optional(),
+      }),
+    )
+    .optional(),
+});
+
+export interface Normalized {
+  events: Array<{ routingKey: string; event: CloudEvent }>;
+  /** Parts that were signed but not understood: published to the parking key, never retried. */
+  parked: Array<{ reason: string; fragment: unknown }>;
+}
+
+const SOURCE = '/switchboard/ingest/whatsapp';
+const fromUnix = (s: string) => new Date(Number(s) * 1000);
+
+export function normalizeWhatsApp(payload: unknown): Normalized {
+  const out: Normalized = { events: [], parked: [] };
+  const parsed = Payload.safeParse(payload);
+  if (!parsed.success) {
+    out.parked.push({ reason: `not a WhatsApp Business webhook: ${z.prettifyError(parsed.error)}`, fragment: payload });
+    return out;
+  }
+  for (const entry of parsed.data.entry) {
+    for (const rawChange of entry.changes) {
+      const change = Change.safeParse(rawChange);
+      if (!change.success || change.data.field !== 'messages' || !change.data.value.metadata) {
+        out.parked.push({ reason: 'unsupported change (field or metadata)', fragment: rawChange });
+        continue;
+      }
+      const { value } = change.data;
+      const accountId = value.metadata?.phone_number_id as string;
+      const display = value.metadata?.display_phone_number;
+      for (const raw of value.messages ?? []) {
+        const m = Message.safeParse(raw);
+        if (!m.success) {
+          out.parked.push({ reason: `malformed message: ${z.prettifyError(m.error)}`, fragment: raw });
+          continue;
+        }
+        const contact = value.contacts?.find((c) => c.wa_id === m.data.from) ?? value.contacts?.[0];
+        const data: WhatsAppMessageReceived = {
+          provider: 'whatsapp',
+          accountId,
+          ...(display ? { displayPhoneNumber: display } : {}),
+          from: m.data.from,
+          ...(contact?.profile?.name ? { profileName: contact.profile.name } : {}),
+          messageId: m.data.id,
+          sentAt: fromUnix(m.data.timestamp).toISOString(),
+          type: m.data.type,
+          ...(m.data.text ? { text: m.data.text.body } : {}),
+          raw: m.data,
+        };
+        out.events.push({
+          routingKey: inboundRoutingKeys.whatsappMessage,
+          event: createEvent({
+            id: eventId('whatsapp', 'message', accountId, m.data.id),
+            source: SOURCE,
+            type: inboundType(inboundRoutingKeys.whatsappMessage),
+            subject: m.data.id,
+            time: fromUnix(m.data.timestamp),
+            data: WhatsAppMessageReceived.parse(data),
+          }),
+        });
+      }
+      for (const raw of value.statuses ?? []) {
+        const s = Status.safeParse(raw);
+        if (!s.success) {
+          out.parked.push({ reason: `malformed status: ${z.prettifyError(s.error)}`, fragment: raw });
+          continue;
+        }
+        const errors = s.data.errors?.map((e) => ({
+          ...(e.code === undefined ? {} : { code: e.code }),
+          ...(e.title ? { title: e.title } : {}),
+          ...(e.message ? { message: e.message } : {}),
+          ...(e.error_data?.details ? { details: e.error_data.details } : {}),
+        }));
+        const data: WhatsAppStatusUpdated = {
+          provider: 'whatsapp',
+          accountId,
+          messageId: s.data.id,
+          ...(s.data.recipient_id ? { recipientId: s.data.recipient_id } : {}),
+          status: s.data.status,
+          at: fromUnix(s.data.timestamp).toISOString(),
+          ...(errors?.length ? { errors } : {}),
+          raw: s.data,
+        };
+        out.events.push({
+          routingKey: inboundRoutingKeys.whatsappStatus,
+          event: createEvent({
+            id: eventId('whatsapp', 'status', accountId, s.data.id, s.data.status),
+            source: SOURCE,
+            type: inboundType(inboundRoutingKeys.whatsappStatus),
+            subject: s.data.id,
+            time: fromUnix(s.data.timestamp),
+            data: WhatsAppStatusUpdated.parse(data),
+          }),
+        });
+      }
+    }
+  }
+  return out;
+}

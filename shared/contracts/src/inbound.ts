@@ -1,0 +1,64 @@
+import { DELIVERY_STATUSES } from '@switchboard/domain';
+import { z } from 'zod';
+
+/**
+ * Canonical inbound events: what the HTTP edges publish on `switchboard.inbound` after verifying
+ * and normalizing a provider webhook. They carry the provider's account id, not a tenant: the
+ * edges are stateless, and the sync-worker resolves the tenant from its channel registry.
+ * Evolve by adding optional fields only; messages in a queue outlive a deploy.
+ */
+
+export const ProviderError = z.object({
+  code: z.union([z.number(), z.string()]).optional(),
+  title: z.string().optional(),
+  message: z.string().optional(),
+  details: z.string().optional(),
+});
+export type ProviderError = z.infer<typeof ProviderError>;
+
+export const WhatsAppMessageReceived = z.object({
+  provider: z.literal('whatsapp'),
+  /** Meta's `phone_number_id` of the business number that received the message. */
+  accountId: z.string().min(1),
+  displayPhoneNumber: z.string().optional(),
+  /** The sender's WhatsApp id (`wa_id`), the phone number in international form without `+`. */
+  from: z.string().min(1),
+  profileName: z.string().optional(),
+  /** WhatsApp message id (`wamid.…`), unique per tenant. */
+  messageId: z.string().min(1),
+  sentAt: z.iso.datetime({ offset: true }),
+  type: z.string().min(1),
+  text: z.string().optional(),
+  /** The provider's message object, kept whole so that nothing it said is lost. */
+  raw: z.record(z.string(), z.unknown()),
+});
+export type WhatsAppMessageReceived = z.infer<typeof WhatsAppMessageReceived>;
+
+export const WhatsAppStatusUpdated = z.object({
+  provider: z.literal('whatsapp'),
+  accountId: z.string().min(1),
+  messageId: z.string().min(1),
+  recipientId: z.string().optional(),
+  status: z.enum(DELIVERY_STATUSES),
+  at: z.iso.datetime({ offset: true }),
+  errors: z.array(ProviderError).optional(),
+  raw: z.record(z.string(), z.unknown()),
+});
+export type WhatsAppStatusUpdated = z.infer<typeof WhatsAppStatusUpdated>;
+
+/** A correctly signed payload the edge could not normalize: kept for inspection, never retried. */
+export const ParkedPayload = z.object({
+  provider: z.string(),
+  reason: z.string(),
+  body: z.string(),
+});
+export type ParkedPayload = z.infer<typeof ParkedPayload>;
+
+export const inboundRoutingKeys = {
+  whatsappMessage: 'whatsapp.message.received',
+  whatsappStatus: 'whatsapp.status.updated',
+} as const;
+
+export const parkedRoutingKey = (provider: string) => `parked.${provider}`;
+
+export const inboundType = (routingKey: string) => `switchboard.inbound.${routingKey}.v1`;

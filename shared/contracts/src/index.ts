@@ -1,0 +1,4 @@
+export * from './cloudevent.ts';
+export * from './domain-events.ts';
+export * from './event-id.ts';
+export * from './inbound.ts';

@@ -1,0 +1,29 @@
+import { drizzle } from 'drizzle-orm/node-postgres';
+import pg from 'pg';
+import * as schema from './schema/index.ts';
+
+export type Database = ReturnType<typeof drizzle<typeof schema>>;
+/** A database or an open transaction: store functions take either and never open their own. */
+export type Executor = Database | Parameters<Parameters<Database['transaction']>[0]>[0];
+
+export interface Db {
+  pool: pg.Pool;
+  db: Database;
+}
+
+export function createDb(url: string, opts: { max?: number; applicationName?: string } = {}): Db {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.max ?? 10,
+    application_name: opts.applicationName ?? 'switchboard',
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle client that loses its server emits here; without a listener that would crash the process.
+  pool.on('error', () => undefined);
+  return { pool, db: drizzle(pool, { schema }) };
+}
+
+export const postgresReady = (pool: pg.Pool) => async () => {
+  await pool.query('select 1');
+};

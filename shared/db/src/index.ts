@@ -1,0 +1,6 @@
+export * from './client.ts';
+export * from './inbox.ts';
+export * from './migrate.ts';
+export * from './outbox.ts';
+export * from './relay.ts';
+export * as schema from './schema/index.ts';

@@ -1,0 +1,31 @@
+import type { CloudEvent } from '@switchboard/contracts';
+import { sql } from 'drizzle-orm';
+import type { Executor } from './client.ts';
+import { outbox } from './schema/index.ts';
+
+export const OUTBOX_CHANNEL = 'switchboard_outbox';
+
+export interface OutboxEntry {
+  exchange: string;
+  routingKey: string;
+  event: CloudEvent;
+}
+
+/**
+ * Appends events in the caller's transaction, so they exist if and only if the change commits.
+ * The NOTIFY is delivered on commit and wakes the relay; a lost notification costs one poll.
+ */
+export async function appendOutbox(tx: Executor, entries: OutboxEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  await tx.insert(outbox).values(
+    entries.map((e) => ({
+      eventId: e.event.id,
+      tenantId: e.event.tenantid ?? null,
+      aggregateId: e.event.subject ?? e.event.id,
+      exchange: e.exchange,
+      routingKey: e.routingKey,
+      envelope: e.event,
+    })),
+  );
+  await tx.execute(sql`select pg_notify(${OUTBOX_CHANNEL}, '')`);
+}

@@ -1,0 +1,128 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigserial,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+import { channels, tenants } from './tenancy.ts';
+
+/** Written by: sync-worker. */
+export const customers = pgTable(
+  'customers',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    /** E.164, normalized with libphonenumber-js; unique per tenant. */
+    phoneE164: text('phone_e164'),
+    whatsappId: text('whatsapp_id'),
+    name: text('name'),
+    metadata: jsonb('metadata').notNull().default({}),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('customers_tenant_phone_uq').on(t.tenantId, t.phoneE164).where(sql`${t.phoneE164} is not null`)],
+);
+
+/**
+ * Written by: sync-worker. At most one conversation per customer and channel is not closed:
+ * the partial unique index is what makes concurrent first messages converge on one row.
+ */
+export const conversations = pgTable(
+  'conversations',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    customerId: uuid('customer_id')
+      .notNull()
+      .references(() => customers.id),
+    channelId: uuid('channel_id')
+      .notNull()
+      .references(() => channels.id),
+    provider: text('provider').notNull(),
+    status: text('status').notNull().default('open'),
+    genesysConversationId: text('genesys_conversation_id'),
+    agentId: text('agent_id'),
+    openedAt: timestamp('opened_at', { withTimezone: true }).notNull().defaultNow(),
+    closedAt: timestamp('closed_at', { withTimezone: true }),
+    lastActivityAt: timestamp('last_activity_at', { withTimezone: true }).notNull().defaultNow(),
+    /** Bumped on every change: the fencing token that orders writes to one conversation. */
+    version: integer('version').notNull().default(1),
+    metadata: jsonb('metadata').notNull().default({}),
+  },
+  (t) => [
+    uniqueIndex('conversations_one_live_uq').on(t.channelId, t.customerId).where(sql`${t.status} <> 'closed'`),
+    index('conversations_tenant_customer_idx').on(t.tenantId, t.customerId),
+    check('conversations_status_ck', sql`${t.status} in ('open', 'active', 'closed')`),
+  ],
+);
+
+/** Written by: sync-worker. */
+export const messages = pgTable(
+  'messages',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .references(() => conversations.id),
+    direction: text('direction').notNull(),
+    provider: text('provider').notNull(),
+    /** The provider's id (WhatsApp `wamid`); unique per tenant and provider. */
+    providerMessageId: text('provider_message_id').notNull(),
+    type: text('type').notNull(),
+    body: text('body'),
+    content: jsonb('content').notNull().default({}),
+    providerSentAt: timestamp('provider_sent_at', { withTimezone: true }),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+    deliveryStatus: text('delivery_status'),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+    deliveredAt: timestamp('delivered_at', { withTimezone: true }),
+    readAt: timestamp('read_at', { withTimezone: true }),
+    failedAt: timestamp('failed_at', { withTimezone: true }),
+    errors: jsonb('errors'),
+  },
+  (t) => [
+    uniqueIndex('messages_provider_id_uq').on(t.tenantId, t.provider, t.providerMessageId),
+    index('messages_conversation_idx').on(t.conversationId, t.receivedAt),
+    check('messages_direction_ck', sql`${t.direction} in ('inbound', 'outbound')`),
+    check(
+      'messages_delivery_status_ck',
+      sql`${t.deliveryStatus} is null or ${t.deliveryStatus} in ('sent', 'failed', 'delivered', 'read')`,
+    ),
+  ],
+);
+
+/**
+ * Delivery statuses that arrived before their message. Applied and deleted in the transaction
+ * that stores the message. Written by: sync-worker.
+ */
+export const pendingStatuses = pgTable(
+  'pending_statuses',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    provider: text('provider').notNull(),
+    providerMessageId: text('provider_message_id').notNull(),
+    status: text('status').notNull(),
+    at: timestamp('at', { withTimezone: true }).notNull(),
+    errors: jsonb('errors'),
+    eventId: uuid('event_id').notNull(),
+    heldAt: timestamp('held_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('pending_statuses_uq').on(t.tenantId, t.provider, t.providerMessageId, t.status)],
+);

@@ -1,0 +1,3 @@
+export * from './conversations.ts';
+export * from './messaging.ts';
+export * from './tenancy.ts';

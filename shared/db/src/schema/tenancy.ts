@@ -1,0 +1,36 @@
+import { sql } from 'drizzle-orm';
+import { check, index, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+
+/** Written by: the `db:seed` and channel CLIs (operators), never by a service at run time. */
+export const tenants = pgTable('tenants', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  slug: text('slug').notNull().unique(),
+  name: text('name').notNull(),
+  timeZone: text('time_zone').notNull().default('UTC'),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
+ * A provider account that belongs to a tenant: a WhatsApp `phone_number_id`, a Mailgun domain,
+ * a Genesys integration id. Inbound events name the account; this row names the tenant.
+ * Written by: the `db:seed` and channel CLIs (operators).
+ */
+export const channels = pgTable(
+  'channels',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    provider: text('provider').notNull(),
+    accountId: text('account_id').notNull(),
+    status: text('status').notNull().default('active'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('channels_provider_account_uq').on(t.provider, t.accountId),
+    index('channels_tenant_idx').on(t.tenantId),
+    check('channels_provider_ck', sql`${t.provider} in ('whatsapp', 'mailgun', 'genesys')`),
+    check('channels_status_ck', sql`${t.status} in ('active', 'disabled')`),
+  ],
+);

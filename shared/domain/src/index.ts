@@ -1,0 +1,2 @@
+export * from './conversation-status.ts';
+export * from './delivery-status.ts';

@@ -1,0 +1,120 @@
+/**
+ * The RabbitMQ topology, as data. Every service declares all of it on every (re)connect, so a
+ * publisher never finds its consumer's queue missing and `mandatory` publishes always route.
+ * `namespace` prefixes every name: empty in production, unique per test for isolation.
+ */
+
+export interface ExchangeSpec {
+  name: string;
+  type: 'topic' | 'direct' | 'fanout';
+}
+
+export interface QueueSpec {
+  name: string;
+  arguments: Record<string, unknown>;
+  bindings: Array<{ exchange: string; pattern: string }>;
+}
+
+/** A queue some service consumes, with its retry ladder and parking queue. */
+export interface ConsumedQueue {
+  name: string;
+  /** Delay before attempt n+1; the last delay repeats. Attempts beyond `maxAttempts` are parked. */
+  retryDelaysMs: number[];
+  maxAttempts: number;
+  retryQueue: (attempt: number) => string;
+  deadQueue: string;
+}
+
+export interface Topology {
+  exchanges: ExchangeSpec[];
+  queues: QueueSpec[];
+  names: {
+    inbound: string;
+    events: string;
+    dlx: string;
+    parked: string;
+  };
+  consumers: {
+    syncInbound: ConsumedQueue;
+  };
+}
+
+/**
+ * The broker's own redelivery bound (quorum `x-delivery-limit`): it catches a message that kills
+ * its consumer before the consumer can count the attempt (a crash loop), and dead-letters it.
+ */
+const DELIVERY_LIMIT = 20;
+
+const quorum = (extra: Record<string, unknown> = {}) => ({
+  'x-queue-type': 'quorum',
+  ...extra,
+});
+
+function consumed(
+  ns: string,
+  purpose: string,
+  exchanges: { dlx: string },
+  bindings: QueueSpec['bindings'],
+  retryDelaysMs: number[],
+  maxAttempts: number,
+): { spec: ConsumedQueue; queues: QueueSpec[] } {
+  const name = `${ns}${purpose}`;
+  const retryQueue = (attempt: number) => {
+    const delay = retryDelaysMs[Math.min(attempt, retryDelaysMs.length) - 1] ?? retryDelaysMs.at(-1) ?? 1000;
+    return `${name}.retry-${delay}ms`;
+  };
+  const deadLetter = {
+    'x-dead-letter-exchange': exchanges.dlx,
+    'x-dead-letter-routing-key': name,
+    'x-dead-letter-strategy': 'at-least-once',
+    'x-overflow': 'reject-publish',
+  };
+  const queues: QueueSpec[] = [
+    { name, arguments: quorum({ 'x-delivery-limit': DELIVERY_LIMIT, ...deadLetter }), bindings },
+    ...[...new Set(retryDelaysMs)].map((delay) => ({
+      // Expired messages dead-letter through the default exchange straight back to the main queue.
+      name: `${name}.retry-${delay}ms`,
+      arguments: quorum({
+        'x-message-ttl': delay,
+        'x-dead-letter-exchange': '',
+        'x-dead-letter-routing-key': name,
+        'x-dead-letter-strategy': 'at-least-once',
+        'x-overflow': 'reject-publish',
+      }),
+      bindings: [],
+    })),
+    { name: `${name}.dead`, arguments: quorum(), bindings: [{ exchange: exchanges.dlx, pattern: name }] },
+  ];
+  return { spec: { name, retryDelaysMs, maxAttempts, retryQueue, deadQueue: `${name}.dead` }, queues };
+}
+
+export function switchboardTopology(ns = ''): Topology {
+  const names = {
+    inbound: `${ns}switchboard.inbound`,
+    events: `${ns}switchboard.events`,
+    dlx: `${ns}switchboard.dlx`,
+    parked: `${ns}switchboard.parked`,
+  };
+  const syncInbound = consumed(
+    ns,
+    'sync-worker.inbound',
+    names,
+    [{ exchange: names.inbound, pattern: 'whatsapp.#' }],
+    [1_000, 5_000, 30_000],
+    5,
+  );
+  return {
+    names,
+    exchanges: [
+      { name: names.inbound, type: 'topic' },
+      { name: names.events, type: 'topic' },
+      { name: names.dlx, type: 'topic' },
+    ],
+    queues: [
+      ...syncInbound.queues,
+      // What an edge could verify but not understand: kept for people, consumed by no service.
+      { name: names.parked, arguments: quorum(), bindings: [{ exchange: names.inbound, pattern: 'parked.#' }] },
+    ],
+    consumers: { syncInbound: syncInbound.spec },
+  };
+}

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+
+/** Raised at boot when the environment does not parse; the message names every bad variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * Parses the environment once, at boot. Nothing else in a service reads `process.env`: each
+ * service's `config.ts` calls this with its own schema and passes the result down.
+ */
+export function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): z.infer<S> {
+  const parsed = schema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`);
+  throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+}
+
+export const port = z.coerce.number().int().min(0).max(65535);
+const url = (protocols: string[]) =>
+  z.string().refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `must be a URL with one of ${protocols.join(', ')}`,
+  );
+
+/** Variables every service shares: where its dependencies are and how it logs. */
+export const commonEnv = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/switchboard'),
+  REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+  AMQP_URL: url(['amqp:', 'amqps:']).default('amqp://guest:guest@127.0.0.1:5672'),
+  /** Prefixes every exchange and queue name; empty in production, unique per test. */
+  AMQP_NAMESPACE: z
+    .string()
+    .regex(/^[a-z0-9-]*\.?$/, 'lowercase letters, digits, dashes')
+    .default(''),
+  /** Prefixes every Redis key. */
+  REDIS_KEY_PREFIX: z.string().default('sb:'),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
+});
+export type CommonEnv = z.infer<typeof commonEnv>;
+
+/**
+ * A secret with a development default. With NODE_ENV=production the default is refused, so a
+ * deployment that forgot to set it fails at boot instead of accepting forged webhooks.
+ */
+export function secret(env: NodeJS.ProcessEnv, name: string, devDefault: string): string {
+  const value = env[name];
+  if (value && value.length > 0) return value;
+  if (env.NODE_ENV === 'production') throw new ConfigError(`invalid configuration:\n  ${name}: required in production`);
+  return devDefault;
+}
