@@ -2,3 +2,4 @@ export { buildApp } from './app.ts';
 export { loadConfig } from './config.ts';
 export { createMetrics } from './metrics.ts';
 export { normalizeWhatsApp } from './normalize/whatsapp.ts';
+export { type Ingest, startIngest } from './service.ts';

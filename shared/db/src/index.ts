@@ -4,3 +4,4 @@ export * from './migrate.ts';
 export * from './outbox.ts';
 export * from './relay.ts';
 export * as schema from './schema/index.ts';
+export * from './seed.ts';

@@ -1,0 +1,23 @@
+import { commonEnv, parseEnv, port } from '@switchboard/platform';
+import { z } from 'zod';
+
+const env = commonEnv.extend({
+  SYNC_WORKER_PORT: port.default(8082),
+  SYNC_WORKER_HOST: z.string().default('0.0.0.0'),
+  /** Deliveries handled at once; each holds a pooled connection while its transaction runs. */
+  SYNC_PREFETCH: z.coerce.number().int().min(1).max(1000).default(64),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(24),
+  /** How long a conversation lock lives without renewal; it is renewed while work runs. */
+  LOCK_TTL_MS: z.coerce.number().int().positive().default(10_000),
+  LOCK_WAIT_MS: z.coerce.number().int().positive().default(10_000),
+  CHANNEL_CACHE_TTL_MS: z.coerce.number().int().min(0).default(30_000),
+});
+
+export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
+  const e = parseEnv(env, source);
+  return {
+    ...e,
+    http: { port: e.SYNC_WORKER_PORT, host: e.SYNC_WORKER_HOST },
+  };
+}
+export type Config = ReturnType<typeof loadConfig>;

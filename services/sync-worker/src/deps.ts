@@ -1,0 +1,20 @@
+import type { Database } from '@switchboard/db';
+import type { Locks, Logger, Topology } from '@switchboard/platform';
+import type { Metrics } from './metrics.ts';
+import type { ResolveChannel } from './store/channels.ts';
+
+/** Everything a handler may touch, built once in `main.ts`. Handlers take a `Pick` of it. */
+export interface Deps {
+  db: Database;
+  locks: Locks;
+  logger: Logger;
+  metrics: Metrics;
+  names: Topology['names'];
+  resolveChannel: ResolveChannel;
+  now: () => Date;
+  lock: { ttlMs: number; waitMs: number };
+}
+
+/** The inbox name this service claims event ids under. */
+export const CONSUMER = 'sync-worker';
+export const SOURCE = '/switchboard/sync-worker';

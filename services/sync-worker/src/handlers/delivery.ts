@@ -1,0 +1,69 @@
+import type { ProviderError } from '@switchboard/contracts';
+import type { Executor, OutboxEntry } from '@switchboard/db';
+import { type DeliveryStatus, decideDeliveryStatus } from '@switchboard/domain';
+import type { Deps } from '../deps.ts';
+import { type MessageKey, type StoredDelivery, saveDelivery } from '../store/messages.ts';
+import { domainEvent } from './events.ts';
+
+export interface StatusReport {
+  status: DeliveryStatus;
+  at: Date;
+  errors: ProviderError[] | null;
+}
+
+/**
+ * Folds status reports into a stored message (the row is locked by the caller), saves the result
+ * once, and returns a `message.status.changed` event for each report that moved the status.
+ * Errors accumulate: a failure report's errors are kept even when the status does not move.
+ */
+export async function applyStatuses(
+  tx: Executor,
+  deps: Pick<Deps, 'names' | 'now' | 'metrics'>,
+  meta: MessageKey,
+  message: StoredDelivery,
+  reports: StatusReport[],
+): Promise<OutboxEntry[]> {
+  let state: StoredDelivery = message;
+  let errors = message.errors;
+  let changed = false;
+  const events: OutboxEntry[] = [];
+  for (const report of reports) {
+    const decision = decideDeliveryStatus(state, { status: report.status, at: report.at });
+    switch (decision.kind) {
+      case 'ignore':
+        deps.metrics.statuses.inc({ provider: meta.provider, result: 'stale' });
+        continue;
+      case 'apply':
+        break;
+      default: {
+        const never: never = decision;
+        throw new Error(`unhandled decision ${JSON.stringify(never)}`);
+      }
+    }
+    changed = true;
+    if (report.errors?.length) errors = [...(errors ?? []), ...report.errors];
+    deps.metrics.statuses.inc({ provider: meta.provider, result: decision.statusChanged ? 'applied' : 'stale' });
+    if (decision.statusChanged && decision.next.status) {
+      events.push(
+        domainEvent(
+          deps,
+          'message.status.changed',
+          { tenantId: meta.tenantId, conversationId: message.conversationId },
+          {
+            messageId: message.id,
+            conversationId: message.conversationId,
+            provider: meta.provider,
+            providerMessageId: meta.providerMessageId,
+            previousStatus: state.status,
+            status: decision.next.status,
+            at: report.at.toISOString(),
+            ...(report.errors?.length ? { errors: report.errors } : {}),
+          },
+        ),
+      );
+    }
+    state = { ...state, ...decision.next };
+  }
+  if (changed) await saveDelivery(tx, message.id, state, errors);
+  return events;
+}

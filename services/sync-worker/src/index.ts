@@ -1,0 +1,2 @@
+export { loadConfig } from './config.ts';
+export { type SyncWorker, startSyncWorker } from './service.ts';

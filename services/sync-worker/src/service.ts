@@ -1,0 +1,91 @@
+import { createDb, OutboxRelay, postgresReady } from '@switchboard/db';
+import {
+  Broker,
+  brokerReady,
+  Consumer,
+  createLocks,
+  createLogger,
+  createRedis,
+  Lifecycle,
+  type Logger,
+  Publisher,
+  redisReady,
+  registerOps,
+  switchboardTopology,
+} from '@switchboard/platform';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
+import type { Config } from './config.ts';
+import type { Deps } from './deps.ts';
+import { createDispatcher } from './handlers/dispatch.ts';
+import { createMetrics } from './metrics.ts';
+import { createChannelResolver } from './store/channels.ts';
+
+/**
+ * Builds and starts the sync-worker: pool, Redis, broker, relay, consumer, HTTP. Each part
+ * registers its stop step as it starts, so `lifecycle.stop()` undoes them in reverse: HTTP,
+ * consumer intake (draining in-flight transactions), relay, publisher, broker, Redis, pool.
+ */
+export async function startSyncWorker(config: Config, opts: { logger?: Logger } = {}) {
+  const logger = opts.logger ?? createLogger('sync-worker', config.LOG_LEVEL);
+  const lifecycle = new Lifecycle(logger, config.SHUTDOWN_TIMEOUT_MS);
+  const metrics = createMetrics();
+  const topology = switchboardTopology(config.AMQP_NAMESPACE);
+
+  const { pool, db } = createDb(config.DATABASE_URL, {
+    max: config.DATABASE_POOL_SIZE,
+    applicationName: 'sync-worker',
+  });
+  lifecycle.onStop('postgres', () => pool.end());
+  const redis = createRedis(config.REDIS_URL, logger, { keyPrefix: config.REDIS_KEY_PREFIX });
+  lifecycle.onStop('redis', async () => {
+    await redis.quit().catch(() => redis.disconnect());
+  });
+
+  const broker = new Broker(config.AMQP_URL, topology, logger, metrics.publisher);
+  lifecycle.onStop('broker', () => broker.close());
+  const publisher = new Publisher(broker, metrics.publisher, logger);
+  await publisher.start();
+  lifecycle.onStop('publisher', () => publisher.close());
+
+  const deps: Deps = {
+    db,
+    locks: createLocks(redis, logger, metrics.locks),
+    logger,
+    metrics,
+    names: topology.names,
+    resolveChannel: createChannelResolver(db, config.CHANNEL_CACHE_TTL_MS),
+    now: () => new Date(),
+    lock: { ttlMs: config.LOCK_TTL_MS, waitMs: config.LOCK_WAIT_MS },
+  };
+
+  const relay = new OutboxRelay({
+    pool,
+    publisher,
+    logger: logger.child({ component: 'relay' }),
+    metrics: metrics.relay,
+  });
+  relay.start();
+  lifecycle.onStop('relay', () => relay.stop());
+
+  const consumer = new Consumer(broker, publisher, topology.consumers.syncInbound, createDispatcher(deps), {
+    prefetch: config.SYNC_PREFETCH,
+    logger,
+    metrics: metrics.consumer,
+  });
+  await consumer.start();
+  lifecycle.onStop('consumer', () => consumer.stop());
+  broker.start();
+
+  const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, disableRequestLogging: true });
+  registerOps(app, {
+    registry: metrics.registry,
+    http: metrics.http,
+    checks: { postgres: postgresReady(pool), redis: redisReady(redis), broker: brokerReady(broker) },
+    isStopping: () => lifecycle.stopping,
+  });
+  await app.listen({ port: config.http.port, host: config.http.host });
+  lifecycle.onStop('http', () => app.close());
+
+  return { lifecycle, app, deps, broker, pool, redis, relay, consumer, metrics, topology };
+}
+export type SyncWorker = Awaited<ReturnType<typeof startSyncWorker>>;
