@@ -1,12 +1,13 @@
 import type { CloudEvent } from '@switchboard/contracts';
 import {
   BrokerUnavailableError,
+  createHttpApp,
   type Logger,
   PublishFailedError,
   type ReadinessCheck,
   registerOps,
 } from '@switchboard/platform';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import type { Metrics } from './metrics.ts';
 import { registerWhatsApp } from './routes/whatsapp.ts';
@@ -56,9 +57,7 @@ function toResponse(err: FastifyError | Error): { status: number; code: string; 
 }
 
 export function buildApp(deps: AppDeps): FastifyInstance {
-  const app = Fastify({
-    loggerInstance: deps.logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+  const app = createHttpApp(deps.logger, {
     bodyLimit: deps.config.whatsapp.bodyLimit,
     // Providers retry on timeouts; answer or fail well inside their window.
     requestTimeout: 10_000,

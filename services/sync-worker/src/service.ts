@@ -3,6 +3,7 @@ import {
   Broker,
   brokerReady,
   Consumer,
+  createHttpApp,
   createLocks,
   createLogger,
   createRedis,
@@ -13,7 +14,6 @@ import {
   registerOps,
   switchboardTopology,
 } from '@switchboard/platform';
-import Fastify, { type FastifyBaseLogger } from 'fastify';
 import type { Config } from './config.ts';
 import type { Deps } from './deps.ts';
 import { createDispatcher } from './handlers/dispatch.ts';
@@ -76,7 +76,7 @@ export async function startSyncWorker(config: Config, opts: { logger?: Logger } 
   lifecycle.onStop('consumer', () => consumer.stop());
   broker.start();
 
-  const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, disableRequestLogging: true });
+  const app = createHttpApp(logger);
   registerOps(app, {
     registry: metrics.registry,
     http: metrics.http,

@@ -1,5 +1,23 @@
-import type { FastifyInstance } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyServerOptions,
+  LogController,
+} from 'fastify';
+import type { Logger } from './logger.ts';
 import type { HttpMetrics, Registry } from './metrics.ts';
+
+/**
+ * A Fastify app logging through the process's pino root. Per-request access lines are off: at
+ * webhook rates they would drown the logs, and `http_requests_total` already counts requests.
+ */
+export function createHttpApp(logger: Logger, opts: Omit<FastifyServerOptions, 'logger' | 'loggerInstance'> = {}) {
+  return Fastify({
+    ...opts,
+    loggerInstance: logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+}
 
 /** A named dependency check; it resolves when the dependency answers, and throws otherwise. */
 export type ReadinessCheck = () => Promise<void>;

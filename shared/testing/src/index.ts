@@ -1,0 +1,6 @@
+export * from './broker.ts';
+export * from './database.ts';
+export * from './env.ts';
+export * from './pipeline.ts';
+export * from './redis.ts';
+export * from './whatsapp.ts';
