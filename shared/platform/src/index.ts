@@ -1,5 +1,6 @@
 export * from './amqp/broker.ts';
 export * from './amqp/consumer.ts';
+export * from './amqp/dead-letters.ts';
 export * from './amqp/publisher.ts';
 export * from './amqp/topology.ts';
 export * from './config.ts';

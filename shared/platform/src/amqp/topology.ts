@@ -88,7 +88,13 @@ function consumed(
   return { spec: { name, retryDelaysMs, maxAttempts, retryQueue, deadQueue: `${name}.dead` }, queues };
 }
 
-export function switchboardTopology(ns = ''): Topology {
+export interface TopologyOptions {
+  /** Delays of the retry ladder; short ones let tests watch a message go round. */
+  retryDelaysMs?: number[];
+  maxAttempts?: number;
+}
+
+export function switchboardTopology(ns = '', opts: TopologyOptions = {}): Topology {
   const names = {
     inbound: `${ns}switchboard.inbound`,
     events: `${ns}switchboard.events`,
@@ -100,8 +106,8 @@ export function switchboardTopology(ns = ''): Topology {
     'sync-worker.inbound',
     names,
     [{ exchange: names.inbound, pattern: 'whatsapp.#' }],
-    [1_000, 5_000, 30_000],
-    5,
+    opts.retryDelaysMs ?? [1_000, 5_000, 30_000],
+    opts.maxAttempts ?? 5,
   );
   return {
     names,

@@ -1,0 +1,146 @@
+import { randomUUID } from 'node:crypto';
+import { createEvent } from '@switchboard/contracts';
+import { queueDepth, testNamespace, testUrls } from '@switchboard/testing';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../logger.ts';
+import { consumerMetrics, createRegistry, publisherMetrics } from '../metrics.ts';
+import { Broker } from './broker.ts';
+import { Consumer, dead, done, type Handler, type Outcome } from './consumer.ts';
+import { listDeadLetters, replayDeadLetters } from './dead-letters.ts';
+import { BrokerUnavailableError, Publisher, PublishFailedError } from './publisher.ts';
+import { switchboardTopology, type Topology } from './topology.ts';
+
+const logger = createLogger('test', 'silent');
+let ns: ReturnType<typeof testNamespace>;
+let topology: Topology;
+let broker: Broker;
+let publisher: Publisher;
+let consumer: Consumer | undefined;
+
+beforeEach(async () => {
+  ns = testNamespace();
+  topology = switchboardTopology(ns.ns, { retryDelaysMs: [50, 100], maxAttempts: 3 });
+  const registry = createRegistry('test');
+  broker = new Broker(testUrls.amqp, topology, logger, publisherMetrics(registry));
+  publisher = new Publisher(broker, publisherMetrics(createRegistry('test')), logger);
+  await publisher.start();
+  broker.start();
+  await broker.ready();
+});
+
+afterEach(async () => {
+  await consumer?.stop();
+  consumer = undefined;
+  await publisher.close();
+  await broker.close();
+  await ns.cleanup();
+});
+
+const publish = (id = randomUUID()) =>
+  publisher.publishEvent(
+    topology.names.inbound,
+    'whatsapp.message.received',
+    createEvent({ id, source: '/test', type: 'test.v1', data: { n: 1 } }),
+    { mandatory: true },
+  );
+
+async function consume(handler: Handler) {
+  consumer = new Consumer(broker, publisher, topology.consumers.syncInbound, handler, {
+    prefetch: 10,
+    logger,
+    metrics: consumerMetrics(createRegistry('test')),
+  });
+  await consumer.start();
+}
+
+describe('Consumer', () => {
+  it('acks what the handler did, leaving nothing behind', async () => {
+    const seen: number[] = [];
+    await consume(async (_msg, ctx) => {
+      seen.push(ctx.attempt);
+      return done;
+    });
+    await publish();
+    await expect.poll(() => seen).toEqual([1]);
+    await consumer?.stop();
+    expect(await queueDepth(topology.consumers.syncInbound.name)).toBe(0);
+  });
+
+  it('retries a throwing handler through the delay queues, then parks it with its reason', async () => {
+    const attempts: number[] = [];
+    await consume(async (_msg, ctx) => {
+      attempts.push(ctx.attempt);
+      throw new Error('database is away');
+    });
+    const id = randomUUID();
+    await publish(id);
+    await expect.poll(() => queueDepth(topology.consumers.syncInbound.deadQueue), { timeout: 5_000 }).toBe(1);
+    expect(attempts).toEqual([1, 2, 3]);
+    const conn = broker.connection;
+    if (!conn) throw new Error('not connected');
+    const [parked] = await listDeadLetters(conn, topology.consumers.syncInbound.deadQueue);
+    expect(parked).toMatchObject({ messageId: id, attempts: 3 });
+    expect(parked?.reason).toMatch(/^attempts exhausted \(3\): Error: database is away/);
+  });
+
+  it('parks a dead outcome at once, and a replay brings it back to the consumer', async () => {
+    let outcome: Outcome = dead('invalid_payload: nope');
+    const calls: string[] = [];
+    await consume(async (msg) => {
+      calls.push(String(msg.properties.messageId));
+      return outcome;
+    });
+    const id = randomUUID();
+    await publish(id);
+    await expect.poll(() => queueDepth(topology.consumers.syncInbound.deadQueue)).toBe(1);
+    expect(calls).toEqual([id]);
+
+    outcome = done;
+    const conn = broker.connection;
+    if (!conn) throw new Error('not connected');
+    const replayed = await replayDeadLetters(
+      conn,
+      topology.consumers.syncInbound.deadQueue,
+      topology.consumers.syncInbound.name,
+    );
+    expect(replayed).toBe(1);
+    await expect.poll(() => calls).toEqual([id, id]);
+    expect(await queueDepth(topology.consumers.syncInbound.deadQueue)).toBe(0);
+  });
+
+  it('finishes the deliveries in hand before stop() resolves', async () => {
+    let finished = 0;
+    let started = 0;
+    await consume(async () => {
+      started++;
+      await new Promise((r) => setTimeout(r, 200));
+      finished++;
+      return done;
+    });
+    await Promise.all([publish(), publish(), publish()]);
+    await expect.poll(() => started).toBe(3);
+    await consumer?.stop();
+    expect(finished).toBe(3);
+    expect(await queueDepth(topology.consumers.syncInbound.name)).toBe(0);
+  });
+});
+
+describe('Publisher', () => {
+  it('fails a mandatory publish that no queue takes', async () => {
+    const event = createEvent({ source: '/test', type: 'test.v1', data: {} });
+    await expect(
+      publisher.publishEvent(topology.names.inbound, 'nobody.listens', event, { mandatory: true }),
+    ).rejects.toMatchObject({ name: 'PublishFailedError', reason: 'unroutable' });
+    expect(PublishFailedError).toBeDefined();
+  });
+
+  it('confirms many publishes pipelined at once', async () => {
+    await Promise.all(Array.from({ length: 500 }, () => publish()));
+    expect(await queueDepth(topology.consumers.syncInbound.name)).toBe(500);
+  });
+
+  it('fails fast while the broker is not connected', async () => {
+    await broker.close();
+    await expect(publish()).rejects.toBeInstanceOf(BrokerUnavailableError);
+  });
+});
