@@ -14,12 +14,25 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['shared/**/src/**/*.int.test.ts', 'services/**/src/**/*.int.test.ts', 'test/**/*.int.test.ts'],
-          exclude: ['**/node_modules/**'],
+          exclude: ['**/node_modules/**', 'test/faults/**'],
           globalSetup: ['shared/testing/src/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 60_000,
           pool: 'forks',
           maxWorkers: 2,
+        },
+      },
+      {
+        // Faults restart the machine's shared broker and kill processes: they run alone, one
+        // file at a time, after the other projects (see scripts/test.sh).
+        test: {
+          name: 'faults',
+          include: ['test/faults/**/*.int.test.ts'],
+          globalSetup: ['shared/testing/src/global-setup.ts'],
+          testTimeout: 240_000,
+          hookTimeout: 60_000,
+          pool: 'forks',
+          fileParallelism: false,
         },
       },
     ],

@@ -41,7 +41,9 @@ describe('a signed WhatsApp message, webhook to Postgres to switchboard.events',
       tenantid: p.tenant.tenantId,
       data: { providerMessageId: 'wamid.dup-1', from: '+16315551181', text: 'hello', type: 'text' },
     });
-    expect(received?.event.subject).toBe((received?.event.data as { conversationId?: string } | undefined)?.conversationId);
+    expect(received?.event.subject).toBe(
+      (received?.event.data as { conversationId?: string } | undefined)?.conversationId,
+    );
   });
 
   it('gives 50 concurrent first messages from one new customer one customer and one conversation', async () => {

@@ -1,0 +1,46 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { type Pipeline, signedWhatsApp, whatsappText } from '@switchboard/testing';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Runs a service's `main.ts` in its own process, as `npm start` would, with the test's env. */
+export function spawnService(service: string, env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', `services/${service}/src/main.ts`], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return child;
+}
+
+export async function stopService(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill(signal);
+  await exited;
+}
+
+/** Posts `n` one-message webhooks, `concurrency` at a time; returns each wamid with its status. */
+export async function postMessages(p: Pipeline, n: number, concurrency: number, idPrefix: string) {
+  const results: Array<{ id: string; status: number }> = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < n) {
+      const i = next++;
+      const id = `wamid.${idPrefix}-${i}`;
+      const from = `1631555${String(1000 + (i % 200)).padStart(4, '0')}`;
+      const res = await p
+        .post('/webhooks/whatsapp', signedWhatsApp(whatsappText({ from, id, text: `m${i}` })))
+        .then((r) => r.status)
+        .catch(() => 0);
+      results.push({ id, status: res });
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return results;
+}
+
+export const countRows = async (p: Pipeline, sql: string) =>
+  Number((await p.pool.query<{ n: string }>(sql)).rows[0]?.n ?? Number.NaN);
