@@ -102,8 +102,8 @@ describe('OutboxRelay', () => {
   it('lets one relay lead and hands over when the leader stops', async () => {
     const a = startRelay(100);
     const b = startRelay(100);
-    const leaders = async () =>
-      (await a.metrics.leader.get()).values[0]?.value + (await b.metrics.leader.get()).values[0]?.value;
+    const leaderValue = async (r: typeof a) => (await r.metrics.leader.get()).values[0]?.value ?? 0;
+    const leaders = async () => (await leaderValue(a)) + (await leaderValue(b));
     await expect.poll(leaders).toBe(1);
     const leader = (await a.metrics.leader.get()).values[0]?.value === 1 ? a : b;
     const follower = leader === a ? b : a;
