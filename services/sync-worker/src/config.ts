@@ -11,6 +11,8 @@ const env = commonEnv.extend({
   LOCK_TTL_MS: z.coerce.number().int().positive().default(10_000),
   LOCK_WAIT_MS: z.coerce.number().int().positive().default(10_000),
   CHANNEL_CACHE_TTL_MS: z.coerce.number().int().min(0).default(30_000),
+  OUTBOX_RETENTION_HOURS: z.coerce.number().positive().default(72),
+  INBOX_RETENTION_DAYS: z.coerce.number().positive().default(30),
 });
 
 export function loadConfig(source: NodeJS.ProcessEnv = process.env) {

@@ -18,6 +18,7 @@ import type { Config } from './config.ts';
 import type { Deps } from './deps.ts';
 import { createDispatcher } from './handlers/dispatch.ts';
 import { createMetrics } from './metrics.ts';
+import { startRetention } from './retention.ts';
 import { createChannelResolver } from './store/channels.ts';
 
 /**
@@ -66,6 +67,16 @@ export async function startSyncWorker(config: Config, opts: { logger?: Logger } 
   });
   relay.start();
   lifecycle.onStop('relay', () => relay.stop());
+
+  const retention = startRetention({
+    db,
+    pool,
+    logger,
+    outboxRetentionMs: config.OUTBOX_RETENTION_HOURS * 3_600_000,
+    inboxRetentionMs: config.INBOX_RETENTION_DAYS * 86_400_000,
+    everyMs: 15 * 60_000,
+  });
+  lifecycle.onStop('retention', () => retention.stop());
 
   const consumer = new Consumer(broker, publisher, topology.consumers.syncInbound, createDispatcher(deps), {
     prefetch: config.SYNC_PREFETCH,
