@@ -19,8 +19,11 @@ export function createDb(url: string, opts: { max?: number; applicationName?: st
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
   });
-  // An idle client that loses its server emits here; without a listener that would crash the process.
+  // A client that loses its server emits 'error': the pool listens only while the client is idle,
+  // so a client checked out between two statements of a transaction would crash the process. The
+  // query in progress (or the next one) fails on its own and the caller's retry handles it.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return { pool, db: drizzle(pool, { schema }) };
 }
 
