@@ -1,0 +1,59 @@
+import { spawnSync } from 'node:child_process';
+import { type Pipeline, signedWhatsApp, startPipeline, whatsappText } from '@switchboard/testing';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+/**
+ * promtool findings we accept, each with why. Only prom-client's default Node.js metrics: these
+ * gauges are named `_total` upstream, and renaming them would break every public Node.js
+ * dashboard. Our own metrics get no exemption; a new entry needs a reason beside it.
+ */
+const acceptedWarnings: RegExp[] = [
+  /^nodejs_active_handles_total non-counter metrics should not have "_total" suffix$/,
+  /^nodejs_active_requests_total non-counter metrics should not have "_total" suffix$/,
+  /^nodejs_active_resources_total non-counter metrics should not have "_total" suffix$/,
+];
+
+let p: Pipeline;
+beforeAll(async () => {
+  p = await startPipeline();
+  // Exercise every labelled series once, so the check sees samples and not only HELP/TYPE lines.
+  await p.post('/webhooks/whatsapp', signedWhatsApp(whatsappText({ from: '16315551181', id: 'wamid.m-1', text: 'x' })));
+  await p.post('/webhooks/whatsapp', { ...signedWhatsApp({}), headers: { 'content-type': 'application/json' } });
+  await vi.waitFor(() => expect(p.events.ofKey('message.received')).toHaveLength(1), { timeout: 10_000 });
+});
+afterAll(async () => {
+  await p.stop();
+});
+
+const baseUrl = (app: FastifyInstance) => {
+  const address = app.server.address();
+  if (!address || typeof address !== 'object') throw new Error('not listening');
+  return `http://127.0.0.1:${address.port}`;
+};
+
+describe('/metrics', () => {
+  it.each(['ingest', 'sync-worker'] as const)('of %s passes promtool check metrics', async (service) => {
+    const app = service === 'ingest' ? p.ingest.app : p.worker?.app;
+    if (!app) throw new Error('service not running');
+    const res = await fetch(`${baseUrl(app)}/metrics`);
+    expect(res.status).toBe(200);
+    const body = await res.text();
+    expect(body).toContain(`service="${service}"`);
+
+    const check = spawnSync('promtool', ['check', 'metrics'], { input: body, encoding: 'utf8' });
+    expect(check.error, 'promtool must be installed (infra/up --with-test-tools does it)').toBeUndefined();
+    const findings = `${check.stdout}${check.stderr}`
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .filter((line) => !acceptedWarnings.some((re) => re.test(line)));
+    expect(findings).toEqual([]);
+    expect(check.status).toBe(0);
+  });
+
+  it('labels routes by pattern, never by URL', async () => {
+    const body = await (await fetch(`${p.ingestUrl}/metrics`)).text();
+    expect(body).toMatch(/http_requests_total\{[^}]*route="\/webhooks\/whatsapp"[^}]*status_code="200"/);
+    expect(body).toMatch(/webhook_signature_failures_total\{[^}]*provider="whatsapp"[^}]*\} 1/);
+  });
+});
