@@ -1,4 +1,5 @@
 import { createEvent } from '@switchboard/contracts';
+import { appendOutbox, createDb, type Db, OutboxRelay, relayMetrics } from '@switchboard/db';
 import {
   Broker,
   createLogger,
@@ -16,9 +17,6 @@ import {
   testUrls,
 } from '@switchboard/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createDb, type Db } from './client.ts';
-import { appendOutbox } from './outbox.ts';
-import { OutboxRelay, relayMetrics } from './relay.ts';
 
 const logger = createLogger('test', 'silent');
 let database: TestDatabase;
@@ -129,6 +127,6 @@ describe('OutboxRelay', () => {
       .catch(() => undefined);
     await append('agg', 2);
     await expect.poll(() => events.received.length).toBe(1);
-    expect((events.received[0]?.event.data as { seq: number }).seq).toBe(2);
+    expect(events.received[0]?.event.data).toEqual({ seq: 2 });
   });
 });

@@ -1,10 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  createLocks,
+  createLogger,
+  createRegistry,
+  type Locks,
+  LockTimeoutError,
+  lockMetrics,
+} from '@switchboard/platform';
 import { testRedisPrefix, testUrls } from '@switchboard/testing';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createLocks, type Locks, LockTimeoutError } from './lock.ts';
-import { createLogger } from './logger.ts';
-import { createRegistry, lockMetrics } from './metrics.ts';
 
 let prefix: ReturnType<typeof testRedisPrefix>;
 let redis: Redis;

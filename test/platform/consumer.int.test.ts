@@ -1,14 +1,26 @@
 import { randomUUID } from 'node:crypto';
 import { createEvent } from '@switchboard/contracts';
+import {
+  Broker,
+  BrokerUnavailableError,
+  Consumer,
+  consumerMetrics,
+  createLogger,
+  createRegistry,
+  dead,
+  done,
+  type Handler,
+  listDeadLetters,
+  type Outcome,
+  Publisher,
+  PublishFailedError,
+  publisherMetrics,
+  replayDeadLetters,
+  switchboardTopology,
+  type Topology,
+} from '@switchboard/platform';
 import { queueDepth, testNamespace, testUrls } from '@switchboard/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../logger.ts';
-import { consumerMetrics, createRegistry, publisherMetrics } from '../metrics.ts';
-import { Broker } from './broker.ts';
-import { Consumer, dead, done, type Handler, type Outcome } from './consumer.ts';
-import { listDeadLetters, replayDeadLetters } from './dead-letters.ts';
-import { BrokerUnavailableError, Publisher, PublishFailedError } from './publisher.ts';
-import { switchboardTopology, type Topology } from './topology.ts';
 
 const logger = createLogger('test', 'silent');
 let ns: ReturnType<typeof testNamespace>;
