@@ -6,6 +6,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          sequence: { groupOrder: 0 },
           include: ['shared/**/src/**/*.test.ts', 'services/**/src/**/*.test.ts', 'test/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/node_modules/**'],
         },
@@ -13,6 +14,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
+          sequence: { groupOrder: 1 },
           include: ['shared/**/src/**/*.int.test.ts', 'services/**/src/**/*.int.test.ts', 'test/**/*.int.test.ts'],
           exclude: ['**/node_modules/**', 'test/faults/**'],
           globalSetup: ['shared/testing/src/global-setup.ts'],
@@ -23,10 +25,11 @@ export default defineConfig({
         },
       },
       {
-        // Faults restart the machine's shared broker and kill processes: they run alone, one
-        // file at a time, after the other projects (see scripts/test.sh).
+        // Faults restart the machine's shared broker, database and Redis, and kill processes: they
+        // run alone, one file at a time, after the other groups have finished (groupOrder).
         test: {
           name: 'faults',
+          sequence: { groupOrder: 2 },
           include: ['test/faults/**/*.int.test.ts'],
           globalSetup: ['shared/testing/src/global-setup.ts'],
           testTimeout: 240_000,

@@ -5,8 +5,12 @@ const env = commonEnv.extend({
   SYNC_WORKER_PORT: port.default(8082),
   SYNC_WORKER_HOST: z.string().default('0.0.0.0'),
   /** Deliveries handled at once; each holds a pooled connection while its transaction runs. */
-  SYNC_PREFETCH: z.coerce.number().int().min(1).max(1000).default(64),
-  DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(24),
+  SYNC_PREFETCH: z.coerce.number().int().min(1).max(5000).default(400),
+  /** Most events applied in one transaction; batches form from what waits while others run. */
+  SYNC_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
+  /** Batches applied at once, each on its own pooled connection. */
+  SYNC_BATCH_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(10),
   /** How long a conversation lock lives without renewal; it is renewed while work runs. */
   LOCK_TTL_MS: z.coerce.number().int().positive().default(10_000),
   LOCK_WAIT_MS: z.coerce.number().int().positive().default(10_000),

@@ -16,7 +16,7 @@ import {
 } from '@switchboard/platform';
 import type { Config } from './config.ts';
 import type { Deps } from './deps.ts';
-import { createDispatcher } from './handlers/dispatch.ts';
+import { createBatchHandler } from './handlers/apply.ts';
 import { createMetrics } from './metrics.ts';
 import { startRetention } from './retention.ts';
 import { createChannelResolver } from './store/channels.ts';
@@ -78,11 +78,18 @@ export async function startSyncWorker(config: Config, opts: { logger?: Logger } 
   });
   lifecycle.onStop('retention', () => retention.stop());
 
-  const consumer = new Consumer(broker, publisher, topology.consumers.syncInbound, createDispatcher(deps), {
-    prefetch: config.SYNC_PREFETCH,
-    logger,
-    metrics: metrics.consumer,
-  });
+  const consumer = new Consumer(
+    broker,
+    publisher,
+    topology.consumers.syncInbound,
+    { batch: createBatchHandler(deps) },
+    {
+      prefetch: config.SYNC_PREFETCH,
+      logger,
+      metrics: metrics.consumer,
+      batch: { maxSize: config.SYNC_BATCH_SIZE, concurrency: config.SYNC_BATCH_CONCURRENCY },
+    },
+  );
   await consumer.start();
   lifecycle.onStop('consumer', () => consumer.stop());
   broker.start();

@@ -16,6 +16,19 @@ export async function claimInbox(tx: Executor, consumer: string, eventId: string
   return rows.length === 1;
 }
 
+/**
+ * Claims many event ids at once; returns the ids this transaction claimed. An id listed twice is
+ * claimed once, and an id already applied is not returned.
+ */
+export async function claimInboxMany(tx: Executor, consumer: string, eventIds: string[]): Promise<Set<string>> {
+  const res = await tx.execute<{ event_id: string }>(
+    sql`insert into ${inbox} (consumer, event_id)
+        select ${consumer}, id from unnest(${sql.param(eventIds)}::uuid[]) as id
+        on conflict do nothing returning event_id`,
+  );
+  return new Set(res.rows.map((r) => r.event_id));
+}
+
 /** Deletes inbox rows older than the longest a redelivery can arrive late. */
 export async function pruneInbox(tx: Executor, olderThan: Date): Promise<number> {
   const res = await tx.execute(sql`delete from ${inbox} where ${inbox.processedAt} < ${olderThan}`);

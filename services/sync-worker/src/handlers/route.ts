@@ -1,26 +1,35 @@
 import type { CloudEvent } from '@switchboard/contracts';
-import type { DeliveryContext, Outcome } from '@switchboard/platform';
+import type { Executor, OutboxEntry } from '@switchboard/db';
+import type { Outcome } from '@switchboard/platform';
 import type { z } from 'zod';
 import type { Deps } from '../deps.ts';
 
-export type EventHandler<T> = (deps: Deps, event: CloudEvent<T>, ctx: DeliveryContext) => Promise<Outcome>;
+export type Prepared<P> = { ok: true; value: P } | { ok: false; outcome: Outcome };
 
-/** A schema and its handler, with the payload type erased so routes can share one table. */
-export interface Route {
-  schema: z.ZodType;
-  handle: EventHandler<unknown>;
+export interface Applied {
+  outcome: Outcome;
+  outbox: OutboxEntry[];
 }
 
 /**
- * Pairs a payload schema with its handler; a mismatch between the two is a compile error here.
- * The erasure is sound because the dispatcher only hands `handle` what `schema` parsed.
+ * How one kind of inbound event is applied. `prepare` runs outside the transaction (resolve the
+ * channel, validate what the schema cannot); `apply` runs inside the batch's transaction, after
+ * the inbox claimed the events, for every event of this kind in the batch, in delivery order.
  */
-export const route = <T>(schema: z.ZodType<T>, handle: EventHandler<T>): Route => ({
-  schema,
-  handle: handle as EventHandler<unknown>,
-});
-
-/** Thrown inside a transaction to roll it back when the work turns out to be done already. */
-export class AlreadyApplied extends Error {
-  override name = 'AlreadyApplied';
+export interface RouteSpec<T, P> {
+  schema: z.ZodType<T>;
+  prepare: (deps: Deps, event: CloudEvent<T>) => Promise<Prepared<P>>;
+  /** Redis locks to hold for this event while the batch's transaction runs. */
+  lockKeys: (p: P) => string[];
+  apply: (tx: Executor, deps: Deps, items: Array<{ event: CloudEvent<T>; value: P }>) => Promise<Applied[]>;
 }
+
+/** A route with its payload types erased, so routes of different events share one table. */
+export type Route = RouteSpec<unknown, unknown>;
+
+/**
+ * Pairs a schema with the functions that apply it; a mismatch between them is a compile error
+ * here. The erasure is sound because the runner only passes `prepare` what `schema` parsed, and
+ * `apply` what `prepare` returned.
+ */
+export const route = <T, P>(spec: RouteSpec<T, P>): Route => spec as unknown as Route;

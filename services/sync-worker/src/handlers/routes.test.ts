@@ -3,7 +3,7 @@ import { createLogger, switchboardTopology } from '@switchboard/platform';
 import type { ConsumeMessage } from 'amqplib';
 import { describe, expect, it } from 'vitest';
 import type { Deps } from '../deps.ts';
-import { createDispatcher } from './dispatch.ts';
+import { createBatchHandler } from './apply.ts';
 import { routes } from './routes.ts';
 
 /** AMQP topic matching: `*` is one word, `#` is zero or more. */
@@ -40,7 +40,7 @@ describe('the routing table', () => {
 });
 
 describe('dispatch', () => {
-  const dispatch = createDispatcher({} as Deps);
+  const handle = createBatchHandler({} as Deps);
   const ctx = { attempt: 1, logger: createLogger('test', 'silent') };
   const delivery = (content: Buffer) =>
     ({ content, fields: {}, properties: { headers: {} } }) as unknown as ConsumeMessage;
@@ -61,8 +61,8 @@ describe('dispatch', () => {
       /^invalid_payload/,
     ],
   ])('declares %s dead on arrival, without retries', async (_name, content, reason) => {
-    const outcome = await dispatch(delivery(content), ctx);
-    expect(outcome.kind).toBe('dead');
-    expect(outcome.kind === 'dead' && outcome.reason).toMatch(reason);
+    const [outcome] = await handle([{ msg: delivery(content), ctx }]);
+    expect(outcome?.kind).toBe('dead');
+    expect(outcome?.kind === 'dead' && outcome.reason).toMatch(reason);
   });
 });

@@ -1,20 +1,19 @@
-import {
-  inboundRoutingKeys,
-  inboundType,
-  WhatsAppMessageReceived,
-  WhatsAppStatusUpdated,
-} from '@switchboard/contracts';
-import { type Route, route } from './route.ts';
-import { handleWhatsAppMessage } from './whatsapp-message.ts';
-import { handleWhatsAppStatus } from './whatsapp-status.ts';
+import { inboundRoutingKeys, inboundType } from '@switchboard/contracts';
+import type { Route } from './route.ts';
+import { whatsappMessageRoute } from './whatsapp-message.ts';
+import { whatsappStatusRoute } from './whatsapp-status.ts';
 
 /**
- * The sync-worker's routing table: CloudEvents type → payload schema and handler. Keyed by
- * routing key; a test checks these keys against the bindings of `sync-worker.inbound`.
+ * The sync-worker's routing table: routing key → route. A test checks these keys against the
+ * bindings of `sync-worker.inbound`. The order is the order routes apply within one batch:
+ * messages before statuses, so a status finds a message stored in the same batch.
  */
 export const routes: Record<string, Route> = {
-  [inboundRoutingKeys.whatsappMessage]: route(WhatsAppMessageReceived, handleWhatsAppMessage),
-  [inboundRoutingKeys.whatsappStatus]: route(WhatsAppStatusUpdated, handleWhatsAppStatus),
+  [inboundRoutingKeys.whatsappMessage]: whatsappMessageRoute,
+  [inboundRoutingKeys.whatsappStatus]: whatsappStatusRoute,
 };
 
+export const routeOrder: Route[] = Object.values(routes);
+
+/** CloudEvents type → route, for the dispatcher. */
 export const routesByType = new Map(Object.entries(routes).map(([key, r]) => [inboundType(key), r]));

@@ -1,105 +1,175 @@
-import type { CloudEvent, WhatsAppMessageReceived } from '@switchboard/contracts';
-import { appendOutbox, claimInbox, type OutboxEntry } from '@switchboard/db';
-import { dead, done, type Outcome, skipped } from '@switchboard/platform';
-import { CONSUMER, type Deps } from '../deps.ts';
+import { WhatsAppMessageReceived } from '@switchboard/contracts';
+import type { OutboxEntry } from '@switchboard/db';
+import { dead, done, skipped } from '@switchboard/platform';
+import type { Deps } from '../deps.ts';
 import { toE164 } from '../phone.ts';
-import { touchLiveConversation } from '../store/conversations.ts';
-import { upsertCustomer } from '../store/customers.ts';
-import { findMessageForUpdate, insertMessage, lockMessageKey, takeHeldStatuses } from '../store/messages.ts';
+import {
+  insertMessages,
+  lockMessageKeys,
+  takeHeldStatusesMany,
+  touchLiveConversations,
+  upsertCustomers,
+} from '../store/batch.ts';
+import type { Channel } from '../store/channels.ts';
+import { findMessageForUpdate, messageLockKey } from '../store/messages.ts';
 import { applyStatuses } from './delivery.ts';
 import { domainEvent } from './events.ts';
-import { AlreadyApplied } from './route.ts';
+import { type Applied, route } from './route.ts';
+
+interface Prepared {
+  channel: Channel;
+  phone: string;
+}
 
 /**
- * A customer's WhatsApp message: customer, live conversation, message, any statuses that arrived
- * before it, and the events, all in one transaction with the inbox claim. The Redis lock on the
- * customer keeps concurrent messages of one customer from queueing on the same rows; the unique
- * indexes and the conversation row lock keep it correct without the lock.
+ * Customers' WhatsApp messages: for the whole batch, customers, live conversations, messages,
+ * any statuses that arrived before their message, and the events, in the batch's transaction.
+ * The Redis lock per customer keeps concurrent batches from queueing on the same rows; the
+ * unique indexes and conversation row locks keep it correct without the lock.
  */
-export async function handleWhatsAppMessage(deps: Deps, event: CloudEvent<WhatsAppMessageReceived>): Promise<Outcome> {
-  const m = event.data;
-  const channel = await deps.resolveChannel('whatsapp', m.accountId);
-  if (!channel) return dead(`unknown_channel: no WhatsApp channel for phone_number_id ${m.accountId}`);
-  if (channel.status !== 'active') return dead(`channel_disabled: channel ${channel.id} is ${channel.status}`);
-  const phone = toE164(m.from);
-  if (!phone) return dead(`invalid_phone: sender ${JSON.stringify(m.from)} is not a phone number`);
-  const tenantId = channel.tenantId;
-  const key = { tenantId, provider: 'whatsapp', providerMessageId: m.messageId };
-  const sentAt = new Date(m.sentAt);
-
-  const work = () =>
-    deps.db.transaction(async (tx) => {
-      if (!(await claimInbox(tx, CONSUMER, event.id))) return skipped('duplicate event');
-      const customer = await upsertCustomer(tx, {
-        tenantId,
-        phoneE164: phone,
-        whatsappId: m.from,
-        ...(m.profileName ? { name: m.profileName } : {}),
+export const whatsappMessageRoute = route<WhatsAppMessageReceived, Prepared>({
+  schema: WhatsAppMessageReceived,
+  async prepare(deps, event) {
+    const m = event.data;
+    const channel = await deps.resolveChannel('whatsapp', m.accountId);
+    if (!channel)
+      return { ok: false, outcome: dead(`unknown_channel: no WhatsApp channel for phone_number_id ${m.accountId}`) };
+    if (channel.status !== 'active')
+      return { ok: false, outcome: dead(`channel_disabled: channel ${channel.id} is ${channel.status}`) };
+    const phone = toE164(m.from);
+    if (!phone)
+      return { ok: false, outcome: dead(`invalid_phone: sender ${JSON.stringify(m.from)} is not a phone number`) };
+    return { ok: true, value: { channel, phone } };
+  },
+  lockKeys: ({ channel, phone }) => [`customer:${channel.tenantId}:${phone}`],
+  async apply(tx, deps, items) {
+    const customerInput = new Map<
+      string,
+      { tenantId: string; phone: string; whatsappId: string; name: string | null }
+    >();
+    for (const { event, value } of items) {
+      customerInput.set(`${value.channel.tenantId}/${value.phone}`, {
+        tenantId: value.channel.tenantId,
+        phone: value.phone,
+        whatsappId: event.data.from,
+        name: event.data.profileName ?? customerInput.get(`${value.channel.tenantId}/${value.phone}`)?.name ?? null,
       });
-      const conversation = await touchLiveConversation(
-        tx,
-        { tenantId, channelId: channel.id, customerId: customer.id, provider: 'whatsapp' },
-        sentAt,
-      );
-      const stored = await insertMessage(tx, {
-        tenantId,
-        conversationId: conversation.id,
-        direction: 'inbound',
+    }
+    const customers = new Map(
+      (await upsertCustomers(tx, [...customerInput.values()])).map((c) => [`${c.tenant_id}/${c.phone_e164}`, c.id]),
+    );
+    const customerOf = (v: Prepared) => {
+      const id = customers.get(`${v.channel.tenantId}/${v.phone}`);
+      if (!id) throw new Error('customer missing after upsert');
+      return id;
+    };
+
+    const conversationInput = new Map<string, Parameters<typeof touchLiveConversations>[1][number]>();
+    for (const { event, value } of items) {
+      const key = `${value.channel.id}/${customerOf(value)}`;
+      const at = new Date(event.data.sentAt);
+      const prev = conversationInput.get(key);
+      conversationInput.set(key, {
+        tenantId: value.channel.tenantId,
+        channelId: value.channel.id,
+        customerId: customerOf(value),
         provider: 'whatsapp',
-        providerMessageId: m.messageId,
-        type: m.type,
-        body: m.text ?? null,
-        content: m.raw,
-        providerSentAt: sentAt,
+        activityAt: prev && prev.activityAt > at ? prev.activityAt : at,
       });
-      if (!stored) throw new AlreadyApplied(`message ${m.messageId} already stored`);
+    }
+    const conversations = new Map(
+      (await touchLiveConversations(tx, [...conversationInput.values()])).map((c) => [
+        `${c.channel_id}/${c.customer_id}`,
+        c,
+      ]),
+    );
+    const conversationOf = (v: Prepared) => {
+      const c = conversations.get(`${v.channel.id}/${customerOf(v)}`);
+      if (!c) throw new Error('conversation missing after touch');
+      return c;
+    };
 
-      const meta = { tenantId, conversationId: conversation.id };
+    const stored = new Map(
+      (
+        await insertMessages(
+          tx,
+          items.map(({ event, value }) => ({
+            tenantId: value.channel.tenantId,
+            conversationId: conversationOf(value).id,
+            direction: 'inbound' as const,
+            provider: 'whatsapp',
+            providerMessageId: event.data.messageId,
+            type: event.data.type,
+            body: event.data.text ?? null,
+            content: event.data.raw,
+            providerSentAt: new Date(event.data.sentAt),
+          })),
+        )
+      ).map((m) => [`${m.tenant_id}/${m.provider_message_id}`, m]),
+    );
+
+    const keys = items.map(({ event, value }) => ({
+      tenantId: value.channel.tenantId,
+      provider: 'whatsapp',
+      providerMessageId: event.data.messageId,
+    }));
+    await lockMessageKeys(tx, keys.map(messageLockKey));
+    const heldByKey = await takeHeldStatusesMany(tx, 'whatsapp', keys);
+
+    const announced = new Set<string>();
+    const results: Applied[] = [];
+    for (const [i, { event, value }] of items.entries()) {
+      const m = event.data;
+      const key = keys[i] as (typeof keys)[number];
+      const message = stored.get(`${key.tenantId}/${m.messageId}`);
+      // Stored by an earlier event (or twice in this batch): nothing more to do for this one.
+      if (!message || announced.has(message.id)) {
+        results.push({ outcome: skipped(`message ${m.messageId} already stored`), outbox: [] });
+        continue;
+      }
+      announced.add(message.id);
+      const conversation = conversationOf(value);
+      const meta = { tenantId: key.tenantId, conversationId: conversation.id };
       const outbox: OutboxEntry[] = [];
-      if (conversation.created) {
+      if (conversation.created && !announced.has(conversation.id)) {
+        announced.add(conversation.id);
         outbox.push(
           domainEvent(deps, 'conversation.opened', meta, {
             conversationId: conversation.id,
-            customerId: customer.id,
-            channelId: channel.id,
+            customerId: customerOf(value),
+            channelId: value.channel.id,
             provider: 'whatsapp',
             status: conversation.status,
-            openedAt: conversation.openedAt.toISOString(),
+            openedAt: new Date(conversation.opened_at).toISOString(),
           }),
         );
+        deps.metrics.conversationsOpened.inc({ provider: 'whatsapp' });
       }
       outbox.push(
         domainEvent(deps, 'message.received', meta, {
-          messageId: stored.id,
+          messageId: message.id,
           conversationId: conversation.id,
-          customerId: customer.id,
+          customerId: customerOf(value),
           provider: 'whatsapp',
           providerMessageId: m.messageId,
-          ...(conversation.genesysConversationId ? { genesysConversationId: conversation.genesysConversationId } : {}),
-          from: phone,
+          ...(conversation.genesys_conversation_id
+            ? { genesysConversationId: conversation.genesys_conversation_id }
+            : {}),
+          from: value.phone,
           type: m.type,
           ...(m.text === undefined ? {} : { text: m.text }),
           sentAt: m.sentAt,
-          receivedAt: stored.receivedAt.toISOString(),
+          receivedAt: message.received_at.toISOString(),
         }),
       );
-
-      await lockMessageKey(tx, key);
-      const held = await takeHeldStatuses(tx, key);
+      const held = heldByKey.get(`${key.tenantId}/${m.messageId}`) ?? [];
       if (held.length > 0) {
         const row = await findMessageForUpdate(tx, key);
         if (row) outbox.push(...(await applyStatuses(tx, deps, key, row, held)));
       }
-      await appendOutbox(tx, outbox);
       deps.metrics.messagesStored.inc({ provider: 'whatsapp', direction: 'inbound' });
-      if (conversation.created) deps.metrics.conversationsOpened.inc({ provider: 'whatsapp' });
-      return done;
-    });
-
-  try {
-    return await deps.locks.withLocks([`customer:${tenantId}:${phone}`], { ...deps.lock, scope: 'customer' }, work);
-  } catch (err) {
-    if (err instanceof AlreadyApplied) return skipped(err.message);
-    throw err;
-  }
-}
+      results.push({ outcome: done, outbox });
+    }
+    return results;
+  },
+});

@@ -1,33 +1,45 @@
-import type { CloudEvent, WhatsAppStatusUpdated } from '@switchboard/contracts';
-import { appendOutbox, claimInbox } from '@switchboard/db';
-import { dead, done, type Outcome, skipped } from '@switchboard/platform';
-import { CONSUMER, type Deps } from '../deps.ts';
+import { WhatsAppStatusUpdated } from '@switchboard/contracts';
+import { dead, done } from '@switchboard/platform';
+import type { Deps } from '../deps.ts';
+import type { Channel } from '../store/channels.ts';
 import { findMessageForUpdate, holdStatus, lockMessageKey } from '../store/messages.ts';
 import { applyStatuses } from './delivery.ts';
+import { type Applied, route } from './route.ts';
 
 /**
  * A delivery status (sent, delivered, read, failed) for a message. Applied monotonically to the
- * stored message; held when the message is not stored yet, and applied when it lands.
+ * stored message; held when the message is not stored yet, and applied when it lands. Statuses
+ * of one batch are applied one after another, after the batch's messages, in its transaction.
  */
-export async function handleWhatsAppStatus(deps: Deps, event: CloudEvent<WhatsAppStatusUpdated>): Promise<Outcome> {
-  const s = event.data;
-  const channel = await deps.resolveChannel('whatsapp', s.accountId);
-  if (!channel) return dead(`unknown_channel: no WhatsApp channel for phone_number_id ${s.accountId}`);
-  const key = { tenantId: channel.tenantId, provider: 'whatsapp', providerMessageId: s.messageId };
-  const report = { status: s.status, at: new Date(s.at), errors: s.errors ?? null };
-
-  return deps.locks.withLocks([`message:${key.tenantId}:${s.messageId}`], { ...deps.lock, scope: 'message' }, () =>
-    deps.db.transaction(async (tx) => {
-      if (!(await claimInbox(tx, CONSUMER, event.id))) return skipped('duplicate event');
+export const whatsappStatusRoute = route<WhatsAppStatusUpdated, { channel: Channel; messageId: string }>({
+  schema: WhatsAppStatusUpdated,
+  async prepare(deps, event) {
+    const channel = await deps.resolveChannel('whatsapp', event.data.accountId);
+    if (!channel) {
+      return {
+        ok: false,
+        outcome: dead(`unknown_channel: no WhatsApp channel for phone_number_id ${event.data.accountId}`),
+      };
+    }
+    return { ok: true, value: { channel, messageId: event.data.messageId } };
+  },
+  lockKeys: ({ channel, messageId }) => [`message:${channel.tenantId}:${messageId}`],
+  async apply(tx, deps, items) {
+    const results: Applied[] = [];
+    for (const { event, value } of items) {
+      const s = event.data;
+      const key = { tenantId: value.channel.tenantId, provider: 'whatsapp', providerMessageId: s.messageId };
+      const report = { status: s.status, at: new Date(s.at), errors: s.errors ?? null };
       await lockMessageKey(tx, key);
       const message = await findMessageForUpdate(tx, key);
       if (!message) {
         await holdStatus(tx, key, { ...report, eventId: event.id });
         deps.metrics.statuses.inc({ provider: 'whatsapp', result: 'held' });
-        return done;
+        results.push({ outcome: done, outbox: [] });
+        continue;
       }
-      await appendOutbox(tx, await applyStatuses(tx, deps, key, message, [report]));
-      return done;
-    }),
-  );
-}
+      results.push({ outcome: done, outbox: await applyStatuses(tx, deps, key, message, [report]) });
+    }
+    return results;
+  },
+});

@@ -40,10 +40,10 @@ export interface MessageKey {
  * neither.
  */
 export async function lockMessageKey(tx: Executor, k: MessageKey): Promise<void> {
-  await tx.execute(
-    sql`select pg_advisory_xact_lock(hashtextextended(${`${k.tenantId}/${k.provider}/${k.providerMessageId}`}, 0))`,
-  );
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${messageLockKey(k)}, 0))`);
 }
+
+export const messageLockKey = (k: MessageKey) => `${k.tenantId}/${k.provider}/${k.providerMessageId}`;
 
 export interface StoredDelivery extends DeliveryState {
   id: string;

@@ -26,6 +26,16 @@ export interface DeliveryContext {
 }
 export type Handler = (msg: ConsumeMessage, ctx: DeliveryContext) => Promise<Outcome>;
 
+export interface Delivery {
+  msg: ConsumeMessage;
+  ctx: DeliveryContext;
+}
+/**
+ * Handles several deliveries at once (e.g. in one transaction) and returns one outcome per
+ * delivery, in order. Throwing means "transient" for every delivery of the batch.
+ */
+export type BatchHandler = (batch: Delivery[]) => Promise<Outcome[]>;
+
 export const ATTEMPT_HEADER = 'x-switchboard-attempt';
 export const REASON_HEADER = 'x-switchboard-reason';
 
@@ -33,6 +43,12 @@ export interface ConsumerOptions {
   prefetch: number;
   logger: Logger;
   metrics: ConsumerMetrics;
+  /**
+   * Natural batching: deliveries that arrive while `concurrency` batches are running wait and
+   * form the next batch (at most `maxSize`). Idle, every message is handled alone at once; under
+   * load, batches grow and per-batch costs (a transaction, a commit) are shared.
+   */
+  batch?: { maxSize: number; concurrency: number };
 }
 
 /**
@@ -46,14 +62,22 @@ export class Consumer {
   #tag: string | undefined;
   #stopped = false;
   readonly #inFlight = new Set<Promise<void>>();
+  readonly #waiting: Array<{ ch: Channel; msg: ConsumeMessage }> = [];
+  #running = 0;
+  readonly #handleBatch: BatchHandler;
 
   constructor(
     private readonly broker: Broker,
     private readonly publisher: Publisher,
     private readonly queue: ConsumedQueue,
-    private readonly handler: Handler,
+    handler: Handler | { batch: BatchHandler },
     private readonly opts: ConsumerOptions,
-  ) {}
+  ) {
+    this.#handleBatch =
+      typeof handler === 'function'
+        ? (batch) => Promise.all(batch.map((d) => handler(d.msg, d.ctx).catch((err: unknown) => transient(d, err))))
+        : handler.batch;
+  }
 
   async start(): Promise<void> {
     await this.broker.onConnect(async (conn) => {
@@ -62,7 +86,9 @@ export class Consumer {
       ch.on('error', (err) => this.opts.logger.warn({ err }, 'consumer channel error'));
       await ch.prefetch(this.opts.prefetch);
       const { consumerTag } = await ch.consume(this.queue.name, (msg) => {
-        if (msg) this.#track(this.#handle(ch, msg));
+        if (!msg) return;
+        this.#waiting.push({ ch, msg });
+        this.#pump();
       });
       this.#channel = ch;
       this.#tag = consumerTag;
@@ -74,47 +100,71 @@ export class Consumer {
     this.#stopped = true;
     const ch = this.#channel;
     if (ch && this.#tag) await ch.cancel(this.#tag).catch(() => undefined);
-    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+    while (this.#inFlight.size > 0 || this.#waiting.length > 0) {
+      this.#pump();
+      await Promise.allSettled([...this.#inFlight]);
+    }
     if (ch) await ch.close().catch(() => undefined);
   }
 
-  #track(p: Promise<void>): void {
-    this.#inFlight.add(p);
-    void p.finally(() => this.#inFlight.delete(p));
+  /** Starts batches while there is room; each takes what is waiting, up to the batch size. */
+  #pump(): void {
+    const { maxSize, concurrency } = this.opts.batch ?? { maxSize: 1, concurrency: this.opts.prefetch };
+    while (this.#waiting.length > 0 && this.#running < concurrency) {
+      const batch = this.#waiting.splice(0, maxSize);
+      this.#running++;
+      const p = this.#handle(batch).finally(() => {
+        this.#running--;
+        this.#inFlight.delete(p);
+        this.#pump();
+      });
+      this.#inFlight.add(p);
+    }
   }
 
-  async #handle(ch: Channel, msg: ConsumeMessage): Promise<void> {
+  async #handle(batch: Array<{ ch: Channel; msg: ConsumeMessage }>): Promise<void> {
     const started = performance.now();
     const queue = this.queue.name;
-    const attempt = Number(msg.properties.headers?.[ATTEMPT_HEADER] ?? 1);
-    const logger = this.opts.logger.child({
-      eventId: msg.properties.messageId,
-      type: msg.properties.type,
-      attempt,
-      ...(msg.fields.redelivered ? { redelivered: true } : {}),
+    const deliveries: Delivery[] = batch.map(({ msg }) => {
+      const attempt = Number(msg.properties.headers?.[ATTEMPT_HEADER] ?? 1);
+      const logger = this.opts.logger.child({
+        eventId: msg.properties.messageId,
+        type: msg.properties.type,
+        attempt,
+        ...(msg.fields.redelivered ? { redelivered: true } : {}),
+      });
+      return { msg, ctx: { attempt, logger } };
     });
-    this.opts.metrics.inFlight.inc({ queue });
-    let outcome: Outcome;
+    this.opts.metrics.inFlight.inc({ queue }, batch.length);
+    let outcomes: Outcome[];
     try {
-      outcome = await this.handler(msg, { attempt, logger });
+      outcomes = await this.#handleBatch(deliveries);
     } catch (err) {
-      logger.warn({ err }, 'handler failed');
-      outcome = { kind: 'retry', reason: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
+      outcomes = deliveries.map((d) => transient(d, err));
     }
-    if (outcome.kind === 'retry' && attempt >= this.queue.maxAttempts) {
-      outcome = { kind: 'dead', reason: `attempts exhausted (${attempt}): ${outcome.reason}` };
-    }
-    try {
-      await this.#settle(ch, msg, outcome, attempt);
-      logger.debug({ outcome: outcome.kind }, 'settled');
-    } catch (err) {
-      // The channel is gone: the broker will redeliver, and the inbox will recognise it.
-      logger.warn({ err, outcome: outcome.kind }, 'settle failed, message will be redelivered');
-    } finally {
-      this.opts.metrics.inFlight.dec({ queue });
-      this.opts.metrics.consumed.inc({ queue, outcome: outcome.kind });
-      this.opts.metrics.handlerDuration.observe({ queue, outcome: outcome.kind }, (performance.now() - started) / 1000);
-    }
+    await Promise.all(
+      batch.map(async ({ ch, msg }, i) => {
+        const { ctx } = deliveries[i] as Delivery;
+        let outcome = outcomes[i] ?? { kind: 'retry', reason: 'handler returned no outcome' };
+        if (outcome.kind === 'retry' && ctx.attempt >= this.queue.maxAttempts) {
+          outcome = { kind: 'dead', reason: `attempts exhausted (${ctx.attempt}): ${outcome.reason}` };
+        }
+        try {
+          await this.#settle(ch, msg, outcome, ctx.attempt);
+          ctx.logger.debug({ outcome: outcome.kind }, 'settled');
+        } catch (err) {
+          // The channel is gone: the broker will redeliver, and the inbox will recognise it.
+          ctx.logger.warn({ err, outcome: outcome.kind }, 'settle failed, message will be redelivered');
+        } finally {
+          this.opts.metrics.consumed.inc({ queue, outcome: outcome.kind });
+          this.opts.metrics.handlerDuration.observe(
+            { queue, outcome: outcome.kind },
+            (performance.now() - started) / 1000,
+          );
+        }
+      }),
+    );
+    this.opts.metrics.inFlight.dec({ queue }, batch.length);
   }
 
   async #settle(ch: Channel, msg: ConsumeMessage, outcome: Outcome, attempt: number): Promise<void> {
@@ -158,6 +208,11 @@ export class Consumer {
       },
     });
   }
+}
+
+function transient(d: Delivery, err: unknown): Outcome {
+  d.ctx.logger.warn({ err }, 'handler failed');
+  return { kind: 'retry', reason: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
 }
 
 /** A bounded label for the dead-letter metric: the reason's leading word, e.g. `invalid_payload`. */
