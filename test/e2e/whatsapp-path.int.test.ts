@@ -163,3 +163,16 @@ function signedRaw(body: string) {
     },
   };
 }
+
+describe('text Postgres cannot store', () => {
+  it('stores a message with a NUL character instead of dead-lettering it', async () => {
+    const req = signedWhatsApp(
+      whatsappText({ from: '16315551181', id: 'wamid.nul', text: 'a\u0000b', name: 'K\u0000' }),
+    );
+    expect((await p.post('/webhooks/whatsapp', req)).status).toBe(200);
+    await expect.poll(() => p.events.ofKey('message.received').length).toBe(1);
+    const { rows } = await p.pool.query('select body from messages');
+    expect(rows[0]?.body).toBe('a\uFFFDb');
+    expect((p.events.ofKey('message.received')[0]?.event.data as { text: string }).text).toBe('a\uFFFDb');
+  });
+});

@@ -5,3 +5,4 @@ export * from './outbox.ts';
 export * from './relay.ts';
 export * as schema from './schema/index.ts';
 export * from './seed.ts';
+export * from './text.ts';

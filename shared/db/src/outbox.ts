@@ -2,6 +2,7 @@ import type { CloudEvent } from '@switchboard/contracts';
 import { sql } from 'drizzle-orm';
 import type { Executor } from './client.ts';
 import { outbox } from './schema/index.ts';
+import { pgSafe } from './text.ts';
 
 export const OUTBOX_CHANNEL = 'switchboard_outbox';
 
@@ -24,7 +25,7 @@ export async function appendOutbox(tx: Executor, entries: OutboxEntry[]): Promis
       aggregateId: e.event.subject ?? e.event.id,
       exchange: e.exchange,
       routingKey: e.routingKey,
-      envelope: e.event,
+      envelope: pgSafe(e.event),
     })),
   );
   await tx.execute(sql`select pg_notify(${OUTBOX_CHANNEL}, '')`);

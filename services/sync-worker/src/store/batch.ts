@@ -1,5 +1,5 @@
 import type { ProviderError } from '@switchboard/contracts';
-import type { Executor } from '@switchboard/db';
+import { type Executor, pgSafe } from '@switchboard/db';
 import type { DeliveryStatus } from '@switchboard/domain';
 import { sql } from 'drizzle-orm';
 
@@ -27,7 +27,7 @@ export async function upsertCustomers(
   const res = await tx.execute<CustomerRow>(sql`
     insert into customers (tenant_id, phone_e164, whatsapp_id, name)
     select * from unnest(${p(rows.map((r) => r.tenantId))}::uuid[], ${p(rows.map((r) => r.phone))}::text[],
-                         ${p(rows.map((r) => r.whatsappId))}::text[], ${p(rows.map((r) => r.name))}::text[])
+                         ${p(rows.map((r) => r.whatsappId))}::text[], ${p(rows.map((r) => pgSafe(r.name)))}::text[])
     on conflict (tenant_id, phone_e164) where phone_e164 is not null do update
       set name = coalesce(excluded.name, customers.name),
           whatsapp_id = coalesce(excluded.whatsapp_id, customers.whatsapp_id),
@@ -125,7 +125,7 @@ export async function insertMessages(
     select * from unnest(${p(rows.map((r) => r.tenantId))}::uuid[], ${p(rows.map((r) => r.conversationId))}::uuid[],
                          ${p(rows.map((r) => r.direction))}::text[], ${p(rows.map((r) => r.provider))}::text[],
                          ${p(rows.map((r) => r.providerMessageId))}::text[], ${p(rows.map((r) => r.type))}::text[],
-                         ${p(rows.map((r) => r.body))}::text[], ${p(rows.map((r) => JSON.stringify(r.content)))}::jsonb[],
+                         ${p(rows.map((r) => pgSafe(r.body)))}::text[], ${p(rows.map((r) => JSON.stringify(pgSafe(r.content))))}::jsonb[],
                          ${p(rows.map((r) => r.providerSentAt.toISOString()))}::timestamptz[])
     on conflict (tenant_id, provider, provider_message_id) do nothing
     returning id, provider_message_id, tenant_id, received_at`);
