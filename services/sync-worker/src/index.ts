@@ -1,2 +1,4 @@
 export { loadConfig } from './config.ts';
+export { createBatchHandler } from './handlers/apply.ts';
+export { type Route, route } from './handlers/route.ts';
 export { type SyncWorker, startSyncWorker } from './service.ts';

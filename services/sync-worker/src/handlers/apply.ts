@@ -4,7 +4,7 @@ import { type BatchHandler, type Delivery, dead, type Outcome, skipped } from '@
 import { z } from 'zod';
 import { CONSUMER, type Deps } from '../deps.ts';
 import type { Route } from './route.ts';
-import { routeOrder, routesByType } from './routes.ts';
+import { routesByType } from './routes.ts';
 
 interface Item {
   index: number;
@@ -16,9 +16,11 @@ interface Item {
 /**
  * Applies a batch of deliveries in one transaction: inbox claim for all, each route's `apply`
  * for its events, one outbox append. If the transaction fails, each event is retried alone, so
- * one poison event costs its neighbours a second try instead of their batch.
+ * one poison event costs its neighbours a second try instead of their batch. Routes apply in the
+ * table's order.
  */
 export function createBatchHandler(deps: Deps, table: Map<string, Route> = routesByType): BatchHandler {
+  const order = [...new Set(table.values())];
   return async (deliveries) => {
     const outcomes: Outcome[] = new Array(deliveries.length);
     const items: Item[] = [];
@@ -32,13 +34,13 @@ export function createBatchHandler(deps: Deps, table: Map<string, Route> = route
     items.sort((a, b) => a.index - b.index);
     if (items.length === 0) return outcomes;
     try {
-      await applyItems(deps, items, outcomes);
+      await applyItems(deps, order, items, outcomes);
     } catch (err) {
       if (items.length === 1) throw err;
       deps.logger.warn({ err, size: items.length }, 'batch failed, applying its events one by one');
       await Promise.all(
         items.map((item) =>
-          applyItems(deps, [item], outcomes).catch((e: unknown) => {
+          applyItems(deps, order, [item], outcomes).catch((e: unknown) => {
             const d = deliveries[item.index] as Delivery;
             d.ctx.logger.warn({ err: e }, 'handler failed');
             outcomes[item.index] = {
@@ -66,7 +68,7 @@ async function parse(deps: Deps, table: Map<string, Route>, d: Delivery): Promis
   return prepared.ok ? { route: r, event, value: prepared.value } : prepared.outcome;
 }
 
-async function applyItems(deps: Deps, items: Item[], outcomes: Outcome[]): Promise<void> {
+async function applyItems(deps: Deps, order: Route[], items: Item[], outcomes: Outcome[]): Promise<void> {
   const keys = items.flatMap((i) => i.route.lockKeys(i.value));
   const results = await deps.locks.withLocks(keys, { ...deps.lock, scope: 'batch' }, () =>
     deps.db.transaction(async (tx) => {
@@ -82,7 +84,7 @@ async function applyItems(deps: Deps, items: Item[], outcomes: Outcome[]): Promi
         local.set(i.index, skipped('duplicate event'));
         return false;
       });
-      for (const r of routeOrder) {
+      for (const r of order) {
         const mine = fresh.filter((i) => i.route === r);
         if (mine.length === 0) continue;
         const applied = await r.apply(tx, deps, mine);

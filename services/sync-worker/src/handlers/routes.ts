@@ -13,7 +13,5 @@ export const routes: Record<string, Route> = {
   [inboundRoutingKeys.whatsappStatus]: whatsappStatusRoute,
 };
 
-export const routeOrder: Route[] = Object.values(routes);
-
 /** CloudEvents type → route, for the dispatcher. */
 export const routesByType = new Map(Object.entries(routes).map(([key, r]) => [inboundType(key), r]));
