@@ -1,7 +1,6 @@
 import { WhatsAppMessageReceived } from '@switchboard/contracts';
 import type { OutboxEntry } from '@switchboard/db';
 import { dead, done, skipped } from '@switchboard/platform';
-import type { Deps } from '../deps.ts';
 import { toE164 } from '../phone.ts';
 import {
   insertMessages,

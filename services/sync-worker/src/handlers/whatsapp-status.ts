@@ -1,6 +1,5 @@
 import { WhatsAppStatusUpdated } from '@switchboard/contracts';
 import { dead, done } from '@switchboard/platform';
-import type { Deps } from '../deps.ts';
 import type { Channel } from '../store/channels.ts';
 import { findMessageForUpdate, holdStatus, lockMessageKey } from '../store/messages.ts';
 import { applyStatuses } from './delivery.ts';
