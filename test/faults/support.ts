@@ -5,6 +5,8 @@ import { type Pipeline, signedWhatsApp, whatsappText } from '@switchboard/testin
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
+const spawned = new Set<ChildProcess>();
+
 /** Runs a service's `main.ts` in its own process, as `npm start` would, with the test's env. */
 export function spawnService(service: string, env: Record<string, string>): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', `services/${service}/src/main.ts`], {
@@ -12,7 +14,14 @@ export function spawnService(service: string, env: Record<string, string>): Chil
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  spawned.add(child);
+  child.once('exit', () => spawned.delete(child));
   return child;
+}
+
+/** Kills whatever a failed test left running, so no orphan outlives the run. */
+export async function killSpawned(): Promise<void> {
+  await Promise.all([...spawned].map((c) => stopService(c, 'SIGKILL')));
 }
 
 export async function stopService(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {

@@ -1,9 +1,10 @@
 import { type Pipeline, startPipeline } from '@switchboard/testing';
 import { afterEach, expect, it } from 'vitest';
-import { countRows, postMessages, spawnService, stopService } from './support.ts';
+import { countRows, killSpawned, postMessages, spawnService, stopService } from './support.ts';
 
 let p: Pipeline;
 afterEach(async () => {
+  await killSpawned();
   await p?.stop();
 });
 

@@ -1,11 +1,13 @@
 import type { Database } from '@switchboard/db';
 import type { Locks, Logger, Topology } from '@switchboard/platform';
+import type pg from 'pg';
 import type { Metrics } from './metrics.ts';
 import type { ResolveChannel } from './store/channels.ts';
 
 /** Everything a handler may touch, built once in `main.ts`. Handlers take a `Pick` of it. */
 export interface Deps {
   db: Database;
+  pool: pg.Pool;
   locks: Locks;
   logger: Logger;
   metrics: Metrics;

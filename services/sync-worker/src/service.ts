@@ -50,6 +50,7 @@ export async function startSyncWorker(config: Config, opts: { logger?: Logger } 
 
   const deps: Deps = {
     db,
+    pool,
     locks: createLocks(redis, logger, metrics.locks),
     logger,
     metrics,

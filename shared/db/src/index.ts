@@ -6,3 +6,4 @@ export * from './relay.ts';
 export * as schema from './schema/index.ts';
 export * from './seed.ts';
 export * from './text.ts';
+export * from './transaction.ts';

@@ -1,5 +1,5 @@
 import { type CloudEvent, decodeEvent } from '@switchboard/contracts';
-import { appendOutbox, claimInboxMany, type OutboxEntry } from '@switchboard/db';
+import { appendOutbox, claimInboxMany, type OutboxEntry, transaction } from '@switchboard/db';
 import { type BatchHandler, type Delivery, dead, type Outcome, skipped } from '@switchboard/platform';
 import { z } from 'zod';
 import { CONSUMER, type Deps } from '../deps.ts';
@@ -71,7 +71,7 @@ async function parse(deps: Deps, table: Map<string, Route>, d: Delivery): Promis
 async function applyItems(deps: Deps, order: Route[], items: Item[], outcomes: Outcome[]): Promise<void> {
   const keys = items.flatMap((i) => i.route.lockKeys(i.value));
   const results = await deps.locks.withLocks(keys, { ...deps.lock, scope: 'batch' }, () =>
-    deps.db.transaction(async (tx) => {
+    transaction(deps.pool, async (tx) => {
       const claimed = await claimInboxMany(
         tx,
         CONSUMER,
