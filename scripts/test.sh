@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# npm test: set-up, then every test. Vitest runs the groups in order: unit, integration (real
-# Postgres, Redis and RabbitMQ, isolated per test), then faults (which restart those services).
+# npm test: install what is missing, make the dependencies reachable (and promtool installed), then
+# every test. Vitest runs its groups in order: unit, integration (real Postgres, Redis and RabbitMQ,
+# isolated per test), then faults (which restart those services). Arguments go to vitest
+# (`npm test -- --project unit`, `npm test -- services/ingest`); a full run first lints and checks the
+# Prometheus config, alert rules and their unit tests (a few hundred milliseconds together).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --with-test-tools
-npx biome check .
-npx vitest run "$@"
+if [[ $# -eq 0 ]]; then
+  npx biome check .
+  npm run --silent check:infra >/dev/null
+fi
+exec npx vitest run "$@"
