@@ -13,7 +13,7 @@ import {
   WhatsAppMessageReceived,
   WhatsAppStatusUpdated,
 } from '@switchboard/contracts';
-import { switchboardTopology } from '@switchboard/platform';
+import { switchboardTopology, topicMatches } from '@switchboard/platform';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
@@ -136,18 +136,6 @@ function channelFor(exchange: string, routingKey: string): AmqpChannel {
   const found = routingKeyChannels(exchange).filter((c) => c.address === routingKey);
   if (found.length !== 1) throw new Error(`${found.length} channels for ${exchange} ${routingKey}, expected 1`);
   return found[0] as AmqpChannel;
-}
-
-/** AMQP topic matching: `*` is one word, `#` is zero or more. */
-function matches(pattern: string, key: string): boolean {
-  const p = pattern.split('.');
-  const k = key.split('.');
-  const go = (i: number, j: number): boolean => {
-    if (i === p.length) return j === k.length;
-    if (p[i] === '#') return go(i + 1, j) || (j < k.length && go(i, j + 1));
-    return j < k.length && (p[i] === '*' || p[i] === k[j]) && go(i + 1, j + 1);
-  };
-  return go(0, 0);
 }
 
 /** Compiles the document's own payload schemas; strict about keywords, so a typo'd one fails. */
@@ -302,7 +290,9 @@ describe('asyncapi.yaml', () => {
 
     it('the sync-worker receives the inbound events its queue is bound to', () => {
       const bindings = topology.queues.find((q) => q.name === topology.consumers.syncInbound.name)?.bindings ?? [];
-      const bound = inbound.map((e) => e.routingKey).filter((key) => bindings.some((b) => matches(b.pattern, key)));
+      const bound = inbound
+        .map((e) => e.routingKey)
+        .filter((key) => bindings.some((b) => topicMatches(b.pattern, key)));
       expect(addresses('receive', names.inbound).sort()).toEqual(bound.sort());
     });
 

@@ -1,22 +1,10 @@
 import { createEvent, encodeEvent, inboundType } from '@switchboard/contracts';
-import { createLogger, switchboardTopology } from '@switchboard/platform';
+import { createLogger, switchboardTopology, topicMatches } from '@switchboard/platform';
 import type { ConsumeMessage } from 'amqplib';
 import { describe, expect, it } from 'vitest';
 import type { Deps } from '../deps.ts';
 import { createBatchHandler } from './apply.ts';
 import { routes } from './routes.ts';
-
-/** AMQP topic matching: `*` is one word, `#` is zero or more. */
-function matches(pattern: string, key: string): boolean {
-  const p = pattern.split('.');
-  const k = key.split('.');
-  const go = (i: number, j: number): boolean => {
-    if (i === p.length) return j === k.length;
-    if (p[i] === '#') return go(i + 1, j) || (j < k.length && go(i, j + 1));
-    return j < k.length && (p[i] === '*' || p[i] === k[j]) && go(i + 1, j + 1);
-  };
-  return go(0, 0);
-}
 
 describe('the routing table', () => {
   const { queues, consumers } = switchboardTopology();
@@ -25,7 +13,7 @@ describe('the routing table', () => {
   it('has a binding for every routed key, so no handler waits for events that never come', () => {
     for (const key of Object.keys(routes))
       expect(
-        bindings.some((b) => matches(b.pattern, key)),
+        bindings.some((b) => topicMatches(b.pattern, key)),
         key,
       ).toBe(true);
   });
@@ -33,7 +21,7 @@ describe('the routing table', () => {
   it('has a route for every binding, so nothing the queue receives is unroutable', () => {
     for (const b of bindings)
       expect(
-        Object.keys(routes).some((key) => matches(b.pattern, key)),
+        Object.keys(routes).some((key) => topicMatches(b.pattern, key)),
         b.pattern,
       ).toBe(true);
   });

@@ -5,28 +5,6 @@ import { and, eq, sql } from 'drizzle-orm';
 
 const { messages, pendingStatuses } = schema;
 
-export interface NewMessage {
-  tenantId: string;
-  conversationId: string;
-  direction: 'inbound' | 'outbound';
-  provider: string;
-  providerMessageId: string;
-  type: string;
-  body: string | null;
-  content: Record<string, unknown>;
-  providerSentAt: Date;
-}
-
-/** Inserts the message; null when this provider id is already stored for the tenant. */
-export async function insertMessage(tx: Executor, m: NewMessage): Promise<{ id: string; receivedAt: Date } | null> {
-  const [row] = await tx
-    .insert(messages)
-    .values(m)
-    .onConflictDoNothing({ target: [messages.tenantId, messages.provider, messages.providerMessageId] })
-    .returning({ id: messages.id, receivedAt: messages.receivedAt });
-  return row ?? null;
-}
-
 export interface MessageKey {
   tenantId: string;
   provider: string;
@@ -108,26 +86,4 @@ export async function holdStatus(tx: Executor, k: MessageKey, s: HeldStatus): Pr
     .insert(pendingStatuses)
     .values({ ...k, ...s })
     .onConflictDoNothing();
-}
-
-/** Removes and returns the statuses held for a message, oldest first. */
-export async function takeHeldStatuses(tx: Executor, k: MessageKey): Promise<HeldStatus[]> {
-  const rows = await tx
-    .delete(pendingStatuses)
-    .where(
-      and(
-        eq(pendingStatuses.tenantId, k.tenantId),
-        eq(pendingStatuses.provider, k.provider),
-        eq(pendingStatuses.providerMessageId, k.providerMessageId),
-      ),
-    )
-    .returning({
-      status: pendingStatuses.status,
-      at: pendingStatuses.at,
-      errors: pendingStatuses.errors,
-      eventId: pendingStatuses.eventId,
-    });
-  return rows
-    .map((r) => ({ ...r, status: r.status as DeliveryStatus, errors: r.errors as ProviderError[] | null }))
-    .sort((a, b) => a.at.getTime() - b.at.getTime());
 }

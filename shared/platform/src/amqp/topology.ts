@@ -124,3 +124,15 @@ export function switchboardTopology(ns = '', opts: TopologyOptions = {}): Topolo
     consumers: { syncInbound: syncInbound.spec },
   };
 }
+
+/** AMQP topic matching, as the broker does it: `*` is exactly one word, `#` is zero or more. */
+export function topicMatches(pattern: string, key: string): boolean {
+  const p = pattern.split('.');
+  const k = key.split('.');
+  const go = (i: number, j: number): boolean => {
+    if (i === p.length) return j === k.length;
+    if (p[i] === '#') return go(i + 1, j) || (j < k.length && go(i, j + 1));
+    return j < k.length && (p[i] === '*' || p[i] === k[j]) && go(i + 1, j + 1);
+  };
+  return go(0, 0);
+}
