@@ -9,7 +9,7 @@ const env = commonEnv.extend({
   /** Most events applied in one transaction; batches form from what waits while others run. */
   SYNC_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
   /** Batches applied at once, each on its own pooled connection. */
-  SYNC_BATCH_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
+  SYNC_BATCH_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(2),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(10),
   /** How long a conversation lock lives without renewal; it is renewed while work runs. */
   LOCK_TTL_MS: z.coerce.number().int().positive().default(10_000),

@@ -36,6 +36,8 @@ export interface RelayOptions {
   batchSize?: number;
   /** Fallback poll, for a NOTIFY lost to a dropped connection. */
   pollMs?: number;
+  /** How long a wake-up waits for more commits before draining; bounds the latency it adds. */
+  coalesceMs?: number;
   /** Distinguishes relays of different services that share one database. */
   lockKey?: number;
 }
@@ -111,7 +113,11 @@ export class OutboxRelay {
     while (!this.#stopped) {
       this.#pending = false;
       const full = await this.drain();
-      if (!full && !this.#pending) await this.#idle(this.opts.pollMs ?? 1_000);
+      if (full) continue;
+      if (!this.#pending) await this.#idle(this.opts.pollMs ?? 1_000);
+      // Woken by a commit: let the commits of the next moment join it, so one pass (one read,
+      // one update, one round of confirms) carries many transactions' events under load.
+      if (this.#pending) await sleep(this.opts.coalesceMs ?? 2);
     }
   }
 
