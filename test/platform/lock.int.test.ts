@@ -77,4 +77,13 @@ describe('withLocks', () => {
     ]);
     expect(results).toEqual(['ab', 'ba']);
   });
+
+  it('takes a set of keys all at once or not at all, so a waiter blocks nobody else', async () => {
+    await redis.set('b', 'someone-else', 'PX', 10_000);
+    const waiting = locks.withLocks(['a', 'b'], { ...opts, waitMs: 300 }, async () => 'never');
+    // While the set waits for `b`, `a` stays free for others.
+    expect(await locks.withLocks(['a'], { ...opts, waitMs: 50 }, async () => 'a is free')).toBe('a is free');
+    await expect(waiting).rejects.toBeInstanceOf(LockTimeoutError);
+    expect(await redis.exists('a')).toBe(0);
+  });
 });

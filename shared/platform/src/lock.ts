@@ -4,10 +4,18 @@ import type { Redis } from 'ioredis';
 import type { Logger } from './logger.ts';
 import type { LockMetrics } from './metrics.ts';
 
-// Compare-and-delete and compare-and-extend: only the owner token may release or renew a lock,
-// so a holder whose lock expired can never delete the next holder's lock.
-const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
-const EXTEND = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
+// A holder takes all of its keys in one atomic step or none of them (so two holders of
+// overlapping sets can never deadlock), and renews and releases them in one step each. Release
+// and renewal compare the owner token first: a holder whose lock expired can never delete or
+// extend the next holder's lock. (One script touches several keys: on a Redis Cluster they would
+// need a shared hash tag.)
+const ACQUIRE = `for _, k in ipairs(KEYS) do if redis.call('exists', k) == 1 then return 0 end end
+for _, k in ipairs(KEYS) do redis.call('set', k, ARGV[1], 'PX', ARGV[2]) end
+return 1`;
+const RELEASE = `for _, k in ipairs(KEYS) do if redis.call('get', k) == ARGV[1] then redis.call('del', k) end end
+return 1`;
+const EXTEND = `for _, k in ipairs(KEYS) do if redis.call('get', k) == ARGV[1] then redis.call('pexpire', k, ARGV[2]) end end
+return 1`;
 
 export interface LockOptions {
   ttlMs: number;
@@ -22,22 +30,21 @@ export class LockTimeoutError extends Error {
 
 export interface Locks {
   /**
-   * Runs `fn` while holding every lock in `keys` (taken in sorted order, so two holders of
-   * overlapping sets cannot deadlock), renewing them until `fn` settles. The lock only avoids
-   * wasted work: callers still guard their writes in Postgres, because a lock can expire under
-   * a paused process. If Redis itself is unreachable, `fn` runs unlocked and the Postgres guard
+   * Runs `fn` while holding every lock in `keys` (all taken at once, or none), renewing them
+   * until `fn` settles. The lock only avoids wasted work: callers still guard their writes in
+   * Postgres, because a lock can expire under a paused process. If Redis itself is unreachable, `fn` runs unlocked and the Postgres guard
    * alone keeps it correct.
    */
   withLocks<T>(keys: string[], opts: LockOptions, fn: () => Promise<T>): Promise<T>;
 }
 
 export function createLocks(redis: Redis, logger: Logger, metrics: LockMetrics): Locks {
-  async function acquire(key: string, token: string, opts: LockOptions): Promise<boolean> {
+  async function acquire(keys: string[], token: string, opts: LockOptions): Promise<void> {
     const deadline = Date.now() + opts.waitMs;
     let delay = 2;
     let contended = false;
     for (;;) {
-      if ((await redis.set(key, token, 'PX', opts.ttlMs, 'NX')) === 'OK') return true;
+      if ((await redis.eval(ACQUIRE, keys.length, ...keys, token, String(opts.ttlMs))) === 1) return;
       if (!contended) metrics.contention.inc({ scope: opts.scope });
       contended = true;
       if (Date.now() + delay > deadline) {
@@ -50,22 +57,18 @@ export function createLocks(redis: Redis, logger: Logger, metrics: LockMetrics):
   }
 
   const release = (keys: string[], token: string) =>
-    Promise.all(keys.map((k) => redis.eval(RELEASE, 1, k, token))).catch((err: unknown) =>
-      logger.warn({ err }, 'lock release failed; it expires by itself'),
-    );
+    redis.eval(RELEASE, keys.length, ...keys, token).catch((err: unknown) => {
+      logger.warn({ err }, 'lock release failed; it expires by itself');
+    });
 
   return {
     async withLocks(keys, opts, fn) {
-      const sorted = [...new Set(keys)].sort();
+      const held = [...new Set(keys)];
+      if (held.length === 0) return fn();
       const token = randomUUID();
-      const held: string[] = [];
       try {
-        for (const key of sorted) {
-          await acquire(key, token, opts);
-          held.push(key);
-        }
+        await acquire(held, token, opts);
       } catch (err) {
-        await release(held, token);
         if (err instanceof LockTimeoutError) throw err;
         logger.warn({ err, scope: opts.scope }, 'redis unavailable, continuing under the postgres guard alone');
         return fn();

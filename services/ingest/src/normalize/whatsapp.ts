@@ -4,13 +4,15 @@ import {
   eventId,
   inboundRoutingKeys,
   inboundType,
-  WhatsAppMessageReceived,
-  WhatsAppStatusUpdated,
+  type WhatsAppMessageReceived,
+  type WhatsAppStatusUpdated,
 } from '@switchboard/contracts';
 import { z } from 'zod';
 
 /**
- * WhatsApp Cloud API webhook → canonical inbound events. Only the envelope (entry → changes →
+ * WhatsApp Cloud API webhook → canonical inbound events. The events are built from values this
+ * module's own schemas already checked and typed as the contract; the unit tests parse them with
+ * the contract's schemas, so the edge does not validate everything twice on the hot path. Only the envelope (entry → changes →
  * value) is required; every message and status is checked on its own, so one item we do not
  * understand is parked without losing its neighbours. Unknown fields pass through in `raw`.
  */
@@ -117,7 +119,7 @@ export function normalizeWhatsApp(payload: unknown): Normalized {
             type: inboundType(inboundRoutingKeys.whatsappMessage),
             subject: m.data.id,
             time: fromUnix(m.data.timestamp),
-            data: WhatsAppMessageReceived.parse(data),
+            data,
           }),
         });
       }
@@ -151,7 +153,7 @@ export function normalizeWhatsApp(payload: unknown): Normalized {
             type: inboundType(inboundRoutingKeys.whatsappStatus),
             subject: s.data.id,
             time: fromUnix(s.data.timestamp),
-            data: WhatsAppStatusUpdated.parse(data),
+            data,
           }),
         });
       }

@@ -1,0 +1,108 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+
+/**
+ * CPU time (user + system) spent by each part of the system, read from /proc, so a run can say
+ * where the machine's cores went per message, and whether something else was using them.
+ * Postgres counts the backends of the bench's database and the server's own processes (WAL
+ * writer, checkpointer), not other databases' backends; RabbitMQ (its Erlang VM) and Redis are
+ * counted whole, so they include anyone else's traffic on those shared servers. `machine` is every
+ * core's busy time; what it has beyond ours is the kernel's work for us (loopback networking,
+ * disk flushes) plus other people's processes. Off Linux the figures are simply absent.
+ */
+export interface CpuSample {
+  at: number;
+  parts: Record<string, number>;
+  machine: number | undefined;
+}
+
+export interface CpuUse {
+  /** CPU milliseconds per message by part, `ours` their sum, `other` the rest of the machine. */
+  msPerMessage: Record<string, number>;
+  /** Average cores busy over the window: ours, the whole machine, and how many there are. */
+  cores: { ours: number; machine: number | null; available: number };
+}
+
+const TICK_MS = 10; // USER_HZ is 100 on every Linux we run on (getconf CLK_TCK)
+
+function read(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function procMs(pid: string): { comm: string; ms: number } | undefined {
+  const stat = read(`/proc/${pid}/stat`);
+  if (!stat) return undefined;
+  const close = stat.lastIndexOf(')');
+  const fields = stat.slice(close + 2).split(' ');
+  // utime and stime are fields 14 and 15 of the line, 12th and 13th after the command name.
+  return { comm: stat.slice(stat.indexOf('(') + 1, close), ms: (Number(fields[11]) + Number(fields[12])) * TICK_MS };
+}
+
+/** Busy time of all cores: everything but idle and iowait. */
+function machineMs(): number | undefined {
+  const line = read('/proc/stat').split('\n')[0] ?? '';
+  if (!line.startsWith('cpu ')) return undefined;
+  const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+  return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) * TICK_MS;
+}
+
+/** `services` maps a name to a pid; `bench` is this process; postgres and rabbitmq by command name. */
+export function sampleCpu(database: string, services: Record<string, number | undefined> = {}): CpuSample {
+  const usage = process.cpuUsage();
+  const parts: Record<string, number> = { bench: (usage.user + usage.system) / 1000 };
+  for (const [name, pid] of Object.entries(services)) {
+    const t = pid === undefined ? undefined : procMs(String(pid));
+    if (t) parts[name] = t.ms;
+  }
+  let pids: string[] = [];
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return { at: performance.now(), parts, machine: undefined };
+  }
+  parts.postgres = 0;
+  parts.rabbitmq = 0;
+  parts.redis = 0;
+  for (const pid of pids) {
+    const t = procMs(pid);
+    if (t?.comm === 'postgres') {
+      // A backend's title names its database and client ("… user db 127.0.0.1(5432) idle").
+      const title = read(`/proc/${pid}/cmdline`);
+      if (title.includes(database) || !title.includes('(')) parts.postgres += t.ms;
+    } else if (t?.comm === 'beam.smp') parts.rabbitmq += t.ms;
+    else if (t?.comm === 'redis-server') parts.redis += t.ms;
+  }
+  return { at: performance.now(), parts, machine: machineMs() };
+}
+
+const r3 = (v: number) => Math.round(v * 1000) / 1000;
+const r2 = (v: number) => Math.round(v * 100) / 100;
+
+export function cpuUse(before: CpuSample, after: CpuSample, messages: number): CpuUse {
+  const per = (ms: number) => r3(ms / Math.max(1, messages));
+  const msPerMessage: Record<string, number> = {};
+  let ours = 0;
+  for (const [name, end] of Object.entries(after.parts)) {
+    const start = before.parts[name];
+    if (start === undefined) continue;
+    ours += end - start;
+    msPerMessage[name] = per(end - start);
+  }
+  msPerMessage.ours = per(ours);
+  const wall = Math.max(1, after.at - before.at);
+  const machine =
+    before.machine === undefined || after.machine === undefined ? undefined : after.machine - before.machine;
+  if (machine !== undefined) msPerMessage.other = per(Math.max(0, machine - ours));
+  return {
+    msPerMessage,
+    cores: {
+      ours: r2(ours / wall),
+      machine: machine === undefined ? null : r2(machine / wall),
+      available: cpus().length,
+    },
+  };
+}

@@ -1,0 +1,104 @@
+import { randomBytes } from 'node:crypto';
+import { createDb, devTenant, seedTenant } from '@switchboard/db';
+import { switchboardTopology } from '@switchboard/platform';
+import { createTestDatabase, prepareTemplate, testUrls } from '@switchboard/testing';
+import amqp from 'amqplib';
+import { Redis } from 'ioredis';
+
+/**
+ * What one bench run owns on the shared Postgres, RabbitMQ and Redis: its own database (cloned
+ * from the migrated test template, dev tenant seeded), AMQP namespace and Redis key prefix, so
+ * concurrent test runs never see its traffic. `cleanup()` removes all of it; a run killed before
+ * that leaves a database named like a test database, which the test setup sweeps after an hour.
+ */
+export interface BenchEnv {
+  runId: string;
+  databaseUrl: string;
+  databaseName: string;
+  amqpUrl: string;
+  redisUrl: string;
+  namespace: string;
+  redisPrefix: string;
+  /** Queues created outside the topology (the baseline's), deleted at cleanup. */
+  extraQueues: Set<string>;
+  cleanup: () => Promise<void>;
+}
+
+export async function createBenchEnv(log: (line: string) => void): Promise<BenchEnv> {
+  const runId = randomBytes(4).toString('hex');
+  const namespace = `bench-${runId}.`;
+  const redisPrefix = `bench:${runId}:`;
+  await prepareTemplate();
+  const database = await createTestDatabase();
+  const { pool, db } = createDb(database.url, { max: 1, applicationName: 'bench-seed' });
+  try {
+    await seedTenant(db, devTenant);
+  } catch (err) {
+    await database.drop().catch(() => undefined);
+    throw err;
+  } finally {
+    await pool.end();
+  }
+  log(`run ${runId}: database ${database.name}, AMQP namespace ${namespace}, Redis prefix ${redisPrefix}`);
+
+  const extraQueues = new Set<string>();
+  return {
+    runId,
+    databaseUrl: database.url,
+    databaseName: database.name,
+    amqpUrl: testUrls.amqp,
+    redisUrl: testUrls.redis,
+    namespace,
+    redisPrefix,
+    extraQueues,
+    cleanup: async () => {
+      const steps: Array<[string, () => Promise<unknown>]> = [
+        [`database ${database.name}`, () => database.drop()],
+        [`AMQP names ${namespace}*`, () => deleteAmqpNames(testUrls.amqp, namespace, [...extraQueues])],
+        [`Redis keys ${redisPrefix}*`, () => deleteRedisKeys(testUrls.redis, redisPrefix)],
+      ];
+      await Promise.all(
+        steps.map(async ([what, step]) => {
+          // The shared servers may be mid-restart (the fault tests restart them): try for a while.
+          for (let attempt = 1; ; attempt++) {
+            try {
+              return await step();
+            } catch (err) {
+              if (attempt >= 5) return log(`could not remove ${what}, remove it by hand: ${String(err)}`);
+              await new Promise((r) => setTimeout(r, 2_000));
+            }
+          }
+        }),
+      );
+    },
+  };
+}
+
+async function deleteAmqpNames(url: string, namespace: string, extraQueues: string[]): Promise<void> {
+  const topology = switchboardTopology(namespace);
+  const conn = await amqp.connect(url);
+  conn.on('error', () => undefined);
+  try {
+    const ch = await conn.createChannel();
+    for (const q of [...topology.queues.map((q) => q.name), ...extraQueues]) await ch.deleteQueue(q);
+    for (const e of topology.exchanges) await ch.deleteExchange(e.name);
+    await ch.close();
+  } finally {
+    await conn.close().catch(() => undefined);
+  }
+}
+
+async function deleteRedisKeys(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}

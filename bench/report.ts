@@ -1,0 +1,110 @@
+import type { ScenarioResult } from './context.ts';
+import { round } from './stats.ts';
+
+export interface Target {
+  name: string;
+  met: boolean;
+  detail: string;
+}
+
+/** The issue's targets, evaluated on whichever scenarios ran; a target needing a missing one is left out. */
+export function evaluateTargets(results: ScenarioResult[], rate: number): Target[] {
+  const by = new Map(results.map((r) => [r.scenario, r]));
+  const targets: Target[] = [];
+  const base = by.get('baseline');
+  const pipe = by.get('pipeline');
+  if (base && pipe) {
+    const ratio = base.throughput > 0 ? pipe.throughput / base.throughput : 0;
+    targets.push({
+      name: 'pipeline throughput ≥ ¼ of the baseline',
+      met: ratio >= 0.25,
+      detail: `${pipe.throughput} / ${base.throughput} msg/s = ${round(ratio, 3)}`,
+    });
+  }
+  const atRate = by.get('pipeline-rate');
+  if (atRate) {
+    // Kept up: everything arrived, and the far end was less than half a second behind at the end.
+    const sustained = atRate.delivered === atRate.messages && atRate.errors === 0 && atRate.drainMs < 500;
+    targets.push({
+      name: `p99 < 50 ms at ${rate} msg/s${rate === 1000 ? '' : ' (the issue asks for 1000)'}`,
+      met: sustained && atRate.latency.p99 < 50,
+      detail: `p99 ${atRate.latency.p99} ms; ${atRate.throughput} msg/s, drained ${atRate.drainMs} ms after the last webhook${sustained ? '' : ' (did not keep up)'}`,
+    });
+  }
+  for (const r of results) {
+    const problems = correctnessProblems(r);
+    targets.push({
+      name: `${r.scenario}: every message exactly once, no errors`,
+      met: problems.length === 0,
+      detail: problems.length === 0 ? `${r.delivered}/${r.messages}` : problems.join('; '),
+    });
+  }
+  return targets;
+}
+
+export function correctnessProblems(r: ScenarioResult): string[] {
+  const problems: string[] = [];
+  if (r.errors > 0) problems.push(`${r.errors} errors`);
+  if (r.delivered !== r.messages) problems.push(`${r.messages - r.delivered} never arrived`);
+  if (r.duplicates > 0) problems.push(`${r.duplicates} duplicates`);
+  if (r.stored && r.stored.rows !== r.messages) problems.push(`${r.stored.rows} rows stored`);
+  if (r.stored && r.stored.events !== r.messages) problems.push(`${r.stored.events} outbox events`);
+  return problems;
+}
+
+const pad = (s: string, n: number, left = false) => (left ? s.padEnd(n) : s.padStart(n));
+
+export function formatTable(results: ScenarioResult[]): string {
+  const head = [
+    'scenario',
+    'msgs',
+    'offered/s',
+    'msg/s',
+    'p50 ms',
+    'p95 ms',
+    'p99 ms',
+    'max ms',
+    'ack p99',
+    'lost+err',
+    'dup',
+  ];
+  const rows = results.map((r) => [
+    r.scenario,
+    String(r.messages),
+    r.offeredRate === null ? 'max' : String(r.offeredRate),
+    String(r.throughput),
+    r.latency.p50.toFixed(1),
+    r.latency.p95.toFixed(1),
+    r.latency.p99.toFixed(1),
+    r.latency.max.toFixed(1),
+    r.ack.p99.toFixed(1),
+    String(r.errors + (r.messages - r.delivered)),
+    String(r.duplicates),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => pad(c, widths[i] ?? 0, i === 0)).join('  ');
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+export function formatTargets(targets: Target[]): string {
+  return targets.map((t) => `  [${t.met ? 'met' : 'MISSED'}] ${t.name}: ${t.detail}`).join('\n');
+}
+
+const CPU_PARTS = ['bench', 'ingest', 'sync-worker', 'postgres', 'rabbitmq', 'redis', 'ours', 'other'];
+
+/**
+ * CPU ms per message by process, and average cores busy: ours, and the whole machine's. "other"
+ * is everything else: the kernel's work for us, and other people's tests on the shared servers.
+ */
+export function formatCpuTable(results: ScenarioResult[]): string {
+  const head = ['CPU ms/msg', ...CPU_PARTS, 'cores ours', 'machine'];
+  const rows = results.map((r) => [
+    r.scenario,
+    ...CPU_PARTS.map((p) => r.cpu.msPerMessage[p]?.toFixed(3) ?? '-'),
+    r.cpu.cores.ours.toFixed(2),
+    r.cpu.cores.machine === null ? '-' : `${r.cpu.cores.machine.toFixed(2)}/${r.cpu.cores.available}`,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => pad(c, widths[i] ?? 0, i === 0)).join('  ');
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}

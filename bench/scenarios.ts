@@ -1,0 +1,85 @@
+import { prepareBaseline, runBaseline } from './baseline.ts';
+import type { BenchContext, Scenario, ScenarioResult } from './context.ts';
+import { sampleCpu } from './cpu.ts';
+import { closedLoop, openLoop } from './load.ts';
+import { type Driven, drive } from './pipeline.ts';
+
+/**
+ * Every scenario the bench knows, in the order they run. `--only <name,...>` picks some; a new
+ * capability adds its scenario here (lookups, email, assignment) and its target in `report.ts`.
+ */
+export const scenarios: Scenario[] = [
+  {
+    name: 'baseline',
+    description: 'bare loop: confirmed publish → quorum queue → consumer → batched INSERT, ack after commit',
+    run: async (ctx) => {
+      const { baselineMessages, baselineWindow } = ctx.options;
+      const run = await baseline(ctx, 'max', { messages: baselineMessages, window: baselineWindow });
+      return result('baseline', 'bare loop, max throughput', null, run, [
+        `${baselineWindow} messages in flight between publish and commit; ack latency = publish → confirm`,
+      ]);
+    },
+  },
+  {
+    name: 'baseline-rate',
+    description: 'the bare loop at a fixed rate (open loop)',
+    run: async (ctx) => {
+      const { rate, durationS } = ctx.options;
+      const messages = Math.round(rate * Math.min(durationS, 5));
+      const run = await baseline(ctx, 'rate', { messages, rate });
+      return result('baseline-rate', `bare loop at ${rate}/s`, rate, run, [
+        `${messages} messages over ${messages / rate} s`,
+      ]);
+    },
+  },
+  {
+    name: 'pipeline',
+    description: 'signed webhooks → ingest → sync-worker → Postgres + outbox → message.received, max throughput',
+    run: async (ctx) => {
+      const { messages, concurrency } = ctx.options;
+      const p = await ctx.pipeline();
+      const run = await drive(p, ctx.env, `wamid.bench-${ctx.env.runId}-max`, messages, (client, w) =>
+        closedLoop(client, w, concurrency),
+      );
+      return result('pipeline', 'webhook → event, max throughput', null, run, [
+        `${concurrency} webhooks in flight from ${p.customers} senders; ack latency = HTTP answer`,
+      ]);
+    },
+  },
+  {
+    name: 'pipeline-rate',
+    description: 'the pipeline at a fixed rate (open loop), latency percentiles',
+    run: async (ctx) => {
+      const { rate, durationS } = ctx.options;
+      const messages = Math.round(rate * durationS);
+      const p = await ctx.pipeline();
+      const run = await drive(p, ctx.env, `wamid.bench-${ctx.env.runId}-rate`, messages, (client, w) =>
+        openLoop(client, w, rate),
+      );
+      return result('pipeline-rate', `webhook → event at ${rate}/s`, rate, run, [
+        `${messages} webhooks from ${p.customers} senders over ${durationS} s; latency counted from each webhook's due time`,
+      ]);
+    },
+  },
+];
+
+async function baseline(ctx: BenchContext, label: string, opts: { messages: number; window?: number; rate?: number }) {
+  const { databaseUrl, amqpUrl, namespace } = ctx.env;
+  await prepareBaseline(databaseUrl);
+  const queue = `${namespace}bench.baseline-${label}`;
+  ctx.env.extraQueues.add(queue);
+  ctx.log(`baseline ${label}: warming up`);
+  const sample = () => sampleCpu(ctx.env.databaseName);
+  await runBaseline({ databaseUrl, amqpUrl, queue, messages: 2_000, window: 500, sampleCpu: sample });
+  ctx.log(`baseline ${label}: ${opts.messages} messages`);
+  const run = await runBaseline({ databaseUrl, amqpUrl, queue, ...opts, sampleCpu: sample });
+  return { ...run, serviceMetrics: {}, warnings: [] };
+}
+
+const result = (
+  scenario: string,
+  description: string,
+  offeredRate: number | null,
+  run: Driven,
+  notes: string[],
+): ScenarioResult => ({ scenario, description, offeredRate, ...run, notes });
