@@ -45,7 +45,7 @@ afterEach(async () => {
   consumer = undefined;
   await publisher.close();
   await broker.close();
-  await ns.cleanup();
+  await ns.cleanup(topology);
 });
 
 const publish = (id = randomUUID()) =>

@@ -1,27 +1,68 @@
+import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type CloudEvent, decodeEvent } from '@switchboard/contracts';
-import { switchboardTopology } from '@switchboard/platform';
+import { switchboardTopology, type Topology } from '@switchboard/platform';
 import amqp from 'amqplib';
 import { testUrls, uniqueSuffix } from './env.ts';
 
-/** A unique AMQP name prefix for one test, and a cleanup that deletes everything under it. */
-export function testNamespace(): { ns: string; cleanup: () => Promise<void> } {
+/**
+ * A unique AMQP name prefix for one test, and a cleanup that deletes everything under it; pass
+ * the topology the test declared when it differs from the default (e.g. other retry delays).
+ */
+export function testNamespace(): { ns: string; cleanup: (declared?: Topology) => Promise<void> } {
   const ns = `t${uniqueSuffix()}.`;
   return {
     ns,
-    cleanup: async () => {
-      const topology = switchboardTopology(ns);
+    cleanup: async (declared) => {
+      const topologies = [switchboardTopology(ns), ...(declared ? [declared] : [])];
       const conn = await amqp.connect(testUrls.amqp);
       try {
         const ch = await conn.createChannel();
-        for (const q of topology.queues) await ch.deleteQueue(q.name);
-        for (const e of topology.exchanges) await ch.deleteExchange(e.name);
+        for (const q of new Set(topologies.flatMap((t) => t.queues.map((x) => x.name)))) await ch.deleteQueue(q);
+        for (const e of new Set(topologies.flatMap((t) => t.exchanges.map((x) => x.name)))) await ch.deleteExchange(e);
         await ch.close();
       } finally {
         await conn.close();
       }
     },
   };
+}
+
+/**
+ * Deletes queues and exchanges of test namespaces created more than `olderThanMs` ago (the
+ * namespace carries its creation time), left by runs that were killed before their cleanup. Idle
+ * quorum queues still cost the broker CPU. Needs `rabbitmqctl` (a local broker); skipped without it.
+ */
+export async function sweepStaleNamespaces(olderThanMs = 60 * 60 * 1000): Promise<void> {
+  const list = (what: string) => {
+    try {
+      return execFileSync('rabbitmqctl', ['-q', `list_${what}`, 'name'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      })
+        .split('\n')
+        .slice(1);
+    } catch {
+      return [];
+    }
+  };
+  const cutoff = Date.now() - olderThanMs;
+  const stale = (name: string) => {
+    const m = /^t([0-9a-z]{8})[0-9a-z]*\./.exec(name);
+    return m ? Number.parseInt(m[1] as string, 36) < cutoff : false;
+  };
+  const queues = list('queues').filter(stale);
+  const exchanges = list('exchanges').filter(stale);
+  if (queues.length + exchanges.length === 0) return;
+  const conn = await amqp.connect(testUrls.amqp);
+  try {
+    const ch = await conn.createChannel();
+    for (const q of queues) await ch.deleteQueue(q);
+    for (const e of exchanges) await ch.deleteExchange(e);
+    await ch.close();
+  } finally {
+    await conn.close();
+  }
 }
 
 export interface Received {
