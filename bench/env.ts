@@ -1,9 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createDb, devTenant, seedTenant } from '@switchboard/db';
-import { switchboardTopology } from '@switchboard/platform';
-import { createTestDatabase, prepareTemplate, testUrls } from '@switchboard/testing';
-import amqp from 'amqplib';
-import { Redis } from 'ioredis';
+import { createTestDatabase, deleteNamespace, deleteRedisKeys, prepareTemplate, testUrls } from '@switchboard/testing';
 
 /**
  * What one bench run owns on the shared Postgres, RabbitMQ and Redis: its own database (cloned
@@ -54,8 +51,8 @@ export async function createBenchEnv(log: (line: string) => void): Promise<Bench
     cleanup: async () => {
       const steps: Array<[string, () => Promise<unknown>]> = [
         [`database ${database.name}`, () => database.drop()],
-        [`AMQP names ${namespace}*`, () => deleteAmqpNames(testUrls.amqp, namespace, [...extraQueues])],
-        [`Redis keys ${redisPrefix}*`, () => deleteRedisKeys(testUrls.redis, redisPrefix)],
+        [`AMQP names ${namespace}*`, () => deleteNamespace(namespace, { extraQueues: [...extraQueues] })],
+        [`Redis keys ${redisPrefix}*`, () => deleteRedisKeys(redisPrefix)],
       ];
       await Promise.all(
         steps.map(async ([what, step]) => {
@@ -72,33 +69,4 @@ export async function createBenchEnv(log: (line: string) => void): Promise<Bench
       );
     },
   };
-}
-
-async function deleteAmqpNames(url: string, namespace: string, extraQueues: string[]): Promise<void> {
-  const topology = switchboardTopology(namespace);
-  const conn = await amqp.connect(url);
-  conn.on('error', () => undefined);
-  try {
-    const ch = await conn.createChannel();
-    for (const q of [...topology.queues.map((q) => q.name), ...extraQueues]) await ch.deleteQueue(q);
-    for (const e of topology.exchanges) await ch.deleteExchange(e.name);
-    await ch.close();
-  } finally {
-    await conn.close().catch(() => undefined);
-  }
-}
-
-async function deleteRedisKeys(url: string, prefix: string): Promise<void> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
 }

@@ -11,21 +11,27 @@ import { testUrls, uniqueSuffix } from './env.ts';
  */
 export function testNamespace(): { ns: string; cleanup: (declared?: Topology) => Promise<void> } {
   const ns = `t${uniqueSuffix()}.`;
-  return {
-    ns,
-    cleanup: async (declared) => {
-      const topologies = [switchboardTopology(ns), ...(declared ? [declared] : [])];
-      const conn = await amqp.connect(testUrls.amqp);
-      try {
-        const ch = await conn.createChannel();
-        for (const q of new Set(topologies.flatMap((t) => t.queues.map((x) => x.name)))) await ch.deleteQueue(q);
-        for (const e of new Set(topologies.flatMap((t) => t.exchanges.map((x) => x.name)))) await ch.deleteExchange(e);
-        await ch.close();
-      } finally {
-        await conn.close();
-      }
-    },
-  };
+  return { ns, cleanup: (declared) => deleteNamespace(ns, { declared }) };
+}
+
+/** Deletes the default topology's names under `ns`, plus a declared topology's and extra queues. */
+export async function deleteNamespace(
+  ns: string,
+  opts: { declared?: Topology | undefined; extraQueues?: string[] } = {},
+) {
+  const topologies = [switchboardTopology(ns), ...(opts.declared ? [opts.declared] : [])];
+  const queues = new Set([...topologies.flatMap((t) => t.queues.map((x) => x.name)), ...(opts.extraQueues ?? [])]);
+  const exchanges = new Set(topologies.flatMap((t) => t.exchanges.map((x) => x.name)));
+  const conn = await amqp.connect(testUrls.amqp);
+  conn.on('error', () => undefined);
+  try {
+    const ch = await conn.createChannel();
+    for (const q of queues) await ch.deleteQueue(q);
+    for (const e of exchanges) await ch.deleteExchange(e);
+    await ch.close();
+  } finally {
+    await conn.close().catch(() => undefined);
+  }
 }
 
 /**
