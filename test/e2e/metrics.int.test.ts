@@ -52,6 +52,17 @@ describe('/metrics', () => {
     expect([0, 3]).toContain(check.status);
   });
 
+  it('reports the depth of the queues the sync-worker consumes and parks into', async () => {
+    const app = p.worker?.app;
+    if (!app) throw new Error('service not running');
+    await expect
+      .poll(async () => (await fetch(`${baseUrl(app)}/metrics`)).text())
+      .toMatch(/amqp_queue_messages\{[^}]*queue="sync-worker\.inbound\.dead"[^}]*\} 0/);
+    const body = await (await fetch(`${baseUrl(app)}/metrics`)).text();
+    expect(body).toMatch(/amqp_queue_messages\{[^}]*queue="sync-worker\.inbound"/);
+    expect(body).toMatch(/amqp_queue_messages\{[^}]*queue="switchboard\.parked"/);
+  });
+
   it('labels routes by pattern, never by URL', async () => {
     const body = await (await fetch(`${p.ingestUrl}/metrics`)).text();
     expect(body).toMatch(/http_requests_total\{[^}]*route="\/webhooks\/whatsapp"[^}]*status_code="200"/);

@@ -6,6 +6,7 @@ import {
   httpMetrics,
   lockMetrics,
   publisherMetrics,
+  queueDepthMetric,
 } from '@switchboard/platform';
 
 export function createMetrics() {
@@ -17,6 +18,7 @@ export function createMetrics() {
     consumer: consumerMetrics(registry),
     relay: relayMetrics(registry),
     locks: lockMetrics(registry),
+    queueDepth: queueDepthMetric(registry),
     messagesStored: new Counter({
       name: 'messages_stored_total',
       help: 'Messages stored, by provider and direction',

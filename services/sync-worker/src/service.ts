@@ -12,6 +12,7 @@ import {
   Publisher,
   redisReady,
   registerOps,
+  sampleQueueDepths,
   switchboardTopology,
 } from '@switchboard/platform';
 import type { Config } from './config.ts';
@@ -94,6 +95,18 @@ export async function startSyncWorker(config: Config, opts: { logger?: Logger } 
   await consumer.start();
   lifecycle.onStop('consumer', () => consumer.stop());
   broker.start();
+
+  // Depth of what this worker consumes, its delay ladder, and what waits for people.
+  const depths = sampleQueueDepths(
+    broker,
+    [
+      topology.consumers.syncInbound.name,
+      ...topology.queues.map((q) => q.name).filter((n) => n.startsWith(`${topology.consumers.syncInbound.name}.`)),
+      topology.names.parked,
+    ],
+    { gauge: metrics.queueDepth, logger, everyMs: 10_000, namespace: config.AMQP_NAMESPACE },
+  );
+  lifecycle.onStop('queue depth sampling', async () => depths.stop());
 
   const app = createHttpApp(logger);
   registerOps(app, {

@@ -2,6 +2,7 @@ export * from './amqp/broker.ts';
 export * from './amqp/consumer.ts';
 export * from './amqp/dead-letters.ts';
 export * from './amqp/publisher.ts';
+export * from './amqp/queue-depth.ts';
 export * from './amqp/topology.ts';
 export * from './config.ts';
 export * from './http.ts';
