@@ -37,6 +37,10 @@ it('answers 503 while RabbitMQ is down, loses no acknowledged webhook, and recon
     await expect
       .poll(() => results.filter((r) => r.phase === 'down' && r.status === 503).length, { timeout: 10_000 })
       .toBeGreaterThan(5);
+    // Load balancers see it too: not ready while the broker is away.
+    const ready = await fetch(`${p.ingestUrl}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({ status: 'not ready', checks: { broker: 'not connected' } });
     phase = 'restarting';
     rabbitmqctl('start_app');
     rabbitmqctl('await_startup');
@@ -75,6 +79,7 @@ it('answers 503 while RabbitMQ is down, loses no acknowledged webhook, and recon
     expect(res.status).toBe(200);
     await expect.poll(() => events.received.length, { timeout: 10_000 }).toBe(1);
     await expect.poll(() => countRows(p, 'select count(*) as n from outbox where published_at is null')).toBe(0);
+    expect((await fetch(`${p.ingestUrl}/readyz`)).status).toBe(200);
     expect(await p.ingest.metrics.publisher.reconnects.get().then((m) => m.values[0]?.value)).toBeGreaterThanOrEqual(1);
   } finally {
     await events.close();
