@@ -84,6 +84,12 @@ export class Consumer {
       if (this.#stopped) return;
       const ch = await conn.createChannel();
       ch.on('error', (err) => this.opts.logger.warn({ err }, 'consumer channel error'));
+      // Deliveries of a closed channel that no batch has taken yet will be redelivered: drop them
+      // rather than work on them twice.
+      ch.on('close', () => {
+        const kept = this.#waiting.filter((w) => w.ch !== ch);
+        this.#waiting.splice(0, this.#waiting.length, ...kept);
+      });
       await ch.prefetch(this.opts.prefetch);
       const { consumerTag } = await ch.consume(this.queue.name, (msg) => {
         if (!msg) return;
