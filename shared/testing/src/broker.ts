@@ -22,6 +22,10 @@ export async function deleteNamespace(
   const topologies = [switchboardTopology(ns), ...(opts.declared ? [opts.declared] : [])];
   const queues = new Set([...topologies.flatMap((t) => t.queues.map((x) => x.name)), ...(opts.extraQueues ?? [])]);
   const exchanges = new Set(topologies.flatMap((t) => t.exchanges.map((x) => x.name)));
+  await deleteNames(queues, exchanges);
+}
+
+async function deleteNames(queues: Iterable<string>, exchanges: Iterable<string>): Promise<void> {
   const conn = await amqp.connect(testUrls.amqp);
   conn.on('error', () => undefined);
   try {
@@ -59,16 +63,7 @@ export async function sweepStaleNamespaces(olderThanMs = 60 * 60 * 1000): Promis
   };
   const queues = list('queues').filter(stale);
   const exchanges = list('exchanges').filter(stale);
-  if (queues.length + exchanges.length === 0) return;
-  const conn = await amqp.connect(testUrls.amqp);
-  try {
-    const ch = await conn.createChannel();
-    for (const q of queues) await ch.deleteQueue(q);
-    for (const e of exchanges) await ch.deleteExchange(e);
-    await ch.close();
-  } finally {
-    await conn.close();
-  }
+  if (queues.length + exchanges.length > 0) await deleteNames(queues, exchanges);
 }
 
 export interface Received {
