@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh --with-test-tools
 if [[ $# -eq 0 ]]; then
   npx biome check .
+  TURBO_TELEMETRY_DISABLED=1 npm run --silent typecheck
   npm run --silent check:infra >/dev/null
 fi
 exec npx vitest run "$@"
