@@ -3,20 +3,6 @@ import type { Executor } from './client.ts';
 import { inbox } from './schema/index.ts';
 
 /**
- * Claims `eventId` for `consumer` inside the caller's transaction. False means the event was
- * already applied (or is being applied by a concurrent delivery, whose commit this waits for):
- * the caller must change nothing.
- */
-export async function claimInbox(tx: Executor, consumer: string, eventId: string): Promise<boolean> {
-  const rows = await tx
-    .insert(inbox)
-    .values({ consumer, eventId })
-    .onConflictDoNothing()
-    .returning({ eventId: inbox.eventId });
-  return rows.length === 1;
-}
-
-/**
  * Claims many event ids at once; returns the ids this transaction claimed. An id listed twice is
  * claimed once, and an id already applied is not returned.
  */

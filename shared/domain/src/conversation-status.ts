@@ -5,5 +5,3 @@
  */
 export const CONVERSATION_STATUSES = ['open', 'active', 'closed'] as const;
 export type ConversationStatus = (typeof CONVERSATION_STATUSES)[number];
-
-export const isConversationLive = (status: ConversationStatus): boolean => status !== 'closed';

@@ -1,5 +1,4 @@
 import { execFileSync } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { type CloudEvent, decodeEvent } from '@switchboard/contracts';
 import { switchboardTopology, type Topology } from '@switchboard/platform';
 import amqp from 'amqplib';
@@ -108,25 +107,6 @@ export async function queueDepth(queue: string): Promise<number> {
     const ch = await conn.createChannel();
     const { messageCount } = await ch.checkQueue(queue);
     return messageCount;
-  } finally {
-    await conn.close();
-  }
-}
-
-/** Reads up to `max` messages from a queue without consuming them (they are nacked back). */
-export async function peekQueue(queue: string, max = 100) {
-  const conn = await amqp.connect(testUrls.amqp);
-  try {
-    const ch = await conn.createChannel();
-    const out: amqp.GetMessage[] = [];
-    for (let i = 0; i < max; i++) {
-      const msg = await ch.get(queue, { noAck: false });
-      if (!msg) break;
-      out.push(msg);
-    }
-    ch.nackAll(true);
-    await sleep(10);
-    return out;
   } finally {
     await conn.close();
   }

@@ -1,6 +1,6 @@
 import { type CloudEvent, decodeEvent } from '@switchboard/contracts';
 import { appendOutbox, claimInboxMany, type OutboxEntry, transaction } from '@switchboard/db';
-import { type BatchHandler, type Delivery, dead, type Outcome, skipped } from '@switchboard/platform';
+import { type BatchHandler, type Delivery, dead, type Outcome, skipped, transient } from '@switchboard/platform';
 import { z } from 'zod';
 import { CONSUMER, type Deps } from '../deps.ts';
 import type { Route } from './route.ts';
@@ -41,12 +41,7 @@ export function createBatchHandler(deps: Deps, table: Map<string, Route> = route
       await Promise.all(
         items.map((item) =>
           applyItems(deps, order, [item], outcomes).catch((e: unknown) => {
-            const d = deliveries[item.index] as Delivery;
-            d.ctx.logger.warn({ err: e }, 'handler failed');
-            outcomes[item.index] = {
-              kind: 'retry',
-              reason: e instanceof Error ? `${e.name}: ${e.message}` : String(e),
-            };
+            outcomes[item.index] = transient(deliveries[item.index] as Delivery, e);
           }),
         ),
       );

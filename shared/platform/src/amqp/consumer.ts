@@ -216,7 +216,8 @@ export class Consumer {
   }
 }
 
-function transient(d: Delivery, err: unknown): Outcome {
+/** The outcome of a delivery whose handling threw: logged, and retried through the delay queues. */
+export function transient(d: Delivery, err: unknown): Outcome {
   d.ctx.logger.warn({ err }, 'handler failed');
   return { kind: 'retry', reason: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
 }
