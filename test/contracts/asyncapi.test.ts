@@ -6,12 +6,10 @@ import {
   CloudEvent,
   domainEvents,
   domainEventType,
-  inboundRoutingKeys,
+  inboundEvents,
   inboundType,
   ParkedPayload,
   parkedRoutingKey,
-  WhatsAppMessageReceived,
-  WhatsAppStatusUpdated,
 } from '@switchboard/contracts';
 import { switchboardTopology, topicMatches } from '@switchboard/platform';
 import { Ajv } from 'ajv';
@@ -146,16 +144,11 @@ const topology = switchboardTopology();
 const { names } = topology;
 
 const inbound: Array<{ routingKey: string; type: string; schema: z.ZodType }> = [
-  {
-    routingKey: inboundRoutingKeys.whatsappMessage,
-    type: inboundType(inboundRoutingKeys.whatsappMessage),
-    schema: WhatsAppMessageReceived,
-  },
-  {
-    routingKey: inboundRoutingKeys.whatsappStatus,
-    type: inboundType(inboundRoutingKeys.whatsappStatus),
-    schema: WhatsAppStatusUpdated,
-  },
+  ...Object.entries(inboundEvents).map(([routingKey, schema]) => ({
+    routingKey,
+    type: inboundType(routingKey),
+    schema: schema as z.ZodType,
+  })),
   // One type for every provider's parked payloads: the provider is in the routing key and the data.
   { routingKey: parkedRoutingKey('{provider}'), type: inboundType('parked'), schema: ParkedPayload },
 ];

@@ -45,10 +45,61 @@ export const MessageStatusChanged = z.object({
 });
 export type MessageStatusChanged = z.infer<typeof MessageStatusChanged>;
 
+/** Who wrote an outbound message: a contact-centre agent in Genesys, an operator on the agent desk, or automation. */
+export const MessageAuthor = z.object({
+  kind: z.enum(['agent', 'operator', 'system']),
+  id: z.string(),
+});
+export type MessageAuthor = z.infer<typeof MessageAuthor>;
+
+/** An outbound message was recorded on a conversation (an agent's or operator's reply). */
+export const MessageSent = z.object({
+  messageId: z.uuid(),
+  conversationId: z.uuid(),
+  customerId: z.uuid(),
+  /** The conversation's channel provider, where the message goes (`whatsapp`, `mailgun`). */
+  provider: z.string(),
+  /** The system the reply was written in (`genesys`, `agent_desk`) and its id for the message. */
+  origin: z.string(),
+  originMessageId: z.string(),
+  author: MessageAuthor,
+  genesysConversationId: z.string().optional(),
+  type: z.string(),
+  text: z.string().optional(),
+  sentAt: z.iso.datetime({ offset: true }),
+});
+export type MessageSent = z.infer<typeof MessageSent>;
+
+/** For the downstream sender: deliver this message to the customer on their channel. */
+export const MessageOutboundRequested = z.object({
+  messageId: z.uuid(),
+  conversationId: z.uuid(),
+  provider: z.string(),
+  /** The resolved recipient on `provider`: a WhatsApp `wa_id`, an email address. */
+  to: z.string(),
+  type: z.string(),
+  text: z.string().optional(),
+  /** Attachments or other provider content the sender passes on. */
+  content: z.record(z.string(), z.unknown()).optional(),
+  /** Email only: the headers that keep the reply in the customer's thread. */
+  email: z
+    .object({
+      subject: z.string(),
+      messageIdHeader: z.string(),
+      inReplyTo: z.string().optional(),
+      references: z.array(z.string()),
+    })
+    .optional(),
+  requestedAt: z.iso.datetime({ offset: true }),
+});
+export type MessageOutboundRequested = z.infer<typeof MessageOutboundRequested>;
+
 export const domainEvents = {
   'conversation.opened': ConversationOpened,
   'message.received': MessageReceived,
   'message.status.changed': MessageStatusChanged,
+  'message.sent': MessageSent,
+  'message.outbound.requested': MessageOutboundRequested,
 } as const;
 export type DomainEventKey = keyof typeof domainEvents;
 export type DomainEventData<K extends DomainEventKey> = z.infer<(typeof domainEvents)[K]>;

@@ -2,3 +2,5 @@ export * from './cloudevent.ts';
 export * from './domain-events.ts';
 export * from './event-id.ts';
 export * from './inbound.ts';
+export * from './inbound-agent-desk.ts';
+export * from './inbound-events.ts';

@@ -1,2 +1,3 @@
 export * from './conversation-status.ts';
 export * from './delivery-status.ts';
+export * from './operator-status.ts';

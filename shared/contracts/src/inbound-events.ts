@@ -1,0 +1,22 @@
+import type { z } from 'zod';
+import { inboundRoutingKeys, WhatsAppMessageReceived, WhatsAppStatusUpdated } from './inbound.ts';
+import {
+  AgentDeskConversationRequested,
+  AgentDeskOperatorReplied,
+  AgentDeskOperatorStatusChanged,
+  agentDeskRoutingKeys,
+} from './inbound-agent-desk.ts';
+
+/**
+ * Every canonical inbound event on `switchboard.inbound`, by routing key: what the edges publish
+ * and what consumers parse. asyncapi.yaml documents exactly these (a test holds them together).
+ * Parked payloads are not here: they go to `parked.<provider>` with `ParkedPayload`.
+ */
+export const inboundEvents = {
+  [inboundRoutingKeys.whatsappMessage]: WhatsAppMessageReceived,
+  [inboundRoutingKeys.whatsappStatus]: WhatsAppStatusUpdated,
+  [agentDeskRoutingKeys.conversationRequested]: AgentDeskConversationRequested,
+  [agentDeskRoutingKeys.operatorStatus]: AgentDeskOperatorStatusChanged,
+  [agentDeskRoutingKeys.operatorReplied]: AgentDeskOperatorReplied,
+} as const satisfies Record<string, z.ZodType>;
+export type InboundRoutingKey = keyof typeof inboundEvents;
