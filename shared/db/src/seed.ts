@@ -10,6 +10,8 @@ export const devTenant = {
     { provider: 'whatsapp', accountId: '106540352242922' },
     { provider: 'mailgun', accountId: 'mg.example.com' },
     { provider: 'genesys', accountId: 'dev-genesys-integration' },
+    { provider: 'helpdesk', accountId: 'dev-helpdesk' },
+    { provider: 'agent_desk', accountId: 'dev-agent-desk' },
   ],
 } as const;
 

@@ -30,7 +30,7 @@ export const channels = pgTable(
   (t) => [
     uniqueIndex('channels_provider_account_uq').on(t.provider, t.accountId),
     index('channels_tenant_idx').on(t.tenantId),
-    check('channels_provider_ck', sql`${t.provider} in ('whatsapp', 'mailgun', 'genesys')`),
+    check('channels_provider_ck', sql`${t.provider} in ('whatsapp', 'mailgun', 'genesys', 'helpdesk', 'agent_desk')`),
     check('channels_status_ck', sql`${t.status} in ('active', 'disabled')`),
   ],
 );

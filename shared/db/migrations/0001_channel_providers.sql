@@ -1,0 +1,2 @@
+ALTER TABLE "channels" DROP CONSTRAINT "channels_provider_ck";--> statement-breakpoint
+ALTER TABLE "channels" ADD CONSTRAINT "channels_provider_ck" CHECK ("channels"."provider" in ('whatsapp', 'mailgun', 'genesys', 'helpdesk', 'agent_desk'));
