@@ -1,6 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { type Pipeline, signedWhatsApp, startPipeline, whatsappText } from '@switchboard/testing';
-import type { FastifyInstance } from 'fastify';
+import {
+  agentDeskEvent,
+  baseUrl,
+  type Pipeline,
+  signedAgentDesk,
+  signedWhatsApp,
+  startPipeline,
+  whatsappText,
+} from '@switchboard/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 /**
@@ -20,21 +27,19 @@ beforeAll(async () => {
   // Exercise every labelled series once, so the check sees samples and not only HELP/TYPE lines.
   await p.post('/webhooks/whatsapp', signedWhatsApp(whatsappText({ from: '16315551181', id: 'wamid.m-1', text: 'x' })));
   await p.post('/webhooks/whatsapp', { ...signedWhatsApp({}), headers: { 'content-type': 'application/json' } });
+  await p.postWebhooks('/webhooks/agent-desk', {
+    ...signedAgentDesk(agentDeskEvent('operator.status_changed', { operatorId: 'op-1', status: 'online' })),
+    headers: { 'content-type': 'application/json' },
+  });
   await vi.waitFor(() => expect(p.events.ofKey('message.received')).toHaveLength(1), { timeout: 10_000 });
 });
 afterAll(async () => {
   await p.stop();
 });
 
-const baseUrl = (app: FastifyInstance) => {
-  const address = app.server.address();
-  if (!address || typeof address !== 'object') throw new Error('not listening');
-  return `http://127.0.0.1:${address.port}`;
-};
-
 describe('/metrics', () => {
-  it.each(['ingest', 'sync-worker'] as const)('of %s passes promtool check metrics', async (service) => {
-    const app = service === 'ingest' ? p.ingest.app : p.worker?.app;
+  it.each(['ingest', 'webhooks', 'sync-worker'] as const)('of %s passes promtool check metrics', async (service) => {
+    const app = { ingest: p.ingest.app, webhooks: p.webhooks.app, 'sync-worker': p.worker?.app }[service];
     if (!app) throw new Error('service not running');
     const res = await fetch(`${baseUrl(app)}/metrics`);
     expect(res.status).toBe(200);

@@ -1,6 +1,6 @@
-import { createLogger, signHmacSha256 } from '@switchboard/platform';
+import { createLogger, type PublishInbound, signHmacSha256 } from '@switchboard/platform';
 import { describe, expect, it } from 'vitest';
-import { buildApp, type PublishInbound } from './app.ts';
+import { buildApp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { createMetrics } from './metrics.ts';
 

@@ -3,6 +3,7 @@ import {
   Broker,
   brokerReady,
   Consumer,
+  closeRedis,
   createHttpApp,
   createLocks,
   createLogger,
@@ -39,9 +40,7 @@ export async function startSyncWorker(config: Config, opts: { logger?: Logger } 
   });
   lifecycle.onStop('postgres', () => pool.end());
   const redis = createRedis(config.REDIS_URL, logger, { keyPrefix: config.REDIS_KEY_PREFIX });
-  lifecycle.onStop('redis', async () => {
-    await redis.quit().catch(() => redis.disconnect());
-  });
+  lifecycle.onStop('redis', closeRedis(redis));
 
   const broker = new Broker(config.AMQP_URL, topology, logger, metrics.publisher);
   lifecycle.onStop('broker', () => broker.close());

@@ -23,3 +23,8 @@ export function createRedis(url: string, logger: Logger, opts: { keyPrefix?: str
 export const redisReady = (redis: Redis) => async () => {
   if ((await redis.ping()) !== 'PONG') throw new Error('unexpected PING reply');
 };
+
+/** A lifecycle stop step: QUIT (pending replies arrive), or drop the socket when Redis is gone. */
+export const closeRedis = (redis: Redis) => async () => {
+  await redis.quit().catch(() => redis.disconnect());
+};

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { signHmacSha256, verifyHmacSha256 } from './signature.ts';
+import { signHmacSha256, signTimestamped, verifyHmacSha256, verifyTimestamped } from './signature.ts';
 
 const body = Buffer.from('{"object":"whatsapp_business_account"}');
 
@@ -26,5 +26,43 @@ describe('verifyHmacSha256', () => {
   it('rejects a signature over different bytes', () => {
     const header = signHmacSha256(body, 's3cret', 'hex');
     expect(verifyHmacSha256(Buffer.from(`${body.toString()} `), header, ['s3cret'], 'hex')).toBe(false);
+  });
+});
+
+describe('verifyTimestamped (helpdesk and agent-desk scheme)', () => {
+  const now = 1_767_000_000_000;
+  const ts = String(now / 1000);
+  const check = (over: Partial<Parameters<typeof verifyTimestamped>[0]> = {}) =>
+    verifyTimestamped({
+      rawBody: body,
+      signature: signTimestamped(body, 's3cret', ts),
+      timestamp: ts,
+      secrets: ['s3cret'],
+      nowMs: now,
+      windowMs: 300_000,
+      ...over,
+    });
+
+  it('accepts a fresh request signed with the secret', () => {
+    expect(check()).toEqual({ ok: true, timestampMs: now });
+  });
+
+  it('accepts clock skew inside the window, either way', () => {
+    expect(check({ nowMs: now + 299_000 }).ok).toBe(true);
+    expect(check({ nowMs: now - 299_000 }).ok).toBe(true);
+  });
+
+  it.each([
+    ['missing_signature', { signature: undefined }],
+    ['bad_timestamp', { timestamp: undefined }],
+    ['bad_timestamp', { timestamp: '2026-01-01T00:00:00Z' }],
+    ['stale_timestamp', { nowMs: now + 301_000 }],
+    ['bad_signature', { secrets: ['other'] }],
+    // The timestamp is signed: moving it forward to look fresh breaks the signature.
+    ['bad_signature', { timestamp: String(now / 1000 + 1), nowMs: now }],
+    // A body-only signature is not this scheme.
+    ['bad_signature', { signature: signHmacSha256(body, 's3cret', 'hex') }],
+  ] as const)('rejects with %s', (reason, over) => {
+    expect(check(over)).toEqual({ ok: false, reason });
   });
 });

@@ -23,3 +23,33 @@ export function verifyHmacSha256(
 
 export const signHmacSha256 = (rawBody: Buffer | string, secret: string, encoding: 'hex' | 'base64') =>
   `sha256=${createHmac('sha256', secret).update(rawBody).digest(encoding)}`;
+
+/**
+ * The signature scheme of our own business-system webhooks (helpdesk, agent desk):
+ * `X-Signature-256: sha256=<hex HMAC-SHA256 of "<X-Timestamp>.<raw body>">`, with `X-Timestamp`
+ * in unix seconds. The timestamp is inside the MAC, so a captured request cannot be replayed later
+ * under a fresh timestamp; within the window the replay cache refuses it.
+ */
+export const signTimestamped = (rawBody: Buffer | string, secret: string, timestamp: string | number) =>
+  `sha256=${createHmac('sha256', secret).update(`${timestamp}.`).update(rawBody).digest('hex')}`;
+
+export type TimestampedVerdict =
+  | { ok: true; timestampMs: number }
+  | { ok: false; reason: 'missing_signature' | 'bad_timestamp' | 'stale_timestamp' | 'bad_signature' };
+
+export function verifyTimestamped(opts: {
+  rawBody: Buffer;
+  signature: string | undefined;
+  timestamp: string | undefined;
+  secrets: readonly string[];
+  nowMs: number;
+  windowMs: number;
+}): TimestampedVerdict {
+  if (!opts.signature) return { ok: false, reason: 'missing_signature' };
+  if (!opts.timestamp || !/^\d{1,12}$/.test(opts.timestamp)) return { ok: false, reason: 'bad_timestamp' };
+  const timestampMs = Number(opts.timestamp) * 1000;
+  if (Math.abs(opts.nowMs - timestampMs) > opts.windowMs) return { ok: false, reason: 'stale_timestamp' };
+  const signed = Buffer.concat([Buffer.from(`${opts.timestamp}.`), opts.rawBody]);
+  if (!verifyHmacSha256(signed, opts.signature, opts.secrets, 'hex')) return { ok: false, reason: 'bad_signature' };
+  return { ok: true, timestampMs };
+}

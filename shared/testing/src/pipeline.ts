@@ -1,6 +1,8 @@
 import { createDb, devTenant, seedTenant } from '@switchboard/db';
 import { loadConfig as loadIngestConfig, startIngest } from '@switchboard/ingest';
 import { loadConfig as loadSyncConfig, startSyncWorker } from '@switchboard/sync-worker';
+import { loadConfig as loadWebhooksConfig, startWebhooks } from '@switchboard/webhooks';
+import type { FastifyInstance } from 'fastify';
 import { collectEvents, testNamespace } from './broker.ts';
 import { createTestDatabase } from './database.ts';
 import { testUrls } from './env.ts';
@@ -14,8 +16,8 @@ export interface PipelineOptions {
 
 /**
  * The whole pipeline for one test, isolated: its own database cloned from the template, its own
- * AMQP namespace and Redis prefix, the dev tenant seeded, ingest and the sync-worker started
- * in-process on free ports, and a collector bound to `switchboard.events` like a downstream
+ * AMQP namespace and Redis prefix, the dev tenant seeded, both edges (ingest, webhooks) and the
+ * sync-worker started in-process on free ports, and a collector bound to `switchboard.events` like a downstream
  * consumer. `stop()` shuts everything down and removes what it created.
  */
 export async function startPipeline(opts: PipelineOptions = {}) {
@@ -32,6 +34,8 @@ export async function startPipeline(opts: PipelineOptions = {}) {
     REDIS_KEY_PREFIX: redisPrefix.prefix,
     INGEST_PORT: '0',
     INGEST_HOST: '127.0.0.1',
+    WEBHOOKS_PORT: '0',
+    WEBHOOKS_HOST: '127.0.0.1',
     SYNC_WORKER_PORT: '0',
     SYNC_WORKER_HOST: '127.0.0.1',
     SHUTDOWN_TIMEOUT_MS: '10000',
@@ -41,12 +45,16 @@ export async function startPipeline(opts: PipelineOptions = {}) {
   const tenant = await seedTenant(db, devTenant);
 
   const ingest = await startIngest(loadIngestConfig(env));
+  const webhooks = await startWebhooks(loadWebhooksConfig(env));
   const events = await collectEvents(ingest.topology.names.events);
   const worker = opts.worker === false ? undefined : await startSyncWorker(loadSyncConfig(env));
   await ingest.broker.ready();
+  await webhooks.broker.ready();
   await worker?.broker.ready();
-  const address = ingest.app.server.address();
-  const ingestUrl = typeof address === 'object' && address ? `http://127.0.0.1:${address.port}` : '';
+  const ingestUrl = baseUrl(ingest.app);
+  const webhooksUrl = baseUrl(webhooks.app);
+  const post = (base: string) => (path: string, req: { body: string; headers: Record<string, string> }) =>
+    fetch(`${base}${path}`, { method: 'POST', body: req.body, headers: req.headers });
 
   return {
     env,
@@ -55,13 +63,18 @@ export async function startPipeline(opts: PipelineOptions = {}) {
     db,
     events,
     ingest,
+    webhooks,
     worker,
     ingestUrl,
+    webhooksUrl,
     names: ingest.topology.names,
-    post: (path: string, req: { body: string; headers: Record<string, string> }) =>
-      fetch(`${ingestUrl}${path}`, { method: 'POST', body: req.body, headers: req.headers }),
+    /** POST to the ingest edge (WhatsApp, Mailgun). */
+    post: post(ingestUrl),
+    /** POST to the webhooks edge (Genesys, helpdesk, agent desk). */
+    postWebhooks: post(webhooksUrl),
     async stop() {
       await ingest.lifecycle.stop();
+      await webhooks.lifecycle.stop();
       await worker?.lifecycle.stop();
       await events.close();
       await pool.end();
@@ -70,3 +83,10 @@ export async function startPipeline(opts: PipelineOptions = {}) {
   };
 }
 export type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
+
+/** The `http://127.0.0.1:<port>` a started app listens on. */
+export function baseUrl(app: FastifyInstance): string {
+  const address = app.server.address();
+  if (!address || typeof address !== 'object') throw new Error('not listening');
+  return `http://127.0.0.1:${address.port}`;
+}

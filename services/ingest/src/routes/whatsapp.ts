@@ -1,8 +1,8 @@
 import { createEvent, ParkedPayload, parkedRoutingKey } from '@switchboard/contracts';
-import { verifyHmacSha256 } from '@switchboard/platform';
+import { parseJson, RequestError, rawJsonBody, verifyHmacSha256 } from '@switchboard/platform';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { type AppDeps, parseJson, RequestError } from '../app.ts';
+import type { AppDeps } from '../app.ts';
 import { normalizeWhatsApp } from '../normalize/whatsapp.ts';
 
 const Handshake = z.object({
@@ -26,8 +26,7 @@ export function registerWhatsApp(app: FastifyInstance, deps: AppDeps): void {
   });
 
   app.post('/webhooks/whatsapp', { bodyLimit: config.whatsapp.bodyLimit }, async (req, reply) => {
-    const raw = req.body;
-    if (!Buffer.isBuffer(raw)) throw new RequestError(415, 'unsupported_media_type', 'expected application/json');
+    const raw = rawJsonBody(req);
     const signature = req.headers['x-hub-signature-256'];
     if (
       !verifyHmacSha256(raw, typeof signature === 'string' ? signature : undefined, [config.whatsapp.appSecret], 'hex')

@@ -1,0 +1,32 @@
+import { createEdgeApp, type Logger, type PublishInbound, type ReadinessCheck } from '@switchboard/platform';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config.ts';
+import type { Metrics } from './metrics.ts';
+import { registerAgentDesk } from './routes/agent-desk.ts';
+import type { SignedDeps } from './signed.ts';
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  publish: PublishInbound;
+  signed: SignedDeps;
+  checks: Record<string, ReadinessCheck>;
+  isStopping?: () => boolean;
+}
+
+/** Every business-system webhook this edge serves; a new one is a file in routes/ and a line here. */
+const routes: Array<(app: FastifyInstance, deps: AppDeps) => void> = [registerAgentDesk];
+
+export function buildApp(deps: AppDeps): FastifyInstance {
+  const app = createEdgeApp({
+    logger: deps.logger,
+    registry: deps.metrics.registry,
+    http: deps.metrics.http,
+    checks: deps.checks,
+    isStopping: deps.isStopping,
+    bodyLimit: 1024 * 1024,
+  });
+  for (const register of routes) register(app, deps);
+  return app;
+}

@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from './config.ts';
+
+describe('webhooks config', () => {
+  it('uses the development secret outside production', () => {
+    expect(loadConfig({ NODE_ENV: 'test' }).agentDesk.secret).toBe('dev-agent-desk-secret');
+  });
+
+  it('refuses to start in production without real secrets', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/AGENT_DESK_WEBHOOK_SECRET: required in production/);
+  });
+
+  it('names the variable that does not parse', () => {
+    expect(() => loadConfig({ SIGNATURE_WINDOW_SECONDS: 'five minutes' })).toThrow(/SIGNATURE_WINDOW_SECONDS/);
+  });
+});

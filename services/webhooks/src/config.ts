@@ -1,0 +1,27 @@
+import { commonEnv, parseEnv, port, secret } from '@switchboard/platform';
+import { z } from 'zod';
+
+const bytes = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const env = commonEnv.extend({
+  WEBHOOKS_PORT: port.default(8081),
+  WEBHOOKS_HOST: z.string().default('0.0.0.0'),
+  /** Business-system events are small JSON documents; a reply's text is capped at 64 KiB. */
+  AGENT_DESK_BODY_LIMIT_BYTES: bytes(256 * 1024),
+  /** How far `X-Timestamp` may be from our clock, either way (seconds). */
+  SIGNATURE_WINDOW_SECONDS: z.coerce.number().int().positive().default(300),
+});
+
+export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
+  const e = parseEnv(env, source);
+  return {
+    ...e,
+    http: { port: e.WEBHOOKS_PORT, host: e.WEBHOOKS_HOST },
+    signatureWindowMs: e.SIGNATURE_WINDOW_SECONDS * 1000,
+    agentDesk: {
+      secret: secret(source, 'AGENT_DESK_WEBHOOK_SECRET', 'dev-agent-desk-secret'),
+      bodyLimit: e.AGENT_DESK_BODY_LIMIT_BYTES,
+    },
+  };
+}
+export type Config = ReturnType<typeof loadConfig>;

@@ -1,0 +1,23 @@
+import { Counter, createRegistry, httpMetrics, publisherMetrics } from '@switchboard/platform';
+
+export function createMetrics() {
+  const registry = createRegistry('webhooks');
+  return {
+    registry,
+    http: httpMetrics(registry),
+    publisher: publisherMetrics(registry),
+    signatureFailures: new Counter({
+      name: 'webhook_signature_failures_total',
+      help: 'Webhooks rejected for a missing, wrong, stale or replayed signature, by provider and reason',
+      labelNames: ['provider', 'reason'] as const,
+      registers: [registry],
+    }),
+    normalized: new Counter({
+      name: 'webhook_events_total',
+      help: 'Canonical inbound events published from webhooks, by provider and kind',
+      labelNames: ['provider', 'kind'] as const,
+      registers: [registry],
+    }),
+  };
+}
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,50 @@
+import {
+  closeRedis,
+  createLogger,
+  createRedis,
+  type Logger,
+  ReplayCache,
+  redisReady,
+  startEdgeRuntime,
+} from '@switchboard/platform';
+import { buildApp } from './app.ts';
+import type { Config } from './config.ts';
+import { createMetrics } from './metrics.ts';
+
+/**
+ * Starts the business-system edge (Genesys, helpdesk, agent desk). Stateless apart from Redis,
+ * which holds the replay cache. Stop order: HTTP, then Redis, then the broker.
+ */
+export async function startWebhooks(config: Config, opts: { logger?: Logger; now?: () => number } = {}) {
+  const logger = opts.logger ?? createLogger('webhooks', config.LOG_LEVEL);
+  const metrics = createMetrics();
+  const { lifecycle, broker, topology, publish, checks } = await startEdgeRuntime({
+    amqpUrl: config.AMQP_URL,
+    namespace: config.AMQP_NAMESPACE,
+    logger,
+    metrics: metrics.publisher,
+    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+  });
+  const redis = createRedis(config.REDIS_URL, logger, { keyPrefix: config.REDIS_KEY_PREFIX });
+  lifecycle.onStop('redis', closeRedis(redis));
+  const signed = {
+    metrics,
+    // Twice the window: a timestamp may be up to one window early or late.
+    replay: new ReplayCache(redis, 2 * config.signatureWindowMs, 'webhooks'),
+    windowMs: config.signatureWindowMs,
+    now: opts.now ?? Date.now,
+  };
+  const app = buildApp({
+    config,
+    logger,
+    metrics,
+    publish,
+    signed,
+    checks: { ...checks, redis: redisReady(redis) },
+    isStopping: () => lifecycle.stopping,
+  });
+  await app.listen({ port: config.http.port, host: config.http.host });
+  lifecycle.onStop('http', () => app.close());
+  return { lifecycle, app, broker, redis, metrics, topology };
+}
+export type Webhooks = Awaited<ReturnType<typeof startWebhooks>>;

@@ -1,0 +1,162 @@
+import type { CloudEvent } from '@switchboard/contracts';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import { Broker, brokerReady } from './amqp/broker.ts';
+import { BrokerUnavailableError, Publisher, PublishFailedError } from './amqp/publisher.ts';
+import { switchboardTopology, type Topology } from './amqp/topology.ts';
+import { createHttpApp, type ReadinessCheck, registerOps } from './http.ts';
+import { Lifecycle } from './lifecycle.ts';
+import type { Logger } from './logger.ts';
+import type { HttpMetrics, PublisherMetrics, Registry } from './metrics.ts';
+
+/**
+ * What the two HTTP edges (ingest, webhooks) share: one error → status table, raw-body JSON
+ * (signatures are computed over the exact bytes), the ops routes, and a publish port that resolves
+ * only once the broker confirmed every event of a request.
+ */
+
+/** Publishes a webhook's events; resolves only once the broker confirmed every one. */
+export type PublishInbound = (batch: Array<{ routingKey: string; event: CloudEvent }>) => Promise<void>;
+
+/** An error the client caused, answered with its status and a message that says what is wrong. */
+export class RequestError extends Error {
+  override name = 'RequestError';
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+    /** Extra response headers, e.g. `retry-after` on a 429. */
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+/** A dependency the edge needs for this request (the broker, Redis) is down: the sender retries. */
+export class DependencyUnavailableError extends Error {
+  override name = 'DependencyUnavailableError';
+}
+
+interface ErrorResponse {
+  status: number;
+  code: string;
+  message: string;
+  headers?: Record<string, string>;
+}
+
+/** Every failure an edge answers, in one table: the error → status code and body. */
+export function edgeErrorResponse(err: FastifyError | Error): ErrorResponse {
+  if (err instanceof RequestError)
+    return { status: err.statusCode, code: err.code, message: err.message, headers: err.headers };
+  if (err instanceof BrokerUnavailableError || err instanceof PublishFailedError) {
+    return { status: 503, code: 'unavailable', message: 'could not hand the event to the broker; retry later' };
+  }
+  if (err instanceof DependencyUnavailableError) return { status: 503, code: 'unavailable', message: err.message };
+  const fe = err as FastifyError;
+  switch (fe.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { status: 413, code: 'payload_too_large', message: fe.message };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return { status: fe.statusCode ?? 415, code: 'unsupported_media_type', message: fe.message };
+    default:
+      if (fe.statusCode && fe.statusCode < 500)
+        return { status: fe.statusCode, code: 'bad_request', message: fe.message };
+      return { status: 500, code: 'internal', message: 'internal error' };
+  }
+}
+
+export interface EdgeAppOptions {
+  logger: Logger;
+  registry: Registry;
+  http: HttpMetrics;
+  checks: Record<string, ReadinessCheck>;
+  isStopping?: (() => boolean) | undefined;
+  /** The default body limit; routes may set their own. */
+  bodyLimit: number;
+}
+
+/** A Fastify app with the edge's error table, raw JSON bodies and ops routes; add routes to it. */
+export function createEdgeApp(opts: EdgeAppOptions): FastifyInstance {
+  const app = createHttpApp(opts.logger, {
+    bodyLimit: opts.bodyLimit,
+    // Providers retry on timeouts; answer or fail well inside their window.
+    requestTimeout: 10_000,
+  });
+
+  // Signatures are computed over the exact bytes, so JSON bodies reach routes unparsed.
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const res = edgeErrorResponse(err);
+    if (res.status >= 500) req.log.error({ err }, 'request failed');
+    else req.log.info({ code: res.code, reason: res.message }, 'request rejected');
+    if (res.status === 503) reply.header('retry-after', '5');
+    for (const [name, value] of Object.entries(res.headers ?? {})) reply.header(name, value);
+    return reply.code(res.status).send({ error: res.code, message: res.message });
+  });
+
+  registerOps(app, {
+    registry: opts.registry,
+    http: opts.http,
+    checks: opts.checks,
+    ...(opts.isStopping ? { isStopping: opts.isStopping } : {}),
+  });
+  return app;
+}
+
+/** The raw JSON body of a request, or 415 when it was sent as anything but JSON. */
+export function rawJsonBody(req: FastifyRequest): Buffer {
+  if (!Buffer.isBuffer(req.body)) throw new RequestError(415, 'unsupported_media_type', 'expected application/json');
+  return req.body;
+}
+
+/** Parses a verified raw body as JSON, or answers 400 saying why. */
+export function parseJson(raw: Buffer): unknown {
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch (err) {
+    throw new RequestError(400, 'malformed_json', `body is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+export interface EdgeRuntime {
+  lifecycle: Lifecycle;
+  broker: Broker;
+  topology: Topology;
+  publish: PublishInbound;
+  /** Readiness checks every edge has (the broker); add the edge's own. */
+  checks: Record<string, ReadinessCheck>;
+}
+
+/**
+ * The broker side of an edge: a reconnecting broker and a confirm-channel publisher whose
+ * `publish` routes `mandatory`, so an event no queue would take fails the request (503) rather
+ * than vanishing. Stop order (reverse of start): HTTP first, so in-flight publishes confirm.
+ */
+export async function startEdgeRuntime(opts: {
+  amqpUrl: string;
+  namespace: string;
+  logger: Logger;
+  metrics: PublisherMetrics;
+  shutdownTimeoutMs: number;
+}): Promise<EdgeRuntime> {
+  const lifecycle = new Lifecycle(opts.logger, opts.shutdownTimeoutMs);
+  const topology = switchboardTopology(opts.namespace);
+  const broker = new Broker(opts.amqpUrl, topology, opts.logger, opts.metrics);
+  lifecycle.onStop('broker', () => broker.close());
+  const publisher = new Publisher(broker, opts.metrics, opts.logger);
+  await publisher.start();
+  lifecycle.onStop('publisher', () => publisher.close());
+  broker.start();
+  return {
+    lifecycle,
+    broker,
+    topology,
+    checks: { broker: brokerReady(broker) },
+    publish: async (batch) => {
+      await Promise.all(
+        batch.map((b) => publisher.publishEvent(topology.names.inbound, b.routingKey, b.event, { mandatory: true })),
+      );
+    },
+  };
+}
