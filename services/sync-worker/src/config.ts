@@ -15,6 +15,8 @@ const env = commonEnv.extend({
   LOCK_TTL_MS: z.coerce.number().int().positive().default(10_000),
   LOCK_WAIT_MS: z.coerce.number().int().positive().default(10_000),
   CHANNEL_CACHE_TTL_MS: z.coerce.number().int().min(0).default(30_000),
+  /** How long the read API trusts a token it checked; a revoked token works at most this long. */
+  API_TOKEN_CACHE_TTL_MS: z.coerce.number().int().min(0).default(30_000),
   OUTBOX_RETENTION_HOURS: z.coerce.number().positive().default(72),
   INBOX_RETENTION_DAYS: z.coerce.number().positive().default(30),
 });

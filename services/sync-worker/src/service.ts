@@ -16,6 +16,7 @@ import {
   sampleQueueDepths,
   switchboardTopology,
 } from '@switchboard/platform';
+import { registerApi } from './api/index.ts';
 import type { Config } from './config.ts';
 import type { Deps } from './deps.ts';
 import { createBatchHandler } from './handlers/apply.ts';
@@ -24,7 +25,8 @@ import { startRetention } from './retention.ts';
 import { createChannelResolver } from './store/channels.ts';
 
 /**
- * Builds and starts the sync-worker: pool, Redis, broker, relay, consumer, HTTP. Each part
+ * Builds and starts the sync-worker: pool, Redis, broker, relay, consumer, HTTP (ops and the read
+ * API). Each part
  * registers its stop step as it starts, so `lifecycle.stop()` undoes them in reverse: HTTP,
  * consumer intake (draining in-flight transactions), relay, publisher, broker, Redis, pool.
  */
@@ -114,6 +116,7 @@ export async function startSyncWorker(config: Config, opts: { logger?: Logger } 
     checks: { postgres: postgresReady(pool), redis: redisReady(redis), broker: brokerReady(broker) },
     isStopping: () => lifecycle.stopping,
   });
+  registerApi(app, { ...deps, redis }, { tokenCacheTtlMs: config.API_TOKEN_CACHE_TTL_MS });
   await app.listen({ port: config.http.port, host: config.http.host });
   lifecycle.onStop('http', () => app.close());
 

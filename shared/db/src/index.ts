@@ -1,3 +1,4 @@
+export * from './api-tokens.ts';
 export * from './client.ts';
 export * from './inbox.ts';
 export * from './migrate.ts';

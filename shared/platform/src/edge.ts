@@ -1,5 +1,6 @@
 import type { CloudEvent } from '@switchboard/contracts';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import { Broker, brokerReady } from './amqp/broker.ts';
 import { BrokerUnavailableError, Publisher, PublishFailedError } from './amqp/publisher.ts';
 import { switchboardTopology, type Topology } from './amqp/topology.ts';
@@ -159,4 +160,13 @@ export async function startEdgeRuntime(opts: {
       );
     },
   };
+}
+
+/** Parses a request part (params, query, body) with `schema`, or answers 400 saying what is wrong. */
+export function parseRequest<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    throw new RequestError(400, 'invalid_request', `${what}: ${z.prettifyError(parsed.error).replaceAll('\n', '; ')}`);
+  }
+  return parsed.data;
 }

@@ -1,4 +1,4 @@
-import { createDb, devTenant, seedTenant } from '@switchboard/db';
+import { createDb, devTenant, issueApiToken, seedTenant } from '@switchboard/db';
 import { loadConfig as loadIngestConfig, startIngest } from '@switchboard/ingest';
 import { loadConfig as loadSyncConfig, startSyncWorker } from '@switchboard/sync-worker';
 import { loadConfig as loadWebhooksConfig, startWebhooks } from '@switchboard/webhooks';
@@ -43,6 +43,7 @@ export async function startPipeline(opts: PipelineOptions = {}) {
   };
   const { pool, db } = createDb(database.url, { max: 4, applicationName: 'test' });
   const tenant = await seedTenant(db, devTenant);
+  const { token: apiToken } = await issueApiToken(db, tenant.tenantId, 'test');
 
   const ingest = await startIngest(loadIngestConfig(env));
   const webhooks = await startWebhooks(loadWebhooksConfig(env));
@@ -53,6 +54,7 @@ export async function startPipeline(opts: PipelineOptions = {}) {
   await worker?.broker.ready();
   const ingestUrl = baseUrl(ingest.app);
   const webhooksUrl = baseUrl(webhooks.app);
+  const workerUrl = worker ? baseUrl(worker.app) : '';
   const post = (base: string) => (path: string, req: { body: string; headers: Record<string, string> }) =>
     fetch(`${base}${path}`, { method: 'POST', body: req.body, headers: req.headers });
 
@@ -67,11 +69,24 @@ export async function startPipeline(opts: PipelineOptions = {}) {
     worker,
     ingestUrl,
     webhooksUrl,
+    workerUrl,
+    /** A read-API token of the dev tenant. */
+    apiToken,
     names: ingest.topology.names,
     /** POST to the ingest edge (WhatsApp, Mailgun). */
     post: post(ingestUrl),
     /** POST to the webhooks edge (Genesys, helpdesk, agent desk). */
     postWebhooks: post(webhooksUrl),
+    /** A request to the sync-worker's read API, as the dev tenant unless `token` says otherwise. */
+    api: (path: string, init: { method?: string; body?: unknown; token?: string } = {}) =>
+      fetch(`${workerUrl}${path}`, {
+        method: init.method ?? 'GET',
+        headers: {
+          authorization: `Bearer ${init.token ?? apiToken}`,
+          ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+      }),
     async stop() {
       await ingest.lifecycle.stop();
       await webhooks.lifecycle.stop();

@@ -9,7 +9,7 @@ import {
   inboundType,
 } from '@switchboard/contracts';
 import { OPERATOR_STATUSES } from '@switchboard/domain';
-import { parseJson, RequestError } from '@switchboard/platform';
+import { parseJson, parseRequest } from '@switchboard/platform';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppDeps } from '../app.ts';
@@ -103,11 +103,7 @@ export function registerAgentDesk(app: FastifyInstance, deps: AppDeps): void {
   const { config, metrics } = deps;
   app.post('/webhooks/agent-desk', { bodyLimit: config.agentDesk.bodyLimit }, async (req, reply) => {
     const { raw, publishOnce } = verifySigned(req, 'agent_desk', [config.agentDesk.secret], deps.signed);
-    const parsed = AgentDeskWebhook.safeParse(parseJson(raw));
-    if (!parsed.success) {
-      throw new RequestError(400, 'invalid_payload', z.prettifyError(parsed.error).replaceAll('\n', '; '));
-    }
-    const out = normalizeAgentDesk(parsed.data);
+    const out = normalizeAgentDesk(parseRequest(AgentDeskWebhook, parseJson(raw), 'body'));
     await publishOnce(deps.publish, [out]);
     metrics.normalized.inc({ provider: 'agent_desk', kind: out.routingKey });
     return reply.code(200).send({ status: 'accepted', id: out.event.id });

@@ -34,3 +34,23 @@ export const channels = pgTable(
     check('channels_status_ck', sql`${t.status} in ('active', 'disabled')`),
   ],
 );
+
+/**
+ * Bearer tokens for the read API, one tenant each: a request sees only its token's tenant. Only
+ * the SHA-256 of a token is stored (tokens are 256 random bits, so a plain hash is enough).
+ * Written by: the `api-tokens` CLI and `db:seed` (operators).
+ */
+export const apiTokens = pgTable(
+  'api_tokens',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    name: text('name').notNull(),
+    tokenSha256: text('token_sha256').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  },
+  (t) => [uniqueIndex('api_tokens_sha256_uq').on(t.tokenSha256), index('api_tokens_tenant_idx').on(t.tenantId)],
+);

@@ -1,0 +1,61 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import type { Executor } from './client.ts';
+import { apiTokens, tenants } from './schema/index.ts';
+
+/** The development token of tenant `dev`, seeded outside production like the dev secrets. */
+export const DEV_API_TOKEN = 'dev-api-token';
+
+export const hashApiToken = (token: string) => createHash('sha256').update(token).digest('hex');
+
+/** A new random token (`sbk_` + 256 bits, base64url); shown once, stored only as its hash. */
+export const newApiToken = () => `sbk_${randomBytes(32).toString('base64url')}`;
+
+/** Stores `token` (default: a new random one) for the tenant; idempotent for the same token. */
+export async function issueApiToken(
+  db: Executor,
+  tenantId: string,
+  name: string,
+  token: string = newApiToken(),
+): Promise<{ id: string; token: string }> {
+  const [row] = await db
+    .insert(apiTokens)
+    .values({ tenantId, name, tokenSha256: hashApiToken(token) })
+    .onConflictDoUpdate({ target: apiTokens.tokenSha256, set: { name: sql`api_tokens.name` } })
+    .returning({ id: apiTokens.id, tenantId: apiTokens.tenantId });
+  if (!row) throw new Error('token insert returned no row');
+  if (row.tenantId !== tenantId) throw new Error('that token already belongs to another tenant');
+  return { id: row.id, token };
+}
+
+export interface TokenTenant {
+  tenantId: string;
+  slug: string;
+}
+
+/** The tenant a presented token belongs to, or null for an unknown or revoked token. */
+export async function tenantForApiToken(db: Executor, token: string): Promise<TokenTenant | null> {
+  const [row] = await db
+    .select({ tenantId: apiTokens.tenantId, slug: tenants.slug })
+    .from(apiTokens)
+    .innerJoin(tenants, eq(tenants.id, apiTokens.tenantId))
+    .where(and(eq(apiTokens.tokenSha256, hashApiToken(token)), isNull(apiTokens.revokedAt)));
+  return row ?? null;
+}
+
+export async function revokeApiToken(db: Executor, id: string): Promise<boolean> {
+  const rows = await db
+    .update(apiTokens)
+    .set({ revokedAt: sql`now()` })
+    .where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt)))
+    .returning({ id: apiTokens.id });
+  return rows.length > 0;
+}
+
+export async function listApiTokens(db: Executor, tenantId: string) {
+  return db
+    .select({ id: apiTokens.id, name: apiTokens.name, createdAt: apiTokens.createdAt, revokedAt: apiTokens.revokedAt })
+    .from(apiTokens)
+    .where(eq(apiTokens.tenantId, tenantId))
+    .orderBy(apiTokens.createdAt);
+}
