@@ -2,6 +2,7 @@ import { createEdgeApp, type Logger, type PublishInbound, type ReadinessCheck } 
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import type { Metrics } from './metrics.ts';
+import { type MailgunDeps, registerMailgun } from './routes/mailgun.ts';
 import { registerWhatsApp } from './routes/whatsapp.ts';
 
 export interface AppDeps {
@@ -11,6 +12,8 @@ export interface AppDeps {
   publish: PublishInbound;
   checks: Record<string, ReadinessCheck>;
   isStopping?: () => boolean;
+  /** The Mailgun routes need the replay cache; without it they are not served. */
+  mailgun?: MailgunDeps;
 }
 
 export function buildApp(deps: AppDeps): FastifyInstance {
@@ -23,5 +26,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     bodyLimit: deps.config.whatsapp.bodyLimit,
   });
   registerWhatsApp(app, deps);
+  if (deps.mailgun) registerMailgun(app, deps, deps.mailgun);
   return app;
 }

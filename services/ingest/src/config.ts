@@ -10,6 +10,19 @@ const env = commonEnv.extend({
     .int()
     .positive()
     .default(1024 * 1024),
+  /** Mailgun forwards messages up to 25 MB of MIME; a route's forward() with attachments stays under this. */
+  MAILGUN_BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(30 * 1024 * 1024),
+  MAILGUN_EVENT_BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(256 * 1024),
+  /** How far a Mailgun signature's timestamp may be from our clock, either way (seconds). */
+  MAILGUN_SIGNATURE_WINDOW_SECONDS: z.coerce.number().int().positive().default(300),
 });
 
 export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
@@ -21,6 +34,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       appSecret: secret(source, 'WHATSAPP_APP_SECRET', 'dev-whatsapp-app-secret'),
       verifyToken: secret(source, 'WHATSAPP_VERIFY_TOKEN', 'dev-verify-token'),
       bodyLimit: e.WHATSAPP_BODY_LIMIT_BYTES,
+    },
+    mailgun: {
+      signingKey: secret(source, 'MAILGUN_WEBHOOK_SIGNING_KEY', 'dev-mailgun-signing-key'),
+      bodyLimit: e.MAILGUN_BODY_LIMIT_BYTES,
+      eventBodyLimit: e.MAILGUN_EVENT_BODY_LIMIT_BYTES,
+      signatureWindowMs: e.MAILGUN_SIGNATURE_WINDOW_SECONDS * 1000,
     },
   };
 }

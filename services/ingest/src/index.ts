@@ -1,5 +1,6 @@
 export { buildApp } from './app.ts';
 export { loadConfig } from './config.ts';
 export { createMetrics } from './metrics.ts';
+export { normalizeMailgunEvent, normalizeMailgunFields, normalizeMailgunMime } from './normalize/mailgun.ts';
 export { normalizeWhatsApp } from './normalize/whatsapp.ts';
 export { type Ingest, startIngest } from './service.ts';

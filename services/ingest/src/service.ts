@@ -1,10 +1,18 @@
-import { createLogger, type Logger, startEdgeRuntime } from '@switchboard/platform';
+import {
+  closeRedis,
+  createLogger,
+  createRedis,
+  type Logger,
+  ReplayCache,
+  redisReady,
+  startEdgeRuntime,
+} from '@switchboard/platform';
 import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
 import { createMetrics } from './metrics.ts';
 
 /** Starts the ingest edge; `lifecycle.stop()` closes HTTP first (in-flight publishes confirm), then the broker. */
-export async function startIngest(config: Config, opts: { logger?: Logger } = {}) {
+export async function startIngest(config: Config, opts: { logger?: Logger; now?: () => number } = {}) {
   const logger = opts.logger ?? createLogger('ingest', config.LOG_LEVEL);
   const metrics = createMetrics();
   const { lifecycle, broker, topology, publish, checks } = await startEdgeRuntime({
@@ -14,9 +22,23 @@ export async function startIngest(config: Config, opts: { logger?: Logger } = {}
     metrics: metrics.publisher,
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
   });
-  const app = buildApp({ config, logger, metrics, checks, publish, isStopping: () => lifecycle.stopping });
+  // Redis holds Mailgun's replay cache (tokens seen within twice the signature window).
+  const redis = createRedis(config.REDIS_URL, logger, { keyPrefix: config.REDIS_KEY_PREFIX });
+  lifecycle.onStop('redis', closeRedis(redis));
+  const app = buildApp({
+    config,
+    logger,
+    metrics,
+    checks: { ...checks, redis: redisReady(redis) },
+    publish,
+    isStopping: () => lifecycle.stopping,
+    mailgun: {
+      replay: new ReplayCache(redis, 2 * config.mailgun.signatureWindowMs, 'ingest'),
+      now: opts.now ?? Date.now,
+    },
+  });
   await app.listen({ port: config.http.port, host: config.http.host });
   lifecycle.onStop('http', () => app.close());
-  return { lifecycle, app, broker, metrics, topology };
+  return { lifecycle, app, broker, redis, metrics, topology };
 }
 export type Ingest = Awaited<ReturnType<typeof startIngest>>;

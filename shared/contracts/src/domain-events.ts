@@ -1,6 +1,7 @@
 import { CONVERSATION_STATUSES, DELIVERY_STATUSES } from '@switchboard/domain';
 import { z } from 'zod';
 import { ProviderError } from './inbound.ts';
+import { ConversationStateChanged, LeadStageChanged } from './lead-events.ts';
 
 /**
  * Domain events on `switchboard.events`, for downstream consumers. The routing key is the event
@@ -100,6 +101,8 @@ export const domainEvents = {
   'message.status.changed': MessageStatusChanged,
   'message.sent': MessageSent,
   'message.outbound.requested': MessageOutboundRequested,
+  'conversation.state.changed': ConversationStateChanged,
+  'lead.stage.changed': LeadStageChanged,
 } as const;
 export type DomainEventKey = keyof typeof domainEvents;
 export type DomainEventData<K extends DomainEventKey> = z.infer<(typeof domainEvents)[K]>;

@@ -6,6 +6,7 @@ import {
   AgentDeskOperatorStatusChanged,
   agentDeskRoutingKeys,
 } from './inbound-agent-desk.ts';
+import { MailgunEmailReceived, MailgunEventReceived, mailgunRoutingKeys } from './inbound-mailgun.ts';
 
 /**
  * Every canonical inbound event on `switchboard.inbound`, by routing key: what the edges publish
@@ -18,5 +19,7 @@ export const inboundEvents = {
   [agentDeskRoutingKeys.conversationRequested]: AgentDeskConversationRequested,
   [agentDeskRoutingKeys.operatorStatus]: AgentDeskOperatorStatusChanged,
   [agentDeskRoutingKeys.operatorReplied]: AgentDeskOperatorReplied,
+  [mailgunRoutingKeys.email]: MailgunEmailReceived,
+  [mailgunRoutingKeys.event]: MailgunEventReceived,
 } as const satisfies Record<string, z.ZodType>;
 export type InboundRoutingKey = keyof typeof inboundEvents;

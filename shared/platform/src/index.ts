@@ -10,6 +10,7 @@ export * from './http.ts';
 export * from './lifecycle.ts';
 export * from './lock.ts';
 export * from './logger.ts';
+export * from './mailgun-signature.ts';
 export * from './metrics.ts';
 export * from './redis.ts';
 export * from './replay.ts';

@@ -105,7 +105,10 @@ export function switchboardTopology(ns = '', opts: TopologyOptions = {}): Topolo
     ns,
     'sync-worker.inbound',
     names,
-    [{ exchange: names.inbound, pattern: 'whatsapp.#' }],
+    [
+      { exchange: names.inbound, pattern: 'whatsapp.#' },
+      { exchange: names.inbound, pattern: 'mailgun.#' },
+    ],
     opts.retryDelaysMs ?? [1_000, 5_000, 30_000],
     opts.maxAttempts ?? 5,
   );

@@ -1,0 +1,230 @@
+import { createHash } from 'node:crypto';
+import {
+  type EmailAttachment,
+  MAILGUN_EVENTS,
+  type MailgunEmailReceived,
+  type MailgunEventReceived,
+} from '@switchboard/contracts';
+import { decodeEncodedWords, parseMessageIds } from '@switchboard/domain';
+import { simpleParser } from 'mailparser';
+import { z } from 'zod';
+
+/**
+ * Mailgun payloads → canonical inbound events. An inbound email arrives as the fields of a route's
+ * forward() (multipart or urlencoded) or as raw MIME (`body-mime`, parsed with mailparser); a
+ * tracking event arrives as JSON. What cannot be normalized is reported with a reason, for parking.
+ */
+
+export type Normalized<T> = { ok: true; data: T } | { ok: false; reason: string };
+
+export interface MailgunForm {
+  /** First value of each field; names are matched case-insensitively. */
+  fields: Map<string, string>;
+  attachments: EmailAttachment[];
+}
+
+const field = (form: MailgunForm, name: string) => form.fields.get(name.toLowerCase());
+
+/** `"Name" <a@b>` → address (lower-cased) and name. */
+export function parseAddress(value: string | undefined): { address: string; name?: string } | null {
+  if (!value) return null;
+  const bracket = /^\s*(?:"?([^"<]*?)"?\s*)?<([^<>\s]+@[^<>\s]+)>/.exec(value);
+  if (bracket?.[2]) {
+    const name = decodeEncodedWords(bracket[1]?.trim() ?? '');
+    return { address: bracket[2].toLowerCase(), ...(name ? { name } : {}) };
+  }
+  const bare = /[^\s<>,;"]+@[^\s<>,;"]+/.exec(value);
+  return bare ? { address: bare[0].toLowerCase() } : null;
+}
+
+export const domainOf = (address: string | undefined) => {
+  const at = address?.lastIndexOf('@') ?? -1;
+  return address && at > 0 ? address.slice(at + 1).toLowerCase() : undefined;
+};
+
+/** `message-headers` is a JSON list of [name, value] pairs. */
+function headerList(form: MailgunForm): Array<[string, string]> {
+  const raw = field(form, 'message-headers');
+  if (!raw) return [];
+  try {
+    const parsed = z.array(z.tuple([z.string(), z.string()])).safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : [];
+  } catch {
+    return [];
+  }
+}
+
+/** A stable id for an email that came without a Message-ID, so a re-sent forward is the same email. */
+const derivedMessageId = (parts: Array<string | undefined>, domain: string) =>
+  `derived-${createHash('sha256')
+    .update(parts.map((p) => p ?? '').join('\u001f'))
+    .digest('hex')
+    .slice(0, 32)}@${domain}`;
+
+const isoDate = (value: string | Date | undefined, fallbackSeconds: string | undefined) => {
+  const d = value instanceof Date ? value : value ? new Date(value) : undefined;
+  if (d && !Number.isNaN(d.getTime())) return d.toISOString();
+  const s = Number(fallbackSeconds);
+  return new Date(Number.isFinite(s) && s > 0 ? s * 1000 : Date.now()).toISOString();
+};
+
+const opt = <K extends string, V>(key: K, value: V | undefined | null) =>
+  (value === undefined || value === null || value === '' ? {} : { [key]: value }) as Partial<Record<K, V>>;
+
+/** The fields of a forward() → an inbound email event. */
+export function normalizeMailgunFields(form: MailgunForm): Normalized<MailgunEmailReceived> {
+  const headers = headerList(form);
+  const header = (name: string) =>
+    field(form, name) ?? headers.find(([n]) => n.toLowerCase() === name.toLowerCase())?.[1];
+  const recipient = parseAddress(field(form, 'recipient'))?.address;
+  const accountId = domainOf(recipient);
+  const from = parseAddress(field(form, 'from') ?? header('From')) ?? parseAddress(field(form, 'sender'));
+  if (!recipient || !accountId) return { ok: false, reason: 'no recipient address' };
+  if (!from) return { ok: false, reason: 'no sender address' };
+  const subject = decodeEncodedWords(field(form, 'subject') ?? header('Subject') ?? '');
+  const text = field(form, 'body-plain');
+  const date = header('Date');
+  const messageId =
+    parseMessageIds(header('Message-Id'))[0] ?? derivedMessageId([from.address, subject, date, text], accountId);
+  return {
+    ok: true,
+    data: {
+      provider: 'mailgun',
+      accountId,
+      recipient,
+      from: from.address,
+      ...opt('fromName', from.name),
+      ...opt('subject', subject),
+      messageId,
+      inReplyTo: parseMessageIds(header('In-Reply-To')),
+      references: parseMessageIds(header('References')),
+      ...opt('text', text),
+      ...opt('strippedText', field(form, 'stripped-text')),
+      ...opt('html', field(form, 'body-html')),
+      attachments: form.attachments,
+      sentAt: isoDate(date, field(form, 'timestamp')),
+      format: 'fields',
+    },
+  };
+}
+
+/** `body-mime` (a forward to a URL ending in mime) → an inbound email event. */
+export async function normalizeMailgunMime(form: MailgunForm): Promise<Normalized<MailgunEmailReceived>> {
+  const mime = field(form, 'body-mime');
+  if (!mime) return { ok: false, reason: 'no body-mime' };
+  const parsed = await simpleParser(mime, { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true });
+  const to = Array.isArray(parsed.to) ? parsed.to[0] : parsed.to;
+  const recipient = parseAddress(field(form, 'recipient'))?.address ?? to?.value[0]?.address?.toLowerCase();
+  const accountId = domainOf(recipient);
+  const author = parsed.from?.value[0];
+  const from = author?.address
+    ? { address: author.address.toLowerCase(), name: author.name }
+    : parseAddress(field(form, 'sender'));
+  if (!recipient || !accountId) return { ok: false, reason: 'no recipient address' };
+  if (!from) return { ok: false, reason: 'no sender address' };
+  const text = parsed.text;
+  const messageId =
+    parseMessageIds(parsed.messageId)[0] ?? derivedMessageId([from.address, parsed.subject, mime], accountId);
+  return {
+    ok: true,
+    data: {
+      provider: 'mailgun',
+      accountId,
+      recipient,
+      from: from.address,
+      ...opt('fromName', from.name),
+      ...opt('subject', parsed.subject),
+      messageId,
+      inReplyTo: parseMessageIds(parsed.inReplyTo),
+      references: parseMessageIds(parsed.references),
+      ...opt('text', text),
+      ...opt('html', typeof parsed.html === 'string' ? parsed.html : undefined),
+      attachments: parsed.attachments.map((a) => ({
+        contentType: a.contentType,
+        size: a.size,
+        ...opt('filename', a.filename),
+        ...opt('contentId', a.contentId),
+      })),
+      sentAt: isoDate(parsed.date, field(form, 'timestamp')),
+      format: 'mime',
+    },
+  };
+}
+
+const EventData = z.looseObject({
+  id: z.string().min(1),
+  event: z.string(),
+  timestamp: z.number(),
+  severity: z.enum(['temporary', 'permanent']).optional(),
+  reason: z.string().optional(),
+  recipient: z.string().min(1),
+  url: z.string().optional(),
+  envelope: z.looseObject({ sender: z.string().optional() }).optional(),
+  storage: z.looseObject({ url: z.string().optional() }).optional(),
+  message: z.looseObject({
+    headers: z.looseObject({
+      'message-id': z.string().min(1),
+      from: z.string().optional(),
+      subject: z.string().optional(),
+    }),
+  }),
+  'delivery-status': z
+    .looseObject({
+      code: z.number().int().optional(),
+      message: z.string().optional(),
+      description: z.string().optional(),
+    })
+    .optional(),
+});
+
+/** The sending domain: envelope sender, From, the storage URL, or Mailgun's Message-ID domain, in that order. */
+function sendingDomain(e: z.infer<typeof EventData>): string | undefined {
+  return (
+    domainOf(parseAddress(e.envelope?.sender)?.address) ??
+    domainOf(parseAddress(e.message.headers.from)?.address) ??
+    /\/domains\/([^/]+)\//.exec(e.storage?.url ?? '')?.[1]?.toLowerCase() ??
+    domainOf(parseMessageIds(e.message.headers['message-id'])[0])
+  );
+}
+
+/** `event-data` of a tracking webhook → an event about an email we sent. */
+export function normalizeMailgunEvent(eventData: unknown): Normalized<MailgunEventReceived> {
+  const parsed = EventData.safeParse(eventData);
+  if (!parsed.success)
+    return { ok: false, reason: `event-data: ${z.prettifyError(parsed.error).replaceAll('\n', '; ')}` };
+  const e = parsed.data;
+  const event = MAILGUN_EVENTS.find((n) => n === e.event);
+  if (!event) return { ok: false, reason: `unsupported event ${JSON.stringify(e.event)}` };
+  const accountId = sendingDomain(e);
+  const messageId = parseMessageIds(e.message.headers['message-id'])[0];
+  if (!accountId) return { ok: false, reason: 'no sending domain' };
+  if (!messageId) return { ok: false, reason: 'no message-id' };
+  const ds = e['delivery-status'];
+  return {
+    ok: true,
+    data: {
+      provider: 'mailgun',
+      accountId,
+      mailgunEventId: e.id,
+      event,
+      ...opt('severity', e.severity),
+      ...opt('reason', e.reason),
+      recipient: parseAddress(e.recipient)?.address ?? e.recipient,
+      messageId,
+      ...opt('from', e.message.headers.from),
+      ...opt('subject', e.message.headers.subject),
+      ...opt('url', e.url),
+      ...(ds
+        ? {
+            deliveryStatus: {
+              ...opt('code', ds.code),
+              ...opt('message', ds.message),
+              ...opt('description', ds.description),
+            },
+          }
+        : {}),
+      at: new Date(e.timestamp * 1000).toISOString(),
+      raw: e,
+    },
+  };
+}

@@ -1,0 +1,167 @@
+import {
+  type CloudEvent,
+  createEvent,
+  eventId,
+  inboundType,
+  mailgunRoutingKeys,
+  ParkedPayload,
+  parkedRoutingKey,
+} from '@switchboard/contracts';
+import { type PublishInbound, parseJson, RequestError, verifyMailgunSignature } from '@switchboard/platform';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AppDeps } from '../app.ts';
+import { parseForm } from '../normalize/form.ts';
+import { normalizeMailgunEvent, normalizeMailgunFields, normalizeMailgunMime } from '../normalize/mailgun.ts';
+
+/** Claims a provider token once within the signature window (the Redis replay cache). */
+export interface ReplayGuard {
+  guard(id: string, fn: () => Promise<void>): Promise<boolean>;
+}
+
+export interface MailgunDeps {
+  replay: ReplayGuard;
+  now: () => number;
+}
+
+const SOURCE = '/switchboard/ingest/mailgun';
+const reasons = {
+  missing_signature: 'timestamp, token and signature are required',
+  bad_signature: 'signature does not match timestamp and token',
+  stale_timestamp: 'timestamp is outside the signature window',
+} as const;
+
+/**
+ * Mailgun's status semantics: 406 tells Mailgun never to retry; any other failure is retried.
+ * So a stale timestamp or a token already accepted (a replay, or Mailgun retrying a request
+ * whose answer it lost after we published) gets 406, a bad signature 401 (design rule 7), and a
+ * broker outage 503.
+ */
+export function registerMailgun(app: FastifyInstance, deps: AppDeps, mg: MailgunDeps): void {
+  const { config, metrics } = deps;
+
+  const verify = (sig: {
+    timestamp?: string | undefined;
+    token?: string | undefined;
+    signature?: string | undefined;
+  }) => {
+    const verdict = verifyMailgunSignature({
+      timestamp: sig.timestamp,
+      token: sig.token,
+      signature: sig.signature,
+      keys: [config.mailgun.signingKey],
+      nowMs: mg.now(),
+      windowMs: config.mailgun.signatureWindowMs,
+    });
+    if (!verdict.ok) {
+      metrics.signatureFailures.inc({ provider: 'mailgun' });
+      if (verdict.reason === 'stale_timestamp') throw new RequestError(406, 'stale_timestamp', reasons.stale_timestamp);
+      throw new RequestError(401, 'invalid_signature', reasons[verdict.reason]);
+    }
+    return sig.token as string;
+  };
+
+  const publishOnce = async (token: string, batch: Parameters<PublishInbound>[0]) => {
+    const fresh = await mg.replay.guard(`mailgun:${token}`, () => deps.publish(batch));
+    if (!fresh) {
+      metrics.signatureFailures.inc({ provider: 'mailgun' });
+      throw new RequestError(406, 'replayed', 'this token was already accepted');
+    }
+  };
+
+  const parked = (reason: string, body: string, subject: string) => ({
+    routingKey: parkedRoutingKey('mailgun'),
+    event: createEvent({
+      source: SOURCE,
+      type: 'switchboard.inbound.parked.v1',
+      data: ParkedPayload.parse({ provider: 'mailgun', reason, body }),
+      subject,
+    }),
+  });
+
+  app.register(async (scope) => {
+    // Forwards come as forms; they reach the route as bytes so that the body limit holds.
+    scope.addContentTypeParser(
+      ['multipart/form-data', 'application/x-www-form-urlencoded'],
+      { parseAs: 'buffer' },
+      (_req, body, done) => done(null, body),
+    );
+
+    scope.post('/webhooks/mailgun/inbound', { bodyLimit: config.mailgun.bodyLimit }, async (req, reply) => {
+      const form = await parseForm(formBody(req), req.headers['content-type'] ?? '').catch((err: Error) => {
+        throw new RequestError(400, 'malformed_form', `body is not a valid form: ${err.message}`);
+      });
+      const token = verify({
+        timestamp: form.fields.get('timestamp'),
+        token: form.fields.get('token'),
+        signature: form.fields.get('signature'),
+      });
+      const normalized = form.fields.has('body-mime') ? await normalizeMailgunMime(form) : normalizeMailgunFields(form);
+      const batch: Array<{ routingKey: string; event: CloudEvent }> = [];
+      if (normalized.ok) {
+        const e = normalized.data;
+        batch.push({
+          routingKey: mailgunRoutingKeys.email,
+          event: createEvent({
+            id: eventId('mailgun', 'email', e.accountId, e.messageId),
+            source: SOURCE,
+            type: inboundType(mailgunRoutingKeys.email),
+            subject: e.messageId,
+            data: e,
+          }),
+        });
+      } else {
+        const fields = Object.fromEntries([...form.fields].filter(([k]) => k !== 'signature'));
+        batch.push(parked(normalized.reason, JSON.stringify(fields), req.id));
+      }
+      await publishOnce(token, batch);
+      if (normalized.ok) metrics.normalized.inc({ provider: 'mailgun', kind: mailgunRoutingKeys.email });
+      else metrics.parked.inc({ provider: 'mailgun' });
+      return reply.code(200).send({ status: 'accepted', events: normalized.ok ? 1 : 0, parked: normalized.ok ? 0 : 1 });
+    });
+
+    scope.post('/webhooks/mailgun/events', { bodyLimit: config.mailgun.eventBodyLimit }, async (req, reply) => {
+      if (!Buffer.isBuffer(req.body))
+        throw new RequestError(415, 'unsupported_media_type', 'expected application/json');
+      const raw = req.body;
+      const body = parseJson(raw) as { signature?: Record<string, unknown>; 'event-data'?: unknown } | null;
+      const sig = body && typeof body === 'object' ? body.signature : undefined;
+      const str = (v: unknown) => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined);
+      const token = verify({ timestamp: str(sig?.timestamp), token: str(sig?.token), signature: str(sig?.signature) });
+      const normalized = normalizeMailgunEvent(body?.['event-data']);
+      const batch = normalized.ok
+        ? [
+            {
+              routingKey: mailgunRoutingKeys.event,
+              event: createEvent({
+                id: eventId('mailgun', 'event', normalized.data.accountId, normalized.data.mailgunEventId),
+                source: SOURCE,
+                type: inboundType(mailgunRoutingKeys.event),
+                subject: normalized.data.messageId,
+                data: normalized.data,
+              }),
+            },
+          ]
+        : [parked(normalized.reason, JSON.stringify(body?.['event-data'] ?? null), req.id)];
+      await publishOnce(token, batch);
+      if (normalized.ok) metrics.normalized.inc({ provider: 'mailgun', kind: mailgunRoutingKeys.event });
+      else {
+        metrics.parked.inc({ provider: 'mailgun' });
+        req.log.warn({ reason: normalized.reason }, 'parked mailgun event');
+      }
+      return reply.code(200).send({ status: 'accepted', events: normalized.ok ? 1 : 0, parked: normalized.ok ? 0 : 1 });
+    });
+  });
+}
+
+function formBody(req: FastifyRequest): Buffer {
+  const type = (req.headers['content-type'] ?? '').toLowerCase();
+  const isForm = type.startsWith('multipart/form-data') || type.startsWith('application/x-www-form-urlencoded');
+  if (!Buffer.isBuffer(req.body) || !isForm) {
+    throw new RequestError(
+      415,
+      'unsupported_media_type',
+      'expected multipart/form-data or application/x-www-form-urlencoded',
+    );
+  }
+  return req.body;
+}
