@@ -37,6 +37,18 @@ export function createMetrics() {
       labelNames: ['provider', 'result'] as const,
       registers: [registry],
     }),
+    leadEvents: new Counter({
+      name: 'lead_events_total',
+      help: 'Lead state machine events, by event and result (moved, absorbed, ignore, reject)',
+      labelNames: ['event', 'result'] as const,
+      registers: [registry],
+    }),
+    emailThreading: new Counter({
+      name: 'email_threading_total',
+      help: 'Inbound emails by how they found their conversation (references, subject, new)',
+      labelNames: ['match'] as const,
+      registers: [registry],
+    }),
   };
 }
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -58,19 +58,20 @@ export function decodeEncodedWords(value: string): string {
 
 /**
  * The subject with reply and forward markers removed (Re, Fwd, AW, SV, WG, TR, Rif, list tags
- * like `[team]`, counted forms like `Re[2]:`), encoded words decoded, whitespace collapsed and
- * case folded: two messages of one thread compare equal.
+ * like `[team]`, counted forms like `Re[2]:`), encoded words decoded and whitespace collapsed;
+ * case kept, for showing and for "Re: <base>" on a reply.
  */
-export function normalizeSubject(subject: string | null | undefined): string {
-  let s = decodeEncodedWords(subject ?? '')
-    .replace(/\s+/g, ' ')
-    .trim();
+export function baseSubject(subject: string | null | undefined): string {
+  let s = decodeEncodedWords(subject ?? '').replace(/\s+/g, ' ').trim();
   for (let prev = ''; prev !== s; ) {
     prev = s;
     s = s.replace(REPLY_PREFIX, '').trim();
   }
-  return s.replace(/\s*\((fwd|fw)\)$/i, '').toLowerCase();
+  return s.replace(/\s*\((fwd|fw)\)$/i, '');
 }
+
+/** `baseSubject`, case folded: two messages of one thread compare equal. */
+export const normalizeSubject = (subject: string | null | undefined) => baseSubject(subject).toLowerCase();
 
 /** True when the subject carries a reply or forward marker (JWZ's "is a reply" test). */
 export const isReplySubject = (subject: string | null | undefined) =>

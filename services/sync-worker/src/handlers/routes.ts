@@ -1,4 +1,6 @@
-import { inboundRoutingKeys, inboundType } from '@switchboard/contracts';
+import { inboundRoutingKeys, inboundType, mailgunRoutingKeys } from '@switchboard/contracts';
+import { mailgunEmailRoute } from './mailgun-email.ts';
+import { mailgunEventRoute } from './mailgun-event.ts';
 import type { Route } from './route.ts';
 import { whatsappMessageRoute } from './whatsapp-message.ts';
 import { whatsappStatusRoute } from './whatsapp-status.ts';
@@ -11,6 +13,8 @@ import { whatsappStatusRoute } from './whatsapp-status.ts';
 export const routes: Record<string, Route> = {
   [inboundRoutingKeys.whatsappMessage]: whatsappMessageRoute,
   [inboundRoutingKeys.whatsappStatus]: whatsappStatusRoute,
+  [mailgunRoutingKeys.email]: mailgunEmailRoute,
+  [mailgunRoutingKeys.event]: mailgunEventRoute,
 };
 
 /** CloudEvents type → route, for the dispatcher. */

@@ -93,7 +93,7 @@ export async function touchLiveConversations(tx: Executor, keys: ConversationKey
         from unnest(${p(absent.map((k) => k.tenantId))}::uuid[], ${p(absent.map((k) => k.channelId))}::uuid[],
                     ${p(absent.map((k) => k.customerId))}::uuid[], ${p(absent.map((k) => k.provider))}::text[],
                     ${p(absent.map((k) => k.activityAt.toISOString()))}::timestamptz[]) as v(t, ch, cu, pr, at)
-      on conflict (channel_id, customer_id) where status <> 'closed' do nothing
+      on conflict (channel_id, customer_id) where status <> 'closed' and provider <> 'mailgun' do nothing
       returning id, channel_id, customer_id, status, genesys_conversation_id, opened_at`);
     for (const r of created.rows) out.push({ ...r, created: true });
     const made = new Set(created.rows.map((r) => `${r.channel_id}/${r.customer_id}`));

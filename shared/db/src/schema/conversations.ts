@@ -24,16 +24,22 @@ export const customers = pgTable(
     /** E.164, normalized with libphonenumber-js; unique per tenant. */
     phoneE164: text('phone_e164'),
     whatsappId: text('whatsapp_id'),
+    /** Lower-cased email address; unique per tenant. */
+    email: text('email'),
     name: text('name'),
     metadata: jsonb('metadata').notNull().default({}),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [uniqueIndex('customers_tenant_phone_uq').on(t.tenantId, t.phoneE164).where(sql`${t.phoneE164} is not null`)],
+  (t) => [
+    uniqueIndex('customers_tenant_phone_uq').on(t.tenantId, t.phoneE164).where(sql`${t.phoneE164} is not null`),
+    uniqueIndex('customers_tenant_email_uq').on(t.tenantId, t.email).where(sql`${t.email} is not null`),
+  ],
 );
 
 /**
- * Written by: sync-worker. At most one conversation per customer and channel is not closed:
+ * Written by: sync-worker. At most one conversation per customer and channel is not closed (email
+ * excepted: one conversation per thread):
  * the partial unique index is what makes concurrent first messages converge on one row.
  */
 export const conversations = pgTable(
@@ -61,7 +67,10 @@ export const conversations = pgTable(
     metadata: jsonb('metadata').notNull().default({}),
   },
   (t) => [
-    uniqueIndex('conversations_one_live_uq').on(t.channelId, t.customerId).where(sql`${t.status} <> 'closed'`),
+    // Email conversations are one per thread, so a customer may have many live ones.
+    uniqueIndex('conversations_one_live_uq')
+      .on(t.channelId, t.customerId)
+      .where(sql`${t.status} <> 'closed' and ${t.provider} <> 'mailgun'`),
     index('conversations_tenant_customer_idx').on(t.tenantId, t.customerId),
     check('conversations_status_ck', sql`${t.status} in ('open', 'active', 'closed')`),
   ],

@@ -1,3 +1,4 @@
 export * from './conversations.ts';
+export * from './email-leads.ts';
 export * from './messaging.ts';
 export * from './tenancy.ts';

@@ -1,0 +1,174 @@
+import { MailgunEventReceived } from '@switchboard/contracts';
+import type { Executor, OutboxEntry } from '@switchboard/db';
+import { type DeliveryStatus, type LeadEvent, normalizeSubject } from '@switchboard/domain';
+import { dead, done, skipped } from '@switchboard/platform';
+import { sql } from 'drizzle-orm';
+import type { Deps } from '../deps.ts';
+import { applyLeadEvent, type LeadChange } from '../lead/apply.ts';
+import type { Channel } from '../store/channels.ts';
+import { createEmailConversation, insertEmailMessage, touchConversation, upsertEmailCustomer } from '../store/email.ts';
+import { findMessageForUpdate, lockMessageKey, type MessageKey } from '../store/messages.ts';
+import { applyStatuses } from './delivery.ts';
+import { domainEvent } from './events.ts';
+import { type Applied, route } from './route.ts';
+
+type E = MailgunEventReceived;
+
+/** Mailgun event → delivery status of the email (temporary failures, complaints and unsubscribes move none). */
+function statusOf(e: E): DeliveryStatus | null {
+  switch (e.event) {
+    case 'accepted':
+      return 'sent';
+    case 'delivered':
+      return 'delivered';
+    case 'opened':
+    case 'clicked':
+      return 'read';
+    case 'failed':
+      return e.severity === 'temporary' ? null : 'failed';
+    default:
+      return null;
+  }
+}
+
+/**
+ * Mailgun event → lead event (seed 003): delivered → FIRST_EMAIL_SENT, opened or clicked →
+ * ENGAGEMENT_INCREASED, a permanent failure (bounce) → CONVERSATION_ABANDONED. A complaint or an
+ * unsubscribe is the lead saying stop, so it abandons the conversation too.
+ */
+function leadChangeOf(e: E, at: Date): Omit<LeadChange, 'keepFactsOnReject'> | null {
+  const trigger = { kind: 'provider' as const, id: `mailgun:${e.event}` };
+  const ev = (event: LeadEvent, facts?: LeadChange['facts']) => ({ event, trigger, at, ...(facts ? { facts } : {}) });
+  switch (e.event) {
+    case 'delivered':
+      return ev('FIRST_EMAIL_SENT');
+    case 'opened':
+      return ev('ENGAGEMENT_INCREASED', { open: true });
+    case 'clicked':
+      return ev('ENGAGEMENT_INCREASED', { click: true });
+    case 'failed':
+      return e.severity === 'permanent' ? ev('CONVERSATION_ABANDONED') : null;
+    case 'complained':
+    case 'unsubscribed':
+      return ev('CONVERSATION_ABANDONED');
+    default:
+      return null;
+  }
+}
+
+/**
+ * An event about an email we sent. An email the pipeline has not seen (sent by a campaign
+ * straight through Mailgun) is recorded from the event's headers as the first outbound message of
+ * a new thread. The event is recorded once per Mailgun event id, moves the delivery status
+ * monotonically, and drives the lead.
+ */
+export const mailgunEventRoute = route<E, { channel: Channel; messageId: string }>({
+  schema: MailgunEventReceived,
+  async prepare(deps, event) {
+    const channel = await deps.resolveChannel('mailgun', event.data.accountId);
+    if (!channel)
+      return { ok: false, outcome: dead(`unknown_channel: no Mailgun channel for domain ${event.data.accountId}`) };
+    return { ok: true, value: { channel, messageId: event.data.messageId } };
+  },
+  lockKeys: ({ channel, messageId }) => [`message:${channel.tenantId}:${messageId}`],
+  async apply(tx, deps, items) {
+    const results: Applied[] = [];
+    for (const { event, value } of items) results.push(await applyEvent(tx, deps, event.data, value.channel));
+    return results;
+  },
+});
+
+async function applyEvent(tx: Executor, deps: Deps, e: E, channel: Channel): Promise<Applied> {
+  const tenantId = channel.tenantId;
+  const key: MessageKey = { tenantId, provider: 'mailgun', providerMessageId: e.messageId };
+  const at = new Date(e.at);
+  await lockMessageKey(tx, key);
+  const outbox: OutboxEntry[] = [];
+  let message = await findMessageForUpdate(tx, key);
+  let firstSeen = false;
+  if (!message) {
+    outbox.push(...(await recordSentEmail(tx, deps, e, channel, at)));
+    message = await findMessageForUpdate(tx, key);
+    firstSeen = true;
+    if (!message) throw new Error(`email ${e.messageId} missing after insert`);
+  }
+  const fresh = await tx.execute(sql`
+    insert into email_events (tenant_id, mailgun_event_id, message_id, event, at, detail)
+    values (${tenantId}, ${e.mailgunEventId}, ${message.id}, ${e.event}, ${at.toISOString()},
+            ${JSON.stringify({ severity: e.severity ?? null, reason: e.reason ?? null, url: e.url ?? null, deliveryStatus: e.deliveryStatus ?? null })}::jsonb)
+    on conflict do nothing`);
+  if (fresh.rowCount === 0) return { outcome: skipped(`mailgun event ${e.mailgunEventId} already applied`), outbox };
+  const status = statusOf(e);
+  if (status) {
+    const errors =
+      status === 'failed' && e.deliveryStatus
+        ? [
+            {
+              ...(e.deliveryStatus.code === undefined ? {} : { code: e.deliveryStatus.code }),
+              ...(e.deliveryStatus.message ? { message: e.deliveryStatus.message } : {}),
+              ...(e.reason ? { title: e.reason } : {}),
+            },
+          ]
+        : null;
+    outbox.push(...(await applyStatuses(tx, deps, key, message, [{ status, at, errors }])));
+  }
+  const change = leadChangeOf(e, at);
+  if (change || firstSeen) {
+    const lead = await applyLeadEvent(tx, deps, tenantId, message.conversationId, {
+      ...(change ?? { event: 'ENGAGEMENT_INCREASED', trigger: { kind: 'provider', id: `mailgun:${e.event}` }, at }),
+      facts: { ...change?.facts, ...(firstSeen ? { outbound: true } : {}) },
+      keepFactsOnReject: true,
+    });
+    if (lead) outbox.push(...lead.outbox);
+  }
+  return { outcome: done, outbox };
+}
+
+/** The outbound email an event names, recorded from the event's headers in a thread of its own. */
+async function recordSentEmail(tx: Executor, deps: Deps, e: E, channel: Channel, at: Date): Promise<OutboxEntry[]> {
+  const tenantId = channel.tenantId;
+  const customerId = await upsertEmailCustomer(tx, tenantId, e.recipient.toLowerCase(), null);
+  const conversation = await createEmailConversation(tx, { tenantId, channelId: channel.id, customerId, at });
+  await touchConversation(tx, conversation.id, at);
+  const stored = await insertEmailMessage(tx, {
+    tenantId,
+    conversationId: conversation.id,
+    customerId,
+    direction: 'outbound',
+    messageIdHeader: e.messageId,
+    parentId: null,
+    inReplyTo: [],
+    references: [],
+    subject: e.subject ?? null,
+    normalizedSubject: normalizeSubject(e.subject),
+    body: null,
+    content: { from: e.from ?? null, to: e.recipient, subject: e.subject ?? null, recordedFrom: e.event },
+    sentAt: at,
+  });
+  if (!stored) throw new Error(`email ${e.messageId} stored concurrently`);
+  deps.metrics.conversationsOpened.inc({ provider: 'mailgun' });
+  deps.metrics.messagesStored.inc({ provider: 'mailgun', direction: 'outbound' });
+  const meta = { tenantId, conversationId: conversation.id };
+  return [
+    domainEvent(deps, 'conversation.opened', meta, {
+      conversationId: conversation.id,
+      customerId,
+      channelId: channel.id,
+      provider: 'mailgun',
+      status: 'open',
+      openedAt: conversation.openedAt.toISOString(),
+    }),
+    domainEvent(deps, 'message.sent', meta, {
+      messageId: stored.id,
+      conversationId: conversation.id,
+      customerId,
+      provider: 'mailgun',
+      origin: 'mailgun',
+      originMessageId: e.messageId,
+      author: { kind: 'system', id: e.from ?? 'mailgun' },
+      type: 'email',
+      ...(e.subject ? { text: e.subject } : {}),
+      sentAt: at.toISOString(),
+    }),
+  ];
+}

@@ -1,0 +1,126 @@
+import type { Executor } from '@switchboard/db';
+import type { JourneyCounters, JourneyStage, LeadState } from '@switchboard/domain';
+import { sql } from 'drizzle-orm';
+
+/** A lead journey row with its tenant's time zone, read for update (row lock = the fencing order). */
+export interface LeadRow {
+  conversationId: string;
+  tenantId: string;
+  customerId: string;
+  timeZone: string;
+  state: LeadState;
+  stateEnteredAt: Date;
+  stage: JourneyStage;
+  stageEnteredAt: Date;
+  counters: JourneyCounters;
+  firstOutboundAt: Date | null;
+  firstReplyAt: Date | null;
+  engagementScore: number;
+  qualificationScore: number;
+  qualificationSignals: string[];
+  milestones: Array<{ milestone: string; stage: string; at: string }>;
+  agentId: string | null;
+  version: number;
+}
+
+type Raw = Record<string, unknown> & {
+  conversation_id: string;
+  tenant_id: string;
+  customer_id: string;
+  time_zone: string;
+  state: LeadState;
+  stage: JourneyStage;
+};
+
+/** Hours from the first outbound email to the first reply; clocks differ, so a reply a moment "before" counts as 0. */
+export const replyHours = (firstOutboundAt: Date | null, firstReplyAt: Date | null) =>
+  firstOutboundAt && firstReplyAt
+    ? Math.max(0, (firstReplyAt.getTime() - firstOutboundAt.getTime()) / 3_600_000)
+    : null;
+
+const date = (v: unknown) => (v === null || v === undefined ? null : new Date(v as string));
+
+function toRow(r: Raw): LeadRow {
+  const firstOutboundAt = date(r.first_outbound_at);
+  const firstReplyAt = date(r.first_reply_at);
+  return {
+    conversationId: r.conversation_id,
+    tenantId: r.tenant_id,
+    customerId: r.customer_id,
+    timeZone: r.time_zone,
+    state: r.state,
+    stateEnteredAt: date(r.state_entered_at) as Date,
+    stage: r.stage,
+    stageEnteredAt: date(r.stage_entered_at) as Date,
+    counters: {
+      outboundCount: Number(r.outbound_count),
+      inboundCount: Number(r.inbound_count),
+      openCount: Number(r.open_count),
+      clickCount: Number(r.click_count),
+      interestSignals: Number(r.interest_signals),
+      purchaseSignals: Number(r.purchase_signals),
+      firstReplyHours: replyHours(firstOutboundAt, firstReplyAt),
+    },
+    firstOutboundAt,
+    firstReplyAt,
+    engagementScore: Number(r.engagement_score),
+    qualificationScore: Number(r.qualification_score),
+    qualificationSignals: r.qualification_signals as string[],
+    milestones: r.milestones as LeadRow['milestones'],
+    agentId: (r.agent_id as string | null) ?? null,
+    version: Number(r.version),
+  };
+}
+
+/** The lead of a conversation in this tenant; `forUpdate` locks the row until the transaction ends. */
+export async function findLead(
+  tx: Executor,
+  tenantId: string,
+  conversationId: string,
+  forUpdate: boolean,
+): Promise<LeadRow | null> {
+  const res = await tx.execute<Raw>(sql`
+    select l.*, t.time_zone from lead_journeys l join tenants t on t.id = l.tenant_id
+     where l.conversation_id = ${conversationId} and l.tenant_id = ${tenantId}
+     ${forUpdate ? sql`for update of l` : sql``}`);
+  const r = res.rows[0];
+  return r ? toRow(r) : null;
+}
+
+/** Writes the lead back, guarded by the version read under the row lock. */
+export async function saveLead(tx: Executor, l: LeadRow, at: Date): Promise<void> {
+  const res = await tx.execute(sql`
+    update lead_journeys set
+      state = ${l.state}, state_entered_at = ${l.stateEnteredAt.toISOString()},
+      stage = ${l.stage}, stage_entered_at = ${l.stageEnteredAt.toISOString()},
+      outbound_count = ${l.counters.outboundCount}, inbound_count = ${l.counters.inboundCount},
+      open_count = ${l.counters.openCount}, click_count = ${l.counters.clickCount},
+      interest_signals = ${l.counters.interestSignals}, purchase_signals = ${l.counters.purchaseSignals},
+      first_outbound_at = ${l.firstOutboundAt?.toISOString() ?? null}, first_reply_at = ${l.firstReplyAt?.toISOString() ?? null},
+      engagement_score = ${l.engagementScore}, qualification_score = ${l.qualificationScore},
+      qualification_signals = ${JSON.stringify(l.qualificationSignals)}::jsonb,
+      milestones = ${JSON.stringify(l.milestones)}::jsonb,
+      agent_id = ${l.agentId}, version = version + 1, updated_at = ${at.toISOString()}
+     where conversation_id = ${l.conversationId} and version = ${l.version}`);
+  if (res.rowCount !== 1) throw new Error(`lead ${l.conversationId} changed under its row lock`);
+}
+
+export async function recordLeadTransition(
+  tx: Executor,
+  t: {
+    tenantId: string;
+    conversationId: string;
+    kind: 'state' | 'stage';
+    event: string | null;
+    from: string;
+    to: string;
+    triggeredBy: string;
+    warnings: unknown[];
+    at: Date;
+  },
+): Promise<void> {
+  await tx.execute(sql`
+    insert into lead_transitions (tenant_id, conversation_id, kind, event, from_value, to_value, triggered_by, warnings, at)
+    values (${t.tenantId}, ${t.conversationId}, ${t.kind}, ${t.event}, ${t.from}, ${t.to}, ${t.triggeredBy},
+            ${JSON.stringify(t.warnings)}::jsonb, ${t.at.toISOString()})`);
+}

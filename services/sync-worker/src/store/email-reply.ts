@@ -1,0 +1,54 @@
+import type { Executor } from '@switchboard/db';
+import { baseSubject } from '@switchboard/domain';
+import { sql } from 'drizzle-orm';
+
+export interface EmailReplyHeaders {
+  subject: string;
+  /** The Message-ID replied to, without brackets; absent for a conversation without email. */
+  inReplyTo?: string;
+  /** Ancestors oldest first, ending with `inReplyTo`, without brackets (the sender adds them). */
+  references: string[];
+}
+
+/** RFC 5322 lets a long References be trimmed; keep the root and the most recent ids. */
+const MAX_REFERENCES = 20;
+
+/**
+ * The threading headers for our reply on an email conversation: In-Reply-To is the thread's
+ * latest message, References its stored ancestors (root first) plus its own id, the subject
+ * "Re: <base subject>". The outbound path calls this for `message.outbound.requested`; the
+ * sender stores the reply's own Message-ID as its `provider_message_id`, so the customer's answer
+ * threads back onto it.
+ */
+export async function emailReplyHeaders(
+  tx: Executor,
+  tenantId: string,
+  conversationId: string,
+): Promise<EmailReplyHeaders> {
+  // The latest message by our clock (senders' Date headers disagree), then its stored ancestors:
+  // the parent links rebuild a References that a client like Outlook truncated.
+  const res = await tx.execute<{ message_id_header: string; subject: string | null; depth: number }>(sql`
+    with recursive latest as (
+      select em.message_id, em.parent_id, em.message_id_header, em.subject
+        from email_messages em join messages m on m.id = em.message_id
+       where em.tenant_id = ${tenantId} and em.conversation_id = ${conversationId}
+       order by m.received_at desc, em.message_id desc
+       limit 1
+    ), chain as (
+      select message_id, parent_id, message_id_header, subject, 0 as depth from latest
+      union all
+      select em.message_id, em.parent_id, em.message_id_header, em.subject, c.depth + 1
+        from chain c join email_messages em on em.message_id = c.parent_id and em.tenant_id = ${tenantId}
+       where c.depth < 1000
+    )
+    select message_id_header, subject, depth from chain order by depth desc`);
+  const last = res.rows[res.rows.length - 1];
+  if (!last) return { subject: '', references: [] };
+  const refs = res.rows.map((r) => r.message_id_header);
+  const trimmed = refs.length > MAX_REFERENCES ? [refs[0] as string, ...refs.slice(-(MAX_REFERENCES - 1))] : refs;
+  const base = baseSubject(last.subject);
+  return { subject: base ? `Re: ${base}` : 'Re:', inReplyTo: last.message_id_header, references: trimmed };
+}
+
+/** A Message-ID for an outbound email: the message's uuid at the tenant's Mailgun domain (no brackets). */
+export const outboundMessageIdHeader = (messageId: string, mailgunDomain: string) => `${messageId}@${mailgunDomain}`;
