@@ -1,6 +1,7 @@
 import { prepareBaseline, runBaseline } from './baseline.ts';
 import type { BenchContext, Scenario, ScenarioResult } from './context.ts';
 import { sampleCpu } from './cpu.ts';
+import { runEmailBench } from './email.ts';
 import { closedLoop, openLoop } from './load.ts';
 import { type Driven, drive } from './pipeline.ts';
 
@@ -60,6 +61,11 @@ export const scenarios: Scenario[] = [
         `${messages} webhooks from ${p.customers} senders over ${durationS} s; latency counted from each webhook's due time`,
       ]);
     },
+  },
+  {
+    name: 'email',
+    description: 'signed Mailgun forwards → ingest → sync-worker threading (100,000 prior messages) → message.received',
+    run: runEmailBench,
   },
 ];
 

@@ -62,7 +62,9 @@ export function decodeEncodedWords(value: string): string {
  * case kept, for showing and for "Re: <base>" on a reply.
  */
 export function baseSubject(subject: string | null | undefined): string {
-  let s = decodeEncodedWords(subject ?? '').replace(/\s+/g, ' ').trim();
+  let s = decodeEncodedWords(subject ?? '')
+    .replace(/\s+/g, ' ')
+    .trim();
   for (let prev = ''; prev !== s; ) {
     prev = s;
     s = s.replace(REPLY_PREFIX, '').trim();
