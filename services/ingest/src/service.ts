@@ -1,12 +1,4 @@
-import {
-  closeRedis,
-  createLogger,
-  createRedis,
-  type Logger,
-  ReplayCache,
-  redisReady,
-  startEdgeRuntime,
-} from '@switchboard/platform';
+import { createLogger, type Logger, startEdgeRuntime, startReplayCache } from '@switchboard/platform';
 import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
 import { createMetrics } from './metrics.ts';
@@ -23,19 +15,22 @@ export async function startIngest(config: Config, opts: { logger?: Logger; now?:
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
   });
   // Redis holds Mailgun's replay cache (tokens seen within twice the signature window).
-  const redis = createRedis(config.REDIS_URL, logger, { keyPrefix: config.REDIS_KEY_PREFIX });
-  lifecycle.onStop('redis', closeRedis(redis));
+  const { redis, replay, ready } = startReplayCache({
+    redisUrl: config.REDIS_URL,
+    keyPrefix: config.REDIS_KEY_PREFIX,
+    logger,
+    lifecycle,
+    ttlMs: 2 * config.mailgun.signatureWindowMs,
+    scope: 'ingest',
+  });
   const app = buildApp({
     config,
     logger,
     metrics,
-    checks: { ...checks, redis: redisReady(redis) },
+    checks: { ...checks, redis: ready },
     publish,
     isStopping: () => lifecycle.stopping,
-    mailgun: {
-      replay: new ReplayCache(redis, 2 * config.mailgun.signatureWindowMs, 'ingest'),
-      now: opts.now ?? Date.now,
-    },
+    mailgun: { replay, now: opts.now ?? Date.now },
   });
   await app.listen({ port: config.http.port, host: config.http.host });
   lifecycle.onStop('http', () => app.close());

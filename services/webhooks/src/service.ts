@@ -1,12 +1,4 @@
-import {
-  closeRedis,
-  createLogger,
-  createRedis,
-  type Logger,
-  ReplayCache,
-  redisReady,
-  startEdgeRuntime,
-} from '@switchboard/platform';
+import { createLogger, type Logger, startEdgeRuntime, startReplayCache } from '@switchboard/platform';
 import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
 import { createMetrics } from './metrics.ts';
@@ -25,12 +17,18 @@ export async function startWebhooks(config: Config, opts: { logger?: Logger; now
     metrics: metrics.publisher,
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
   });
-  const redis = createRedis(config.REDIS_URL, logger, { keyPrefix: config.REDIS_KEY_PREFIX });
-  lifecycle.onStop('redis', closeRedis(redis));
+  // Twice the window: a timestamp may be up to one window early or late.
+  const { redis, replay, ready } = startReplayCache({
+    redisUrl: config.REDIS_URL,
+    keyPrefix: config.REDIS_KEY_PREFIX,
+    logger,
+    lifecycle,
+    ttlMs: 2 * config.signatureWindowMs,
+    scope: 'webhooks',
+  });
   const signed = {
     metrics,
-    // Twice the window: a timestamp may be up to one window early or late.
-    replay: new ReplayCache(redis, 2 * config.signatureWindowMs, 'webhooks'),
+    replay,
     windowMs: config.signatureWindowMs,
     now: opts.now ?? Date.now,
   };
@@ -40,7 +38,7 @@ export async function startWebhooks(config: Config, opts: { logger?: Logger; now
     metrics,
     publish,
     signed,
-    checks: { ...checks, redis: redisReady(redis) },
+    checks: { ...checks, redis: ready },
     isStopping: () => lifecycle.stopping,
   });
   await app.listen({ port: config.http.port, host: config.http.host });

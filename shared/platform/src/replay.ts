@@ -1,5 +1,8 @@
 import type { Redis } from 'ioredis';
 import { DependencyUnavailableError } from './edge.ts';
+import type { Lifecycle } from './lifecycle.ts';
+import type { Logger } from './logger.ts';
+import { closeRedis, createRedis, redisReady } from './redis.ts';
 
 /**
  * Remembers signatures (or provider tokens) seen within a signature window, in Redis, so that a
@@ -45,4 +48,21 @@ export class ReplayCache {
     }
     return true;
   }
+}
+
+/**
+ * An edge's replay cache on a Redis client of its own, closed with the edge (registered on
+ * `lifecycle` after the broker, so it stops before it), and a readiness check for it.
+ */
+export function startReplayCache(opts: {
+  redisUrl: string;
+  keyPrefix: string;
+  logger: Logger;
+  lifecycle: Lifecycle;
+  ttlMs: number;
+  scope: string;
+}) {
+  const redis = createRedis(opts.redisUrl, opts.logger, { keyPrefix: opts.keyPrefix });
+  opts.lifecycle.onStop('redis', closeRedis(redis));
+  return { redis, replay: new ReplayCache(redis, opts.ttlMs, opts.scope), ready: redisReady(redis) };
 }

@@ -39,6 +39,14 @@ export interface ThreadHit {
   messageIdHeader: string;
 }
 
+type HitRow = { message_id: string; conversation_id: string; message_id_header: string };
+const firstHit = (rows: HitRow[]): ThreadHit | null => {
+  const r = rows[0];
+  return r
+    ? { messageId: r.message_id, conversationId: r.conversation_id, messageIdHeader: r.message_id_header }
+    : null;
+};
+
 /**
  * The nearest ancestor of a new message that this customer's threads hold: the last id of the
  * chain that is stored for (tenant, customer). Ids other customers hold are invisible, so a
@@ -51,17 +59,14 @@ export async function findThreadAncestor(
   chain: string[],
 ): Promise<ThreadHit | null> {
   if (chain.length === 0) return null;
-  const res = await tx.execute<{ message_id: string; conversation_id: string; message_id_header: string }>(sql`
+  const res = await tx.execute<HitRow>(sql`
     select em.message_id, em.conversation_id, em.message_id_header
       from unnest(${sql.param(chain)}::text[]) with ordinality as c(id, pos)
       join email_messages em
         on em.tenant_id = ${tenantId} and em.customer_id = ${customerId} and em.message_id_header = c.id
      order by c.pos desc, em.sent_at asc
      limit 1`);
-  const r = res.rows[0];
-  return r
-    ? { messageId: r.message_id, conversationId: r.conversation_id, messageIdHeader: r.message_id_header }
-    : null;
+  return firstHit(res.rows);
 }
 
 /**
@@ -76,7 +81,7 @@ export async function findBySubject(
   since: Date,
 ): Promise<ThreadHit | null> {
   if (normalizedSubject === '') return null;
-  const res = await tx.execute<{ message_id: string; conversation_id: string; message_id_header: string }>(sql`
+  const res = await tx.execute<HitRow>(sql`
     select em.message_id, em.conversation_id, em.message_id_header
       from email_messages em join conversations c on c.id = em.conversation_id
      where em.tenant_id = ${tenantId} and em.customer_id = ${customerId}
@@ -84,10 +89,7 @@ export async function findBySubject(
        and c.status <> 'closed'
      order by em.sent_at desc
      limit 1`);
-  const r = res.rows[0];
-  return r
-    ? { messageId: r.message_id, conversationId: r.conversation_id, messageIdHeader: r.message_id_header }
-    : null;
+  return firstHit(res.rows);
 }
 
 /** A new email conversation (one per thread) and its lead journey, at NEW/cold. */
