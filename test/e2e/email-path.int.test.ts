@@ -298,6 +298,29 @@ describe('an email lead, end to end through the real webhooks', () => {
     expect(await count(`select count(*) as n from messages where provider_message_id = 'dup-1@customer.test'`)).toBe(1);
   });
 
+  it('threads 20 concurrent replies into the thread, and 10 concurrent copies of one email into one row', async () => {
+    const replies = Array.from({ length: 20 }, (_, i) =>
+      postInbound(reply(lead, `conc-${i}@customer.test`, `reply ${i}`, { 'In-Reply-To': `<${campaign}>` })),
+    );
+    const copies = Array.from({ length: 10 }, () =>
+      postInbound(reply(lead, 'copy-1@customer.test', 'one copy', { References: `<${campaign}>` })),
+    );
+    expect(new Set((await Promise.all([...replies, ...copies])).map((r) => r.status))).toEqual(new Set([200]));
+    await expect
+      .poll(() => count(`select count(*) as n from messages where provider_message_id like 'conc-%'`), {
+        timeout: 20_000,
+      })
+      .toBe(20);
+    await stored('copy-1@customer.test');
+    expect(
+      await count(`select count(distinct conversation_id) as n from messages where provider_message_id like 'conc-%'`),
+    ).toBe(1);
+    expect(await conversationOf('conc-0@customer.test')).toBe(conversationId);
+    expect(await count(`select count(*) as n from messages where provider_message_id = 'copy-1@customer.test'`)).toBe(
+      1,
+    );
+  });
+
   it('abandons the conversation on a permanent failure (bounce)', async () => {
     const bounced = 'campaign-2@mg.example.com';
     const data = {

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { type Pipeline, signedWhatsApp, whatsappText } from '@switchboard/testing';
@@ -53,3 +53,14 @@ export async function postMessages(p: Pipeline, n: number, concurrency: number, 
 
 export const countRows = async (p: Pipeline, sql: string) =>
   Number((await p.pool.query<{ n: string }>(sql)).rows[0]?.n ?? Number.NaN);
+
+/** Stops the shared Redis server (faults project only: it runs alone). */
+export const stopRedis = () => execSync('redis-cli shutdown nosave || true', { stdio: 'ignore' });
+
+/** Starts the shared Redis server again unless it answers. */
+export function startRedis() {
+  execSync(
+    'redis-cli ping >/dev/null 2>&1 || redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log',
+    { stdio: 'ignore' },
+  );
+}

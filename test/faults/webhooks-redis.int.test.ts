@@ -1,21 +1,13 @@
-import { execSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { agentDeskEvent, collectEvents, type Pipeline, signedAgentDesk, startPipeline } from '@switchboard/testing';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startRedis, stopRedis } from './support.ts';
 
 let p: Pipeline;
 afterEach(async () => {
   startRedis();
   await p?.stop();
 });
-
-const stopRedis = () => execSync('redis-cli shutdown nosave || true', { stdio: 'ignore' });
-function startRedis() {
-  execSync(
-    'redis-cli ping >/dev/null 2>&1 || redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log',
-    { stdio: 'ignore' },
-  );
-}
 
 describe('the webhooks edge while Redis is down', () => {
   it('answers 503 (the replay cache cannot be consulted), publishes nothing, and accepts the retry once Redis is back', async () => {
