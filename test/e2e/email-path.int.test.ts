@@ -1,5 +1,5 @@
-import { issueApiToken, seedTenant } from '@switchboard/db';
-import { emailReplyHeaders } from '@switchboard/sync-worker';
+import { issueApiToken, schema, seedTenant, transaction } from '@switchboard/db';
+import { emailReplyHeaders, outboundMessageIdHeader, recordOutboundEmail } from '@switchboard/sync-worker';
 import {
   DEV_MAILGUN_DOMAIN,
   DEV_MAILGUN_SIGNING_KEY,
@@ -13,6 +13,7 @@ import {
   type Pipeline,
   startPipeline,
 } from '@switchboard/testing';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 let p: Pipeline;
@@ -248,6 +249,54 @@ describe('an email lead, end to end through the real webhooks', () => {
       inReplyTo: r3,
       references: [campaign, r1, r2, r3],
     });
+  });
+
+  it("threads our reply (as the outbound path stores it) and the lead's answer to it", async () => {
+    const headers = await emailReplyHeaders(p.db, p.tenant.tenantId, conversationId);
+    const ourReply = await transaction(p.pool, async (tx) => {
+      const [row] = await tx
+        .insert(schema.messages)
+        .values({
+          tenantId: p.tenant.tenantId,
+          conversationId,
+          direction: 'outbound',
+          provider: 'mailgun',
+          providerMessageId: 'pending',
+          type: 'email',
+          body: 'Our agent will call you today.',
+        })
+        .returning({ id: schema.messages.id });
+      const id = (row as { id: string }).id;
+      const header = outboundMessageIdHeader(id, DEV_MAILGUN_DOMAIN);
+      await tx.update(schema.messages).set({ providerMessageId: header }).where(eq(schema.messages.id, id));
+      await recordOutboundEmail(tx, {
+        tenantId: p.tenant.tenantId,
+        conversationId,
+        messageId: id,
+        messageIdHeader: header,
+        headers,
+        sentAt: new Date(),
+      });
+      return header;
+    });
+    expect((await postEvent(campaignEvent('delivered', lead, `<${ourReply}>`))).status).toBe(200);
+    await expect
+      .poll(() =>
+        p.pool
+          .query('select delivery_status from messages where provider_message_id = $1', [ourReply])
+          .then((r) => r.rows[0]?.delivery_status),
+      )
+      .toBe('delivered');
+    const answer = 'answer-to-agent@customer.test';
+    await postInbound(reply(lead, answer, 'Great, thanks', { 'In-Reply-To': `<${ourReply}>` }));
+    await stored(answer);
+    expect(await conversationOf(answer)).toBe(conversationId);
+    const tree = (await (await p.api(`/conversations/${conversationId}/thread-tree`)).json()) as { messages: number };
+    expect(tree.messages).toBe(6);
+    const journey = (await (await p.api(`/conversations/${conversationId}/lead-journey`)).json()) as {
+      counters: { outboundCount: number; inboundCount: number };
+    };
+    expect(journey.counters).toMatchObject({ outboundCount: 2, inboundCount: 4 });
   });
 
   it('keeps a stranger who cites the thread out of it', async () => {

@@ -2,4 +2,9 @@ export { loadConfig } from './config.ts';
 export { createBatchHandler } from './handlers/apply.ts';
 export { type Route, route } from './handlers/route.ts';
 export { type SyncWorker, startSyncWorker } from './service.ts';
-export { type EmailReplyHeaders, emailReplyHeaders, outboundMessageIdHeader } from './store/email-reply.ts';
+export {
+  type EmailReplyHeaders,
+  emailReplyHeaders,
+  outboundMessageIdHeader,
+  recordOutboundEmail,
+} from './store/email-reply.ts';

@@ -85,11 +85,9 @@ async function applyEvent(tx: Executor, deps: Deps, e: E, channel: Channel): Pro
   await lockMessageKey(tx, key);
   const outbox: OutboxEntry[] = [];
   let message = await findMessageForUpdate(tx, key);
-  let firstSeen = false;
   if (!message) {
     outbox.push(...(await recordSentEmail(tx, deps, e, channel, at)));
     message = await findMessageForUpdate(tx, key);
-    firstSeen = true;
     if (!message) throw new Error(`email ${e.messageId} missing after insert`);
   }
   const fresh = await tx.execute(sql`
@@ -113,10 +111,9 @@ async function applyEvent(tx: Executor, deps: Deps, e: E, channel: Channel): Pro
     outbox.push(...(await applyStatuses(tx, deps, key, message, [{ status, at, errors }])));
   }
   const change = leadChangeOf(e, at);
-  if (change || firstSeen) {
+  if (change) {
     const lead = await applyLeadEvent(tx, deps, tenantId, message.conversationId, {
-      ...(change ?? { event: 'ENGAGEMENT_INCREASED', trigger: { kind: 'provider', id: `mailgun:${e.event}` }, at }),
-      facts: { ...change?.facts, ...(firstSeen ? { outbound: true } : {}) },
+      ...change,
       keepFactsOnReject: true,
     });
     if (lead) outbox.push(...lead.outbox);

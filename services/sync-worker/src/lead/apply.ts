@@ -17,15 +17,15 @@ import {
 } from '@switchboard/domain';
 import type { Deps } from '../deps.ts';
 import { domainEvent } from '../handlers/events.ts';
-import { findLead, type LeadRow, recordLeadTransition, replyHours, saveLead } from './store.ts';
+import { findLead, type LeadRow, recordLeadTransition, saveLead } from './store.ts';
 
 /** One lead event and the facts it brings (counted into the journey before the rules read them). */
 export interface LeadChange {
   event: LeadEvent;
   trigger: LeadTrigger;
   at: Date;
+  /** What the event adds beyond the stored messages (which `findLead` counts itself). */
   facts?: {
-    outbound?: boolean;
     inbound?: { interest: boolean; purchase: boolean };
     open?: boolean;
     click?: boolean;
@@ -45,29 +45,17 @@ export interface LeadOutcome {
   outbox: OutboxEntry[];
 }
 
-/** The lead after the change's facts are counted; pure. */
+/** The lead after the change's facts (signals, opens, clicks, agent, criteria) are counted; pure. */
 export function withFacts(lead: LeadRow, c: LeadChange): LeadRow {
   const f = c.facts ?? {};
   const counters = { ...lead.counters };
-  let { firstOutboundAt, firstReplyAt } = lead;
-  if (f.outbound) {
-    counters.outboundCount += 1;
-    firstOutboundAt ??= c.at;
-  }
-  if (f.inbound) {
-    counters.inboundCount += 1;
-    firstReplyAt ??= c.at;
-    if (f.inbound.interest) counters.interestSignals += 1;
-    if (f.inbound.purchase) counters.purchaseSignals += 1;
-  }
+  if (f.inbound?.interest) counters.interestSignals += 1;
+  if (f.inbound?.purchase) counters.purchaseSignals += 1;
   if (f.open) counters.openCount += 1;
   if (f.click) counters.clickCount += 1;
-  counters.firstReplyHours = replyHours(firstOutboundAt, firstReplyAt);
   return {
     ...lead,
     counters,
-    firstOutboundAt,
-    firstReplyAt,
     engagementScore: engagementScore(counters),
     qualificationScore: qualificationScore(counters),
     qualificationSignals: [...lead.qualificationSignals, ...(c.qualificationSignals ?? [])],

@@ -79,8 +79,16 @@ export async function findLead(
   conversationId: string,
   forUpdate: boolean,
 ): Promise<LeadRow | null> {
+  // Message counts and first times come from the thread itself, whoever stored its messages
+  // (this worker, or the outbound path for our replies); the row's copies are a snapshot.
   const res = await tx.execute<Raw>(sql`
-    select l.*, t.time_zone from lead_journeys l join tenants t on t.id = l.tenant_id
+    select l.*, t.time_zone, m.outbound_count, m.inbound_count, m.first_outbound_at, m.first_reply_at
+      from lead_journeys l join tenants t on t.id = l.tenant_id,
+      lateral (select count(*) filter (where em.direction = 'outbound') as outbound_count,
+                      count(*) filter (where em.direction = 'inbound') as inbound_count,
+                      min(em.sent_at) filter (where em.direction = 'outbound') as first_outbound_at,
+                      min(em.sent_at) filter (where em.direction = 'inbound') as first_reply_at
+                 from email_messages em where em.conversation_id = l.conversation_id) m
      where l.conversation_id = ${conversationId} and l.tenant_id = ${tenantId}
      ${forUpdate ? sql`for update of l` : sql``}`);
   const r = res.rows[0];

@@ -1,5 +1,5 @@
 import type { Executor } from '@switchboard/db';
-import { baseSubject } from '@switchboard/domain';
+import { baseSubject, normalizeSubject } from '@switchboard/domain';
 import { sql } from 'drizzle-orm';
 
 export interface EmailReplyHeaders {
@@ -52,3 +52,33 @@ export async function emailReplyHeaders(
 
 /** A Message-ID for an outbound email: the message's uuid at the tenant's Mailgun domain (no brackets). */
 export const outboundMessageIdHeader = (messageId: string, mailgunDomain: string) => `${messageId}@${mailgunDomain}`;
+
+/**
+ * Records the threading row of our reply once the outbound path stored it as a `messages` row
+ * (provider `mailgun`, `provider_message_id` = `messageIdHeader`), in the same transaction: its
+ * parent is the message it replies to, so the customer's answer threads onto it and the lead
+ * counts it. Nothing happens for a conversation of another tenant.
+ */
+export async function recordOutboundEmail(
+  tx: Executor,
+  r: {
+    tenantId: string;
+    conversationId: string;
+    messageId: string;
+    messageIdHeader: string;
+    headers: EmailReplyHeaders;
+    sentAt: Date;
+  },
+): Promise<void> {
+  const inReplyTo = r.headers.inReplyTo ? [r.headers.inReplyTo] : [];
+  await tx.execute(sql`
+    insert into email_messages (message_id, tenant_id, conversation_id, customer_id, message_id_header, parent_id,
+                                in_reply_to, "references", subject, normalized_subject, direction, sent_at)
+    select ${r.messageId}, c.tenant_id, c.id, c.customer_id, ${r.messageIdHeader},
+           (select p.message_id from email_messages p
+             where p.conversation_id = c.id and p.message_id_header = ${r.headers.inReplyTo ?? null} limit 1),
+           ${sql.param(inReplyTo)}::text[], ${sql.param(r.headers.references)}::text[], ${r.headers.subject},
+           ${normalizeSubject(r.headers.subject)}, 'outbound', ${r.sentAt.toISOString()}
+      from conversations c where c.id = ${r.conversationId} and c.tenant_id = ${r.tenantId}
+    on conflict (message_id) do nothing`);
+}
