@@ -6,7 +6,9 @@ import {
   deliveredEventData,
   engagementEventData,
   failedPermanentEventData,
+  INBOUND_MIME,
   inboundFields,
+  inboundMultipart,
   inboundUrlencoded,
   mailgunEventBody,
   mailgunSignature,
@@ -457,5 +459,87 @@ describe('an email lead, end to end through the real webhooks', () => {
     expect(overview.states.CLOSED).toBeGreaterThanOrEqual(1);
     expect(overview.conversion.find((c) => c.to === 'handover_ready')?.reached).toBe(1);
     expect(((await (await p.api('/leads/overview', { token })).json()) as { total: number }).total).toBe(0);
+  });
+});
+
+describe('the public Mailgun fixtures, unchanged, through the pipeline', () => {
+  it('end in the right rows and events', async () => {
+    const fixtures = await seedTenant(p.db, {
+      slug: 'fixtures',
+      name: 'Fixtures',
+      channels: [
+        { provider: 'mailgun', accountId: 'example.org' },
+        { provider: 'mailgun', accountId: 'inbound.example.com' },
+      ],
+    });
+    const q = async (sqlText: string, params: unknown[]) => (await p.pool.query(sqlText, params)).rows;
+    expect((await postEvent(deliveredEventData())).status).toBe(200);
+    expect((await postEvent(failedPermanentEventData())).status).toBe(200);
+    expect((await postInbound(inboundUrlencoded(inboundFields()))).status).toBe(200);
+    const mime = await inboundMultipart({
+      recipient: 'test@inbound.example.com',
+      sender: 'envelope-from@example.org',
+      'body-mime': INBOUND_MIME,
+    });
+    expect(
+      (
+        await fetch(`${p.ingestUrl}/webhooks/mailgun/inbound`, {
+          method: 'POST',
+          body: mime.body,
+          headers: mime.headers,
+        })
+      ).status,
+    ).toBe(200);
+
+    await stored('20180812211713.1.DF5966851B4BAA99@example.org');
+    await stored('20180812214658.1.0DF563D0B3597700@example.org');
+    await stored('CAEPk3R+4Zr@mail.example.org');
+    await stored('CAEPk3RKEx@mail.example.org');
+    const rows = await q(
+      `select m.provider_message_id, m.direction, m.delivery_status, m.body, c.email, l.state
+         from messages m join conversations v on v.id = m.conversation_id join customers c on c.id = v.customer_id
+         join lead_journeys l on l.conversation_id = v.id
+        where m.tenant_id = $1 order by m.provider_message_id`,
+      [fixtures.tenantId],
+    );
+    expect(rows).toEqual([
+      {
+        provider_message_id: '20180812211713.1.DF5966851B4BAA99@example.org',
+        direction: 'outbound',
+        delivery_status: 'delivered',
+        body: null,
+        email: 'recipient@example.com',
+        state: 'ACTIVE',
+      },
+      {
+        provider_message_id: '20180812214658.1.0DF563D0B3597700@example.org',
+        direction: 'outbound',
+        delivery_status: 'failed',
+        body: null,
+        email: 'invalid@example.com',
+        state: 'CLOSED',
+      },
+      {
+        provider_message_id: 'CAEPk3R+4Zr@mail.example.org',
+        direction: 'inbound',
+        delivery_status: null,
+        body: 'stripped plaintext body',
+        email: 'from+test@example.org',
+        state: 'ENGAGED',
+      },
+      {
+        provider_message_id: 'CAEPk3RKEx@mail.example.org',
+        direction: 'inbound',
+        delivery_status: null,
+        body: "It's a body\u2026\n",
+        email: 'test@example.org',
+        state: 'ENGAGED',
+      },
+    ]);
+    const ofTenant = (key: string) => p.events.ofKey(key).filter((e) => e.event.tenantid === fixtures.tenantId);
+    await expect.poll(() => ofTenant('conversation.state.changed').length, { timeout: 10_000 }).toBe(4);
+    expect(ofTenant('conversation.opened')).toHaveLength(4);
+    expect(ofTenant('message.received')).toHaveLength(2);
+    expect(ofTenant('message.sent')).toHaveLength(2);
   });
 });

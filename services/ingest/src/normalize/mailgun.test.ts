@@ -6,7 +6,8 @@ import {
   inboundFields,
 } from '@switchboard/testing';
 import { describe, expect, it } from 'vitest';
-import { domainOf, type MailgunForm, normalizeMailgunEvent, normalizeMailgunFields, parseAddress } from './mailgun.ts';
+import { domainOf, type MailgunForm, normalizeMailgunFields, parseAddress } from './mailgun.ts';
+import { normalizeMailgunEvent } from './mailgun-event.ts';
 
 const form = (fields: Record<string, string>): MailgunForm => ({
   fields: new Map(Object.entries(fields).map(([k, v]) => [k.toLowerCase(), v])),

@@ -1,18 +1,13 @@
 import { createHash } from 'node:crypto';
-import {
-  type EmailAttachment,
-  MAILGUN_EVENTS,
-  type MailgunEmailReceived,
-  type MailgunEventReceived,
-} from '@switchboard/contracts';
+import type { EmailAttachment, MailgunEmailReceived } from '@switchboard/contracts';
 import { decodeEncodedWords, parseMessageIds } from '@switchboard/domain';
 import { simpleParser } from 'mailparser';
 import { z } from 'zod';
 
 /**
- * Mailgun payloads → canonical inbound events. An inbound email arrives as the fields of a route's
- * forward() (multipart or urlencoded) or as raw MIME (`body-mime`, parsed with mailparser); a
- * tracking event arrives as JSON. What cannot be normalized is reported with a reason, for parking.
+ * Mailgun inbound email → canonical inbound event. An email arrives as the fields of a route's
+ * forward() (multipart or urlencoded) or as raw MIME (`body-mime`, parsed with mailparser). What
+ * cannot be normalized is reported with a reason, for parking. Tracking events: `mailgun-event.ts`.
  */
 
 export type Normalized<T> = { ok: true; data: T } | { ok: false; reason: string };
@@ -68,7 +63,7 @@ const isoDate = (value: string | Date | undefined, fallbackSeconds: string | und
   return new Date(Number.isFinite(s) && s > 0 ? s * 1000 : Date.now()).toISOString();
 };
 
-const opt = <K extends string, V>(key: K, value: V | undefined | null) =>
+export const opt = <K extends string, V>(key: K, value: V | undefined | null) =>
   (value === undefined || value === null || value === '' ? {} : { [key]: value }) as Partial<Record<K, V>>;
 
 /** The fields of a forward() → an inbound email event. */
@@ -147,84 +142,6 @@ export async function normalizeMailgunMime(form: MailgunForm): Promise<Normalize
       })),
       sentAt: isoDate(parsed.date, field(form, 'timestamp')),
       format: 'mime',
-    },
-  };
-}
-
-const EventData = z.looseObject({
-  id: z.string().min(1),
-  event: z.string(),
-  timestamp: z.number(),
-  severity: z.enum(['temporary', 'permanent']).optional(),
-  reason: z.string().optional(),
-  recipient: z.string().min(1),
-  url: z.string().optional(),
-  envelope: z.looseObject({ sender: z.string().optional() }).optional(),
-  storage: z.looseObject({ url: z.string().optional() }).optional(),
-  message: z.looseObject({
-    headers: z.looseObject({
-      'message-id': z.string().min(1),
-      from: z.string().optional(),
-      subject: z.string().optional(),
-    }),
-  }),
-  'delivery-status': z
-    .looseObject({
-      code: z.number().int().optional(),
-      message: z.string().optional(),
-      description: z.string().optional(),
-    })
-    .optional(),
-});
-
-/** The sending domain: envelope sender, From, the storage URL, or Mailgun's Message-ID domain, in that order. */
-function sendingDomain(e: z.infer<typeof EventData>): string | undefined {
-  return (
-    domainOf(parseAddress(e.envelope?.sender)?.address) ??
-    domainOf(parseAddress(e.message.headers.from)?.address) ??
-    /\/domains\/([^/]+)\//.exec(e.storage?.url ?? '')?.[1]?.toLowerCase() ??
-    domainOf(parseMessageIds(e.message.headers['message-id'])[0])
-  );
-}
-
-/** `event-data` of a tracking webhook → an event about an email we sent. */
-export function normalizeMailgunEvent(eventData: unknown): Normalized<MailgunEventReceived> {
-  const parsed = EventData.safeParse(eventData);
-  if (!parsed.success)
-    return { ok: false, reason: `event-data: ${z.prettifyError(parsed.error).replaceAll('\n', '; ')}` };
-  const e = parsed.data;
-  const event = MAILGUN_EVENTS.find((n) => n === e.event);
-  if (!event) return { ok: false, reason: `unsupported event ${JSON.stringify(e.event)}` };
-  const accountId = sendingDomain(e);
-  const messageId = parseMessageIds(e.message.headers['message-id'])[0];
-  if (!accountId) return { ok: false, reason: 'no sending domain' };
-  if (!messageId) return { ok: false, reason: 'no message-id' };
-  const ds = e['delivery-status'];
-  return {
-    ok: true,
-    data: {
-      provider: 'mailgun',
-      accountId,
-      mailgunEventId: e.id,
-      event,
-      ...opt('severity', e.severity),
-      ...opt('reason', e.reason),
-      recipient: parseAddress(e.recipient)?.address ?? e.recipient,
-      messageId,
-      ...opt('from', e.message.headers.from),
-      ...opt('subject', e.message.headers.subject),
-      ...opt('url', e.url),
-      ...(ds
-        ? {
-            deliveryStatus: {
-              ...opt('code', ds.code),
-              ...opt('message', ds.message),
-              ...opt('description', ds.description),
-            },
-          }
-        : {}),
-      at: new Date(e.timestamp * 1000).toISOString(),
-      raw: e,
     },
   };
 }

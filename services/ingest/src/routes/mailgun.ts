@@ -11,7 +11,8 @@ import { type PublishInbound, parseJson, RequestError, verifyMailgunSignature } 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../app.ts';
 import { parseForm } from '../normalize/form.ts';
-import { normalizeMailgunEvent, normalizeMailgunFields, normalizeMailgunMime } from '../normalize/mailgun.ts';
+import { normalizeMailgunFields, normalizeMailgunMime } from '../normalize/mailgun.ts';
+import { normalizeMailgunEvent } from '../normalize/mailgun-event.ts';
 
 /** Claims a provider token once within the signature window (the Redis replay cache). */
 export interface ReplayGuard {

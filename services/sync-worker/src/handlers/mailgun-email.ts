@@ -11,10 +11,8 @@ import {
   findBySubject,
   findThreadAncestor,
   insertEmailMessage,
-  lockEmailCustomer,
   type ThreadHit,
-  touchConversation,
-  upsertEmailCustomer,
+  upsertAndLockEmailCustomer,
 } from '../store/email.ts';
 import { lockMessageKey } from '../store/messages.ts';
 import { domainEvent } from './events.ts';
@@ -70,14 +68,11 @@ async function applyEmail(tx: Executor, deps: Deps, m: MailgunEmailReceived, cha
   if (await emailStored(tx, tenantId, m.messageId)) {
     return { outcome: skipped(`email ${m.messageId} already stored`), outbox: [] };
   }
-  const customerId = await upsertEmailCustomer(tx, tenantId, m.from, m.fromName ?? null);
-  // One customer's emails thread one at a time: a reply sees its parent if the parent committed first.
-  await lockEmailCustomer(tx, tenantId, customerId);
+  const customerId = await upsertAndLockEmailCustomer(tx, tenantId, m.from, m.fromName ?? null);
   const at = new Date(m.sentAt);
   const { hit, match } = await findConversation(tx, tenantId, customerId, m, at);
   const created = hit ? null : await createEmailConversation(tx, { tenantId, channelId: channel.id, customerId, at });
   const conversationId = hit?.conversationId ?? (created as { id: string }).id;
-  await touchConversation(tx, conversationId, at);
   const body = m.strippedText ?? m.text ?? null;
   const stored = await insertEmailMessage(tx, {
     tenantId,

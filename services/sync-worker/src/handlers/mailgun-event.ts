@@ -6,7 +6,7 @@ import { sql } from 'drizzle-orm';
 import type { Deps } from '../deps.ts';
 import { applyLeadEvent, type LeadChange } from '../lead/apply.ts';
 import type { Channel } from '../store/channels.ts';
-import { createEmailConversation, insertEmailMessage, touchConversation, upsertEmailCustomer } from '../store/email.ts';
+import { createEmailConversation, insertEmailMessage, upsertAndLockEmailCustomer } from '../store/email.ts';
 import { findMessageForUpdate, lockMessageKey, type MessageKey } from '../store/messages.ts';
 import { applyStatuses } from './delivery.ts';
 import { domainEvent } from './events.ts';
@@ -124,9 +124,8 @@ async function applyEvent(tx: Executor, deps: Deps, e: E, channel: Channel): Pro
 /** The outbound email an event names, recorded from the event's headers in a thread of its own. */
 async function recordSentEmail(tx: Executor, deps: Deps, e: E, channel: Channel, at: Date): Promise<OutboxEntry[]> {
   const tenantId = channel.tenantId;
-  const customerId = await upsertEmailCustomer(tx, tenantId, e.recipient.toLowerCase(), null);
+  const customerId = await upsertAndLockEmailCustomer(tx, tenantId, e.recipient.toLowerCase(), null);
   const conversation = await createEmailConversation(tx, { tenantId, channelId: channel.id, customerId, at });
-  await touchConversation(tx, conversation.id, at);
   const stored = await insertEmailMessage(tx, {
     tenantId,
     conversationId: conversation.id,

@@ -3,28 +3,29 @@ import { sql } from 'drizzle-orm';
 
 /** Email threading storage: customers by address, the per-customer Message-ID graph, threads as conversations. */
 
-/** The customer with this address in the tenant, created when missing (concurrent creators converge on the unique index). */
-export async function upsertEmailCustomer(
+/**
+ * The customer with this address in the tenant, created when missing (concurrent creators
+ * converge on the unique index), and the lock that serializes the threading of that customer's
+ * emails (transaction-scoped advisory lock): a reply sees its parent if the parent committed
+ * first. Statements after this one see what the previous lock holder committed.
+ */
+export async function upsertAndLockEmailCustomer(
   tx: Executor,
   tenantId: string,
   email: string,
   name: string | null,
 ): Promise<string> {
   const res = await tx.execute<{ id: string }>(sql`
-    insert into customers (tenant_id, email, name) values (${tenantId}, ${email}, ${pgSafe(name)})
-    on conflict (tenant_id, email) where email is not null
-      do update set name = coalesce(customers.name, excluded.name)
-    returning id`);
+    with c as (
+      insert into customers (tenant_id, email, name) values (${tenantId}, ${email}, ${pgSafe(name)})
+      on conflict (tenant_id, email) where email is not null
+        do update set name = coalesce(customers.name, excluded.name)
+      returning id
+    )
+    select id, pg_advisory_xact_lock(hashtextextended('email-customer/' || ${tenantId} || '/' || id, 0)) from c`);
   const id = res.rows[0]?.id;
   if (!id) throw new Error('customer upsert returned nothing');
   return id;
-}
-
-/** Serializes the threading of one customer's emails (transaction-scoped advisory lock). */
-export async function lockEmailCustomer(tx: Executor, tenantId: string, customerId: string): Promise<void> {
-  await tx.execute(
-    sql`select pg_advisory_xact_lock(hashtextextended(${`email-customer/${tenantId}/${customerId}`}, 0))`,
-  );
 }
 
 export async function emailStored(tx: Executor, tenantId: string, messageIdHeader: string): Promise<boolean> {
@@ -108,13 +109,6 @@ export async function createEmailConversation(
   return { id: row.id, openedAt: new Date(row.opened_at) };
 }
 
-/** Marks activity on a conversation: row lock and version bump (the fencing token), as for WhatsApp. */
-export async function touchConversation(tx: Executor, conversationId: string, at: Date): Promise<void> {
-  await tx.execute(sql`
-    update conversations set last_activity_at = greatest(last_activity_at, ${at.toISOString()}), version = version + 1
-     where id = ${conversationId}`);
-}
-
 export interface NewEmailMessage {
   tenantId: string;
   conversationId: string;
@@ -131,26 +125,36 @@ export interface NewEmailMessage {
   sentAt: Date;
 }
 
-/** Stores the message and its threading row; null when a message with this Message-ID is already stored. */
+/**
+ * Stores the message and its threading row, and marks activity on the conversation (version
+ * bump, as for WhatsApp), in one statement; null when a message with this Message-ID is already
+ * stored (callers check first, under the message's advisory lock).
+ */
 export async function insertEmailMessage(
   tx: Executor,
   m: NewEmailMessage,
 ): Promise<{ id: string; receivedAt: Date } | null> {
   const res = await tx.execute<{ id: string; received_at: Date }>(sql`
-    insert into messages (tenant_id, conversation_id, direction, provider, provider_message_id, type, body, content, provider_sent_at)
-    values (${m.tenantId}, ${m.conversationId}, ${m.direction}, 'mailgun', ${m.messageIdHeader}, 'email',
-            ${pgSafe(m.body)}, ${JSON.stringify(pgSafe(m.content))}::jsonb, ${m.sentAt.toISOString()})
-    on conflict (tenant_id, provider, provider_message_id) do nothing
-    returning id, received_at`);
+    with touched as (
+      update conversations set last_activity_at = greatest(last_activity_at, ${m.sentAt.toISOString()}), version = version + 1
+       where id = ${m.conversationId}
+    ), msg as (
+      insert into messages (tenant_id, conversation_id, direction, provider, provider_message_id, type, body, content, provider_sent_at)
+      values (${m.tenantId}, ${m.conversationId}, ${m.direction}, 'mailgun', ${m.messageIdHeader}, 'email',
+              ${pgSafe(m.body)}, ${JSON.stringify(pgSafe(m.content))}::jsonb, ${m.sentAt.toISOString()})
+      on conflict (tenant_id, provider, provider_message_id) do nothing
+      returning id, received_at
+    ), em as (
+      insert into email_messages (message_id, tenant_id, conversation_id, customer_id, message_id_header, parent_id,
+                                  in_reply_to, "references", subject, normalized_subject, direction, sent_at)
+      select msg.id, ${m.tenantId}, ${m.conversationId}, ${m.customerId}, ${m.messageIdHeader}, ${m.parentId},
+             ${sql.param(m.inReplyTo)}::text[], ${sql.param(m.references)}::text[], ${pgSafe(m.subject)},
+             ${pgSafe(m.normalizedSubject)}, ${m.direction}, ${m.sentAt.toISOString()}
+        from msg
+    )
+    select id, received_at from msg`);
   const row = res.rows[0];
-  if (!row) return null;
-  await tx.execute(sql`
-    insert into email_messages (message_id, tenant_id, conversation_id, customer_id, message_id_header, parent_id,
-                                in_reply_to, "references", subject, normalized_subject, direction, sent_at)
-    values (${row.id}, ${m.tenantId}, ${m.conversationId}, ${m.customerId}, ${m.messageIdHeader}, ${m.parentId},
-            ${sql.param(m.inReplyTo)}::text[], ${sql.param(m.references)}::text[], ${pgSafe(m.subject)},
-            ${pgSafe(m.normalizedSubject)}, ${m.direction}, ${m.sentAt.toISOString()})`);
-  return { id: row.id, receivedAt: new Date(row.received_at) };
+  return row ? { id: row.id, receivedAt: new Date(row.received_at) } : null;
 }
 
 export type ThreadRow = {
