@@ -3,6 +3,7 @@ import {
   Counter,
   consumerMetrics,
   createRegistry,
+  Histogram,
   httpMetrics,
   lockMetrics,
   publisherMetrics,
@@ -47,6 +48,25 @@ export function createMetrics() {
       name: 'email_threading_total',
       help: 'Inbound emails by how they found their conversation (references, subject, new)',
       labelNames: ['match'] as const,
+      registers: [registry],
+    }),
+    statusChanges: new Counter({
+      name: 'status_changes_total',
+      help: 'Conversation and ticket status changes, by entity and source (agent, helpdesk, sync, system, customer)',
+      labelNames: ['entity', 'source'] as const,
+      registers: [registry],
+    }),
+    statusRejected: new Counter({
+      name: 'status_requests_rejected_total',
+      help: 'Status change requests refused and dead-lettered, by entity and reason',
+      labelNames: ['entity', 'reason'] as const,
+      registers: [registry],
+    }),
+    syncDuration: new Histogram({
+      name: 'status_sync_duration_seconds',
+      help: 'Time to decide and write one status request with everything that follows from it',
+      labelNames: ['entity'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers: [registry],
     }),
   };

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import type { Metrics } from './metrics.ts';
 import { registerAgentDesk } from './routes/agent-desk.ts';
+import { registerHelpdesk } from './routes/helpdesk.ts';
 import type { SignedDeps } from './signed.ts';
 
 export interface AppDeps {
@@ -16,7 +17,7 @@ export interface AppDeps {
 }
 
 /** Every business-system webhook this edge serves; a new one is a file in routes/ and a line here. */
-const routes: Array<(app: FastifyInstance, deps: AppDeps) => void> = [registerAgentDesk];
+const routes: Array<(app: FastifyInstance, deps: AppDeps) => void> = [registerAgentDesk, registerHelpdesk];
 
 export function buildApp(deps: AppDeps): FastifyInstance {
   const app = createEdgeApp({

@@ -8,6 +8,9 @@ describe('webhooks config', () => {
 
   it('refuses to start in production without real secrets', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/AGENT_DESK_WEBHOOK_SECRET: required in production/);
+    expect(() => loadConfig({ NODE_ENV: 'production', AGENT_DESK_WEBHOOK_SECRET: 'x' })).toThrow(
+      /HELPDESK_WEBHOOK_SECRET/,
+    );
   });
 
   it('names the variable that does not parse', () => {

@@ -8,6 +8,7 @@ const env = commonEnv.extend({
   WEBHOOKS_HOST: z.string().default('0.0.0.0'),
   /** Business-system events are small JSON documents; a reply's text is capped at 64 KiB. */
   AGENT_DESK_BODY_LIMIT_BYTES: bytes(256 * 1024),
+  HELPDESK_BODY_LIMIT_BYTES: bytes(64 * 1024),
   /** How far `X-Timestamp` may be from our clock, either way (seconds). */
   SIGNATURE_WINDOW_SECONDS: z.coerce.number().int().positive().default(300),
 });
@@ -21,6 +22,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
     agentDesk: {
       secret: secret(source, 'AGENT_DESK_WEBHOOK_SECRET', 'dev-agent-desk-secret'),
       bodyLimit: e.AGENT_DESK_BODY_LIMIT_BYTES,
+    },
+    helpdesk: {
+      secret: secret(source, 'HELPDESK_WEBHOOK_SECRET', 'dev-helpdesk-secret'),
+      bodyLimit: e.HELPDESK_BODY_LIMIT_BYTES,
     },
   };
 }

@@ -2,6 +2,7 @@ import { CONVERSATION_STATUSES, DELIVERY_STATUSES } from '@switchboard/domain';
 import { z } from 'zod';
 import { ProviderError } from './inbound.ts';
 import { ConversationStateChanged, LeadStageChanged } from './lead-events.ts';
+import { ConversationCloseSuggested, ConversationStatusChanged, TicketStatusChanged } from './status-events.ts';
 
 /**
  * Domain events on `switchboard.events`, for downstream consumers. The routing key is the event
@@ -103,6 +104,9 @@ export const domainEvents = {
   'message.outbound.requested': MessageOutboundRequested,
   'conversation.state.changed': ConversationStateChanged,
   'lead.stage.changed': LeadStageChanged,
+  'conversation.status.changed': ConversationStatusChanged,
+  'ticket.status.changed': TicketStatusChanged,
+  'conversation.close.suggested': ConversationCloseSuggested,
 } as const;
 export type DomainEventKey = keyof typeof domainEvents;
 export type DomainEventData<K extends DomainEventKey> = z.infer<(typeof domainEvents)[K]>;

@@ -6,6 +6,7 @@ import {
   AgentDeskOperatorStatusChanged,
   agentDeskRoutingKeys,
 } from './inbound-agent-desk.ts';
+import { HelpdeskTicketChanged, helpdeskRoutingKeys } from './inbound-helpdesk.ts';
 import { MailgunEmailReceived, MailgunEventReceived, mailgunRoutingKeys } from './inbound-mailgun.ts';
 
 /**
@@ -21,5 +22,6 @@ export const inboundEvents = {
   [agentDeskRoutingKeys.operatorReplied]: AgentDeskOperatorReplied,
   [mailgunRoutingKeys.email]: MailgunEmailReceived,
   [mailgunRoutingKeys.event]: MailgunEventReceived,
+  [helpdeskRoutingKeys.ticketChanged]: HelpdeskTicketChanged,
 } as const satisfies Record<string, z.ZodType>;
 export type InboundRoutingKey = keyof typeof inboundEvents;

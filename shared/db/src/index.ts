@@ -6,5 +6,6 @@ export * from './outbox.ts';
 export * from './relay.ts';
 export * as schema from './schema/index.ts';
 export * from './seed.ts';
+export * from './status-context.ts';
 export * from './text.ts';
 export * from './transaction.ts';

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Deps } from '../deps.ts';
 import { createTokenAuth } from './auth.ts';
 import { leadRoutes } from './leads.ts';
+import { statusHistoryRoutes } from './status-history.ts';
 import { tenantRoutes } from './tenant.ts';
 
 declare module 'fastify' {
@@ -21,7 +22,7 @@ export interface ApiDeps extends Deps {
 export type ApiRoutes = (api: FastifyInstance, deps: ApiDeps) => void;
 
 /** Every area of the API; a new one is a file in api/ and a line here. */
-const areas: ApiRoutes[] = [tenantRoutes, leadRoutes];
+const areas: ApiRoutes[] = [tenantRoutes, leadRoutes, statusHistoryRoutes];
 
 /**
  * The sync-worker's read API, beside the ops routes on the same port. Every route in this scope

@@ -125,7 +125,13 @@ async function applyEvent(tx: Executor, deps: Deps, e: E, channel: Channel): Pro
 async function recordSentEmail(tx: Executor, deps: Deps, e: E, channel: Channel, at: Date): Promise<OutboxEntry[]> {
   const tenantId = channel.tenantId;
   const customerId = await upsertAndLockEmailCustomer(tx, tenantId, e.recipient.toLowerCase(), null);
-  const conversation = await createEmailConversation(tx, { tenantId, channelId: channel.id, customerId, at });
+  const conversation = await createEmailConversation(tx, {
+    tenantId,
+    channelId: channel.id,
+    customerId,
+    at,
+    openedBy: 'system',
+  });
   const stored = await insertEmailMessage(tx, {
     tenantId,
     conversationId: conversation.id,

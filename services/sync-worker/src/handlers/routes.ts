@@ -1,7 +1,14 @@
-import { inboundRoutingKeys, inboundType, mailgunRoutingKeys } from '@switchboard/contracts';
+import {
+  agentDeskRoutingKeys,
+  helpdeskRoutingKeys,
+  inboundRoutingKeys,
+  inboundType,
+  mailgunRoutingKeys,
+} from '@switchboard/contracts';
 import { mailgunEmailRoute } from './mailgun-email.ts';
 import { mailgunEventRoute } from './mailgun-event.ts';
 import type { Route } from './route.ts';
+import { agentDeskConversationRoute, helpdeskTicketRoute } from './status.ts';
 import { whatsappMessageRoute } from './whatsapp-message.ts';
 import { whatsappStatusRoute } from './whatsapp-status.ts';
 
@@ -15,6 +22,8 @@ export const routes: Record<string, Route> = {
   [inboundRoutingKeys.whatsappStatus]: whatsappStatusRoute,
   [mailgunRoutingKeys.email]: mailgunEmailRoute,
   [mailgunRoutingKeys.event]: mailgunEventRoute,
+  [agentDeskRoutingKeys.conversationRequested]: agentDeskConversationRoute,
+  [helpdeskRoutingKeys.ticketChanged]: helpdeskTicketRoute,
 };
 
 /** CloudEvents type → route, for the dispatcher. */

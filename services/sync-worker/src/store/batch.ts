@@ -1,5 +1,5 @@
 import type { ProviderError } from '@switchboard/contracts';
-import { type Executor, pgSafe } from '@switchboard/db';
+import { type Executor, pgSafe, setChangeContext } from '@switchboard/db';
 import type { DeliveryStatus } from '@switchboard/domain';
 import { sql } from 'drizzle-orm';
 
@@ -87,6 +87,7 @@ export async function touchLiveConversations(tx: Executor, keys: ConversationKey
     const have = new Set(touched.rows.map((r) => `${r.channel_id}/${r.customer_id}`));
     const absent = todo.filter((k) => !have.has(`${k.channelId}/${k.customerId}`));
     if (absent.length === 0) return out;
+    await setChangeContext(tx, { source: 'customer', reason: 'first customer message' });
     const created = await tx.execute<Omit<ConversationRow, 'created'>>(sql`
       insert into conversations (tenant_id, channel_id, customer_id, provider, status, last_activity_at)
       select t, ch, cu, pr, 'open', at

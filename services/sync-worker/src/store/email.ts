@@ -1,4 +1,4 @@
-import { type Executor, pgSafe } from '@switchboard/db';
+import { type Executor, pgSafe, setChangeContext } from '@switchboard/db';
 import { sql } from 'drizzle-orm';
 
 /** Email threading storage: customers by address, the per-customer Message-ID graph, threads as conversations. */
@@ -96,8 +96,12 @@ export async function findBySubject(
 /** A new email conversation (one per thread) and its lead journey, at NEW/cold. */
 export async function createEmailConversation(
   tx: Executor,
-  k: { tenantId: string; channelId: string; customerId: string; at: Date },
+  k: { tenantId: string; channelId: string; customerId: string; at: Date; openedBy?: 'customer' | 'system' },
 ): Promise<{ id: string; openedAt: Date }> {
+  await setChangeContext(tx, {
+    source: k.openedBy ?? 'customer',
+    reason: k.openedBy === 'system' ? 'email sent outside the pipeline' : 'first customer email',
+  });
   const res = await tx.execute<{ id: string; opened_at: Date }>(sql`
     insert into conversations (tenant_id, channel_id, customer_id, provider, status, last_activity_at)
     values (${k.tenantId}, ${k.channelId}, ${k.customerId}, 'mailgun', 'open', ${k.at.toISOString()})

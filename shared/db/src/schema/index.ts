@@ -1,4 +1,5 @@
 export * from './conversations.ts';
 export * from './email-leads.ts';
 export * from './messaging.ts';
+export * from './status.ts';
 export * from './tenancy.ts';

@@ -108,6 +108,8 @@ export function switchboardTopology(ns = '', opts: TopologyOptions = {}): Topolo
     [
       { exchange: names.inbound, pattern: 'whatsapp.#' },
       { exchange: names.inbound, pattern: 'mailgun.#' },
+      { exchange: names.inbound, pattern: 'helpdesk.#' },
+      { exchange: names.inbound, pattern: 'agentdesk.conversation.#' },
     ],
     opts.retryDelaysMs ?? [1_000, 5_000, 30_000],
     opts.maxAttempts ?? 5,
