@@ -86,3 +86,5 @@ CREATE TRIGGER tickets_status_history AFTER INSERT ON tickets
 --> statement-breakpoint
 CREATE TRIGGER tickets_status_history_update AFTER UPDATE OF status ON tickets
   FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION record_status_history('ticket');
+--> statement-breakpoint
+CREATE INDEX "conversations_customer_idx" ON "conversations" USING btree ("customer_id");

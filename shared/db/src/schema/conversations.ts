@@ -72,6 +72,8 @@ export const conversations = pgTable(
       .on(t.channelId, t.customerId)
       .where(sql`${t.status} <> 'closed' and ${t.provider} <> 'mailgun'`),
     index('conversations_tenant_customer_idx').on(t.tenantId, t.customerId),
+    // Foreign-key checks and the legacy rollback look conversations up by customer alone.
+    index('conversations_customer_idx').on(t.customerId),
     check('conversations_status_ck', sql`${t.status} in ('open', 'active', 'closed')`),
   ],
 );
