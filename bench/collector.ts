@@ -54,16 +54,25 @@ export class EventCollector {
   /** Set when the broker connection dropped: its exclusive queue, and the events in it, are gone. */
   lost = false;
 
-  private constructor(private readonly conn: amqp.ChannelModel) {
+  private constructor(
+    private readonly conn: amqp.ChannelModel,
+    private readonly idOf: (data: Record<string, unknown>) => unknown,
+  ) {
     conn.on('error', () => undefined);
     conn.on('close', () => {
       this.lost = true;
     });
   }
 
-  static async start(url: string, exchange: string, routingKey: string): Promise<EventCollector> {
+  /** `idOf` picks the id an event is matched by from its `data` (default: `providerMessageId`). */
+  static async start(
+    url: string,
+    exchange: string,
+    routingKey: string,
+    idOf: (data: Record<string, unknown>) => unknown = (d) => d.providerMessageId,
+  ): Promise<EventCollector> {
     const conn = await amqp.connect(url, { clientProperties: { connection_name: 'bench-collector' } });
-    const collector = new EventCollector(conn);
+    const collector = new EventCollector(conn, idOf);
     const ch = await conn.createChannel();
     await ch.assertExchange(exchange, 'topic', { durable: true });
     const { queue } = await ch.assertQueue('', { exclusive: true, autoDelete: true });
@@ -82,7 +91,8 @@ export class EventCollector {
     const at = performance.now();
     let id: unknown;
     try {
-      id = (JSON.parse(content.toString('utf8')) as { data?: { providerMessageId?: unknown } }).data?.providerMessageId;
+      const data = (JSON.parse(content.toString('utf8')) as { data?: Record<string, unknown> }).data;
+      id = data ? this.idOf(data) : undefined;
     } catch {
       id = undefined;
     }

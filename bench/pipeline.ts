@@ -9,9 +9,10 @@ import { metricsDelta, scrapeMetrics } from './metrics.ts';
 import { freePort, type ServiceProcess, startService } from './services.ts';
 import { perSecond, summarize } from './stats.ts';
 
-/** ingest and the sync-worker as child processes on the bench's own env, plus the event collector. */
+/** The edges and the sync-worker as child processes on the bench's own env, plus the event collector. */
 export interface Pipeline {
   ingestUrl: string;
+  webhooksUrl: string;
   services: ServiceProcess[];
   collector: EventCollector;
   /** Distinct senders the webhooks are spread over. */
@@ -31,7 +32,7 @@ export interface PipelineOptions {
 }
 
 export async function startPipeline(env: BenchEnv, opts: PipelineOptions): Promise<Pipeline> {
-  const [ingestPort, workerPort] = [await freePort(), await freePort()];
+  const [ingestPort, workerPort, webhooksPort] = [await freePort(), await freePort(), await freePort()];
   const common = {
     DATABASE_URL: env.databaseUrl,
     AMQP_URL: env.amqpUrl,
@@ -43,6 +44,8 @@ export async function startPipeline(env: BenchEnv, opts: PipelineOptions): Promi
     INGEST_PORT: String(ingestPort),
     SYNC_WORKER_HOST: '127.0.0.1',
     SYNC_WORKER_PORT: String(workerPort),
+    WEBHOOKS_HOST: '127.0.0.1',
+    WEBHOOKS_PORT: String(webhooksPort),
     SHUTDOWN_TIMEOUT_MS: '15000',
     ...opts.serviceEnv,
   };
@@ -66,6 +69,7 @@ export async function startPipeline(env: BenchEnv, opts: PipelineOptions): Promi
     };
     started.push(await startService('sync-worker', { ...base, port: workerPort }));
     started.push(await startService('ingest', { ...base, port: ingestPort }));
+    started.push(await startService('webhooks', { ...base, port: webhooksPort }));
     collector = await EventCollector.start(
       env.amqpUrl,
       switchboardTopology(env.namespace).names.events,
@@ -73,6 +77,7 @@ export async function startPipeline(env: BenchEnv, opts: PipelineOptions): Promi
     );
     const pipeline: Pipeline = {
       ingestUrl: `http://127.0.0.1:${ingestPort}`,
+      webhooksUrl: `http://127.0.0.1:${webhooksPort}`,
       services: started,
       collector,
       customers: opts.customers,

@@ -31,6 +31,14 @@ export function evaluateTargets(results: ScenarioResult[], rate: number): Target
       detail: `p99 ${atRate.latency.p99} ms; ${atRate.throughput} msg/s, drained ${atRate.drainMs} ms after the last webhook${sustained ? '' : ' (did not keep up)'}`,
     });
   }
+  const sync = by.get('status-sync');
+  if (sync) {
+    targets.push({
+      name: 'sync latency p99 < 20 ms (helpdesk webhook → conversation.status.changed; seed 000 asks < 50 ms)',
+      met: sync.delivered === sync.messages && sync.latency.p99 < 20,
+      detail: `p50 ${sync.latency.p50} ms, p99 ${sync.latency.p99} ms at ${sync.offeredRate}/s`,
+    });
+  }
   for (const r of results) {
     const problems = correctnessProblems(r);
     targets.push({

@@ -4,6 +4,7 @@ import { sampleCpu } from './cpu.ts';
 import { runEmailBench } from './email.ts';
 import { closedLoop, openLoop } from './load.ts';
 import { type Driven, drive } from './pipeline.ts';
+import { runStatusSyncBench } from './status-sync.ts';
 
 /**
  * Every scenario the bench knows, in the order they run. `--only <name,...>` picks some; a new
@@ -66,6 +67,11 @@ export const scenarios: Scenario[] = [
     name: 'email',
     description: 'signed Mailgun forwards → ingest → sync-worker threading (100,000 prior messages) → message.received',
     run: runEmailBench,
+  },
+  {
+    name: 'status-sync',
+    description: 'signed helpdesk webhooks → webhooks edge → sync-worker status sync → conversation.status.changed',
+    run: runStatusSyncBench,
   },
 ];
 
