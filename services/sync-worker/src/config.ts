@@ -17,6 +17,12 @@ const env = commonEnv.extend({
   CHANNEL_CACHE_TTL_MS: z.coerce.number().int().min(0).default(30_000),
   /** How long the read API trusts a token it checked; a revoked token works at most this long. */
   API_TOKEN_CACHE_TTL_MS: z.coerce.number().int().min(0).default(30_000),
+  /** A chat conversation nobody wrote in for this long is closed (with its tickets); 0 turns it off. */
+  CONVERSATION_INACTIVITY_CLOSE_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(24 * 60),
   OUTBOX_RETENTION_HOURS: z.coerce.number().positive().default(72),
   INBOX_RETENTION_DAYS: z.coerce.number().positive().default(30),
 });
