@@ -39,6 +39,14 @@ export function evaluateTargets(results: ScenarioResult[], rate: number): Target
       detail: `p50 ${sync.latency.p50} ms, p99 ${sync.latency.p99} ms at ${sync.offeredRate}/s`,
     });
   }
+  const assign = by.get('assignment');
+  if (assign) {
+    targets.push({
+      name: 'next-chat p99 < 20 ms with 200 concurrent operators',
+      met: assign.latency.p99 < 20,
+      detail: `p50 ${assign.latency.p50} ms, p99 ${assign.latency.p99} ms over ${assign.latency.count} calls`,
+    });
+  }
   for (const r of results) {
     const problems = correctnessProblems(r);
     targets.push({

@@ -1,3 +1,4 @@
+import { runAssignmentBench } from './assignment.ts';
 import { prepareBaseline, runBaseline } from './baseline.ts';
 import type { BenchContext, Scenario, ScenarioResult } from './context.ts';
 import { sampleCpu } from './cpu.ts';
@@ -72,6 +73,11 @@ export const scenarios: Scenario[] = [
     name: 'status-sync',
     description: 'signed helpdesk webhooks → webhooks edge → sync-worker status sync → conversation.status.changed',
     run: runStatusSyncBench,
+  },
+  {
+    name: 'assignment',
+    description: 'next-chat with 200 operators at once over 1,000 waiting chats; auto-assign fairness',
+    run: runAssignmentBench,
   },
 ];
 
