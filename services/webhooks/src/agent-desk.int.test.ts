@@ -16,6 +16,7 @@ import {
   testRedisPrefix,
   testUrls,
 } from '@switchboard/testing';
+import amqp from 'amqplib';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from './config.ts';
 import { startWebhooks, type Webhooks } from './service.ts';
@@ -170,6 +171,11 @@ describe('POST /webhooks/agent-desk', () => {
   });
 
   it('answers 503 when no queue takes the event, and accepts the same request once one does', async () => {
+    // The topology binds operator status to the assignment-worker's queue: take it away.
+    const conn = await amqp.connect(testUrls.amqp);
+    const ch = await conn.createChannel();
+    await ch.deleteQueue(edge.topology.consumers.assignmentEvents.name);
+    await conn.close();
     const req = signedAgentDesk(agentDeskEvent('operator.status_changed', { operatorId: 'op-2', status: 'offline' }));
     const unrouted = await post(req);
     expect(unrouted.status).toBe(503);

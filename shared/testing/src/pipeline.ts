@@ -48,6 +48,9 @@ export async function startPipeline(opts: PipelineOptions = {}) {
     ASSIGNMENT_WORKER_PORT: '0',
     ASSIGNMENT_WORKER_HOST: '127.0.0.1',
     SHUTDOWN_TIMEOUT_MS: '10000',
+    // Fixture messages carry 2023 timestamps: a sweep would close them mid-test. Tests that need
+    // the inactivity close call it with their own clock.
+    CONVERSATION_INACTIVITY_CLOSE_MINUTES: '0',
     ...opts.env,
   };
   const { pool, db } = createDb(database.url, { max: 4, applicationName: 'test' });
