@@ -9,6 +9,8 @@ const env = commonEnv.extend({
   /** Business-system events are small JSON documents; a reply's text is capped at 64 KiB. */
   AGENT_DESK_BODY_LIMIT_BYTES: bytes(256 * 1024),
   HELPDESK_BODY_LIMIT_BYTES: bytes(64 * 1024),
+  /** Genesys Open Messaging messages carry up to 64 KiB of text plus attachment links. */
+  GENESYS_BODY_LIMIT_BYTES: bytes(256 * 1024),
   /** How far `X-Timestamp` may be from our clock, either way (seconds). */
   SIGNATURE_WINDOW_SECONDS: z.coerce.number().int().positive().default(300),
 });
@@ -22,6 +24,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
     agentDesk: {
       secret: secret(source, 'AGENT_DESK_WEBHOOK_SECRET', 'dev-agent-desk-secret'),
       bodyLimit: e.AGENT_DESK_BODY_LIMIT_BYTES,
+    },
+    genesys: {
+      /** The Open Messaging integration's outbound webhook secret. */
+      secret: secret(source, 'GENESYS_WEBHOOK_SECRET', 'dev-genesys-secret'),
+      bodyLimit: e.GENESYS_BODY_LIMIT_BYTES,
     },
     helpdesk: {
       secret: secret(source, 'HELPDESK_WEBHOOK_SECRET', 'dev-helpdesk-secret'),
