@@ -17,6 +17,8 @@ const env = commonEnv.extend({
   CHANNEL_CACHE_TTL_MS: z.coerce.number().int().min(0).default(30_000),
   /** How long the read API trusts a token it checked; a revoked token works at most this long. */
   API_TOKEN_CACHE_TTL_MS: z.coerce.number().int().min(0).default(30_000),
+  /** How long a read-API lookup stays cached at most; changes invalidate it before that. */
+  LOOKUP_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).default(300),
   OUTBOX_RETENTION_HOURS: z.coerce.number().positive().default(72),
   INBOX_RETENTION_DAYS: z.coerce.number().positive().default(30),
 });
