@@ -1,5 +1,7 @@
 import {
   agentDeskEvent,
+  deliveredEventData,
+  mailgunEventBody,
   type Pipeline,
   signedAgentDesk,
   signedWhatsApp,
@@ -140,23 +142,35 @@ describe('Genesys Open Messaging → the WhatsApp conversation', () => {
     expect((await row('gm-f'))?.errors).toEqual([{ code: 'RateLimited', message: 'Rate limit exceeded' }]);
   });
 
-  it('announces a transfer when another agent answers the conversation', async () => {
+  it('announces a transfer when another agent answers, and never moves back for a late message', async () => {
     const conversationId = await customerWrites();
-    await genesys(
-      genesysAgentText({ id: 'gm-t1', to: CUSTOMER, text: 'one', conversationId: 'gc-t', agent: { id: 'agent-a' } }),
-    );
-    await genesys(
-      genesysAgentText({ id: 'gm-t2', to: CUSTOMER, text: 'two', conversationId: 'gc-t', agent: { id: 'agent-a' } }),
-    );
-    await genesys(
-      genesysAgentText({ id: 'gm-t3', to: CUSTOMER, text: 'three', conversationId: 'gc-t', agent: { id: 'agent-b' } }),
-    );
+    const t0 = Date.now();
+    const say = (id: string, agent: string, ms: number) =>
+      genesys(
+        genesysAgentText({
+          id,
+          to: CUSTOMER,
+          text: id,
+          conversationId: 'gc-t',
+          agent: { id: agent },
+          at: new Date(t0 + ms),
+        }),
+      );
+    await say('gm-t1', 'agent-a', 1000);
+    await expect.poll(() => dataOf('message.sent').length, { timeout: 10_000 }).toBe(1);
+    await say('gm-t2', 'agent-a', 2000);
+    await expect.poll(() => dataOf('message.sent').length, { timeout: 10_000 }).toBe(2);
+    await say('gm-t3', 'agent-b', 3000);
     await expect.poll(() => dataOf('message.sent').length, { timeout: 10_000 }).toBe(3);
-    const transfers = dataOf('conversation.transferred');
-    expect(transfers).toEqual([
+    // agent-a's message written before the transfer arrives late: stored, but no transfer back.
+    await say('gm-t0', 'agent-a', 1500);
+    await expect.poll(() => dataOf('message.sent').length, { timeout: 10_000 }).toBe(4);
+    expect(dataOf('conversation.transferred')).toEqual([
       expect.objectContaining({ conversationId, previousAgentId: null, agentId: 'agent-a', origin: 'genesys' }),
       expect.objectContaining({ conversationId, previousAgentId: 'agent-a', agentId: 'agent-b', origin: 'genesys' }),
     ]);
+    const conv = await p.pool.query('select agent_id from conversations where id = $1', [conversationId]);
+    expect(conv.rows[0]?.agent_id).toBe('agent-b');
   });
 
   it('answers typing with 200 and publishes nothing; parks what it cannot understand; refuses a bad signature', async () => {
@@ -207,5 +221,47 @@ describe('agent-desk operator replies', () => {
       provider: 'agent_desk',
       body: 'Hello from the desk',
     });
+  });
+
+  it('answers an email conversation by email: to the lead, a Message-ID at our domain, threading headers', async () => {
+    const lead = 'lead.reply@customer.test';
+    const campaign = 'campaign-reply@mg.example.com';
+    const delivered = {
+      ...deliveredEventData(),
+      id: `evt-delivered-${Date.now()}`,
+      timestamp: Date.now() / 1000,
+      recipient: lead,
+      envelope: { sender: 'sales@mg.example.com', transport: 'smtp', targets: lead },
+      message: { headers: { to: lead, 'message-id': campaign, from: 'sales@mg.example.com', subject: 'Your offer' } },
+    };
+    expect((await p.post('/webhooks/mailgun/events', mailgunEventBody(delivered))).status).toBe(200);
+    await expect.poll(() => dataOf('conversation.opened').length, { timeout: 10_000 }).toBe(1);
+    const conversationId = dataOf('conversation.opened')[0]?.conversationId as string;
+
+    const reply = agentDeskEvent('operator.replied', {
+      conversationId,
+      operatorId: 'op-9',
+      messageId: 'desk-mail-1',
+      text: 'Happy to help',
+    });
+    expect((await p.postWebhooks('/webhooks/agent-desk', signedAgentDesk(reply))).status).toBe(200);
+    await expect.poll(() => dataOf('message.outbound.requested').length, { timeout: 10_000 }).toBe(1);
+    const requested = dataOf('message.outbound.requested')[0];
+    expect(requested).toMatchObject({
+      conversationId,
+      provider: 'mailgun',
+      to: lead,
+      email: { subject: 'Re: Your offer', inReplyTo: campaign, references: [campaign] },
+    });
+    const header = (requested?.email as { messageIdHeader: string } | undefined)?.messageIdHeader;
+    expect(header).toBe(`${requested?.messageId}@mg.example.com`);
+    // Stored under its Message-ID, so Mailgun's events for it and the lead's answer find it.
+    const stored = await p.pool.query(
+      `select m.direction, m.provider, em.parent_id is not null as threaded
+         from messages m join email_messages em on em.message_id = m.id
+        where m.provider_message_id = $1`,
+      [header],
+    );
+    expect(stored.rows).toEqual([{ direction: 'outbound', provider: 'mailgun', threaded: true }]);
   });
 });

@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import {
   AgentDeskOperatorReplied,
   type CloudEvent,
+  eventId,
   GenesysAgentMessage,
   GenesysReceipt,
   type MessageAuthor,
@@ -14,7 +14,12 @@ import { CONSUMER, type Deps } from '../deps.ts';
 import { toE164 } from '../phone.ts';
 import { takeHeldStatusesMany } from '../store/batch.ts';
 import type { Channel } from '../store/channels.ts';
-import { emailReplyHeaders } from '../store/email-reply.ts';
+import {
+  type EmailReplyHeaders,
+  emailReplyHeaders,
+  outboundMessageIdHeader,
+  recordOutboundEmail,
+} from '../store/email-reply.ts';
 import { findMessageForUpdate, holdStatus, lockMessageKey } from '../store/messages.ts';
 import {
   insertOutboundMessage,
@@ -61,7 +66,9 @@ async function recipient(
   tx: Executor,
   c: OutboundConversation,
   messageId: string,
-): Promise<{ to: string; email?: MessageOutboundRequested['email'] } | { reject: string }> {
+): Promise<
+  { to: string; email?: MessageOutboundRequested['email']; headers?: EmailReplyHeaders } | { reject: string }
+> {
   if (c.provider === 'whatsapp') {
     const to = c.whatsapp_id ?? c.phone_e164?.replace(/^\+/, '');
     return to ? { to } : { reject: `no_recipient: customer ${c.customer_id} has no WhatsApp id` };
@@ -71,9 +78,10 @@ async function recipient(
     const h = await emailReplyHeaders(tx, c.tenant_id, c.id);
     return {
       to: c.email,
+      headers: h,
       email: {
         subject: h.subject,
-        messageIdHeader: `${messageId}@${c.account_id}`,
+        messageIdHeader: outboundMessageIdHeader(messageId, c.account_id),
         ...(h.inReplyTo ? { inReplyTo: h.inReplyTo } : {}),
         references: h.references,
       },
@@ -92,39 +100,58 @@ async function recordReply(
   if (!c)
     return reject(tx, deps, event, r.origin, `unknown_conversation: no conversation of this tenant for the reply`);
   if (c.status === 'closed') return reject(tx, deps, event, r.origin, `conversation_closed: ${c.id} is closed`);
-  const id = randomUUID();
+  // The id is derived from the origin's id, so a re-sent reply maps to the same row (and an email
+  // reply to the same Message-ID).
+  const id = eventId('outbound', c.tenant_id, r.origin, r.originMessageId);
   const to = await recipient(tx, c, id);
   if ('reject' in to) return reject(tx, deps, event, r.origin, to.reject);
-  const key = { tenantId: c.tenant_id, provider: r.origin, providerMessageId: r.originMessageId };
+  // An email reply is keyed by its Message-ID under `mailgun`, so Mailgun's events and the
+  // customer's answer find it; other replies by the origin's id, so the origin's receipts do.
+  const key = to.email
+    ? { tenantId: c.tenant_id, provider: 'mailgun', providerMessageId: to.email.messageIdHeader }
+    : { tenantId: c.tenant_id, provider: r.origin, providerMessageId: r.originMessageId };
   await lockMessageKey(tx, key);
   const stored = await insertOutboundMessage(tx, {
     id,
     tenantId: c.tenant_id,
     conversationId: c.id,
-    origin: r.origin,
-    originMessageId: r.originMessageId,
+    origin: key.provider,
+    originMessageId: key.providerMessageId,
     type: r.type,
     body: r.text === undefined ? null : pgSafe(r.text),
-    content: pgSafe(r.content),
+    content: pgSafe({ ...r.content, origin: r.origin, originMessageId: r.originMessageId, author: r.author }),
     at: r.at,
   });
   if (!stored) return { outcome: skipped(`message ${r.originMessageId} already stored`), outbox: [] };
+  if (to.email && to.headers) {
+    await recordOutboundEmail(tx, {
+      tenantId: c.tenant_id,
+      conversationId: c.id,
+      messageId: stored.id,
+      messageIdHeader: to.email.messageIdHeader,
+      headers: to.headers,
+      sentAt: r.at,
+    });
+  }
 
+  // Replies can arrive out of order (retries, parallel batches): only a reply newer than the one
+  // that set the current agent may change it, so the agent never moves back to an earlier one.
+  const agentId = r.agentId && (!c.agent_at || r.at > new Date(c.agent_at)) ? r.agentId : undefined;
   const version = await touchForOutbound(tx, c, {
     at: r.at,
     genesysConversationId: r.genesysConversationId,
-    agentId: r.agentId,
+    agentId,
   });
   const meta = { tenantId: c.tenant_id, conversationId: c.id };
   const genesysConversationId = r.genesysConversationId ?? c.genesys_conversation_id ?? undefined;
   const outbox: OutboxEntry[] = [];
-  if (r.agentId && r.agentId !== c.agent_id) {
+  if (agentId && agentId !== c.agent_id) {
     deps.metrics.transfers.inc({ origin: r.origin });
     outbox.push(
       domainEvent(deps, 'conversation.transferred', meta, {
         conversationId: c.id,
         previousAgentId: c.agent_id,
-        agentId: r.agentId,
+        agentId,
         origin: r.origin,
         version,
         at: r.at.toISOString(),
@@ -157,7 +184,7 @@ async function recordReply(
       requestedAt: deps.now().toISOString(),
     }),
   );
-  const held = (await takeHeldStatusesMany(tx, r.origin, [key])).get(`${key.tenantId}/${key.providerMessageId}`);
+  const held = (await takeHeldStatusesMany(tx, key.provider, [key])).get(`${key.tenantId}/${key.providerMessageId}`);
   if (held?.length) {
     const row = await findMessageForUpdate(tx, key);
     if (row) outbox.push(...(await applyStatuses(tx, deps, key, row, held)));

@@ -16,11 +16,14 @@ export type OutboundConversation = {
   phone_e164: string | null;
   email: string | null;
   account_id: string;
+  /** When the current agent was last seen answering (a later message from another agent is a transfer). */
+  agent_at: string | null;
 };
 
 const select = sql`
   select c.id, c.tenant_id, c.customer_id, c.channel_id, c.provider, c.status, c.agent_id,
-         c.genesys_conversation_id, c.version, cu.whatsapp_id, cu.phone_e164, cu.email, ch.account_id
+         c.genesys_conversation_id, c.version, cu.whatsapp_id, cu.phone_e164, cu.email, ch.account_id,
+         c.metadata->>'agentAt' as agent_at
     from conversations c
     join customers cu on cu.id = c.customer_id and cu.tenant_id = c.tenant_id
     join channels ch on ch.id = c.channel_id and ch.tenant_id = c.tenant_id`;
@@ -67,13 +70,15 @@ export async function lockConversationForGenesys(
 export async function touchForOutbound(
   tx: Executor,
   c: OutboundConversation,
-  change: { at: Date; genesysConversationId?: string; agentId?: string },
+  change: { at: Date; genesysConversationId?: string; agentId?: string | undefined },
 ): Promise<number> {
   const res = await tx.execute<{ version: number }>(sql`
     update conversations
        set last_activity_at = greatest(last_activity_at, ${change.at.toISOString()}::timestamptz),
            genesys_conversation_id = coalesce(${change.genesysConversationId ?? null}::text, genesys_conversation_id),
            agent_id = coalesce(${change.agentId ?? null}::text, agent_id),
+           metadata = case when ${change.agentId ?? null}::text is null then metadata
+                           else jsonb_set(metadata, '{agentAt}', to_jsonb(${change.at.toISOString()}::text)) end,
            version = version + 1
      where id = ${c.id} and tenant_id = ${c.tenant_id} and version = ${c.version}
     returning version`);
