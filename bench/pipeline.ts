@@ -13,6 +13,8 @@ import { perSecond, summarize } from './stats.ts';
 export interface Pipeline {
   ingestUrl: string;
   webhooksUrl: string;
+  /** The sync-worker (read API). */
+  workerUrl: string;
   services: ServiceProcess[];
   collector: EventCollector;
   /** Distinct senders the webhooks are spread over. */
@@ -78,6 +80,7 @@ export async function startPipeline(env: BenchEnv, opts: PipelineOptions): Promi
     const pipeline: Pipeline = {
       ingestUrl: `http://127.0.0.1:${ingestPort}`,
       webhooksUrl: `http://127.0.0.1:${webhooksPort}`,
+      workerUrl: `http://127.0.0.1:${workerPort}`,
       services: started,
       collector,
       customers: opts.customers,
