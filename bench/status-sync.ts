@@ -14,8 +14,8 @@ import { perSecond, summarize } from './stats.ts';
  * causes is on `switchboard.events`. Posted at a fixed rate (open loop) so queueing shows in the
  * percentiles; each request is timed from the moment it was due.
  */
-const RATE = 200;
-const COUNT = 2_000;
+const RATE = 100;
+const COUNT = 1_000;
 
 async function seedConversations(ctx: BenchContext, n: number, run: string): Promise<string[]> {
   const p = await ctx.pipeline();

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ConversationStatusChanged, TicketStatusChanged } from '@switchboard/contracts';
+import { closeInactiveConversations } from '@switchboard/sync-worker';
 import {
   agentDeskEvent,
   helpdeskEvent,
@@ -276,5 +277,34 @@ describe('conversation ↔ ticket status sync (seed 000 scenarios)', () => {
     expect(res.status).toBe(200);
     await new Promise((r) => setTimeout(r, 1_000));
     expect(await state(c)).toEqual({ conversation: 'open', tickets: {} });
+  });
+
+  it('closes a chat conversation after the inactivity period, with its tickets, on a controllable clock', async () => {
+    const idle = await openConversation();
+    const busy = await openConversation();
+    await ticket('ticket.created', { ticketId: `${idle}-t`, conversationId: idle, status: 'in_progress' });
+    await until(idle, { conversation: 'active', tickets: { [`${idle}-t`]: 'in_progress' } });
+    const deps = p.worker?.deps;
+    if (!deps) throw new Error('worker not running');
+    // The clock says two days from now; the busy conversation had activity "just now" on that clock.
+    const later = new Date(Date.now() + 2 * 86_400_000);
+    await p.pool.query('update conversations set last_activity_at = $2 where id = $1', [busy, later.toISOString()]);
+    const clock = { ...deps, now: () => later };
+    expect(await closeInactiveConversations(clock, 86_400_000)).toBeGreaterThanOrEqual(1);
+    expect(await state(idle)).toEqual({ conversation: 'closed', tickets: { [`${idle}-t`]: 'closed' } });
+    expect((await state(busy)).conversation).toBe('open');
+    await vi.waitFor(() =>
+      expect(eventsFor('conversation.status.changed', idle).map((e) => e.event.data)).toContainEqual(
+        expect.objectContaining({ status: 'closed', source: 'system', reason: 'no activity for 1440 minutes' }),
+      ),
+    );
+    // Nothing left to close: a second sweep is a no-op for it.
+    await closeInactiveConversations(clock, 86_400_000);
+    expect(
+      eventsFor('conversation.status.changed', idle).filter(
+        (e) => (e.event.data as { status: string }).status === 'closed',
+      ),
+    ).toHaveLength(1);
+    await expectOneActiveHistoryRow(idle);
   });
 });

@@ -19,6 +19,12 @@ const env = commonEnv.extend({
   API_TOKEN_CACHE_TTL_MS: z.coerce.number().int().min(0).default(30_000),
   /** How long a read-API lookup stays cached at most; changes invalidate it before that. */
   LOOKUP_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).default(300),
+  /** A chat conversation nobody wrote in for this long is closed (with its tickets); 0 turns it off. */
+  CONVERSATION_INACTIVITY_CLOSE_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(24 * 60),
   OUTBOX_RETENTION_HOURS: z.coerce.number().positive().default(72),
   INBOX_RETENTION_DAYS: z.coerce.number().positive().default(30),
 });

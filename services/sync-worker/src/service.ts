@@ -20,6 +20,7 @@ import { registerApi } from './api/index.ts';
 import type { Config } from './config.ts';
 import type { Deps } from './deps.ts';
 import { createBatchHandler } from './handlers/apply.ts';
+import { startInactivityClose } from './inactivity.ts';
 import { createLookupCache } from './lookup-cache.ts';
 import { createMetrics } from './metrics.ts';
 import { startRetention } from './retention.ts';
@@ -83,6 +84,12 @@ export async function startSyncWorker(config: Config, opts: { logger?: Logger } 
     everyMs: 15 * 60_000,
   });
   lifecycle.onStop('retention', () => retention.stop());
+
+  const inactivity = startInactivityClose(deps, {
+    idleMs: config.CONVERSATION_INACTIVITY_CLOSE_MINUTES * 60_000,
+    everyMs: 60_000,
+  });
+  lifecycle.onStop('inactivity close', () => inactivity.stop());
 
   const consumer = new Consumer(
     broker,

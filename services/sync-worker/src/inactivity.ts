@@ -1,0 +1,77 @@
+import { eventId } from '@switchboard/contracts';
+import { appendOutbox, transaction } from '@switchboard/db';
+import { decideStatusChange } from '@switchboard/domain';
+import { sql } from 'drizzle-orm';
+import type { Deps } from './deps.ts';
+import { lockConversationState, writeStatusDecision } from './store/status.ts';
+
+/**
+ * Closes chat conversations nobody has written in for `idleMs` (issue 3's lifecycle): through the
+ * same decision as an agent's close, so their tickets close too and history and events follow.
+ * Email threads are left to the lead state machine. Each conversation closes in its own short
+ * transaction; `skip locked` lets replicas share the sweep without waiting on each other, and the
+ * check is repeated under the row lock, so a message that arrived meanwhile keeps it open.
+ */
+export async function closeInactiveConversations(
+  deps: Pick<Deps, 'db' | 'pool' | 'names' | 'now' | 'metrics' | 'logger' | 'lookups'>,
+  idleMs: number,
+  limit = 500,
+): Promise<number> {
+  const cutoff = new Date(deps.now().getTime() - idleMs);
+  const due = await deps.db.execute<{ id: string; tenant_id: string }>(sql`
+    select id, tenant_id from conversations
+     where status <> 'closed' and provider <> 'mailgun' and last_activity_at < ${cutoff.toISOString()}
+     order by last_activity_at limit ${limit}`);
+  let closed = 0;
+  for (const c of due.rows) {
+    const did = await transaction(deps.pool, async (tx) => {
+      const still = await tx.execute<{ id: string }>(sql`
+        select id from conversations
+         where id = ${c.id} and status <> 'closed' and last_activity_at < ${cutoff.toISOString()}
+           for update skip locked`);
+      if (still.rows.length === 0) return false;
+      const state = await lockConversationState(tx, c.tenant_id, c.id);
+      if (!state) return false;
+      const minutes = Math.round(idleMs / 60_000);
+      const decision = decideStatusChange(
+        { conversation: { id: c.id, status: state.conversation.status }, tickets: state.tickets },
+        { kind: 'conversation', status: 'closed', source: 'system', reason: `no activity for ${minutes} minutes` },
+      );
+      if (!decision.ok || decision.changes.length === 0) return false;
+      // No inbound event caused this: the cause is the timer, named after the state it closed.
+      const cause = eventId('inactivity', c.id, String(state.conversation.version));
+      const outbox = await writeStatusDecision(tx, deps, state, decision, { eventId: cause, at: deps.now() });
+      await appendOutbox(tx, outbox);
+      return true;
+    });
+    if (did) {
+      closed += 1;
+      await deps.lookups?.invalidate([c.tenant_id]);
+    }
+  }
+  if (closed > 0) deps.logger.info({ closed, idleMs }, 'closed inactive conversations');
+  return closed;
+}
+
+/** Runs the sweep every `everyMs`; `idleMs` 0 turns it off. */
+export function startInactivityClose(
+  deps: Pick<Deps, 'db' | 'pool' | 'names' | 'now' | 'metrics' | 'logger' | 'lookups'>,
+  opts: { idleMs: number; everyMs: number },
+): { stop: () => Promise<void> } {
+  if (opts.idleMs <= 0) return { stop: async () => undefined };
+  let running: Promise<unknown> | undefined;
+  const timer = setInterval(() => {
+    running ??= closeInactiveConversations(deps, opts.idleMs)
+      .catch((err: unknown) => deps.logger.warn({ err }, 'inactivity sweep failed, will try again'))
+      .finally(() => {
+        running = undefined;
+      });
+  }, opts.everyMs);
+  timer.unref();
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
