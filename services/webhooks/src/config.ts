@@ -25,14 +25,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       secret: secret(source, 'AGENT_DESK_WEBHOOK_SECRET', 'dev-agent-desk-secret'),
       bodyLimit: e.AGENT_DESK_BODY_LIMIT_BYTES,
     },
+    helpdesk: {
+      secret: secret(source, 'HELPDESK_WEBHOOK_SECRET', 'dev-helpdesk-secret'),
+      bodyLimit: e.HELPDESK_BODY_LIMIT_BYTES,
+    },
     genesys: {
       /** The Open Messaging integration's outbound webhook secret. */
       secret: secret(source, 'GENESYS_WEBHOOK_SECRET', 'dev-genesys-secret'),
       bodyLimit: e.GENESYS_BODY_LIMIT_BYTES,
-    },
-    helpdesk: {
-      secret: secret(source, 'HELPDESK_WEBHOOK_SECRET', 'dev-helpdesk-secret'),
-      bodyLimit: e.HELPDESK_BODY_LIMIT_BYTES,
     },
   };
 }
