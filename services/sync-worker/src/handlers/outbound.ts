@@ -20,7 +20,7 @@ import {
   outboundMessageIdHeader,
   recordOutboundEmail,
 } from '../store/email-reply.ts';
-import { findMessageForUpdate, holdStatus, lockMessageKey } from '../store/messages.ts';
+import { findMessageForUpdate, lockMessageKey } from '../store/messages.ts';
 import {
   insertOutboundMessage,
   lockConversationById,
@@ -28,7 +28,7 @@ import {
   type OutboundConversation,
   touchForOutbound,
 } from '../store/outbound.ts';
-import { applyStatuses } from './delivery.ts';
+import { applyStatuses, reportStatus } from './delivery.ts';
 import { domainEvent } from './events.ts';
 import { type Applied, route } from './route.ts';
 
@@ -279,15 +279,7 @@ export const genesysReceiptRoute = route<GenesysReceipt, { channel: Channel }>({
       const s = event.data;
       const key = { tenantId: value.channel.tenantId, provider: 'genesys', providerMessageId: s.messageId };
       const report = { status: s.status, at: new Date(s.at), errors: s.errors ?? null };
-      await lockMessageKey(tx, key);
-      const message = await findMessageForUpdate(tx, key);
-      if (!message) {
-        await holdStatus(tx, key, { ...report, eventId: event.id });
-        deps.metrics.statuses.inc({ provider: 'genesys', result: 'held' });
-        out.push({ outcome: done, outbox: [] });
-        continue;
-      }
-      out.push({ outcome: done, outbox: await applyStatuses(tx, deps, key, message, [report]) });
+      out.push({ outcome: done, outbox: await reportStatus(tx, deps, key, report, event.id) });
     }
     return out;
   },
