@@ -15,6 +15,7 @@ export interface Pipeline {
   webhooksUrl: string;
   /** The sync-worker (read API). */
   workerUrl: string;
+  assignmentUrl: string;
   services: ServiceProcess[];
   collector: EventCollector;
   /** Distinct senders the webhooks are spread over. */
@@ -34,7 +35,12 @@ export interface PipelineOptions {
 }
 
 export async function startPipeline(env: BenchEnv, opts: PipelineOptions): Promise<Pipeline> {
-  const [ingestPort, workerPort, webhooksPort] = [await freePort(), await freePort(), await freePort()];
+  const [ingestPort, workerPort, webhooksPort, assignmentPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const common = {
     DATABASE_URL: env.databaseUrl,
     AMQP_URL: env.amqpUrl,
@@ -48,6 +54,8 @@ export async function startPipeline(env: BenchEnv, opts: PipelineOptions): Promi
     SYNC_WORKER_PORT: String(workerPort),
     WEBHOOKS_HOST: '127.0.0.1',
     WEBHOOKS_PORT: String(webhooksPort),
+    ASSIGNMENT_WORKER_HOST: '127.0.0.1',
+    ASSIGNMENT_WORKER_PORT: String(assignmentPort),
     SHUTDOWN_TIMEOUT_MS: '15000',
     ...opts.serviceEnv,
   };
@@ -72,6 +80,7 @@ export async function startPipeline(env: BenchEnv, opts: PipelineOptions): Promi
     started.push(await startService('sync-worker', { ...base, port: workerPort }));
     started.push(await startService('ingest', { ...base, port: ingestPort }));
     started.push(await startService('webhooks', { ...base, port: webhooksPort }));
+    started.push(await startService('assignment-worker', { ...base, port: assignmentPort }));
     collector = await EventCollector.start(
       env.amqpUrl,
       switchboardTopology(env.namespace).names.events,
@@ -81,6 +90,7 @@ export async function startPipeline(env: BenchEnv, opts: PipelineOptions): Promi
       ingestUrl: `http://127.0.0.1:${ingestPort}`,
       webhooksUrl: `http://127.0.0.1:${webhooksPort}`,
       workerUrl: `http://127.0.0.1:${workerPort}`,
+      assignmentUrl: `http://127.0.0.1:${assignmentPort}`,
       services: started,
       collector,
       customers: opts.customers,

@@ -47,6 +47,14 @@ export function evaluateTargets(results: ScenarioResult[], rate: number): Target
       detail: `p50 ${lookups.latency.p50} ms, p95 ${lookups.latency.p95} ms, p99 ${lookups.latency.p99} ms, ${lookups.throughput} lookups/s`,
     });
   }
+  const assign = by.get('assignment');
+  if (assign) {
+    targets.push({
+      name: 'next-chat p99 < 20 ms with 200 concurrent operators',
+      met: assign.latency.p99 < 20,
+      detail: `p50 ${assign.latency.p50} ms, p99 ${assign.latency.p99} ms over ${assign.latency.count} calls`,
+    });
+  }
   for (const r of results) {
     const problems = correctnessProblems(r);
     targets.push({

@@ -1,3 +1,4 @@
+import { runAssignmentBench } from './assignment.ts';
 import { prepareBaseline, runBaseline } from './baseline.ts';
 import type { BenchContext, Scenario, ScenarioResult } from './context.ts';
 import { sampleCpu } from './cpu.ts';
@@ -79,6 +80,11 @@ export const scenarios: Scenario[] = [
     description:
       'read API lookups (conversation by id / WhatsApp id / Genesys id, history page, phone search), warm cache',
     run: runLookupBench,
+  },
+  {
+    name: 'assignment',
+    description: 'next-chat with 200 operators at once over 1,000 waiting chats; auto-assign fairness',
+    run: runAssignmentBench,
   },
 ];
 

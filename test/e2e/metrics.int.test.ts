@@ -23,7 +23,7 @@ const acceptedWarnings: RegExp[] = [
 
 let p: Pipeline;
 beforeAll(async () => {
-  p = await startPipeline();
+  p = await startPipeline({ assignment: true });
   // Exercise every labelled series once, so the check sees samples and not only HELP/TYPE lines.
   await p.post('/webhooks/whatsapp', signedWhatsApp(whatsappText({ from: '16315551181', id: 'wamid.m-1', text: 'x' })));
   await p.post('/webhooks/whatsapp', { ...signedWhatsApp({}), headers: { 'content-type': 'application/json' } });
@@ -38,24 +38,32 @@ afterAll(async () => {
 });
 
 describe('/metrics', () => {
-  it.each(['ingest', 'webhooks', 'sync-worker'] as const)('of %s passes promtool check metrics', async (service) => {
-    const app = { ingest: p.ingest.app, webhooks: p.webhooks.app, 'sync-worker': p.worker?.app }[service];
-    if (!app) throw new Error('service not running');
-    const res = await fetch(`${baseUrl(app)}/metrics`);
-    expect(res.status).toBe(200);
-    const body = await res.text();
-    expect(body).toContain(`service="${service}"`);
+  it.each(['ingest', 'webhooks', 'sync-worker', 'assignment-worker'] as const)(
+    'of %s passes promtool check metrics',
+    async (service) => {
+      const app = {
+        ingest: p.ingest.app,
+        webhooks: p.webhooks.app,
+        'sync-worker': p.worker?.app,
+        'assignment-worker': p.assignment?.app,
+      }[service];
+      if (!app) throw new Error('service not running');
+      const res = await fetch(`${baseUrl(app)}/metrics`);
+      expect(res.status).toBe(200);
+      const body = await res.text();
+      expect(body).toContain(`service="${service}"`);
 
-    const check = spawnSync('promtool', ['check', 'metrics'], { input: body, encoding: 'utf8' });
-    expect(check.error, 'promtool must be installed (infra/up --with-test-tools does it)').toBeUndefined();
-    const findings = `${check.stdout}${check.stderr}`
-      .split('\n')
-      .filter((line) => line.trim() !== '')
-      .filter((line) => !acceptedWarnings.some((re) => re.test(line)));
-    expect(findings).toEqual([]);
-    // Exit 3 means "lint findings only" (all of them accepted above); 1 would be a parse error.
-    expect([0, 3]).toContain(check.status);
-  });
+      const check = spawnSync('promtool', ['check', 'metrics'], { input: body, encoding: 'utf8' });
+      expect(check.error, 'promtool must be installed (infra/up --with-test-tools does it)').toBeUndefined();
+      const findings = `${check.stdout}${check.stderr}`
+        .split('\n')
+        .filter((line) => line.trim() !== '')
+        .filter((line) => !acceptedWarnings.some((re) => re.test(line)));
+      expect(findings).toEqual([]);
+      // Exit 3 means "lint findings only" (all of them accepted above); 1 would be a parse error.
+      expect([0, 3]).toContain(check.status);
+    },
+  );
 
   it('reports the depth of the queues the sync-worker consumes and parks into', async () => {
     const app = p.worker?.app;

@@ -1,5 +1,6 @@
 import { CONVERSATION_STATUSES, DELIVERY_STATUSES } from '@switchboard/domain';
 import { z } from 'zod';
+import { ChatAssigned, ChatCompleted, ChatReleased } from './chat-events.ts';
 import { ProviderError } from './inbound.ts';
 import { ConversationStateChanged, LeadStageChanged } from './lead-events.ts';
 import { ConversationCloseSuggested, ConversationStatusChanged, TicketStatusChanged } from './status-events.ts';
@@ -121,6 +122,9 @@ export const domainEvents = {
   'conversation.status.changed': ConversationStatusChanged,
   'ticket.status.changed': TicketStatusChanged,
   'conversation.close.suggested': ConversationCloseSuggested,
+  'chat.assigned': ChatAssigned,
+  'chat.released': ChatReleased,
+  'chat.completed': ChatCompleted,
 } as const;
 export type DomainEventKey = keyof typeof domainEvents;
 export type DomainEventData<K extends DomainEventKey> = z.infer<(typeof domainEvents)[K]>;

@@ -1,3 +1,4 @@
+export * from './chat-events.ts';
 export * from './cloudevent.ts';
 export * from './domain-events.ts';
 export * from './event-id.ts';

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { RequestError } from '@switchboard/platform';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Executor } from './client.ts';
 import { apiTokens, tenants } from './schema/index.ts';
@@ -58,4 +59,32 @@ export async function listApiTokens(db: Executor, tenantId: string) {
     .from(apiTokens)
     .where(eq(apiTokens.tenantId, tenantId))
     .orderBy(apiTokens.createdAt);
+}
+
+/**
+ * Bearer token → tenant, cached in-process for `ttlMs` (a revoked token stops working within that
+ * time). Unknown tokens are not cached, so a token issued a moment ago works at once.
+ */
+export function createTokenAuth(db: Executor, ttlMs: number) {
+  const cache = new Map<string, { at: number; tenant: TokenTenant }>();
+  return async (header: string | string[] | undefined): Promise<TokenTenant> => {
+    const match = typeof header === 'string' ? /^Bearer ([\x21-\x7e]{1,512})$/i.exec(header) : null;
+    if (!match) {
+      throw new RequestError(401, 'unauthorized', 'send Authorization: Bearer <API token>', {
+        'www-authenticate': 'Bearer',
+      });
+    }
+    const token = match[1] as string;
+    const hit = cache.get(token);
+    if (hit && Date.now() - hit.at < ttlMs) return hit.tenant;
+    const tenant = await tenantForApiToken(db, token);
+    if (!tenant) {
+      cache.delete(token);
+      throw new RequestError(401, 'unauthorized', 'unknown or revoked API token', {
+        'www-authenticate': 'Bearer error="invalid_token"',
+      });
+    }
+    cache.set(token, { at: Date.now(), tenant });
+    return tenant;
+  };
 }

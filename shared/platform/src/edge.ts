@@ -170,3 +170,36 @@ export function parseRequest<S extends z.ZodType>(schema: S, value: unknown, wha
   }
   return parsed.data;
 }
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The tenant of the request's API token (tenant-scoped routes only). Scope every query by it. */
+    tenant: { id: string; slug: string };
+  }
+}
+
+/**
+ * A scope of `app` in which every route needs `Authorization: Bearer <token>` (resolved to a
+ * tenant by `authenticate`, which throws a 401 `RequestError`) and errors answer
+ * `{ error, message }` with the edge's status table. `register` adds the routes.
+ */
+export function registerTenantScope(
+  app: FastifyInstance,
+  authenticate: (authorization: string | string[] | undefined) => Promise<{ tenantId: string; slug: string }>,
+  register: (scope: FastifyInstance) => void,
+): void {
+  void app.register(async (scope) => {
+    scope.decorateRequest('tenant', null as unknown as FastifyRequest['tenant']);
+    scope.addHook('onRequest', async (req) => {
+      const t = await authenticate(req.headers.authorization);
+      req.tenant = { id: t.tenantId, slug: t.slug };
+    });
+    scope.setErrorHandler((err: FastifyError, req, reply) => {
+      const res = edgeErrorResponse(err);
+      if (res.status >= 500) req.log.error({ err }, 'request failed');
+      for (const [name, value] of Object.entries(res.headers ?? {})) reply.header(name, value);
+      return reply.code(res.status).send({ error: res.code, message: res.message });
+    });
+    register(scope);
+  });
+}

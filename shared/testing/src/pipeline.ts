@@ -1,3 +1,8 @@
+import {
+  type AssignmentWorker,
+  loadConfig as loadAssignmentConfig,
+  startAssignmentWorker,
+} from '@switchboard/assignment-worker';
 import { createDb, devTenant, issueApiToken, seedTenant } from '@switchboard/db';
 import { loadConfig as loadIngestConfig, startIngest } from '@switchboard/ingest';
 import { loadConfig as loadSyncConfig, startSyncWorker } from '@switchboard/sync-worker';
@@ -11,6 +16,8 @@ import { testRedisPrefix } from './redis.ts';
 export interface PipelineOptions {
   /** Start the sync-worker in this process (default true); false to run it elsewhere. */
   worker?: boolean;
+  /** Start the assignment-worker too (default false); `now` gives it a controllable clock. */
+  assignment?: boolean | { now: () => Date };
   env?: Record<string, string>;
 }
 
@@ -38,6 +45,8 @@ export async function startPipeline(opts: PipelineOptions = {}) {
     WEBHOOKS_HOST: '127.0.0.1',
     SYNC_WORKER_PORT: '0',
     SYNC_WORKER_HOST: '127.0.0.1',
+    ASSIGNMENT_WORKER_PORT: '0',
+    ASSIGNMENT_WORKER_HOST: '127.0.0.1',
     SHUTDOWN_TIMEOUT_MS: '10000',
     ...opts.env,
   };
@@ -52,9 +61,26 @@ export async function startPipeline(opts: PipelineOptions = {}) {
   await ingest.broker.ready();
   await webhooks.broker.ready();
   await worker?.broker.ready();
+  const assignmentClock = typeof opts.assignment === 'object' ? { now: opts.assignment.now } : {};
+  const assignment: AssignmentWorker | undefined = opts.assignment
+    ? await startAssignmentWorker(loadAssignmentConfig(env), assignmentClock)
+    : undefined;
+  await assignment?.broker.ready();
   const ingestUrl = baseUrl(ingest.app);
   const webhooksUrl = baseUrl(webhooks.app);
   const workerUrl = worker ? baseUrl(worker.app) : '';
+  const assignmentUrl = assignment ? baseUrl(assignment.app) : '';
+  const request =
+    (base: string) =>
+    (path: string, init: { method?: string; body?: unknown; token?: string } = {}) =>
+      fetch(`${base}${path}`, {
+        method: init.method ?? 'GET',
+        headers: {
+          authorization: `Bearer ${init.token ?? apiToken}`,
+          ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+      });
   const post = (base: string) => (path: string, req: { body: string; headers: Record<string, string> }) =>
     fetch(`${base}${path}`, { method: 'POST', body: req.body, headers: req.headers });
 
@@ -70,6 +96,8 @@ export async function startPipeline(opts: PipelineOptions = {}) {
     ingestUrl,
     webhooksUrl,
     workerUrl,
+    assignment,
+    assignmentUrl,
     /** A read-API token of the dev tenant. */
     apiToken,
     names: ingest.topology.names,
@@ -78,18 +106,13 @@ export async function startPipeline(opts: PipelineOptions = {}) {
     /** POST to the webhooks edge (Genesys, helpdesk, agent desk). */
     postWebhooks: post(webhooksUrl),
     /** A request to the sync-worker's read API, as the dev tenant unless `token` says otherwise. */
-    api: (path: string, init: { method?: string; body?: unknown; token?: string } = {}) =>
-      fetch(`${workerUrl}${path}`, {
-        method: init.method ?? 'GET',
-        headers: {
-          authorization: `Bearer ${init.token ?? apiToken}`,
-          ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-      }),
+    api: request(workerUrl),
+    /** A request to the assignment-worker's operator API, as the dev tenant unless `token` says otherwise. */
+    assignmentApi: request(assignmentUrl),
     async stop() {
       await ingest.lifecycle.stop();
       await webhooks.lifecycle.stop();
+      await assignment?.lifecycle.stop();
       await worker?.lifecycle.stop();
       await events.close();
       await pool.end();

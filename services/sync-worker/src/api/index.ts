@@ -1,20 +1,13 @@
-import { edgeErrorResponse } from '@switchboard/platform';
-import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import { createTokenAuth } from '@switchboard/db';
+import { registerTenantScope } from '@switchboard/platform';
+import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Deps } from '../deps.ts';
 import type { LookupCache } from '../lookup-cache.ts';
-import { createTokenAuth } from './auth.ts';
 import { leadRoutes } from './leads.ts';
 import { lookupRoutes } from './lookup.ts';
 import { statusHistoryRoutes } from './status-history.ts';
 import { tenantRoutes } from './tenant.ts';
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** The tenant of the request's API token. Every query of an API route is scoped by it. */
-    tenant: { id: string; slug: string };
-  }
-}
 
 export interface ApiDeps extends Deps {
   redis: Redis;
@@ -33,19 +26,7 @@ const areas: ApiRoutes[] = [tenantRoutes, leadRoutes, statusHistoryRoutes, looku
  * `{ error, message }` like the edges.
  */
 export function registerApi(app: FastifyInstance, deps: ApiDeps, opts: { tokenCacheTtlMs: number }): void {
-  const authenticate = createTokenAuth(deps.db, opts.tokenCacheTtlMs);
-  void app.register(async (api) => {
-    api.decorateRequest('tenant', null as unknown as FastifyRequest['tenant']);
-    api.addHook('onRequest', async (req) => {
-      const t = await authenticate(req);
-      req.tenant = { id: t.tenantId, slug: t.slug };
-    });
-    api.setErrorHandler((err: FastifyError, req, reply) => {
-      const res = edgeErrorResponse(err);
-      if (res.status >= 500) req.log.error({ err }, 'api request failed');
-      for (const [name, value] of Object.entries(res.headers ?? {})) reply.header(name, value);
-      return reply.code(res.status).send({ error: res.code, message: res.message });
-    });
+  registerTenantScope(app, createTokenAuth(deps.db, opts.tokenCacheTtlMs), (api) => {
     for (const register of areas) register(api, deps);
   });
 }

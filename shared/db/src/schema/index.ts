@@ -1,3 +1,4 @@
+export * from './assignment.ts';
 export * from './conversations.ts';
 export * from './email-leads.ts';
 export * from './messaging.ts';

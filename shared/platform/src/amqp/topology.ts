@@ -36,6 +36,7 @@ export interface Topology {
   };
   consumers: {
     syncInbound: ConsumedQueue;
+    assignmentEvents: ConsumedQueue;
   };
 }
 
@@ -116,6 +117,20 @@ export function switchboardTopology(ns = '', opts: TopologyOptions = {}): Topolo
     opts.retryDelaysMs ?? [1_000, 5_000, 30_000],
     opts.maxAttempts ?? 5,
   );
+  // The assignment-worker follows the conversation store's events and the operators' presence.
+  const assignmentEvents = consumed(
+    ns,
+    'assignment-worker.events',
+    names,
+    [
+      { exchange: names.events, pattern: 'message.received' },
+      { exchange: names.events, pattern: 'message.sent' },
+      { exchange: names.events, pattern: 'conversation.status.changed' },
+      { exchange: names.inbound, pattern: 'agentdesk.operator.status.changed' },
+    ],
+    opts.retryDelaysMs ?? [1_000, 5_000, 30_000],
+    opts.maxAttempts ?? 5,
+  );
   return {
     names,
     exchanges: [
@@ -125,10 +140,11 @@ export function switchboardTopology(ns = '', opts: TopologyOptions = {}): Topolo
     ],
     queues: [
       ...syncInbound.queues,
+      ...assignmentEvents.queues,
       // What an edge could verify but not understand: kept for people, consumed by no service.
       { name: names.parked, arguments: quorum(), bindings: [{ exchange: names.inbound, pattern: 'parked.#' }] },
     ],
-    consumers: { syncInbound: syncInbound.spec },
+    consumers: { syncInbound: syncInbound.spec, assignmentEvents: assignmentEvents.spec },
   };
 }
 

@@ -1,0 +1,166 @@
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import { createEvent, domainEventType, encodeEvent } from '@switchboard/contracts';
+import { createDb, issueApiToken, seedTenant } from '@switchboard/db';
+import { switchboardTopology } from '@switchboard/platform';
+import amqp from 'amqplib';
+import type { BenchContext, ScenarioResult } from './context.ts';
+import { cpuUse, sampleCpu } from './cpu.ts';
+import { metricsDelta, scrapeMetrics } from './metrics.ts';
+import { perSecond, round, summarize } from './stats.ts';
+
+/**
+ * Issue 5: `POST /operators/:id/next-chat` latency with 200 operators online at once over 1,000
+ * waiting chats: each operator asks, takes its chat, and asks again after a think time (0.5–1.5 s,
+ * what a person at a desk does), until it gets 204; about 200 requests/s in all. A zero think time
+ * would measure the HTTP queue of a 2-core machine, not the claim. Then the fairness of
+ * auto-assign: 1,000
+ * customer messages (`message.received` on the bus) for a tenant with auto-assign and 50 online
+ * operators, and the max/min chats per operator.
+ */
+const OPERATORS = 200;
+const CHATS = 1_000;
+const AUTO_OPERATORS = 50;
+
+export async function runAssignmentBench(ctx: BenchContext): Promise<ScenarioResult> {
+  const p = await ctx.pipeline();
+  const run = randomUUID().slice(0, 8);
+  const { pool, db } = createDb(ctx.env.databaseUrl, { max: 2, applicationName: 'bench-assignment' });
+  try {
+    const pull = await seedTenant(db, { slug: `bench-pull-${run}`, name: 'bench pull', channels: [] });
+    const { token } = await issueApiToken(db, pull.tenantId, 'bench');
+    await pool.query(
+      `insert into operators (tenant_id, id, status, capacity) select $1, 'op-' || i, 'online', 5 from generate_series(1, $2::int) i`,
+      [pull.tenantId, OPERATORS],
+    );
+    await pool.query(
+      `insert into chats (id, tenant_id, state, waiting_since, last_customer_message_at)
+       select gen_random_uuid(), $1, 'waiting_assignment', now() - (($2::int - i) * interval '1 second'), now()
+         from generate_series(1, $2::int) i`,
+      [pull.tenantId, CHATS],
+    );
+    const pids = Object.fromEntries(p.services.map((s) => [s.name, s.pid]));
+    const metricsBefore = await scrapeMetrics(p.services);
+    const cpuBefore = sampleCpu(ctx.env.databaseName, pids);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: OPERATORS });
+    const call = (operator: string) =>
+      new Promise<number>((resolve) => {
+        const req = http.request(
+          new URL(`/operators/${operator}/next-chat`, p.assignmentUrl),
+          { method: 'POST', agent, headers: { authorization: `Bearer ${token}` } },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.on('error', () => resolve(0));
+        req.end();
+      });
+    ctx.log(`assignment: ${OPERATORS} operators pulling from ${CHATS} waiting chats`);
+    const latencies: number[] = [];
+    let assigned = 0;
+    let errors = 0;
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: OPERATORS }, async (_, k) => {
+        // Operators come online spread over the first second.
+        await new Promise((res) => setTimeout(res, Math.random() * 1_000));
+        for (;;) {
+          const start = performance.now();
+          const status = await call(`op-${k + 1}`);
+          latencies.push(performance.now() - start);
+          if (status === 200) {
+            assigned += 1;
+            await new Promise((res) => setTimeout(res, 500 + Math.random() * 1_000));
+          } else {
+            if (status !== 204) errors += 1;
+            break;
+          }
+        }
+      }),
+    );
+    const durationMs = performance.now() - t0;
+    agent.destroy();
+    const twice = await pool.query<{ n: string }>(
+      `select count(*) as n from (select chat_id from chat_assignments where tenant_id = $1 group by chat_id having count(*) > 1) x`,
+      [pull.tenantId],
+    );
+
+    // Fairness under auto-assign.
+    const auto = await seedTenant(db, { slug: `bench-auto-${run}`, name: 'bench auto', channels: [] });
+    await pool.query('insert into assignment_settings (tenant_id, auto_assign) values ($1, true)', [auto.tenantId]);
+    await pool.query(
+      `insert into operators (tenant_id, id, status, capacity) select $1, 'auto-' || i, 'online', 1000 from generate_series(1, $2::int) i`,
+      [auto.tenantId, AUTO_OPERATORS],
+    );
+    ctx.log(`assignment: ${CHATS} customer messages to a tenant with auto-assign and ${AUTO_OPERATORS} operators`);
+    const conn = await amqp.connect(ctx.env.amqpUrl);
+    const ch = await conn.createConfirmChannel();
+    const exchange = switchboardTopology(ctx.env.namespace).names.events;
+    for (let i = 0; i < CHATS; i++) {
+      const conversationId = randomUUID();
+      const e = createEvent({
+        source: '/switchboard/sync-worker',
+        type: domainEventType('message.received'),
+        subject: conversationId,
+        tenantid: auto.tenantId,
+        data: {
+          messageId: randomUUID(),
+          conversationId,
+          customerId: randomUUID(),
+          provider: 'whatsapp',
+          providerMessageId: `bench-auto-${run}-${i}`,
+          from: '+15550000000',
+          type: 'text',
+          text: 'hi',
+          sentAt: new Date().toISOString(),
+          receivedAt: new Date().toISOString(),
+        },
+      });
+      ch.publish(exchange, 'message.received', encodeEvent(e), { persistent: true, messageId: e.id });
+    }
+    await ch.waitForConfirms();
+    await conn.close();
+    const deadline = Date.now() + 60_000;
+    let spread: { max: number; min: number; total: number } = { max: 0, min: 0, total: 0 };
+    while (Date.now() < deadline) {
+      const r = await pool.query<{ max: number; min: number; total: number }>(
+        `select max(n)::int as max, min(n)::int as min, sum(n)::int as total from (
+           select o.id, count(c.id) as n from operators o
+             left join chats c on c.tenant_id = o.tenant_id and c.assignee_id = o.id and c.state = 'assigned'
+            where o.tenant_id = $1 group by o.id) x`,
+        [auto.tenantId],
+      );
+      spread = r.rows[0] ?? spread;
+      if (spread.total >= CHATS) break;
+      await new Promise((res) => setTimeout(res, 200));
+    }
+    const cpu = cpuUse(cpuBefore, sampleCpu(ctx.env.databaseName, pids), assigned);
+    const serviceMetrics = metricsDelta(metricsBefore, await scrapeMetrics(p.services));
+    const fairness = spread.min > 0 ? round(spread.max / spread.min, 2) : Number.POSITIVE_INFINITY;
+    return {
+      scenario: 'assignment',
+      description: `next-chat, ${OPERATORS} operators at once over ${CHATS} waiting chats`,
+      offeredRate: null,
+      messages: Math.min(CHATS, OPERATORS * 5),
+      delivered: assigned,
+      durationMs: Math.round(durationMs),
+      throughput: perSecond(assigned, durationMs),
+      drainMs: 0,
+      latency: summarize(latencies),
+      ack: summarize(latencies),
+      errors,
+      duplicates: Number(twice.rows[0]?.n ?? 0),
+      stored: null,
+      cpu,
+      serviceMetrics,
+      warnings: spread.total >= CHATS ? [] : [`auto-assign placed only ${spread.total}/${CHATS} chats within 60 s`],
+      notes: [
+        `latency = one next-chat call (${latencies.length} calls, including each operator's final 204); each operator thinks 0.5–1.5 s between chats`,
+        `auto-assign fairness: ${CHATS} chats over ${AUTO_OPERATORS} operators, max ${spread.max} / min ${spread.min} per operator = ${fairness}`,
+      ],
+    };
+  } finally {
+    await pool.end();
+  }
+}

@@ -1,0 +1,18 @@
+import { commonEnv, parseEnv, port } from '@switchboard/platform';
+import { z } from 'zod';
+
+const env = commonEnv.extend({
+  ASSIGNMENT_WORKER_PORT: port.default(8083),
+  ASSIGNMENT_WORKER_HOST: z.string().default('0.0.0.0'),
+  ASSIGNMENT_PREFETCH: z.coerce.number().int().min(1).max(1000).default(50),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),
+  API_TOKEN_CACHE_TTL_MS: z.coerce.number().int().min(0).default(30_000),
+  /** How often the idle and stuck sweeps run (BullMQ job schedulers); per-chat idle jobs are exact. */
+  ASSIGNMENT_SWEEP_EVERY_MS: z.coerce.number().int().min(1_000).default(60_000),
+});
+
+export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
+  const e = parseEnv(env, source);
+  return { ...e, http: { port: e.ASSIGNMENT_WORKER_PORT, host: e.ASSIGNMENT_WORKER_HOST } };
+}
+export type Config = ReturnType<typeof loadConfig>;

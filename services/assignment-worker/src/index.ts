@@ -1,0 +1,3 @@
+export { handleStuck, nextChat, releaseIdle } from './assign.ts';
+export { loadConfig } from './config.ts';
+export { type AssignmentWorker, startAssignmentWorker } from './service.ts';

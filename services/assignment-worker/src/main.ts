@@ -1,0 +1,5 @@
+import { loadConfig } from './config.ts';
+import { startAssignmentWorker } from './service.ts';
+
+const worker = await startAssignmentWorker(loadConfig());
+worker.lifecycle.handleSignals();

@@ -1,0 +1,121 @@
+import { createDb, createTokenAuth, OutboxRelay, postgresReady } from '@switchboard/db';
+import {
+  Broker,
+  brokerReady,
+  Consumer,
+  createHttpApp,
+  createLogger,
+  Lifecycle,
+  type Logger,
+  Publisher,
+  registerOps,
+  registerTenantScope,
+  sampleQueueDepths,
+  switchboardTopology,
+} from '@switchboard/platform';
+import { sql } from 'drizzle-orm';
+import { assignmentRoutes } from './api.ts';
+import type { Deps } from './chats.ts';
+import type { Config } from './config.ts';
+import { createEventHandler } from './events.ts';
+import { createMetrics } from './metrics.ts';
+import { startTimers } from './timers.ts';
+
+/**
+ * Builds and starts the assignment-worker: pool, broker, relay, BullMQ timers, consumer, HTTP
+ * (operator commands, queue views, ops). `lifecycle.stop()` undoes it in reverse.
+ */
+export async function startAssignmentWorker(config: Config, opts: { logger?: Logger; now?: () => Date } = {}) {
+  const logger = opts.logger ?? createLogger('assignment-worker', config.LOG_LEVEL);
+  const lifecycle = new Lifecycle(logger, config.SHUTDOWN_TIMEOUT_MS);
+  const metrics = createMetrics();
+  const topology = switchboardTopology(config.AMQP_NAMESPACE);
+
+  const { pool, db } = createDb(config.DATABASE_URL, {
+    max: config.DATABASE_POOL_SIZE,
+    applicationName: 'assignment-worker',
+  });
+  lifecycle.onStop('postgres', () => pool.end());
+  const broker = new Broker(config.AMQP_URL, topology, logger, metrics.publisher);
+  lifecycle.onStop('broker', () => broker.close());
+  const publisher = new Publisher(broker, metrics.publisher, logger);
+  await publisher.start();
+  lifecycle.onStop('publisher', () => publisher.close());
+
+  // The outbox is shared with the sync-worker: one relay per database leads (advisory lock) and
+  // publishes every service's rows, so running this one alone still delivers its events.
+  const relay = new OutboxRelay({
+    pool,
+    publisher,
+    logger: logger.child({ component: 'relay' }),
+    metrics: metrics.relay,
+  });
+  relay.start();
+  lifecycle.onStop('relay', () => relay.stop());
+
+  const deps: Deps = {
+    db,
+    pool,
+    names: topology.names,
+    metrics,
+    logger,
+    now: opts.now ?? (() => new Date()),
+    timers: { schedule: async () => undefined },
+  };
+  const timers = await startTimers(
+    {
+      redisUrl: config.REDIS_URL,
+      prefix: `${config.REDIS_KEY_PREFIX}bull`,
+      sweepEveryMs: config.ASSIGNMENT_SWEEP_EVERY_MS,
+      logger,
+    },
+    () => deps,
+  );
+  deps.timers = timers.timers;
+  lifecycle.onStop('timers', () => timers.close());
+
+  const consumer = new Consumer(broker, publisher, topology.consumers.assignmentEvents, createEventHandler(deps), {
+    prefetch: config.ASSIGNMENT_PREFETCH,
+    logger,
+    metrics: metrics.consumer,
+  });
+  await consumer.start();
+  lifecycle.onStop('consumer', () => consumer.stop());
+  broker.start();
+
+  const q = topology.consumers.assignmentEvents;
+  const depths = sampleQueueDepths(broker, [q.name, q.deadQueue], {
+    gauge: metrics.queueDepth,
+    logger,
+    everyMs: 10_000,
+    namespace: config.AMQP_NAMESPACE,
+  });
+  lifecycle.onStop('queue depth sampling', async () => depths.stop());
+  const waiting = setInterval(() => {
+    db.execute<{ n: number }>(sql`select count(*)::int as n from chats where state = 'waiting_assignment'`)
+      .then((r) => metrics.chatsWaiting.set(r.rows[0]?.n ?? 0))
+      .catch(() => undefined);
+  }, 10_000);
+  waiting.unref();
+  lifecycle.onStop('waiting gauge', async () => clearInterval(waiting));
+
+  const app = createHttpApp(logger);
+  registerOps(app, {
+    registry: metrics.registry,
+    http: metrics.http,
+    checks: {
+      postgres: postgresReady(pool),
+      redis: async () => {
+        await timers.queue.client.then((c) => c.ping());
+      },
+      broker: brokerReady(broker),
+    },
+    isStopping: () => lifecycle.stopping,
+  });
+  registerTenantScope(app, createTokenAuth(db, config.API_TOKEN_CACHE_TTL_MS), (api) => assignmentRoutes(api, deps));
+  await app.listen({ port: config.http.port, host: config.http.host });
+  lifecycle.onStop('http', () => app.close());
+
+  return { lifecycle, app, deps, broker, pool, relay, consumer, metrics, topology, timers };
+}
+export type AssignmentWorker = Awaited<ReturnType<typeof startAssignmentWorker>>;

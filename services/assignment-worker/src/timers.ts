@@ -1,0 +1,69 @@
+import type { Logger } from '@switchboard/platform';
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { handleStuck, releaseIdle } from './assign.ts';
+import type { Deps, IdleTimers } from './chats.ts';
+
+const QUEUE = 'assignment-timers';
+
+interface IdleJob {
+  tenantId: string;
+  chatId: string;
+  assignmentId: number;
+}
+
+/**
+ * BullMQ timers, kept in Redis so a restarted worker loses none: one delayed job per assignment
+ * (its idle check, due `idle_minutes` after it began), and a job scheduler that sweeps every
+ * `sweepEveryMs` for idle assignments and stuck chats (which also catches an idle job lost
+ * between a commit and its scheduling). Each check decides on the database under the chat's row
+ * lock, with `deps.now`, so the clock is the worker's, not BullMQ's.
+ */
+export async function startTimers(
+  opts: { redisUrl: string; prefix: string; sweepEveryMs: number; logger: Logger },
+  deps: () => Deps,
+) {
+  const connection = () => new Redis(opts.redisUrl, { maxRetriesPerRequest: null, enableReadyCheck: true });
+  const queueConn = connection();
+  const workerConn = connection();
+  for (const c of [queueConn, workerConn]) c.on('error', (err) => opts.logger.warn({ err }, 'timer redis error'));
+  const queue = new Queue<IdleJob | Record<string, never>>(QUEUE, { connection: queueConn, prefix: opts.prefix });
+  await queue.upsertJobScheduler('sweep', { every: opts.sweepEveryMs }, { name: 'sweep', data: {} });
+  const worker = new Worker<IdleJob | Record<string, never>>(
+    QUEUE,
+    async (job) => {
+      if (job.name === 'idle') {
+        const d = job.data as IdleJob;
+        await releaseIdle(deps(), { chatId: d.chatId, assignmentId: d.assignmentId });
+      } else if (job.name === 'sweep') {
+        await releaseIdle(deps());
+        await handleStuck(deps());
+      }
+    },
+    // A short blocking wait, so close() returns promptly instead of after a 5 s BZPOPMIN.
+    { connection: workerConn, prefix: opts.prefix, concurrency: 4, drainDelay: 1 },
+  );
+  worker.on('failed', (job, err) => opts.logger.warn({ err, job: job?.name }, 'timer job failed; BullMQ retries it'));
+  const timers: IdleTimers = {
+    async schedule(check, delayMs) {
+      await queue.add('idle', check, {
+        delay: delayMs,
+        jobId: `idle-${check.assignmentId}`,
+        removeOnComplete: true,
+        removeOnFail: 1000,
+        attempts: 5,
+        backoff: { type: 'exponential', delay: 1_000 },
+      });
+    },
+  };
+  return {
+    queue,
+    worker,
+    timers,
+    async close() {
+      await worker.close();
+      await queue.close();
+      await Promise.all([queueConn, workerConn].map((c) => c.quit().catch(() => c.disconnect())));
+    },
+  };
+}

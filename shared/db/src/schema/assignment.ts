@@ -1,0 +1,119 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigserial,
+  boolean,
+  check,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uuid,
+} from 'drizzle-orm/pg-core';
+import { tenants } from './tenancy.ts';
+
+/**
+ * Operators (the humans on the agent desk) per tenant, as the desk reports them: presence,
+ * capacity, skills. Written by: assignment-worker.
+ */
+export const operators = pgTable(
+  'operators',
+  {
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    id: text('id').notNull(),
+    displayName: text('display_name'),
+    status: text('status').notNull().default('offline'),
+    /** The most chats assigned at once. */
+    capacity: integer('capacity').notNull().default(3),
+    skills: text('skills').array().notNull().default(sql`'{}'::text[]`),
+    lastAssignedAt: timestamp('last_assigned_at', { withTimezone: true }),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.id] }),
+    check('operators_status_ck', sql`${t.status} in ('online', 'away', 'offline')`),
+    check('operators_capacity_ck', sql`${t.capacity} >= 0`),
+  ],
+);
+
+/**
+ * A conversation as the assignment queue sees it (seed 004): its chat state, who has it, who last
+ * answered it. `id` is the conversation id. `version` is bumped on every change. Written by:
+ * assignment-worker.
+ */
+export const chats = pgTable(
+  'chats',
+  {
+    id: uuid('id').primaryKey(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    state: text('state').notNull(),
+    assigneeId: text('assignee_id'),
+    /** The open assignment (chat_assignments.id) while assigned. */
+    assignmentId: integer('assignment_id'),
+    lastOperatorId: text('last_operator_id'),
+    operatorRepliedAt: timestamp('operator_replied_at', { withTimezone: true }),
+    lastCustomerMessageAt: timestamp('last_customer_message_at', { withTimezone: true }),
+    /** Since when the customer has been waiting for an operator (the queue's order). */
+    waitingSince: timestamp('waiting_since', { withTimezone: true }),
+    assignedAt: timestamp('assigned_at', { withTimezone: true }),
+    completedAt: timestamp('completed_at', { withTimezone: true }),
+    /** Set when a chat waited on the customer too long and the tenant flags rather than completes. */
+    flaggedAt: timestamp('flagged_at', { withTimezone: true }),
+    /** A queue or skill the chat needs; null for any operator. */
+    queue: text('queue'),
+    version: integer('version').notNull().default(1),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('chats_queue_idx').on(t.tenantId, t.waitingSince, t.id).where(sql`${t.state} = 'waiting_assignment'`),
+    index('chats_assignee_idx').on(t.tenantId, t.assigneeId).where(sql`${t.state} = 'assigned'`),
+    index('chats_tenant_state_idx').on(t.tenantId, t.state),
+    check(
+      'chats_state_ck',
+      sql`${t.state} in ('waiting_assignment', 'assigned', 'waiting_real_user_reply', 'completed')`,
+    ),
+    check('chats_assigned_ck', sql`(${t.state} = 'assigned') = (${t.assigneeId} is not null)`),
+  ],
+);
+
+/** Every assignment of a chat to an operator and how it ended. Written by: assignment-worker. */
+export const chatAssignments = pgTable(
+  'chat_assignments',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    chatId: uuid('chat_id')
+      .notNull()
+      .references(() => chats.id),
+    operatorId: text('operator_id').notNull(),
+    /** `pull` (the operator asked for the next chat) or `auto` (pushed by auto-assign). */
+    mode: text('mode').notNull(),
+    assignedAt: timestamp('assigned_at', { withTimezone: true }).notNull(),
+    endedAt: timestamp('ended_at', { withTimezone: true }),
+    /** replied, released, idle, completed, operator_offline. */
+    endReason: text('end_reason'),
+  },
+  (t) => [
+    index('chat_assignments_chat_idx').on(t.chatId, t.id),
+    index('chat_assignments_operator_idx').on(t.tenantId, t.operatorId),
+  ],
+);
+
+/** Per-tenant assignment settings; a tenant without a row gets the defaults. Written by: operators (SQL or CLI). */
+export const assignmentSettings = pgTable('assignment_settings', {
+  tenantId: uuid('tenant_id')
+    .primaryKey()
+    .references(() => tenants.id),
+  autoAssign: boolean('auto_assign').notNull().default(false),
+  idleMinutes: integer('idle_minutes').notNull().default(10),
+  stuckHours: integer('stuck_hours').notNull().default(24),
+  /** What happens to a chat waiting on the customer longer than `stuck_hours`: `complete` or `flag`. */
+  stuckAction: text('stuck_action').notNull().default('flag'),
+});
