@@ -13,6 +13,8 @@ import { perSecond, summarize } from './stats.ts';
 export interface Pipeline {
   ingestUrl: string;
   webhooksUrl: string;
+  /** The sync-worker (read API). */
+  workerUrl: string;
   assignmentUrl: string;
   services: ServiceProcess[];
   collector: EventCollector;
@@ -87,6 +89,7 @@ export async function startPipeline(env: BenchEnv, opts: PipelineOptions): Promi
     const pipeline: Pipeline = {
       ingestUrl: `http://127.0.0.1:${ingestPort}`,
       webhooksUrl: `http://127.0.0.1:${webhooksPort}`,
+      workerUrl: `http://127.0.0.1:${workerPort}`,
       assignmentUrl: `http://127.0.0.1:${assignmentPort}`,
       services: started,
       collector,

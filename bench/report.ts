@@ -39,6 +39,14 @@ export function evaluateTargets(results: ScenarioResult[], rate: number): Target
       detail: `p50 ${sync.latency.p50} ms, p99 ${sync.latency.p99} ms at ${sync.offeredRate}/s`,
     });
   }
+  const lookups = by.get('lookups');
+  if (lookups) {
+    targets.push({
+      name: 'lookup latency p99 < 5 ms with a warm cache (seed 001 asks p95 < 10 ms)',
+      met: lookups.errors === 0 && lookups.latency.p99 < 5,
+      detail: `p50 ${lookups.latency.p50} ms, p95 ${lookups.latency.p95} ms, p99 ${lookups.latency.p99} ms, ${lookups.throughput} lookups/s`,
+    });
+  }
   const assign = by.get('assignment');
   if (assign) {
     targets.push({

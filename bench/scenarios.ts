@@ -4,6 +4,7 @@ import type { BenchContext, Scenario, ScenarioResult } from './context.ts';
 import { sampleCpu } from './cpu.ts';
 import { runEmailBench } from './email.ts';
 import { closedLoop, openLoop } from './load.ts';
+import { runLookupBench } from './lookups.ts';
 import { type Driven, drive } from './pipeline.ts';
 import { runStatusSyncBench } from './status-sync.ts';
 
@@ -73,6 +74,12 @@ export const scenarios: Scenario[] = [
     name: 'status-sync',
     description: 'signed helpdesk webhooks → webhooks edge → sync-worker status sync → conversation.status.changed',
     run: runStatusSyncBench,
+  },
+  {
+    name: 'lookups',
+    description:
+      'read API lookups (conversation by id / WhatsApp id / Genesys id, history page, phone search), warm cache',
+    run: runLookupBench,
   },
   {
     name: 'assignment',

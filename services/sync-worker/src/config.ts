@@ -17,6 +17,8 @@ const env = commonEnv.extend({
   CHANNEL_CACHE_TTL_MS: z.coerce.number().int().min(0).default(30_000),
   /** How long the read API trusts a token it checked; a revoked token works at most this long. */
   API_TOKEN_CACHE_TTL_MS: z.coerce.number().int().min(0).default(30_000),
+  /** How long a read-API lookup stays cached at most; changes invalidate it before that. */
+  LOOKUP_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).default(300),
   /** A chat conversation nobody wrote in for this long is closed (with its tickets); 0 turns it off. */
   CONVERSATION_INACTIVITY_CLOSE_MINUTES: z.coerce
     .number()

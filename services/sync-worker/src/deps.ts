@@ -1,6 +1,7 @@
 import type { Database } from '@switchboard/db';
 import type { Locks, Logger, Topology } from '@switchboard/platform';
 import type pg from 'pg';
+import type { LookupCache } from './lookup-cache.ts';
 import type { Metrics } from './metrics.ts';
 import type { ResolveChannel } from './store/channels.ts';
 
@@ -15,6 +16,8 @@ export interface Deps {
   resolveChannel: ResolveChannel;
   now: () => Date;
   lock: { ttlMs: number; waitMs: number };
+  /** Read-API cache; told after each commit which tenants' data changed. */
+  lookups?: Pick<LookupCache, 'invalidate'>;
 }
 
 /** The inbox name this service claims event ids under. */

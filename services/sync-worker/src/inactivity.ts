@@ -13,7 +13,7 @@ import { lockConversationState, writeStatusDecision } from './store/status.ts';
  * check is repeated under the row lock, so a message that arrived meanwhile keeps it open.
  */
 export async function closeInactiveConversations(
-  deps: Pick<Deps, 'db' | 'pool' | 'names' | 'now' | 'metrics' | 'logger'>,
+  deps: Pick<Deps, 'db' | 'pool' | 'names' | 'now' | 'metrics' | 'logger' | 'lookups'>,
   idleMs: number,
   limit = 500,
 ): Promise<number> {
@@ -44,7 +44,10 @@ export async function closeInactiveConversations(
       await appendOutbox(tx, outbox);
       return true;
     });
-    if (did) closed += 1;
+    if (did) {
+      closed += 1;
+      await deps.lookups?.invalidate([c.tenant_id]);
+    }
   }
   if (closed > 0) deps.logger.info({ closed, idleMs }, 'closed inactive conversations');
   return closed;
@@ -52,7 +55,7 @@ export async function closeInactiveConversations(
 
 /** Runs the sweep every `everyMs`; `idleMs` 0 turns it off. */
 export function startInactivityClose(
-  deps: Pick<Deps, 'db' | 'pool' | 'names' | 'now' | 'metrics' | 'logger'>,
+  deps: Pick<Deps, 'db' | 'pool' | 'names' | 'now' | 'metrics' | 'logger' | 'lookups'>,
   opts: { idleMs: number; everyMs: number },
 ): { stop: () => Promise<void> } {
   if (opts.idleMs <= 0) return { stop: async () => undefined };

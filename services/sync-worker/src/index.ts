@@ -1,3 +1,4 @@
+export { type ApiDeps, registerApi } from './api/index.ts';
 export { loadConfig } from './config.ts';
 export { createBatchHandler } from './handlers/apply.ts';
 export { type Route, route } from './handlers/route.ts';

@@ -62,6 +62,24 @@ export function createMetrics() {
       labelNames: ['entity', 'reason'] as const,
       registers: [registry],
     }),
+    outboundRejected: new Counter({
+      name: 'outbound_messages_rejected_total',
+      help: 'Agent and operator replies refused and dead-lettered, by origin and reason',
+      labelNames: ['origin', 'reason'] as const,
+      registers: [registry],
+    }),
+    transfers: new Counter({
+      name: 'conversation_transfers_total',
+      help: 'Conversations handed from one agent to another, by origin',
+      labelNames: ['origin'] as const,
+      registers: [registry],
+    }),
+    lookupCache: new Counter({
+      name: 'lookup_cache_total',
+      help: 'Read API lookups by cache result (hit, miss)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
     syncDuration: new Histogram({
       name: 'status_sync_duration_seconds',
       help: 'Time to decide and write one status request with everything that follows from it',

@@ -21,6 +21,7 @@ import type { Config } from './config.ts';
 import type { Deps } from './deps.ts';
 import { createBatchHandler } from './handlers/apply.ts';
 import { startInactivityClose } from './inactivity.ts';
+import { createLookupCache } from './lookup-cache.ts';
 import { createMetrics } from './metrics.ts';
 import { startRetention } from './retention.ts';
 import { createChannelResolver } from './store/channels.ts';
@@ -51,6 +52,7 @@ export async function startSyncWorker(config: Config, opts: { logger?: Logger } 
   await publisher.start();
   lifecycle.onStop('publisher', () => publisher.close());
 
+  const lookups = createLookupCache(redis, { ttlSeconds: config.LOOKUP_CACHE_TTL_SECONDS, logger, metrics });
   const deps: Deps = {
     db,
     pool,
@@ -61,6 +63,7 @@ export async function startSyncWorker(config: Config, opts: { logger?: Logger } 
     resolveChannel: createChannelResolver(db, config.CHANNEL_CACHE_TTL_MS),
     now: () => new Date(),
     lock: { ttlMs: config.LOCK_TTL_MS, waitMs: config.LOCK_WAIT_MS },
+    lookups,
   };
 
   const relay = new OutboxRelay({
@@ -123,7 +126,7 @@ export async function startSyncWorker(config: Config, opts: { logger?: Logger } 
     checks: { postgres: postgresReady(pool), redis: redisReady(redis), broker: brokerReady(broker) },
     isStopping: () => lifecycle.stopping,
   });
-  registerApi(app, { ...deps, redis }, { tokenCacheTtlMs: config.API_TOKEN_CACHE_TTL_MS });
+  registerApi(app, { ...deps, redis, cache: lookups }, { tokenCacheTtlMs: config.API_TOKEN_CACHE_TTL_MS });
   await app.listen({ port: config.http.port, host: config.http.host });
   lifecycle.onStop('http', () => app.close());
 

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import type { Metrics } from './metrics.ts';
 import { registerAgentDesk } from './routes/agent-desk.ts';
+import { registerGenesys } from './routes/genesys.ts';
 import { registerHelpdesk } from './routes/helpdesk.ts';
 import type { SignedDeps } from './signed.ts';
 
@@ -17,7 +18,11 @@ export interface AppDeps {
 }
 
 /** Every business-system webhook this edge serves; a new one is a file in routes/ and a line here. */
-const routes: Array<(app: FastifyInstance, deps: AppDeps) => void> = [registerAgentDesk, registerHelpdesk];
+const routes: Array<(app: FastifyInstance, deps: AppDeps) => void> = [
+  registerAgentDesk,
+  registerHelpdesk,
+  registerGenesys,
+];
 
 export function buildApp(deps: AppDeps): FastifyInstance {
   const app = createEdgeApp({

@@ -11,6 +11,9 @@ describe('webhooks config', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', AGENT_DESK_WEBHOOK_SECRET: 'x' })).toThrow(
       /HELPDESK_WEBHOOK_SECRET/,
     );
+    expect(() =>
+      loadConfig({ NODE_ENV: 'production', AGENT_DESK_WEBHOOK_SECRET: 'x', HELPDESK_WEBHOOK_SECRET: 'y' }),
+    ).toThrow(/GENESYS_WEBHOOK_SECRET/);
   });
 
   it('names the variable that does not parse', () => {

@@ -9,6 +9,8 @@ const env = commonEnv.extend({
   /** Business-system events are small JSON documents; a reply's text is capped at 64 KiB. */
   AGENT_DESK_BODY_LIMIT_BYTES: bytes(256 * 1024),
   HELPDESK_BODY_LIMIT_BYTES: bytes(64 * 1024),
+  /** Genesys Open Messaging messages carry up to 64 KiB of text plus attachment links. */
+  GENESYS_BODY_LIMIT_BYTES: bytes(256 * 1024),
   /** How far `X-Timestamp` may be from our clock, either way (seconds). */
   SIGNATURE_WINDOW_SECONDS: z.coerce.number().int().positive().default(300),
 });
@@ -26,6 +28,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
     helpdesk: {
       secret: secret(source, 'HELPDESK_WEBHOOK_SECRET', 'dev-helpdesk-secret'),
       bodyLimit: e.HELPDESK_BODY_LIMIT_BYTES,
+    },
+    genesys: {
+      /** The Open Messaging integration's outbound webhook secret. */
+      secret: secret(source, 'GENESYS_WEBHOOK_SECRET', 'dev-genesys-secret'),
+      bodyLimit: e.GENESYS_BODY_LIMIT_BYTES,
     },
   };
 }

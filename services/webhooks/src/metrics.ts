@@ -12,6 +12,12 @@ export function createMetrics() {
       labelNames: ['provider', 'reason'] as const,
       registers: [registry],
     }),
+    parked: new Counter({
+      name: 'webhook_parked_total',
+      help: 'Correctly signed webhooks that could not be understood, parked for people, by provider',
+      labelNames: ['provider'] as const,
+      registers: [registry],
+    }),
     normalized: new Counter({
       name: 'webhook_events_total',
       help: 'Canonical inbound events published from webhooks, by provider and kind',

@@ -97,12 +97,26 @@ export const MessageOutboundRequested = z.object({
 });
 export type MessageOutboundRequested = z.infer<typeof MessageOutboundRequested>;
 
+/** A conversation's agent changed: an agent other than the assigned one took it over. */
+export const ConversationTransferred = z.object({
+  conversationId: z.uuid(),
+  /** The agent before, null when nobody was assigned. */
+  previousAgentId: z.string().nullable(),
+  agentId: z.string(),
+  /** The system the agents work in (`genesys`). */
+  origin: z.string(),
+  version: z.number().int().positive(),
+  at: z.iso.datetime({ offset: true }),
+});
+export type ConversationTransferred = z.infer<typeof ConversationTransferred>;
+
 export const domainEvents = {
   'conversation.opened': ConversationOpened,
   'message.received': MessageReceived,
   'message.status.changed': MessageStatusChanged,
   'message.sent': MessageSent,
   'message.outbound.requested': MessageOutboundRequested,
+  'conversation.transferred': ConversationTransferred,
   'conversation.state.changed': ConversationStateChanged,
   'lead.stage.changed': LeadStageChanged,
   'conversation.status.changed': ConversationStatusChanged,

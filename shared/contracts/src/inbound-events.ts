@@ -6,6 +6,7 @@ import {
   AgentDeskOperatorStatusChanged,
   agentDeskRoutingKeys,
 } from './inbound-agent-desk.ts';
+import { GenesysAgentMessage, GenesysReceipt, genesysRoutingKeys } from './inbound-genesys.ts';
 import { HelpdeskTicketChanged, helpdeskRoutingKeys } from './inbound-helpdesk.ts';
 import { MailgunEmailReceived, MailgunEventReceived, mailgunRoutingKeys } from './inbound-mailgun.ts';
 
@@ -23,5 +24,7 @@ export const inboundEvents = {
   [mailgunRoutingKeys.email]: MailgunEmailReceived,
   [mailgunRoutingKeys.event]: MailgunEventReceived,
   [helpdeskRoutingKeys.ticketChanged]: HelpdeskTicketChanged,
+  [genesysRoutingKeys.agentMessage]: GenesysAgentMessage,
+  [genesysRoutingKeys.receipt]: GenesysReceipt,
 } as const satisfies Record<string, z.ZodType>;
 export type InboundRoutingKey = keyof typeof inboundEvents;

@@ -5,6 +5,7 @@ export * from './event-id.ts';
 export * from './inbound.ts';
 export * from './inbound-agent-desk.ts';
 export * from './inbound-events.ts';
+export * from './inbound-genesys.ts';
 export * from './inbound-helpdesk.ts';
 export * from './inbound-mailgun.ts';
 export * from './lead-events.ts';

@@ -3,19 +3,22 @@ import { registerTenantScope } from '@switchboard/platform';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Deps } from '../deps.ts';
+import type { LookupCache } from '../lookup-cache.ts';
 import { leadRoutes } from './leads.ts';
+import { lookupRoutes } from './lookup.ts';
 import { statusHistoryRoutes } from './status-history.ts';
 import { tenantRoutes } from './tenant.ts';
 
 export interface ApiDeps extends Deps {
   redis: Redis;
+  cache: LookupCache;
 }
 
 /** One area of the read API: registers its routes on the authenticated scope. */
 export type ApiRoutes = (api: FastifyInstance, deps: ApiDeps) => void;
 
 /** Every area of the API; a new one is a file in api/ and a line here. */
-const areas: ApiRoutes[] = [tenantRoutes, leadRoutes, statusHistoryRoutes];
+const areas: ApiRoutes[] = [tenantRoutes, leadRoutes, statusHistoryRoutes, lookupRoutes];
 
 /**
  * The sync-worker's read API, beside the ops routes on the same port. Every route in this scope

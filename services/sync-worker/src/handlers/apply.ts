@@ -91,8 +91,10 @@ async function applyItems(deps: Deps, order: Route[], items: Item[], outcomes: O
         });
       }
       await appendOutbox(tx, outbox);
-      return local;
+      return { local, tenants: outbox.map((o) => o.event.tenantid).filter((t): t is string => Boolean(t)) };
     }),
   );
-  for (const [index, outcome] of results) outcomes[index] = outcome;
+  // Every change announces itself in the outbox, so its tenants are the ones whose lookups changed.
+  await deps.lookups?.invalidate(results.tenants);
+  for (const [index, outcome] of results.local) outcomes[index] = outcome;
 }

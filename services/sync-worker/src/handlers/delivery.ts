@@ -2,7 +2,14 @@ import type { ProviderError } from '@switchboard/contracts';
 import type { Executor, OutboxEntry } from '@switchboard/db';
 import { type DeliveryStatus, decideDeliveryStatus } from '@switchboard/domain';
 import type { Deps } from '../deps.ts';
-import { type MessageKey, type StoredDelivery, saveDelivery } from '../store/messages.ts';
+import {
+  findMessageForUpdate,
+  holdStatus,
+  lockMessageKey,
+  type MessageKey,
+  type StoredDelivery,
+  saveDelivery,
+} from '../store/messages.ts';
 import { domainEvent } from './events.ts';
 
 export interface StatusReport {
@@ -66,4 +73,23 @@ export async function applyStatuses(
   }
   if (changed) await saveDelivery(tx, message.id, state, errors);
   return events;
+}
+
+/**
+ * One provider status report for the message `key`: applied to the stored message under its
+ * advisory lock, or held until the message is stored. Returns the events it caused.
+ */
+export async function reportStatus(
+  tx: Executor,
+  deps: Pick<Deps, 'names' | 'now' | 'metrics'>,
+  key: MessageKey,
+  report: StatusReport,
+  eventId: string,
+): Promise<OutboxEntry[]> {
+  await lockMessageKey(tx, key);
+  const message = await findMessageForUpdate(tx, key);
+  if (message) return applyStatuses(tx, deps, key, message, [report]);
+  await holdStatus(tx, key, { ...report, eventId });
+  deps.metrics.statuses.inc({ provider: key.provider, result: 'held' });
+  return [];
 }

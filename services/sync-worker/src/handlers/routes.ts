@@ -1,5 +1,6 @@
 import {
   agentDeskRoutingKeys,
+  genesysRoutingKeys,
   helpdeskRoutingKeys,
   inboundRoutingKeys,
   inboundType,
@@ -7,6 +8,7 @@ import {
 } from '@switchboard/contracts';
 import { mailgunEmailRoute } from './mailgun-email.ts';
 import { mailgunEventRoute } from './mailgun-event.ts';
+import { agentDeskReplyRoute, genesysAgentMessageRoute, genesysReceiptRoute } from './outbound.ts';
 import type { Route } from './route.ts';
 import { agentDeskConversationRoute, helpdeskTicketRoute } from './status.ts';
 import { whatsappMessageRoute } from './whatsapp-message.ts';
@@ -24,6 +26,9 @@ export const routes: Record<string, Route> = {
   [mailgunRoutingKeys.event]: mailgunEventRoute,
   [agentDeskRoutingKeys.conversationRequested]: agentDeskConversationRoute,
   [helpdeskRoutingKeys.ticketChanged]: helpdeskTicketRoute,
+  [agentDeskRoutingKeys.operatorReplied]: agentDeskReplyRoute,
+  [genesysRoutingKeys.agentMessage]: genesysAgentMessageRoute,
+  [genesysRoutingKeys.receipt]: genesysReceiptRoute,
 };
 
 /** CloudEvents type → route, for the dispatcher. */

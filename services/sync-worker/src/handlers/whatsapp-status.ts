@@ -1,8 +1,7 @@
 import { WhatsAppStatusUpdated } from '@switchboard/contracts';
 import { dead, done } from '@switchboard/platform';
 import type { Channel } from '../store/channels.ts';
-import { findMessageForUpdate, holdStatus, lockMessageKey } from '../store/messages.ts';
-import { applyStatuses } from './delivery.ts';
+import { reportStatus } from './delivery.ts';
 import { type Applied, route } from './route.ts';
 
 /**
@@ -29,15 +28,7 @@ export const whatsappStatusRoute = route<WhatsAppStatusUpdated, { channel: Chann
       const s = event.data;
       const key = { tenantId: value.channel.tenantId, provider: 'whatsapp', providerMessageId: s.messageId };
       const report = { status: s.status, at: new Date(s.at), errors: s.errors ?? null };
-      await lockMessageKey(tx, key);
-      const message = await findMessageForUpdate(tx, key);
-      if (!message) {
-        await holdStatus(tx, key, { ...report, eventId: event.id });
-        deps.metrics.statuses.inc({ provider: 'whatsapp', result: 'held' });
-        results.push({ outcome: done, outbox: [] });
-        continue;
-      }
-      results.push({ outcome: done, outbox: await applyStatuses(tx, deps, key, message, [report]) });
+      results.push({ outcome: done, outbox: await reportStatus(tx, deps, key, report, event.id) });
     }
     return results;
   },

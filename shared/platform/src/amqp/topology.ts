@@ -111,6 +111,8 @@ export function switchboardTopology(ns = '', opts: TopologyOptions = {}): Topolo
       { exchange: names.inbound, pattern: 'mailgun.#' },
       { exchange: names.inbound, pattern: 'helpdesk.#' },
       { exchange: names.inbound, pattern: 'agentdesk.conversation.#' },
+      { exchange: names.inbound, pattern: 'agentdesk.operator.replied' },
+      { exchange: names.inbound, pattern: 'genesys.#' },
     ],
     opts.retryDelaysMs ?? [1_000, 5_000, 30_000],
     opts.maxAttempts ?? 5,

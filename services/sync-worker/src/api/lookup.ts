@@ -1,0 +1,105 @@
+import { parseRequest, RequestError } from '@switchboard/platform';
+import { z } from 'zod';
+import { toE164 } from '../phone.ts';
+import {
+  conversationByGenesysId,
+  conversationById,
+  conversationByWhatsAppId,
+  customerProfile,
+  decodeCursor,
+  messagePage,
+  searchCustomers,
+} from '../store/lookup.ts';
+import type { ApiRoutes } from './index.ts';
+
+const byId = z.object({ id: z.uuid() });
+const notFound = (what: string) => new RequestError(404, 'not_found', `no ${what}`);
+
+/**
+ * Lookups for the transformers and the agent portal: conversations by our id, by WhatsApp user
+ * id and by Genesys conversation id; message history with cursor pagination; customer profiles
+ * and search. Answers are cached in Redis (see lookup-cache.ts) and scoped by `req.tenant.id`:
+ * another tenant's row answers 404, as one that does not exist.
+ */
+export const lookupRoutes: ApiRoutes = (api, deps) => {
+  const { cache, db } = deps;
+
+  api.get('/conversations/:id', async (req) => {
+    const { id } = parseRequest(byId, req.params, 'path');
+    const found = await cache.get(req.tenant.id, `conv:${id}`, () => conversationById(db, req.tenant.id, id));
+    if (!found) throw notFound(`conversation ${id}`);
+    return found;
+  });
+
+  api.get('/conversations/by-whatsapp/:waId', async (req) => {
+    const { waId } = parseRequest(z.object({ waId: z.string().regex(/^\+?\d{5,20}$/) }), req.params, 'path');
+    const id = waId.replace(/^\+/, '');
+    const found = await cache.get(req.tenant.id, `conv-wa:${id}`, () =>
+      conversationByWhatsAppId(db, req.tenant.id, id),
+    );
+    if (!found) throw notFound(`WhatsApp conversation with ${id}`);
+    return found;
+  });
+
+  api.get('/conversations/by-genesys/:genesysId', async (req) => {
+    const { genesysId } = parseRequest(z.object({ genesysId: z.string().min(1).max(200) }), req.params, 'path');
+    const found = await cache.get(req.tenant.id, `conv-gc:${genesysId}`, () =>
+      conversationByGenesysId(db, req.tenant.id, genesysId),
+    );
+    if (!found) throw notFound(`conversation mapped to Genesys conversation ${genesysId}`);
+    return found;
+  });
+
+  api.get('/conversations/:id/messages', async (req) => {
+    const { id } = parseRequest(byId, req.params, 'path');
+    const q = parseRequest(
+      z.object({ limit: z.coerce.number().int().min(1).max(200).default(50), cursor: z.string().max(200).optional() }),
+      req.query,
+      'query',
+    );
+    const cursor = q.cursor === undefined ? null : decodeCursor(q.cursor);
+    if (q.cursor !== undefined && !cursor)
+      throw new RequestError(400, 'bad_request', 'cursor is not one this API gave');
+    return cache.get(req.tenant.id, `msgs:${id}:${q.limit}:${q.cursor ?? ''}`, async () => {
+      const conversation = await conversationById(db, req.tenant.id, id);
+      if (!conversation) throw notFound(`conversation ${id}`);
+      return { conversationId: id, ...(await messagePage(db, req.tenant.id, id, { limit: q.limit, cursor })) };
+    });
+  });
+
+  api.get('/customers/:id', async (req) => {
+    const { id } = parseRequest(byId, req.params, 'path');
+    const found = await cache.get(req.tenant.id, `cust:${id}`, () => customerProfile(db, req.tenant.id, id));
+    if (!found) throw notFound(`customer ${id}`);
+    return found;
+  });
+
+  api.get('/customers', async (req) => {
+    const q = parseRequest(
+      z
+        .object({
+          phone: z.string().min(3).max(40).optional(),
+          name: z.string().trim().min(1).max(200).optional(),
+          limit: z.coerce.number().int().min(1).max(100).default(20),
+        })
+        .refine((v) => (v.phone === undefined) !== (v.name === undefined), {
+          message: 'give exactly one of phone, name',
+        }),
+      req.query,
+      'query',
+    );
+    if (q.phone !== undefined) {
+      const phone = toE164(q.phone.replace(/[\s().-]/g, ''));
+      if (!phone) throw new RequestError(400, 'bad_request', `phone ${JSON.stringify(q.phone)} is not a phone number`);
+      const customers = await cache.get(req.tenant.id, `cust-phone:${phone}:${q.limit}`, () =>
+        searchCustomers(db, req.tenant.id, { phone }, q.limit),
+      );
+      return { query: { phone }, customers };
+    }
+    const name = q.name as string;
+    const customers = await cache.get(req.tenant.id, `cust-name:${name.toLowerCase()}:${q.limit}`, () =>
+      searchCustomers(db, req.tenant.id, { name }, q.limit),
+    );
+    return { query: { name }, customers };
+  });
+};
