@@ -5,7 +5,7 @@ import {
   releaseIdle,
   startAssignmentWorker,
 } from '@switchboard/assignment-worker';
-import { createEvent, domainEventType, encodeEvent } from '@switchboard/contracts';
+import { encodeEvent } from '@switchboard/contracts';
 import { issueApiToken, seedTenant } from '@switchboard/db';
 import {
   agentDeskEvent,
@@ -69,30 +69,22 @@ async function operatorStatus(operatorId: string, status: string, capacity = 3) 
 }
 
 /**
- * The operator's reply, as the sync-worker announces it (`message.sent`, author kind operator),
- * published on the real bus.
+ * The operator replies on the agent desk: the signed webhook → the sync-worker records it as an
+ * outbound message and announces `message.sent` (author kind operator) → the assignment-worker.
  */
 async function operatorReplies(chatId: string, operatorId: string) {
-  const event = createEvent({
-    source: '/switchboard/sync-worker',
-    type: domainEventType('message.sent'),
-    subject: chatId,
-    tenantid: p.tenant.tenantId,
-    data: {
-      messageId: randomUUID(),
-      conversationId: chatId,
-      customerId: randomUUID(),
-      provider: 'whatsapp',
-      origin: 'agent_desk',
-      originMessageId: `desk-${randomUUID()}`,
-      author: { kind: 'operator', id: operatorId },
-      type: 'text',
-      text: 'On it',
-      sentAt: clock.now().toISOString(),
-    },
-  });
-  ch.publish(p.names.events, 'message.sent', encodeEvent(event), { persistent: true, messageId: event.id });
-  await ch.waitForConfirms();
+  const res = await p.postWebhooks(
+    '/webhooks/agent-desk',
+    signedAgentDesk(
+      agentDeskEvent('operator.replied', {
+        conversationId: chatId,
+        operatorId,
+        messageId: `desk-${randomUUID()}`,
+        text: 'On it',
+      }),
+    ),
+  );
+  expect(res.status).toBe(200);
 }
 
 const chatState = async (id: string) =>

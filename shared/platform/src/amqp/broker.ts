@@ -85,6 +85,11 @@ export class Broker {
       await conn.close().catch(() => undefined);
       throw err;
     }
+    // close() ran while this connection was being set up: it must not outlive the broker.
+    if (this.#closing) {
+      await conn.close().catch(() => undefined);
+      return;
+    }
     conn.on('error', (err) => this.logger.warn({ err }, 'broker connection error'));
     conn.on('close', () => {
       if (this.#conn !== conn) return;
