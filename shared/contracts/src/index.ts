@@ -6,5 +6,6 @@ export * from './inbound-agent-desk.ts';
 export * from './inbound-events.ts';
 export * from './inbound-helpdesk.ts';
 export * from './inbound-mailgun.ts';
+export * from './inbound-whatsapp.ts';
 export * from './lead-events.ts';
 export * from './status-events.ts';
