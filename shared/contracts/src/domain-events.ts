@@ -2,6 +2,7 @@ import { CONVERSATION_STATUSES, DELIVERY_STATUSES } from '@switchboard/domain';
 import { z } from 'zod';
 import { ProviderError } from './inbound.ts';
 import { ConversationStateChanged, LeadStageChanged } from './lead-events.ts';
+import { MediaDownloadRequested } from './media-events.ts';
 import { ConversationCloseSuggested, ConversationStatusChanged, TicketStatusChanged } from './status-events.ts';
 
 /**
@@ -107,6 +108,7 @@ export const domainEvents = {
   'conversation.status.changed': ConversationStatusChanged,
   'ticket.status.changed': TicketStatusChanged,
   'conversation.close.suggested': ConversationCloseSuggested,
+  'media.download.requested': MediaDownloadRequested,
 } as const;
 export type DomainEventKey = keyof typeof domainEvents;
 export type DomainEventData<K extends DomainEventKey> = z.infer<(typeof domainEvents)[K]>;

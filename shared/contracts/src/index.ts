@@ -8,4 +8,5 @@ export * from './inbound-helpdesk.ts';
 export * from './inbound-mailgun.ts';
 export * from './inbound-whatsapp.ts';
 export * from './lead-events.ts';
+export * from './media-events.ts';
 export * from './status-events.ts';

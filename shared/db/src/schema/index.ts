@@ -1,5 +1,6 @@
 export * from './conversations.ts';
 export * from './email-leads.ts';
+export * from './media-secrets.ts';
 export * from './messaging.ts';
 export * from './status.ts';
 export * from './tenancy.ts';
