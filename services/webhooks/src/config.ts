@@ -1,4 +1,4 @@
-import { commonEnv, parseEnv, port, secret } from '@switchboard/platform';
+import { channelSecretsConfig, commonEnv, parseEnv, port, secret } from '@switchboard/platform';
 import { z } from 'zod';
 
 const bytes = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -19,6 +19,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
     ...e,
     http: { port: e.WEBHOOKS_PORT, host: e.WEBHOOKS_HOST },
     signatureWindowMs: e.SIGNATURE_WINDOW_SECONDS * 1000,
+    /** Per-channel secrets from the sync-worker's channel registry; they override the env defaults. */
+    channelSecrets: channelSecretsConfig(source),
     agentDesk: {
       secret: secret(source, 'AGENT_DESK_WEBHOOK_SECRET', 'dev-agent-desk-secret'),
       bodyLimit: e.AGENT_DESK_BODY_LIMIT_BYTES,

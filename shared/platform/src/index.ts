@@ -4,6 +4,7 @@ export * from './amqp/dead-letters.ts';
 export * from './amqp/publisher.ts';
 export * from './amqp/queue-depth.ts';
 export * from './amqp/topology.ts';
+export * from './channel-secrets.ts';
 export * from './config.ts';
 export * from './edge.ts';
 export * from './http.ts';

@@ -157,3 +157,27 @@ export function normalizeWhatsApp(payload: unknown): Normalized {
   }
   return out;
 }
+
+/**
+ * The business numbers (`phone_number_id`) an unverified body names, to pick the secrets that
+ * verify it. Unparseable or unnamed: none, and the env default applies.
+ */
+export function whatsappAccounts(raw: Buffer): string[] {
+  let body: unknown;
+  try {
+    body = JSON.parse(raw.toString('utf8'));
+  } catch {
+    return [];
+  }
+  const ids = new Set<string>();
+  const entries = (body as { entry?: unknown })?.entry;
+  for (const entry of Array.isArray(entries) ? entries : []) {
+    const changes = (entry as { changes?: unknown })?.changes;
+    for (const change of Array.isArray(changes) ? changes : []) {
+      const id = (change as { value?: { metadata?: { phone_number_id?: unknown } } })?.value?.metadata?.phone_number_id;
+      if (typeof id === 'string' && id.length > 0 && id.length <= 64) ids.add(id);
+      if (ids.size >= 20) return [...ids];
+    }
+  }
+  return [...ids];
+}
