@@ -2,6 +2,7 @@ import {
   createEdgeApp,
   type Logger,
   type PublishInbound,
+  type RateLimit,
   type ReadinessCheck,
   type SecretsFor,
 } from '@switchboard/platform';
@@ -20,6 +21,8 @@ export interface AppDeps {
   isStopping?: () => boolean;
   /** A channel's valid secrets (its own, or the env default); without it, the env default only. */
   secretsFor?: SecretsFor;
+  /** The per-channel request budget (429 over it); without it, no limit. */
+  rateLimit?: RateLimit;
   /** The Mailgun routes need the replay cache; without it they are not served. */
   mailgun?: MailgunDeps;
 }

@@ -1,4 +1,4 @@
-import { channelSecretsConfig, commonEnv, parseEnv, port, secret } from '@switchboard/platform';
+import { channelSecretsConfig, commonEnv, parseEnv, port, rateLimitConfig, secret } from '@switchboard/platform';
 import { z } from 'zod';
 
 const env = commonEnv.extend({
@@ -32,6 +32,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
     http: { port: e.INGEST_PORT, host: e.INGEST_HOST },
     /** Per-channel secrets from the sync-worker's channel registry; they override the env defaults. */
     channelSecrets: channelSecretsConfig(source),
+    rateLimit: rateLimitConfig(source),
     whatsapp: {
       appSecret: secret(source, 'WHATSAPP_APP_SECRET', 'dev-whatsapp-app-secret'),
       verifyToken: secret(source, 'WHATSAPP_VERIFY_TOKEN', 'dev-verify-token'),

@@ -1,6 +1,7 @@
 import {
   createChannelSecrets,
   createLogger,
+  createRateLimit,
   type Logger,
   startEdgeRuntime,
   startReplayCache,
@@ -37,6 +38,11 @@ export async function startIngest(config: Config, opts: { logger?: Logger; now?:
     publish,
     isStopping: () => lifecycle.stopping,
     secretsFor: createChannelSecrets(config.channelSecrets),
+    rateLimit: createRateLimit(redis, {
+      ...config.rateLimit,
+      logger,
+      onUnavailable: () => metrics.rateLimitUnavailable.inc(),
+    }),
     mailgun: { replay, now: opts.now ?? Date.now },
   });
   await app.listen({ port: config.http.port, host: config.http.host });

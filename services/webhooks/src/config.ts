@@ -1,4 +1,4 @@
-import { channelSecretsConfig, commonEnv, parseEnv, port, secret } from '@switchboard/platform';
+import { channelSecretsConfig, commonEnv, parseEnv, port, rateLimitConfig, secret } from '@switchboard/platform';
 import { z } from 'zod';
 
 const bytes = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -21,6 +21,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
     signatureWindowMs: e.SIGNATURE_WINDOW_SECONDS * 1000,
     /** Per-channel secrets from the sync-worker's channel registry; they override the env defaults. */
     channelSecrets: channelSecretsConfig(source),
+    rateLimit: rateLimitConfig(source),
     agentDesk: {
       secret: secret(source, 'AGENT_DESK_WEBHOOK_SECRET', 'dev-agent-desk-secret'),
       bodyLimit: e.AGENT_DESK_BODY_LIMIT_BYTES,

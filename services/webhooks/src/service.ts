@@ -1,6 +1,7 @@
 import {
   createChannelSecrets,
   createLogger,
+  createRateLimit,
   type Logger,
   startEdgeRuntime,
   startReplayCache,
@@ -38,6 +39,11 @@ export async function startWebhooks(config: Config, opts: { logger?: Logger; now
     windowMs: config.signatureWindowMs,
     now: opts.now ?? Date.now,
     secretsFor: createChannelSecrets(config.channelSecrets),
+    rateLimit: createRateLimit(redis, {
+      ...config.rateLimit,
+      logger,
+      onUnavailable: () => metrics.rateLimitUnavailable.inc(),
+    }),
   };
   const app = buildApp({
     config,

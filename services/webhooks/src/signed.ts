@@ -1,5 +1,6 @@
 import {
   type PublishInbound,
+  type RateLimit,
   type ReplayCache,
   RequestError,
   rawJsonBody,
@@ -16,6 +17,8 @@ export interface SignedDeps {
   now: () => number;
   /** A channel's valid secrets from the registry; without it, the env default only. */
   secretsFor?: SecretsFor;
+  /** The per-channel request budget (429 over it); checked after the signature, before publishing. */
+  rateLimit?: RateLimit;
 }
 
 /**
@@ -74,6 +77,10 @@ export function verifySigned(req: FastifyRequest, provider: string, secrets: rea
     throw new RequestError(401, 'invalid_signature', reasons[verdict.reason]);
   }
   const publishOnce = async (publish: PublishInbound, batch: Parameters<PublishInbound>[0]) => {
+    const accounts = new Set(batch.map((b) => (b.event.data as { accountId?: unknown }).accountId));
+    for (const account of accounts) {
+      if (typeof account === 'string') await deps.rateLimit?.(provider, account);
+    }
     const fresh = await deps.replay.guard(signature as string, () => publish(batch));
     if (!fresh) {
       deps.metrics.signatureFailures.inc({ provider, reason: 'replayed' });

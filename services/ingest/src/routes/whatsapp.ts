@@ -50,6 +50,7 @@ export function registerWhatsApp(app: FastifyInstance, deps: AppDeps): void {
       metrics.signatureFailures.inc({ provider: 'whatsapp' });
       throw new RequestError(401, 'invalid_signature', 'X-Hub-Signature-256 does not match the body');
     }
+    for (const account of accounts) await deps.rateLimit?.('whatsapp', account);
     const { events, parked } = normalizeWhatsApp(parseJson(raw));
     const batch = [
       ...events,
