@@ -4,6 +4,7 @@ import { sampleCpu } from './cpu.ts';
 import { runEmailBench } from './email.ts';
 import { closedLoop, openLoop } from './load.ts';
 import { type Driven, drive } from './pipeline.ts';
+import { whatsappMixedScenario } from './whatsapp-mixed.ts';
 
 /**
  * Every scenario the bench knows, in the order they run. `--only <name,...>` picks some; a new
@@ -67,6 +68,7 @@ export const scenarios: Scenario[] = [
     description: 'signed Mailgun forwards → ingest → sync-worker threading (100,000 prior messages) → message.received',
     run: runEmailBench,
   },
+  whatsappMixedScenario,
 ];
 
 async function baseline(ctx: BenchContext, label: string, opts: { messages: number; window?: number; rate?: number }) {

@@ -54,10 +54,14 @@ export function createRateLimit(redis: Redis, opts: RateLimitOptions): RateLimit
   };
 }
 
-/** The edges' rate-limit settings (`RATE_LIMIT_PER_CHANNEL` per `RATE_LIMIT_WINDOW_MS`). */
+/**
+ * The edges' rate-limit settings: `RATE_LIMIT_PER_CHANNEL` requests per `RATE_LIMIT_WINDOW_MS`,
+ * by default 5,000 a second per channel, above what Meta or our own systems send one account at
+ * peak, so the limit stops a runaway sender without touching normal traffic.
+ */
 export function rateLimitConfig(source: NodeJS.ProcessEnv): { limit: number; windowMs: number } {
-  const limit = Number(source.RATE_LIMIT_PER_CHANNEL ?? 6000);
-  const windowMs = Number(source.RATE_LIMIT_WINDOW_MS ?? 60_000);
+  const limit = Number(source.RATE_LIMIT_PER_CHANNEL ?? 5000);
+  const windowMs = Number(source.RATE_LIMIT_WINDOW_MS ?? 1000);
   if (!Number.isInteger(limit) || limit < 0)
     throw new ConfigError('invalid configuration:\n  RATE_LIMIT_PER_CHANNEL: a whole number, 0 for no limit');
   if (!Number.isInteger(windowMs) || windowMs < 100)
