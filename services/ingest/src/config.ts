@@ -30,9 +30,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
   return {
     ...e,
     http: { port: e.INGEST_PORT, host: e.INGEST_HOST },
-    /** Per-channel secrets from the sync-worker's channel registry; they override the env defaults. */
-    channelSecrets: channelSecretsConfig(source),
-    rateLimit: rateLimitConfig(source),
     whatsapp: {
       appSecret: secret(source, 'WHATSAPP_APP_SECRET', 'dev-whatsapp-app-secret'),
       verifyToken: secret(source, 'WHATSAPP_VERIFY_TOKEN', 'dev-verify-token'),
@@ -44,6 +41,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       eventBodyLimit: e.MAILGUN_EVENT_BODY_LIMIT_BYTES,
       signatureWindowMs: e.MAILGUN_SIGNATURE_WINDOW_SECONDS * 1000,
     },
+    // Per-channel secrets (the sync-worker's registry, overriding the env defaults) and the rate
+    // limit, read last so that a missing provider secret is what a production boot names first.
+    channelSecrets: channelSecretsConfig(source),
+    rateLimit: rateLimitConfig(source),
   };
 }
 export type Config = ReturnType<typeof loadConfig>;

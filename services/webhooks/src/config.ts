@@ -19,9 +19,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
     ...e,
     http: { port: e.WEBHOOKS_PORT, host: e.WEBHOOKS_HOST },
     signatureWindowMs: e.SIGNATURE_WINDOW_SECONDS * 1000,
-    /** Per-channel secrets from the sync-worker's channel registry; they override the env defaults. */
-    channelSecrets: channelSecretsConfig(source),
-    rateLimit: rateLimitConfig(source),
     agentDesk: {
       secret: secret(source, 'AGENT_DESK_WEBHOOK_SECRET', 'dev-agent-desk-secret'),
       bodyLimit: e.AGENT_DESK_BODY_LIMIT_BYTES,
@@ -30,6 +27,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       secret: secret(source, 'HELPDESK_WEBHOOK_SECRET', 'dev-helpdesk-secret'),
       bodyLimit: e.HELPDESK_BODY_LIMIT_BYTES,
     },
+    // Per-channel secrets (the sync-worker's registry, overriding the env defaults) and the rate
+    // limit, read last so that a missing provider secret is what a production boot names first.
+    channelSecrets: channelSecretsConfig(source),
+    rateLimit: rateLimitConfig(source),
   };
 }
 export type Config = ReturnType<typeof loadConfig>;
