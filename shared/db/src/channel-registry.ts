@@ -37,7 +37,7 @@ export async function listChannels(db: Executor, tenantId: string) {
       provider: channels.provider,
       accountId: channels.accountId,
       status: channels.status,
-      secrets: sql<number>`(select count(*)::int from channel_secrets s where s.channel_id = ${channels.id} and (s.expires_at is null or s.expires_at > now()))`,
+      secrets: sql<number>`(select count(*)::int from channel_secrets s where s.channel_id = channels.id and (s.expires_at is null or s.expires_at > now()))`,
     })
     .from(channels)
     .where(eq(channels.tenantId, tenantId))
