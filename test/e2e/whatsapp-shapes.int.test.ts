@@ -108,6 +108,33 @@ describe('every WhatsApp payload shape ends in the right rows and events', () =>
       )
       .toBe('delivered');
 
+    const report = await p.pool.query(
+      'select conversation, pricing, tenant_id from message_status_reports where provider_message_id = $1',
+      ['wamid.fx-text'],
+    );
+    expect(report.rows).toEqual([
+      {
+        conversation: { id: 'CONVERSATION_ID', expiration_timestamp: '1603172713', origin: { type: 'user_initiated' } },
+        pricing: { billable: true, pricing_model: 'CBP', category: 'service' },
+        tenant_id: p.tenant.tenantId,
+      },
+    ]);
+    // A status for a message we do not hold yet keeps its pricing too.
+    await p.post(
+      '/webhooks/whatsapp',
+      signedWhatsApp(whatsappFixturePayload(statusFixture.delivered('wamid.fx-later'))),
+    );
+    await expect
+      .poll(
+        async () =>
+          (
+            await p.pool.query(
+              "select pricing->>'category' as c from message_status_reports where provider_message_id = 'wamid.fx-later'",
+            )
+          ).rows[0]?.c,
+      )
+      .toBe('service');
+
     const parked = await p.post('/webhooks/whatsapp', signedWhatsApp(whatsappFixturePayload(valueErrorsFixture.value)));
     expect(parked.status).toBe(200);
     expect(await parked.json()).toMatchObject({ events: 0, parked: 1 });

@@ -2,6 +2,7 @@ import { WhatsAppStatusUpdated } from '@switchboard/contracts';
 import { dead, done } from '@switchboard/platform';
 import type { Channel } from '../store/channels.ts';
 import { findMessageForUpdate, holdStatus, lockMessageKey } from '../store/messages.ts';
+import { recordStatusReport } from '../store/status-reports.ts';
 import { applyStatuses } from './delivery.ts';
 import { type Applied, route } from './route.ts';
 
@@ -30,6 +31,7 @@ export const whatsappStatusRoute = route<WhatsAppStatusUpdated, { channel: Chann
       const key = { tenantId: value.channel.tenantId, provider: 'whatsapp', providerMessageId: s.messageId };
       const report = { status: s.status, at: new Date(s.at), errors: s.errors ?? null };
       await lockMessageKey(tx, key);
+      await recordStatusReport(tx, key.tenantId, event.id, s);
       const message = await findMessageForUpdate(tx, key);
       if (!message) {
         await holdStatus(tx, key, { ...report, eventId: event.id });

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, index, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { check, index, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { messages } from './conversations.ts';
 import { channels, tenants } from './tenancy.ts';
 
@@ -54,4 +54,29 @@ export const channelSecrets = pgTable(
     index('channel_secrets_channel_idx').on(t.channelId),
     check('channel_secrets_secret_ck', sql`length(${t.secret}) >= 16`),
   ],
+);
+
+/**
+ * Each provider status report as Meta sent it: the conversation (id, origin, expiry) and pricing
+ * (billable, model, category) WhatsApp attaches, and any errors. Keyed by the provider's message
+ * id, not the message row, so a report that arrives before its message is kept too; one row per
+ * status, the first report wins. Written by: sync-worker, in the status's transaction.
+ */
+export const messageStatusReports = pgTable(
+  'message_status_reports',
+  {
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    provider: text('provider').notNull(),
+    providerMessageId: text('provider_message_id').notNull(),
+    status: text('status').notNull(),
+    at: timestamp('at', { withTimezone: true }).notNull(),
+    conversation: jsonb('conversation'),
+    pricing: jsonb('pricing'),
+    errors: jsonb('errors'),
+    eventId: uuid('event_id').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.provider, t.providerMessageId, t.status] })],
 );
