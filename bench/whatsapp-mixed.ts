@@ -1,7 +1,7 @@
 import { signHmacSha256 } from '@switchboard/platform';
 import { DEV_WHATSAPP_SECRET, whatsappFixturePayload, whatsappFixtures } from '@switchboard/testing';
 import type { Scenario } from './context.ts';
-import { closedLoop, type SignedWebhook } from './load.ts';
+import { benchSender, closedLoop, type SignedWebhook } from './load.ts';
 import { drive } from './pipeline.ts';
 
 /**
@@ -13,9 +13,10 @@ export function signMixedWebhooks(prefix: string, count: number, customers: numb
   const now = String(Math.floor(Date.now() / 1000));
   return Array.from({ length: count }, (_, i) => {
     const id = `${prefix}-${i}`;
-    const from = `1631${555 + Math.floor((1000 + (i % customers)) / 10_000)}${String((1000 + (i % customers)) % 10_000).padStart(4, '0')}`;
-    const fixture = whatsappFixtures[i % whatsappFixtures.length];
-    const message = { ...(fixture?.value.messages as Array<Record<string, unknown>>)[0], id, from, timestamp: now };
+    const from = benchSender(i, customers);
+    const fixture = whatsappFixtures[i % whatsappFixtures.length] as (typeof whatsappFixtures)[number];
+    const [original] = fixture.value.messages as Array<Record<string, unknown>>;
+    const message = { ...original, id, from, timestamp: now };
     const body = JSON.stringify(
       whatsappFixturePayload({ contacts: [{ profile: { name: 'Bench' }, wa_id: from }], messages: [message] }),
     );

@@ -1,4 +1,4 @@
-import { DEV_PHONE_NUMBER_ID } from './whatsapp.ts';
+import { DEV_PHONE_NUMBER_ID, whatsappEnvelope } from './whatsapp.ts';
 
 /**
  * One WhatsApp Cloud API webhook per payload shape, for fixture tests and the mixed-type bench.
@@ -297,22 +297,5 @@ export const valueErrorsFixture: WhatsAppFixture = {
 
 /** A full webhook body around one fixture's `value`. */
 export function whatsappFixturePayload(value: Record<string, unknown>, phoneNumberId = DEV_PHONE_NUMBER_ID) {
-  return {
-    object: 'whatsapp_business_account',
-    entry: [
-      {
-        id: '102290129340398',
-        changes: [
-          {
-            field: 'messages',
-            value: {
-              messaging_product: 'whatsapp',
-              metadata: { display_phone_number: '15550783881', phone_number_id: phoneNumberId },
-              ...value,
-            },
-          },
-        ],
-      },
-    ],
-  };
+  return whatsappEnvelope(value, phoneNumberId);
 }
