@@ -19,12 +19,16 @@ export function signWebhooks(
   const now = Math.floor(Date.now() / 1000);
   return Array.from({ length: count }, (_, i) => {
     const id = `${prefix}-${i}`;
-    // +1 631 555 xxxx, then +1 631 556 xxxx and on when there are more than 9,000 senders.
-    const n = 1000 + (i % customers);
-    const from = `1631${555 + Math.floor(n / 10_000)}${String(n % 10_000).padStart(4, '0')}`;
+    const from = benchSender(i, customers);
     const body = JSON.stringify(whatsappText({ from, id, text: `Bench message ${i}`, timestamp: now }));
     return { id, body: Buffer.from(body), signature: signHmacSha256(body, secret, 'hex') };
   });
+}
+
+/** The sender of webhook `i`: +1 631 555 xxxx, then +1 631 556 xxxx and on past 9,000 senders. */
+export function benchSender(i: number, customers: number): string {
+  const n = 1000 + (i % customers);
+  return `1631${555 + Math.floor(n / 10_000)}${String(n % 10_000).padStart(4, '0')}`;
 }
 
 /** What the load generator saw per webhook: when it was due, when it was answered, and how. */

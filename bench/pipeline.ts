@@ -131,8 +131,9 @@ export async function drive(
   count: number,
   load: (client: WebhookClient, webhooks: SignedWebhook[]) => Promise<Sent>,
   maxSockets = 256,
+  sign: typeof signWebhooks = signWebhooks,
 ): Promise<Driven> {
-  const webhooks = signWebhooks(prefix, count, p.customers);
+  const webhooks = sign(prefix, count, p.customers);
   const tracker = p.collector.track(
     webhooks.map((w) => w.id),
     count,

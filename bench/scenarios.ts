@@ -7,6 +7,7 @@ import { closedLoop, openLoop } from './load.ts';
 import { runLookupBench } from './lookups.ts';
 import { type Driven, drive } from './pipeline.ts';
 import { runStatusSyncBench } from './status-sync.ts';
+import { whatsappMixedScenario } from './whatsapp-mixed.ts';
 
 /**
  * Every scenario the bench knows, in the order they run. `--only <name,...>` picks some; a new
@@ -86,6 +87,7 @@ export const scenarios: Scenario[] = [
     description: 'next-chat with 200 operators at once over 1,000 waiting chats; auto-assign fairness',
     run: runAssignmentBench,
   },
+  whatsappMixedScenario,
 ];
 
 async function baseline(ctx: BenchContext, label: string, opts: { messages: number; window?: number; rate?: number }) {

@@ -1,4 +1,11 @@
-import { createEdgeApp, type Logger, type PublishInbound, type ReadinessCheck } from '@switchboard/platform';
+import {
+  createEdgeApp,
+  type Logger,
+  type PublishInbound,
+  type RateLimit,
+  type ReadinessCheck,
+  type SecretsFor,
+} from '@switchboard/platform';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import type { Metrics } from './metrics.ts';
@@ -12,6 +19,10 @@ export interface AppDeps {
   publish: PublishInbound;
   checks: Record<string, ReadinessCheck>;
   isStopping?: () => boolean;
+  /** A channel's valid secrets (its own, or the env default); without it, the env default only. */
+  secretsFor?: SecretsFor;
+  /** The per-channel request budget (429 over it); without it, no limit. */
+  rateLimit?: RateLimit;
   /** The Mailgun routes need the replay cache; without it they are not served. */
   mailgun?: MailgunDeps;
 }

@@ -1,4 +1,4 @@
-import { commonEnv, parseEnv, port, secret } from '@switchboard/platform';
+import { channelSecretsConfig, commonEnv, parseEnv, port, rateLimitConfig, secret } from '@switchboard/platform';
 import { z } from 'zod';
 
 const env = commonEnv.extend({
@@ -41,6 +41,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       eventBodyLimit: e.MAILGUN_EVENT_BODY_LIMIT_BYTES,
       signatureWindowMs: e.MAILGUN_SIGNATURE_WINDOW_SECONDS * 1000,
     },
+    // Per-channel secrets (the sync-worker's registry, overriding the env defaults) and the rate
+    // limit, read last so that a missing provider secret is what a production boot names first.
+    channelSecrets: channelSecretsConfig(source),
+    rateLimit: rateLimitConfig(source),
   };
 }
 export type Config = ReturnType<typeof loadConfig>;

@@ -1,4 +1,11 @@
-import { createLogger, type Logger, startEdgeRuntime, startReplayCache } from '@switchboard/platform';
+import {
+  createChannelSecrets,
+  createLogger,
+  createRateLimit,
+  type Logger,
+  startEdgeRuntime,
+  startReplayCache,
+} from '@switchboard/platform';
 import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
 import { createMetrics } from './metrics.ts';
@@ -30,6 +37,12 @@ export async function startIngest(config: Config, opts: { logger?: Logger; now?:
     checks: { ...checks, redis: ready },
     publish,
     isStopping: () => lifecycle.stopping,
+    secretsFor: createChannelSecrets(config.channelSecrets),
+    rateLimit: createRateLimit(redis, {
+      ...config.rateLimit,
+      logger,
+      onUnavailable: () => metrics.rateLimitUnavailable.inc(),
+    }),
     mailgun: { replay, now: opts.now ?? Date.now },
   });
   await app.listen({ port: config.http.port, host: config.http.host });

@@ -1,4 +1,4 @@
-import { commonEnv, parseEnv, port } from '@switchboard/platform';
+import { commonEnv, parseEnv, port, secret } from '@switchboard/platform';
 import { z } from 'zod';
 
 const env = commonEnv.extend({
@@ -34,6 +34,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
   return {
     ...e,
     http: { port: e.SYNC_WORKER_PORT, host: e.SYNC_WORKER_HOST },
+    /** Authenticates the edges on the internal routes (channel secrets). */
+    internalToken: secret(source, 'INTERNAL_API_TOKEN', 'dev-internal-token'),
   };
 }
 export type Config = ReturnType<typeof loadConfig>;

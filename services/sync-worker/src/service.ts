@@ -17,6 +17,7 @@ import {
   switchboardTopology,
 } from '@switchboard/platform';
 import { registerApi } from './api/index.ts';
+import { registerInternal } from './api/internal.ts';
 import type { Config } from './config.ts';
 import type { Deps } from './deps.ts';
 import { createBatchHandler } from './handlers/apply.ts';
@@ -127,6 +128,7 @@ export async function startSyncWorker(config: Config, opts: { logger?: Logger } 
     isStopping: () => lifecycle.stopping,
   });
   registerApi(app, { ...deps, redis, cache: lookups }, { tokenCacheTtlMs: config.API_TOKEN_CACHE_TTL_MS });
+  registerInternal(app, { db: deps.db, internalToken: config.internalToken });
   await app.listen({ port: config.http.port, host: config.http.host });
   lifecycle.onStop('http', () => app.close());
 

@@ -1,4 +1,4 @@
-import { commonEnv, parseEnv, port, secret } from '@switchboard/platform';
+import { channelSecretsConfig, commonEnv, parseEnv, port, rateLimitConfig, secret } from '@switchboard/platform';
 import { z } from 'zod';
 
 const bytes = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -34,6 +34,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
       secret: secret(source, 'GENESYS_WEBHOOK_SECRET', 'dev-genesys-secret'),
       bodyLimit: e.GENESYS_BODY_LIMIT_BYTES,
     },
+    // Per-channel secrets (the sync-worker's registry, overriding the env defaults) and the rate
+    // limit, read last so that a missing provider secret is what a production boot names first.
+    channelSecrets: channelSecretsConfig(source),
+    rateLimit: rateLimitConfig(source),
   };
 }
 export type Config = ReturnType<typeof loadConfig>;

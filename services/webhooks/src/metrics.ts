@@ -24,6 +24,11 @@ export function createMetrics() {
       labelNames: ['provider', 'kind'] as const,
       registers: [registry],
     }),
+    rateLimitUnavailable: new Counter({
+      name: 'rate_limit_unavailable_total',
+      help: 'Requests let through unlimited because Redis could not count them',
+      registers: [registry],
+    }),
   };
 }
 export type Metrics = ReturnType<typeof createMetrics>;

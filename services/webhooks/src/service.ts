@@ -1,4 +1,11 @@
-import { createLogger, type Logger, startEdgeRuntime, startReplayCache } from '@switchboard/platform';
+import {
+  createChannelSecrets,
+  createLogger,
+  createRateLimit,
+  type Logger,
+  startEdgeRuntime,
+  startReplayCache,
+} from '@switchboard/platform';
 import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
 import { createMetrics } from './metrics.ts';
@@ -31,6 +38,12 @@ export async function startWebhooks(config: Config, opts: { logger?: Logger; now
     replay,
     windowMs: config.signatureWindowMs,
     now: opts.now ?? Date.now,
+    secretsFor: createChannelSecrets(config.channelSecrets),
+    rateLimit: createRateLimit(redis, {
+      ...config.rateLimit,
+      logger,
+      onUnavailable: () => metrics.rateLimitUnavailable.inc(),
+    }),
   };
   const app = buildApp({
     config,

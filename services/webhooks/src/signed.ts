@@ -1,8 +1,10 @@
 import {
   type PublishInbound,
+  type RateLimit,
   type ReplayCache,
   RequestError,
   rawJsonBody,
+  type SecretsFor,
   verifyTimestamped,
 } from '@switchboard/platform';
 import type { FastifyRequest } from 'fastify';
@@ -13,6 +15,32 @@ export interface SignedDeps {
   replay: ReplayCache;
   windowMs: number;
   now: () => number;
+  /** A channel's valid secrets from the registry; without it, the env default only. */
+  secretsFor?: SecretsFor;
+  /** The per-channel request budget (429 over it); checked after the signature, before publishing. */
+  rateLimit?: RateLimit;
+}
+
+/**
+ * The secrets that may sign this request: its channel's (named by `accountId` in the unverified
+ * body) or the env default. Which account the body claims cannot widen what verifies it: the
+ * account's own secrets are the only ones tried, and the verified body names that account.
+ */
+export async function channelSecrets(
+  req: FastifyRequest,
+  provider: string,
+  envDefault: string,
+  deps: SignedDeps,
+): Promise<string[]> {
+  if (!deps.secretsFor || !Buffer.isBuffer(req.body)) return [envDefault];
+  let accountId: unknown;
+  try {
+    accountId = (JSON.parse(req.body.toString('utf8')) as { accountId?: unknown })?.accountId;
+  } catch {
+    return [envDefault];
+  }
+  if (typeof accountId !== 'string' || accountId.length === 0 || accountId.length > 200) return [envDefault];
+  return deps.secretsFor(provider, accountId, envDefault);
 }
 
 const reasons = {
@@ -49,6 +77,10 @@ export function verifySigned(req: FastifyRequest, provider: string, secrets: rea
     throw new RequestError(401, 'invalid_signature', reasons[verdict.reason]);
   }
   const publishOnce = async (publish: PublishInbound, batch: Parameters<PublishInbound>[0]) => {
+    const accounts = new Set(batch.map((b) => (b.event.data as { accountId?: unknown }).accountId));
+    for (const account of accounts) {
+      if (typeof account === 'string') await deps.rateLimit?.(provider, account);
+    }
     const fresh = await deps.replay.guard(signature as string, () => publish(batch));
     if (!fresh) {
       deps.metrics.signatureFailures.inc({ provider, reason: 'replayed' });

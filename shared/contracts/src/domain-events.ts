@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ChatAssigned, ChatCompleted, ChatReleased } from './chat-events.ts';
 import { ProviderError } from './inbound.ts';
 import { ConversationStateChanged, LeadStageChanged } from './lead-events.ts';
+import { MediaDownloadRequested } from './media-events.ts';
 import { ConversationCloseSuggested, ConversationStatusChanged, TicketStatusChanged } from './status-events.ts';
 
 /**
@@ -125,6 +126,7 @@ export const domainEvents = {
   'chat.assigned': ChatAssigned,
   'chat.released': ChatReleased,
   'chat.completed': ChatCompleted,
+  'media.download.requested': MediaDownloadRequested,
 } as const;
 export type DomainEventKey = keyof typeof domainEvents;
 export type DomainEventData<K extends DomainEventKey> = z.infer<(typeof domainEvents)[K]>;

@@ -1,5 +1,15 @@
 import { DELIVERY_STATUSES } from '@switchboard/domain';
 import { z } from 'zod';
+import {
+  WhatsAppContext,
+  WhatsAppLocation,
+  WhatsAppMedia,
+  WhatsAppOrder,
+  WhatsAppReaction,
+  WhatsAppReferral,
+  WhatsAppReply,
+  WhatsAppSystem,
+} from './inbound-whatsapp.ts';
 
 /**
  * Canonical inbound events: what the HTTP edges publish on `switchboard.inbound` after verifying
@@ -28,7 +38,20 @@ export const WhatsAppMessageReceived = z.object({
   messageId: z.string().min(1),
   sentAt: z.iso.datetime({ offset: true }),
   type: z.string().min(1),
+  /** The readable text: a text body, a media caption, a reply's title, a reaction's emoji. */
   text: z.string().optional(),
+  media: WhatsAppMedia.optional(),
+  context: WhatsAppContext.optional(),
+  reaction: WhatsAppReaction.optional(),
+  location: WhatsAppLocation.optional(),
+  /** Shared contact cards, as Meta sends them. */
+  contacts: z.array(z.record(z.string(), z.unknown())).optional(),
+  reply: WhatsAppReply.optional(),
+  referral: WhatsAppReferral.optional(),
+  order: WhatsAppOrder.optional(),
+  system: WhatsAppSystem.optional(),
+  /** Why Meta could not deliver the message's content (type `unsupported` or `unknown`). */
+  errors: z.array(ProviderError).optional(),
   /** The provider's message object, kept whole so that nothing it said is lost. */
   raw: z.record(z.string(), z.unknown()),
 });
@@ -42,6 +65,9 @@ export const WhatsAppStatusUpdated = z.object({
   status: z.enum(DELIVERY_STATUSES),
   at: z.iso.datetime({ offset: true }),
   errors: z.array(ProviderError).optional(),
+  /** Meta's conversation (id, origin type, expiry) and pricing (billable, model, category) for the status. */
+  conversation: z.record(z.string(), z.unknown()).optional(),
+  pricing: z.record(z.string(), z.unknown()).optional(),
   raw: z.record(z.string(), z.unknown()),
 });
 export type WhatsAppStatusUpdated = z.infer<typeof WhatsAppStatusUpdated>;

@@ -1,4 +1,5 @@
 export * from './api-tokens.ts';
+export * from './channel-registry.ts';
 export * from './client.ts';
 export * from './inbox.ts';
 export * from './migrate.ts';

@@ -6,3 +6,4 @@ export * from './pipeline.ts';
 export * from './redis.ts';
 export * from './signed.ts';
 export * from './whatsapp.ts';
+export * from './whatsapp-fixtures.ts';

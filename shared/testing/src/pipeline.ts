@@ -57,10 +57,12 @@ export async function startPipeline(opts: PipelineOptions = {}) {
   const tenant = await seedTenant(db, devTenant);
   const { token: apiToken } = await issueApiToken(db, tenant.tenantId, 'test');
 
-  const ingest = await startIngest(loadIngestConfig(env));
-  const webhooks = await startWebhooks(loadWebhooksConfig(env));
-  const events = await collectEvents(ingest.topology.names.events);
+  // The worker first: the edges ask it for per-channel secrets (its internal endpoint).
   const worker = opts.worker === false ? undefined : await startSyncWorker(loadSyncConfig(env));
+  const edgeEnv = worker && !env.CHANNEL_SECRETS_URL ? { ...env, CHANNEL_SECRETS_URL: baseUrl(worker.app) } : env;
+  const ingest = await startIngest(loadIngestConfig(edgeEnv));
+  const webhooks = await startWebhooks(loadWebhooksConfig(edgeEnv));
+  const events = await collectEvents(ingest.topology.names.events);
   await ingest.broker.ready();
   await webhooks.broker.ready();
   await worker?.broker.ready();

@@ -7,7 +7,8 @@ import { signHmacSha256 } from '@switchboard/platform';
 export const DEV_PHONE_NUMBER_ID = '106540352242922';
 export const DEV_WHATSAPP_SECRET = 'dev-whatsapp-app-secret';
 
-const envelope = (value: Record<string, unknown>) => ({
+/** A full webhook body around one change's `value`, for the business number `phoneNumberId`. */
+export const whatsappEnvelope = (value: Record<string, unknown>, phoneNumberId: string = DEV_PHONE_NUMBER_ID) => ({
   object: 'whatsapp_business_account',
   entry: [
     {
@@ -17,7 +18,7 @@ const envelope = (value: Record<string, unknown>) => ({
           field: 'messages',
           value: {
             messaging_product: 'whatsapp',
-            metadata: { display_phone_number: '15550783881', phone_number_id: DEV_PHONE_NUMBER_ID },
+            metadata: { display_phone_number: '15550783881', phone_number_id: phoneNumberId },
             ...value,
           },
         },
@@ -35,7 +36,7 @@ export interface TextMessage {
 }
 
 export function whatsappText(...messages: TextMessage[]) {
-  return envelope({
+  return whatsappEnvelope({
     contacts: messages.map((m) => ({ profile: { name: m.name ?? 'Kerry Fisher' }, wa_id: m.from })),
     messages: messages.map((m) => ({
       from: m.from,
@@ -55,7 +56,7 @@ export interface StatusReport {
 }
 
 export function whatsappStatus(...statuses: StatusReport[]) {
-  return envelope({
+  return whatsappEnvelope({
     statuses: statuses.map((s) => ({
       id: s.id,
       status: s.status,

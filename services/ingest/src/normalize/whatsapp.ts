@@ -8,6 +8,7 @@ import {
   type WhatsAppStatusUpdated,
 } from '@switchboard/contracts';
 import { z } from 'zod';
+import { messageParts, providerErrors } from './whatsapp-parts.ts';
 
 /**
  * WhatsApp Cloud API webhook → canonical inbound events. The events are built from values this
@@ -33,6 +34,7 @@ const Change = z.looseObject({
       .optional(),
     messages: z.array(z.unknown()).optional(),
     statuses: z.array(z.unknown()).optional(),
+    errors: z.array(z.unknown()).optional(),
   }),
 });
 
@@ -46,7 +48,6 @@ const Message = z.looseObject({
   id: z.string().min(1),
   timestamp: z.string().regex(/^\d+$/),
   type: z.string().min(1),
-  text: z.looseObject({ body: z.string() }).optional(),
 });
 
 const Status = z.looseObject({
@@ -54,16 +55,9 @@ const Status = z.looseObject({
   status: z.enum(['sent', 'delivered', 'read', 'failed']),
   timestamp: z.string().regex(/^\d+$/),
   recipient_id: z.string().optional(),
-  errors: z
-    .array(
-      z.looseObject({
-        code: z.union([z.number(), z.string()]).optional(),
-        title: z.string().optional(),
-        message: z.string().optional(),
-        error_data: z.looseObject({ details: z.string().optional() }).optional(),
-      }),
-    )
-    .optional(),
+  errors: z.array(z.unknown()).optional(),
+  conversation: z.record(z.string(), z.unknown()).optional(),
+  pricing: z.record(z.string(), z.unknown()).optional(),
 });
 
 export interface Normalized {
@@ -92,6 +86,11 @@ export function normalizeWhatsApp(payload: unknown): Normalized {
       const { value } = change.data;
       const accountId = value.metadata?.phone_number_id as string;
       const display = value.metadata?.display_phone_number;
+      // Errors about the whole value (not one message): nothing to store, but never dropped.
+      if (value.errors?.length) {
+        const codes = (providerErrors(value.errors) ?? []).map((e) => e.code ?? e.title).join(', ');
+        out.parked.push({ reason: `provider_errors: WhatsApp reported errors (${codes})`, fragment: rawChange });
+      }
       for (const raw of value.messages ?? []) {
         const m = Message.safeParse(raw);
         if (!m.success) {
@@ -108,7 +107,7 @@ export function normalizeWhatsApp(payload: unknown): Normalized {
           messageId: m.data.id,
           sentAt: fromUnix(m.data.timestamp).toISOString(),
           type: m.data.type,
-          ...(m.data.text ? { text: m.data.text.body } : {}),
+          ...messageParts(m.data.type, m.data),
           raw: m.data,
         };
         out.events.push({
@@ -129,12 +128,7 @@ export function normalizeWhatsApp(payload: unknown): Normalized {
           out.parked.push({ reason: `malformed status: ${z.prettifyError(s.error)}`, fragment: raw });
           continue;
         }
-        const errors = s.data.errors?.map((e) => ({
-          ...(e.code === undefined ? {} : { code: e.code }),
-          ...(e.title ? { title: e.title } : {}),
-          ...(e.message ? { message: e.message } : {}),
-          ...(e.error_data?.details ? { details: e.error_data.details } : {}),
-        }));
+        const errors = providerErrors(s.data.errors);
         const data: WhatsAppStatusUpdated = {
           provider: 'whatsapp',
           accountId,
@@ -142,7 +136,9 @@ export function normalizeWhatsApp(payload: unknown): Normalized {
           ...(s.data.recipient_id ? { recipientId: s.data.recipient_id } : {}),
           status: s.data.status,
           at: fromUnix(s.data.timestamp).toISOString(),
-          ...(errors?.length ? { errors } : {}),
+          ...(errors ? { errors } : {}),
+          ...(s.data.conversation ? { conversation: s.data.conversation } : {}),
+          ...(s.data.pricing ? { pricing: s.data.pricing } : {}),
           raw: s.data,
         };
         out.events.push({
@@ -160,4 +156,28 @@ export function normalizeWhatsApp(payload: unknown): Normalized {
     }
   }
   return out;
+}
+
+/**
+ * The business numbers (`phone_number_id`) an unverified body names, to pick the secrets that
+ * verify it. Unparseable or unnamed: none, and the env default applies.
+ */
+export function whatsappAccounts(raw: Buffer): string[] {
+  let body: unknown;
+  try {
+    body = JSON.parse(raw.toString('utf8'));
+  } catch {
+    return [];
+  }
+  const ids = new Set<string>();
+  const entries = (body as { entry?: unknown })?.entry;
+  for (const entry of Array.isArray(entries) ? entries : []) {
+    const changes = (entry as { changes?: unknown })?.changes;
+    for (const change of Array.isArray(changes) ? changes : []) {
+      const id = (change as { value?: { metadata?: { phone_number_id?: unknown } } })?.value?.metadata?.phone_number_id;
+      if (typeof id === 'string' && id.length > 0 && id.length <= 64) ids.add(id);
+      if (ids.size >= 20) return [...ids];
+    }
+  }
+  return [...ids];
 }

@@ -1,9 +1,9 @@
 import { createEvent, ParkedPayload, parkedRoutingKey } from '@switchboard/contracts';
-import { parseJson, RequestError, rawJsonBody, verifyHmacSha256 } from '@switchboard/platform';
+import { parseJson, RequestError, rawJsonBody, type SecretsFor, verifyHmacSha256 } from '@switchboard/platform';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppDeps } from '../app.ts';
-import { normalizeWhatsApp } from '../normalize/whatsapp.ts';
+import { normalizeWhatsApp, whatsappAccounts } from '../normalize/whatsapp.ts';
 
 const Handshake = z.object({
   'hub.mode': z.literal('subscribe'),
@@ -11,8 +11,11 @@ const Handshake = z.object({
   'hub.challenge': z.string().min(1),
 });
 
+const envSecretOnly: SecretsFor = async (_p, _a, envDefault) => [envDefault];
+
 export function registerWhatsApp(app: FastifyInstance, deps: AppDeps): void {
   const { config, metrics, publish } = deps;
+  const secretsFor = deps.secretsFor ?? envSecretOnly;
 
   // Meta's subscription handshake: echo the challenge when the verify token matches.
   app.get('/webhooks/whatsapp', async (req, reply) => {
@@ -28,12 +31,26 @@ export function registerWhatsApp(app: FastifyInstance, deps: AppDeps): void {
   app.post('/webhooks/whatsapp', { bodyLimit: config.whatsapp.bodyLimit }, async (req, reply) => {
     const raw = rawJsonBody(req);
     const signature = req.headers['x-hub-signature-256'];
-    if (
-      !verifyHmacSha256(raw, typeof signature === 'string' ? signature : undefined, [config.whatsapp.appSecret], 'hex')
-    ) {
+    // Every business number the body names must accept the signature with its own secrets, so a
+    // tenant's secret can never sign events for another tenant's number.
+    const accounts = whatsappAccounts(raw);
+    const verdicts = await Promise.all(
+      (accounts.length > 0 ? accounts : [undefined]).map(async (account) =>
+        verifyHmacSha256(
+          raw,
+          typeof signature === 'string' ? signature : undefined,
+          account === undefined
+            ? [config.whatsapp.appSecret]
+            : await secretsFor('whatsapp', account, config.whatsapp.appSecret),
+          'hex',
+        ),
+      ),
+    );
+    if (!verdicts.every(Boolean)) {
       metrics.signatureFailures.inc({ provider: 'whatsapp' });
       throw new RequestError(401, 'invalid_signature', 'X-Hub-Signature-256 does not match the body');
     }
+    for (const account of accounts) await deps.rateLimit?.('whatsapp', account);
     const { events, parked } = normalizeWhatsApp(parseJson(raw));
     const batch = [
       ...events,

@@ -10,6 +10,7 @@ import {
   upsertCustomers,
 } from '../store/batch.ts';
 import type { Channel } from '../store/channels.ts';
+import { insertMedia, type MediaRow } from '../store/media.ts';
 import { findMessageForUpdate, messageLockKey } from '../store/messages.ts';
 import { applyStatuses } from './delivery.ts';
 import { domainEvent } from './events.ts';
@@ -116,6 +117,7 @@ export const whatsappMessageRoute = route<WhatsAppMessageReceived, Prepared>({
     const heldByKey = await takeHeldStatusesMany(tx, 'whatsapp', keys);
 
     const announced = new Set<string>();
+    const media: MediaRow[] = [];
     const results: Applied[] = [];
     for (const [i, { event, value }] of items.entries()) {
       const m = event.data;
@@ -161,6 +163,23 @@ export const whatsappMessageRoute = route<WhatsAppMessageReceived, Prepared>({
           receivedAt: message.received_at.toISOString(),
         }),
       );
+      if (m.media) {
+        media.push({ messageId: message.id, tenantId: key.tenantId, provider: 'whatsapp', media: m.media });
+        outbox.push(
+          domainEvent(deps, 'media.download.requested', meta, {
+            messageId: message.id,
+            conversationId: conversation.id,
+            accountId: m.accountId,
+            provider: 'whatsapp',
+            kind: m.media.kind,
+            mediaId: m.media.id,
+            ...(m.media.mimeType ? { mimeType: m.media.mimeType } : {}),
+            ...(m.media.sha256 ? { sha256: m.media.sha256 } : {}),
+            ...(m.media.filename ? { filename: m.media.filename } : {}),
+            requestedAt: deps.now().toISOString(),
+          }),
+        );
+      }
       const held = heldByKey.get(`${key.tenantId}/${m.messageId}`) ?? [];
       if (held.length > 0) {
         const row = await findMessageForUpdate(tx, key);
@@ -169,6 +188,7 @@ export const whatsappMessageRoute = route<WhatsAppMessageReceived, Prepared>({
       deps.metrics.messagesStored.inc({ provider: 'whatsapp', direction: 'inbound' });
       results.push({ outcome: done, outbox });
     }
+    await insertMedia(tx, media);
     return results;
   },
 });

@@ -1,6 +1,7 @@
 import { WhatsAppStatusUpdated } from '@switchboard/contracts';
 import { dead, done } from '@switchboard/platform';
 import type { Channel } from '../store/channels.ts';
+import { recordStatusReport } from '../store/status-reports.ts';
 import { reportStatus } from './delivery.ts';
 import { type Applied, route } from './route.ts';
 
@@ -28,7 +29,10 @@ export const whatsappStatusRoute = route<WhatsAppStatusUpdated, { channel: Chann
       const s = event.data;
       const key = { tenantId: value.channel.tenantId, provider: 'whatsapp', providerMessageId: s.messageId };
       const report = { status: s.status, at: new Date(s.at), errors: s.errors ?? null };
-      results.push({ outcome: done, outbox: await reportStatus(tx, deps, key, report, event.id) });
+      const outbox = await reportStatus(tx, deps, key, report, event.id);
+      // Every report is kept whole (conversation, pricing, errors), applied, held or stale.
+      await recordStatusReport(tx, key.tenantId, event.id, s);
+      results.push({ outcome: done, outbox });
     }
     return results;
   },

@@ -11,7 +11,7 @@ import { parseJson, parseRequest } from '@switchboard/platform';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppDeps } from '../app.ts';
-import { verifySigned } from '../signed.ts';
+import { channelSecrets, verifySigned } from '../signed.ts';
 
 /**
  * The helpdesk's webhook, one ticket event per request: `{ id, type, occurredAt, accountId, data }`.
@@ -80,7 +80,12 @@ export function normalizeHelpdesk(w: HelpdeskWebhook): { routingKey: string; eve
 export function registerHelpdesk(app: FastifyInstance, deps: AppDeps): void {
   const { config, metrics } = deps;
   app.post('/webhooks/helpdesk', { bodyLimit: config.helpdesk.bodyLimit }, async (req, reply) => {
-    const { raw, publishOnce } = verifySigned(req, 'helpdesk', [config.helpdesk.secret], deps.signed);
+    const { raw, publishOnce } = verifySigned(
+      req,
+      'helpdesk',
+      await channelSecrets(req, 'helpdesk', config.helpdesk.secret, deps.signed),
+      deps.signed,
+    );
     const out = normalizeHelpdesk(parseRequest(HelpdeskWebhook, parseJson(raw), 'body'));
     await publishOnce(deps.publish, [out]);
     metrics.normalized.inc({ provider: 'helpdesk', kind: out.routingKey });

@@ -1,0 +1,67 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { channelSecretsFor, createDb, devTenant, seedTenant } from '@switchboard/db';
+import { createTestDatabase, type TestDatabase } from '@switchboard/testing';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+let database: TestDatabase;
+let handle: ReturnType<typeof createDb>;
+beforeEach(async () => {
+  database = await createTestDatabase();
+  handle = createDb(database.url, { max: 1 });
+  await seedTenant(handle.db, devTenant);
+});
+afterEach(async () => {
+  await handle.pool.end();
+  await database.drop();
+});
+
+const channels = (...args: string[]) =>
+  run(process.execPath, ['--import', 'tsx', 'shared/db/src/channels-cli.ts', ...args], {
+    cwd: root,
+    env: { ...process.env, DATABASE_URL: database.url },
+  }).then((r) => r.stdout);
+
+it('adds, lists, rotates the secret of and disables a channel from the command line', async () => {
+  const added = await channels(
+    'add',
+    '--tenant',
+    'dev',
+    '--provider',
+    'whatsapp',
+    '--account',
+    '555000',
+    '--generate-secret',
+  );
+  const [, id, first] = /^channel (\S+) {2}secret: (\S+)$/m.exec(added) ?? [];
+  expect(id).toBeDefined();
+  expect((await channelSecretsFor(handle.db, 'whatsapp', '555000'))?.secrets).toEqual([first]);
+
+  const listed = await channels('list', '--tenant', 'dev');
+  expect(listed).toContain(`${id}  whatsapp  555000  active  1 secret(s)`);
+  expect(listed).not.toContain(first as string);
+  expect(listed).toContain('106540352242922  active  env default secret');
+
+  const rotated = await channels('rotate-secret', '--id', id as string, '--grace-hours', '1');
+  const second = /^new secret: (\S+)$/m.exec(rotated)?.[1];
+  expect((await channelSecretsFor(handle.db, 'whatsapp', '555000'))?.secrets).toEqual([second, first]);
+
+  await channels('rotate-secret', '--id', id as string, '--grace-hours', '0');
+  const afterNoGrace = (await channelSecretsFor(handle.db, 'whatsapp', '555000'))?.secrets ?? [];
+  expect(afterNoGrace).toHaveLength(2); // the new one, and the first (still in its hour of grace)
+  expect(afterNoGrace).not.toContain(second);
+
+  expect(await channels('disable', '--id', id as string)).toContain('disabled');
+  expect((await channelSecretsFor(handle.db, 'whatsapp', '555000'))?.status).toBe('disabled');
+
+  await expect(channels('add', '--tenant', 'dev', '--provider', 'fax', '--account', 'x')).rejects.toMatchObject({
+    code: 2,
+  });
+  await expect(
+    channels('add', '--tenant', 'dev', '--provider', 'whatsapp', '--account', 'y', '--secret', 'short'),
+  ).rejects.toMatchObject({ code: 2 });
+}, 60_000);

@@ -1,0 +1,131 @@
+import { addChannel, disableChannel, rotateChannelSecret, schema } from '@switchboard/db';
+import {
+  DEV_PHONE_NUMBER_ID,
+  DEV_WHATSAPP_SECRET,
+  type Pipeline,
+  signedWhatsApp,
+  startPipeline,
+  whatsappFixturePayload,
+} from '@switchboard/testing';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+/**
+ * The channel registry end to end: per-channel secrets verified at the edge (fetched from the
+ * sync-worker's internal endpoint), rotation with a grace period, and two tenants that cannot
+ * write into each other's data through the webhooks.
+ */
+const B_NUMBER = '222000111222333';
+const B_SECRET = 'tenant-b-secret-0123456789';
+
+let p: Pipeline;
+let tenantB: string;
+let channelB: string;
+beforeEach(async () => {
+  // No edge cache, so every request sees the registry as it is now.
+  p = await startPipeline({ env: { CHANNEL_SECRETS_CACHE_TTL_MS: '0' } });
+  const [t] = await p.db.insert(schema.tenants).values({ slug: 'tenant-b', name: 'Tenant B' }).returning();
+  tenantB = t?.id as string;
+  channelB = (
+    await addChannel(p.db, { tenantId: tenantB, provider: 'whatsapp', accountId: B_NUMBER, secret: B_SECRET })
+  ).id;
+});
+afterEach(async () => {
+  await p.stop();
+});
+
+const text = (id: string, phoneNumberId: string, from = '16315551181') =>
+  whatsappFixturePayload(
+    {
+      contacts: [{ profile: { name: 'Same Person' }, wa_id: from }],
+      messages: [{ from, id, timestamp: '1700000000', type: 'text', text: { body: id } }],
+    },
+    phoneNumberId,
+  );
+const post = (payload: unknown, secret: string) => p.post('/webhooks/whatsapp', signedWhatsApp(payload, secret));
+const tenantOf = async (wamid: string) =>
+  (await p.pool.query<{ tenant_id: string }>('select tenant_id from messages where provider_message_id = $1', [wamid]))
+    .rows[0]?.tenant_id;
+
+describe('per-channel secrets at the edge', () => {
+  it('a channel with a secret accepts only it; a channel without one uses the env default', async () => {
+    expect((await post(text('wamid.b-env', B_NUMBER), DEV_WHATSAPP_SECRET)).status).toBe(401);
+    expect((await post(text('wamid.b-own', B_NUMBER), B_SECRET)).status).toBe(200);
+    expect((await post(text('wamid.a-env', DEV_PHONE_NUMBER_ID), DEV_WHATSAPP_SECRET)).status).toBe(200);
+    expect((await post(text('wamid.a-b', DEV_PHONE_NUMBER_ID), B_SECRET)).status).toBe(401);
+  });
+
+  it("a body naming two tenants' numbers must verify with each one's secrets", async () => {
+    const both = text('wamid.both', DEV_PHONE_NUMBER_ID);
+    both.entry.push(...text('wamid.both-b', B_NUMBER).entry);
+    expect((await post(both, B_SECRET)).status).toBe(401);
+    expect((await post(both, DEV_WHATSAPP_SECRET)).status).toBe(401);
+    expect(p.events.received).toHaveLength(0);
+  });
+
+  it('after a rotation the old secret works for the grace period, and not after it', async () => {
+    const second = 'tenant-b-second-secret-000';
+    await rotateChannelSecret(p.db, channelB, 3_600_000, second);
+    expect((await post(text('wamid.r-new', B_NUMBER), second)).status).toBe(200);
+    expect((await post(text('wamid.r-old', B_NUMBER), B_SECRET)).status).toBe(200);
+    const third = 'tenant-b-third-secret-0000';
+    await rotateChannelSecret(p.db, channelB, 0, third);
+    expect((await post(text('wamid.r-third', B_NUMBER), third)).status).toBe(200);
+    expect((await post(text('wamid.r-second', B_NUMBER), second)).status).toBe(401);
+    // The first secret's grace period has not ended yet: it still verifies.
+    expect((await post(text('wamid.r-first', B_NUMBER), B_SECRET)).status).toBe(200);
+  });
+
+  it('the internal secrets endpoint refuses a request without the internal token', async () => {
+    const url = `${p.workerUrl}/internal/channels/whatsapp/${B_NUMBER}/secrets`;
+    expect((await fetch(url)).status).toBe(401);
+    expect((await fetch(url, { headers: { authorization: `Bearer ${p.apiToken}` } })).status).toBe(401);
+    const ok = await fetch(url, { headers: { authorization: 'Bearer dev-internal-token' } });
+    expect(await ok.json()).toMatchObject({ channelId: channelB, secrets: [B_SECRET] });
+  });
+});
+
+describe('two tenants through the webhooks', () => {
+  it('the same customer number writes into each tenant separately, never across', async () => {
+    expect((await post(text('wamid.t-a', DEV_PHONE_NUMBER_ID), DEV_WHATSAPP_SECRET)).status).toBe(200);
+    expect((await post(text('wamid.t-b', B_NUMBER), B_SECRET)).status).toBe(200);
+    await expect.poll(() => p.events.ofKey('message.received').length, { timeout: 10_000 }).toBe(2);
+    expect(await tenantOf('wamid.t-a')).toBe(p.tenant.tenantId);
+    expect(await tenantOf('wamid.t-b')).toBe(tenantB);
+    const rows = await p.pool.query<{ tenant_id: string; customers: string; conversations: string }>(
+      `select c.tenant_id, count(distinct c.id) as customers, count(distinct v.id) as conversations
+         from customers c join conversations v on v.customer_id = c.id and v.tenant_id = c.tenant_id
+        group by c.tenant_id order by c.tenant_id`,
+    );
+    expect(rows.rows.map((r) => [r.tenant_id, Number(r.customers), Number(r.conversations)]).sort()).toEqual(
+      [
+        [p.tenant.tenantId, 1, 1],
+        [tenantB, 1, 1],
+      ].sort(),
+    );
+    // Every message sits in a conversation of its own tenant.
+    const crossed = await p.pool.query(
+      'select 1 from messages m join conversations v on v.id = m.conversation_id where v.tenant_id <> m.tenant_id',
+    );
+    expect(crossed.rowCount).toBe(0);
+    // Each tenant's event carries its tenant.
+    const tenants = p.events
+      .ofKey('message.received')
+      .map((e) => e.event.tenantid)
+      .sort();
+    expect(tenants).toEqual([p.tenant.tenantId, tenantB].sort());
+  });
+
+  it('a disabled channel stores nothing', async () => {
+    await disableChannel(p.db, channelB);
+    expect((await post(text('wamid.off', B_NUMBER), B_SECRET)).status).toBe(200);
+    await expect
+      .poll(
+        () => p.worker?.metrics.consumer.deadLettered.get().then((m) => m.values.reduce((s, v) => s + v.value, 0)),
+        {
+          timeout: 10_000,
+        },
+      )
+      .toBe(1);
+    expect(await tenantOf('wamid.off')).toBeUndefined();
+  });
+});
