@@ -5,6 +5,8 @@ const env = commonEnv.extend({
   ASSIGNMENT_WORKER_PORT: port.default(8083),
   ASSIGNMENT_WORKER_HOST: z.string().default('0.0.0.0'),
   ASSIGNMENT_PREFETCH: z.coerce.number().int().min(1).max(1000).default(50),
+  /** Events applied at once, each in its own transaction on its own connection. */
+  ASSIGNMENT_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),
   API_TOKEN_CACHE_TTL_MS: z.coerce.number().int().min(0).default(30_000),
   /** How often the idle and stuck sweeps run (BullMQ job schedulers); per-chat idle jobs are exact. */

@@ -78,6 +78,9 @@ export async function startAssignmentWorker(config: Config, opts: { logger?: Log
     prefetch: config.ASSIGNMENT_PREFETCH,
     logger,
     metrics: metrics.consumer,
+    // One event per transaction, a few at once: chats of one conversation serialize on their row
+    // anyway, and dozens of concurrent transactions would only contend.
+    batch: { maxSize: 1, concurrency: config.ASSIGNMENT_CONCURRENCY },
   });
   await consumer.start();
   lifecycle.onStop('consumer', () => consumer.stop());
