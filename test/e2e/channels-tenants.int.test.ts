@@ -8,6 +8,7 @@ import {
   whatsappFixturePayload,
 } from '@switchboard/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DEV_GENESYS_INTEGRATION, DEV_GENESYS_SECRET, genesysAgentText, signedGenesys } from '../fixtures/genesys.ts';
 
 /**
  * The channel registry end to end: per-channel secrets verified at the edge (fetched from the
@@ -52,6 +53,20 @@ describe('per-channel secrets at the edge', () => {
     expect((await post(text('wamid.b-own', B_NUMBER), B_SECRET)).status).toBe(200);
     expect((await post(text('wamid.a-env', DEV_PHONE_NUMBER_ID), DEV_WHATSAPP_SECRET)).status).toBe(200);
     expect((await post(text('wamid.a-b', DEV_PHONE_NUMBER_ID), B_SECRET)).status).toBe(401);
+  });
+
+  it('Genesys: an integration with its own secret accepts only it; the env default still signs the others', async () => {
+    const B_GENESYS = 'tenant-b-genesys';
+    const B_GENESYS_SECRET = 'tenant-b-genesys-secret-0123';
+    await addChannel(p.db, { tenantId: tenantB, provider: 'genesys', accountId: B_GENESYS, secret: B_GENESYS_SECRET });
+    const reply = (integration: string) =>
+      genesysAgentText({ id: `g-${integration}-${Date.now()}`, to: '16315551181', text: 'hi', integration });
+    const postG = (payload: unknown, secret: string) =>
+      p.postWebhooks('/webhooks/genesys', signedGenesys(payload, secret));
+    expect((await postG(reply(B_GENESYS), DEV_GENESYS_SECRET)).status).toBe(401);
+    expect((await postG(reply(B_GENESYS), B_GENESYS_SECRET)).status).toBe(200);
+    expect((await postG(reply(DEV_GENESYS_INTEGRATION), DEV_GENESYS_SECRET)).status).toBe(200);
+    expect((await postG(reply(DEV_GENESYS_INTEGRATION), B_GENESYS_SECRET)).status).toBe(401);
   });
 
   it("a body naming two tenants' numbers must verify with each one's secrets", async () => {

@@ -39,7 +39,19 @@ export async function channelSecrets(
   } catch {
     return [envDefault];
   }
-  if (typeof accountId !== 'string' || accountId.length === 0 || accountId.length > 200) return [envDefault];
+  return secretsForAccount(provider, accountId, envDefault, deps);
+}
+
+/** The secrets of the account an unverified body names (or the env default when it names none). */
+export async function secretsForAccount(
+  provider: string,
+  accountId: unknown,
+  envDefault: string,
+  deps: Pick<SignedDeps, 'secretsFor'>,
+): Promise<string[]> {
+  if (!deps.secretsFor || typeof accountId !== 'string' || accountId.length === 0 || accountId.length > 200) {
+    return [envDefault];
+  }
   return deps.secretsFor(provider, accountId, envDefault);
 }
 

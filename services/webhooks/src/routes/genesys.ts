@@ -14,6 +14,7 @@ import { parseJson, RequestError, rawJsonBody, verifyHmacSha256 } from '@switchb
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppDeps } from '../app.ts';
+import { secretsForAccount } from '../signed.ts';
 
 /**
  * Genesys Cloud Open Messaging outbound webhook (what Genesys posts to the integration's
@@ -158,14 +159,25 @@ export function normalizeGenesys(w: GenesysWebhook): Normalized {
   });
 }
 
+/** `channel.id` of a Genesys body (the integration), read before the signature is checked. */
+function integrationOf(raw: Buffer): unknown {
+  try {
+    return (JSON.parse(raw.toString('utf8')) as { channel?: { id?: unknown } })?.channel?.id;
+  } catch {
+    return undefined;
+  }
+}
+
 export function registerGenesys(app: FastifyInstance, deps: AppDeps): void {
   const { config, metrics } = deps;
   app.post('/webhooks/genesys', { bodyLimit: config.genesys.bodyLimit }, async (req, reply) => {
     const raw = rawJsonBody(req);
     const signature = req.headers['x-hub-signature-256'];
-    if (
-      !verifyHmacSha256(raw, typeof signature === 'string' ? signature : undefined, [config.genesys.secret], 'base64')
-    ) {
+    // The integration the (not yet verified) body names picks the secrets tried: its own from the
+    // channel registry, or the env default; naming another integration cannot widen them.
+    const claimed = integrationOf(raw);
+    const secrets = await secretsForAccount('genesys', claimed, config.genesys.secret, deps.signed);
+    if (!verifyHmacSha256(raw, typeof signature === 'string' ? signature : undefined, secrets, 'base64')) {
       metrics.signatureFailures.inc({ provider: 'genesys', reason: 'bad_signature' });
       throw new RequestError(401, 'invalid_signature', 'X-Hub-Signature-256 does not match the body');
     }
@@ -195,6 +207,7 @@ export function registerGenesys(app: FastifyInstance, deps: AppDeps): void {
       req.log.warn({ reason: out.reason }, 'parked a Genesys webhook');
       return reply.code(200).send({ status: 'parked', reason: out.reason });
     }
+    await deps.signed.rateLimit?.('genesys', (out.event.data as { accountId: string }).accountId);
     await deps.publish([{ routingKey: out.routingKey, event: out.event }]);
     metrics.normalized.inc({ provider: 'genesys', kind: out.routingKey });
     return reply.code(200).send({ status: 'accepted', id: out.event.id });
