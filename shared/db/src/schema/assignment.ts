@@ -73,6 +73,8 @@ export const chats = pgTable(
     index('chats_queue_idx').on(t.tenantId, t.waitingSince, t.id).where(sql`${t.state} = 'waiting_assignment'`),
     index('chats_assignee_idx').on(t.tenantId, t.assigneeId).where(sql`${t.state} = 'assigned'`),
     index('chats_tenant_state_idx').on(t.tenantId, t.state),
+    // The same-operator rule's count in next-chat: waiting chats an operator answered last.
+    index('chats_last_operator_idx').on(t.tenantId, t.lastOperatorId).where(sql`${t.state} = 'waiting_assignment'`),
     check(
       'chats_state_ck',
       sql`${t.state} in ('waiting_assignment', 'assigned', 'waiting_real_user_reply', 'completed')`,

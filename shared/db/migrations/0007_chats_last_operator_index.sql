@@ -1,0 +1,1 @@
+CREATE INDEX "chats_last_operator_idx" ON "chats" USING btree ("tenant_id","last_operator_id") WHERE "chats"."state" = 'waiting_assignment';
