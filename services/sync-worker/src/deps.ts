@@ -1,3 +1,4 @@
+import type { CloudEvent } from '@switchboard/contracts';
 import type { Database } from '@switchboard/db';
 import type { Locks, Logger, Topology } from '@switchboard/platform';
 import type pg from 'pg';
@@ -16,6 +17,11 @@ export interface Deps {
   resolveChannel: ResolveChannel;
   now: () => Date;
   lock: { ttlMs: number; waitMs: number };
+  /**
+   * Parks an event whose account no channel (or only a disabled one) claims: published to
+   * `parked.<provider>` with confirms, for people to read; never retried, never lost.
+   */
+  park?: (provider: string, reason: string, event: CloudEvent) => Promise<void>;
   /** Read-API cache; told after each commit which tenants' data changed. */
   lookups?: Pick<LookupCache, 'invalidate'>;
 }

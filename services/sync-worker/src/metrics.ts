@@ -50,6 +50,12 @@ export function createMetrics() {
       labelNames: ['match'] as const,
       registers: [registry],
     }),
+    parked: new Counter({
+      name: 'inbound_parked_total',
+      help: 'Inbound events parked because no active channel claims their account, by provider and reason',
+      labelNames: ['provider', 'reason'] as const,
+      registers: [registry],
+    }),
     statusChanges: new Counter({
       name: 'status_changes_total',
       help: 'Conversation and ticket status changes, by entity and source (agent, helpdesk, sync, system, customer)',

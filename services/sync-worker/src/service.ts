@@ -1,3 +1,4 @@
+import { createEvent, inboundType, ParkedPayload, parkedRoutingKey } from '@switchboard/contracts';
 import { createDb, OutboxRelay, postgresReady } from '@switchboard/db';
 import {
   Broker,
@@ -19,7 +20,7 @@ import {
 import { registerApi } from './api/index.ts';
 import { registerInternal } from './api/internal.ts';
 import type { Config } from './config.ts';
-import type { Deps } from './deps.ts';
+import { type Deps, SOURCE } from './deps.ts';
 import { createBatchHandler } from './handlers/apply.ts';
 import { startInactivityClose } from './inactivity.ts';
 import { createLookupCache } from './lookup-cache.ts';
@@ -64,6 +65,16 @@ export async function startSyncWorker(config: Config, opts: { logger?: Logger } 
     resolveChannel: createChannelResolver(db, config.CHANNEL_CACHE_TTL_MS),
     now: () => new Date(),
     lock: { ttlMs: config.LOCK_TTL_MS, waitMs: config.LOCK_WAIT_MS },
+    park: async (provider, reason, event) => {
+      const parked = createEvent({
+        source: SOURCE,
+        type: inboundType('parked'),
+        subject: event.id,
+        data: ParkedPayload.parse({ provider, reason, body: JSON.stringify(event) }),
+      });
+      await publisher.publishEvent(topology.names.inbound, parkedRoutingKey(provider), parked, { mandatory: true });
+      metrics.parked.inc({ provider, reason: reason.split(':')[0] ?? reason });
+    },
     lookups,
   };
 

@@ -60,7 +60,15 @@ async function parse(deps: Deps, table: Map<string, Route>, d: Delivery): Promis
   if (!data.success) return dead(`invalid_payload: ${z.prettifyError(data.error)}`);
   const event = { ...decoded.event, data: data.data };
   const prepared = await r.prepare(deps, event);
-  return prepared.ok ? { route: r, event, value: prepared.value } : prepared.outcome;
+  if (prepared.ok) return { route: r, event, value: prepared.value };
+  const { outcome } = prepared;
+  // An account no active channel claims: parked (issue 3), not dead-lettered.
+  if (outcome.kind === 'dead' && /^(unknown_channel|channel_disabled)\b/.test(outcome.reason) && deps.park) {
+    const provider = (event.data as { provider?: unknown }).provider;
+    await deps.park(typeof provider === 'string' ? provider : 'unknown', outcome.reason, event);
+    return skipped(`parked: ${outcome.reason}`);
+  }
+  return outcome;
 }
 
 async function applyItems(deps: Deps, order: Route[], items: Item[], outcomes: Outcome[]): Promise<void> {
