@@ -1,7 +1,7 @@
 import { appendOutbox, type Executor, transaction } from '@switchboard/db';
 import type { OperatorStatus } from '@switchboard/domain';
 import { sql } from 'drizzle-orm';
-import { type Applied, changeChat, type Deps, settingsOf } from './chats.ts';
+import { type Applied, changeChat, claimableChat, DEFAULT_SETTINGS, type Deps, settingsOf } from './chats.ts';
 
 /** Commits `fn`'s outbox with it, then schedules the idle checks of the assignments it made. */
 export async function commit<T extends { applied: Applied[] }>(
@@ -50,45 +50,46 @@ async function claimFor(
   operatorId: string,
   mode: 'pull' | 'auto',
 ): Promise<{ result: NextChat; applied: Applied[] }> {
-  const op = await tx.execute<{ status: OperatorStatus; capacity: number; skills: string[] }>(sql`
-    select status, capacity, skills from operators where tenant_id = ${tenantId} and id = ${operatorId} for update`);
+  // The operator's row lock serializes its claims; whether the same-operator rule holds a chat
+  // back from it is only counted (a metric), so this statement's snapshot is good enough for it.
+  const op = await tx.execute<{
+    status: OperatorStatus;
+    capacity: number;
+    skills: string[];
+    idle_minutes: number;
+    held_back: boolean;
+  }>(sql`
+    select o.status, o.capacity, o.skills, coalesce(s.idle_minutes, ${DEFAULT_SETTINGS.idleMinutes}) as idle_minutes,
+           exists (select 1 from chats c
+                    where c.tenant_id = o.tenant_id and c.state = 'waiting_assignment' and c.last_operator_id = o.id
+                      and c.operator_replied_at is not null
+                      and (c.last_customer_message_at is null or c.operator_replied_at >= c.last_customer_message_at)) as held_back
+      from operators o left join assignment_settings s on s.tenant_id = o.tenant_id
+     where o.tenant_id = ${tenantId} and o.id = ${operatorId}
+       for update of o`);
   const o = op.rows[0];
   if (!o) return { result: { outcome: 'unknown_operator' }, applied: [] };
   if (o.status !== 'online') return { result: { outcome: 'not_online' }, applied: [] };
-  const load = await tx.execute<{ n: number }>(sql`
-    select count(*)::int as n from chats where tenant_id = ${tenantId} and state = 'assigned' and assignee_id = ${operatorId}`);
-  if ((load.rows[0]?.n ?? 0) >= o.capacity) return { result: { outcome: 'at_capacity' }, applied: [] };
-  const candidate = await tx.execute<{ id: string }>(sql`
-    select id from chats
-     where tenant_id = ${tenantId} and state = 'waiting_assignment'
-       and (queue is null or queue = any(${sql.param(o.skills)}::text[]))
-       and not (last_operator_id is not distinct from ${operatorId} and operator_replied_at is not null
-                and (last_customer_message_at is null or operator_replied_at >= last_customer_message_at))
-     order by waiting_since, id
-     limit 1
-       for update skip locked`);
-  const id = candidate.rows[0]?.id;
-  if (mode === 'pull') {
-    const excluded = await tx.execute<{ n: number }>(sql`
-      select count(*)::int as n from chats
-       where tenant_id = ${tenantId} and state = 'waiting_assignment' and last_operator_id = ${operatorId}
-         and operator_replied_at is not null
-         and (last_customer_message_at is null or operator_replied_at >= last_customer_message_at)`);
-    if ((excluded.rows[0]?.n ?? 0) > 0) deps.metrics.sameOperatorExcluded.inc();
+  if (mode === 'pull' && o.held_back) deps.metrics.sameOperatorExcluded.inc();
+  const chat = await claimableChat(tx, tenantId, { id: operatorId, capacity: o.capacity, skills: o.skills });
+  if (!chat) {
+    // Nothing claimed: say why (the rare path, so the load is counted only here).
+    const load = await tx.execute<{ n: number }>(sql`
+      select count(*)::int as n from chats where tenant_id = ${tenantId} and state = 'assigned' and assignee_id = ${operatorId}`);
+    const full = (load.rows[0]?.n ?? 0) >= o.capacity;
+    return { result: { outcome: full ? 'at_capacity' : 'none_waiting' }, applied: [] };
   }
-  if (!id) return { result: { outcome: 'none_waiting' }, applied: [] };
   const applied = await changeChat(
     tx,
     deps,
-    { id, tenantId },
+    { id: chat.id, tenantId },
     { kind: 'assign', operatorId, at: deps.now() },
-    { mode },
+    { mode, locked: chat, idleMinutes: o.idle_minutes },
   );
-  if (!applied.ok) throw new Error(`claimed chat ${id} could not be assigned: ${applied.reason}`);
-  const assignmentId = applied.outbox.find((e) => e.routingKey === 'chat.assigned')?.event.data as {
-    assignmentId: number;
-  };
-  return { result: { outcome: 'assigned', chatId: id, assignmentId: assignmentId.assignmentId }, applied: [applied] };
+  if (!applied.ok) throw new Error(`claimed chat ${chat.id} could not be assigned: ${applied.reason}`);
+  const assignmentId = applied.idle[0]?.assignmentId;
+  if (assignmentId === undefined) throw new Error(`claimed chat ${chat.id} opened no assignment`);
+  return { result: { outcome: 'assigned', chatId: chat.id, assignmentId }, applied: [applied] };
 }
 
 /**

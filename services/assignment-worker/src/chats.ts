@@ -2,7 +2,7 @@ import { createEvent, type DomainEventData, type DomainEventKey, domainEventType
 import type { Database, Executor, OutboxEntry } from '@switchboard/db';
 import { applyChatEvent, type Chat, type ChatEvent, type ChatState } from '@switchboard/domain';
 import type { Logger, Topology } from '@switchboard/platform';
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type pg from 'pg';
 import type { Metrics } from './metrics.ts';
 
@@ -75,14 +75,10 @@ export interface LockedChat {
 
 const toDate = (v: Date | string | null) => (v === null ? null : new Date(v));
 
-/** The chat row-locked (the Postgres guard for every change to it), or null if the queue has not seen it. */
-export async function lockChat(tx: Executor, id: string): Promise<LockedChat | null> {
-  const r = await tx.execute<ChatRow>(sql`
-    select id, tenant_id, state, assignee_id, assignment_id, last_operator_id, operator_replied_at,
-           last_customer_message_at, waiting_since, assigned_at, version
-      from chats where id = ${id} for update`);
-  const row = r.rows[0];
-  if (!row) return null;
+const CHAT_COLUMNS = sql.raw(`id, tenant_id, state, assignee_id, assignment_id, last_operator_id, operator_replied_at,
+  last_customer_message_at, waiting_since, assigned_at, version`);
+
+export function toLockedChat(row: ChatRow): LockedChat {
   return {
     id: row.id,
     tenantId: row.tenant_id,
@@ -98,6 +94,39 @@ export async function lockChat(tx: Executor, id: string): Promise<LockedChat | n
       waitingSince: toDate(row.waiting_since),
     },
   };
+}
+
+/** The chat row-locked (the Postgres guard for every change to it), or null if the queue has not seen it. */
+export async function lockChat(tx: Executor, id: string): Promise<LockedChat | null> {
+  const r = await tx.execute<ChatRow>(sql`select ${CHAT_COLUMNS} from chats where id = ${id} for update`);
+  const row = r.rows[0];
+  return row ? toLockedChat(row) : null;
+}
+
+/**
+ * The oldest waiting chat `operatorId` may take, row-locked, skipping rows other claims hold
+ * (`skip locked`): none while the operator's load has reached `capacity` (counted by this
+ * statement, so after the operator's row lock: a claim that just committed for the same operator
+ * is seen), none of another queue, and not the chat the same-operator rule holds back.
+ */
+export async function claimableChat(
+  tx: Executor,
+  tenantId: string,
+  operator: { id: string; capacity: number; skills: string[] },
+): Promise<LockedChat | null> {
+  const r = await tx.execute<ChatRow>(sql`
+    select ${CHAT_COLUMNS} from chats
+     where tenant_id = ${tenantId} and state = 'waiting_assignment'
+       and (queue is null or queue = any(${sql.param(operator.skills)}::text[]))
+       and not (last_operator_id is not distinct from ${operator.id} and operator_replied_at is not null
+                and (last_customer_message_at is null or operator_replied_at >= last_customer_message_at))
+       and (select count(*) from chats l
+             where l.tenant_id = ${tenantId} and l.state = 'assigned' and l.assignee_id = ${operator.id}) < ${operator.capacity}
+     order by waiting_since, id
+     limit 1
+       for update skip locked`);
+  const row = r.rows[0];
+  return row ? toLockedChat(row) : null;
 }
 
 export function chatEvent<K extends DomainEventKey>(
@@ -133,107 +162,113 @@ export interface Applied {
 /**
  * Applies one chat event under the chat's row lock: the state machine decides, this writes the
  * chat (against the version it read), opens or closes the assignment, and returns the events.
+ * `opts.locked` is the chat as the caller already locked it (a claim's `skip locked` row);
+ * `opts.idleMinutes` spares the settings lookup when the caller has read them.
  */
 export async function changeChat(
   tx: Executor,
   deps: Pick<Deps, 'names' | 'now' | 'metrics'>,
   target: { id: string; tenantId: string },
   e: ChatEvent,
-  opts: { mode?: 'pull' | 'auto' } = {},
+  opts: { mode?: 'pull' | 'auto'; locked?: LockedChat; idleMinutes?: number } = {},
 ): Promise<Applied> {
-  const locked = await lockChat(tx, target.id);
+  const locked = opts.locked ?? (await lockChat(tx, target.id));
   if (locked && locked.tenantId !== target.tenantId) return { ok: false, reason: 'unknown_chat', outbox: [], idle: [] };
   const t = applyChatEvent(locked?.chat ?? null, e);
   if (!t.ok) return { ok: false, reason: t.reason, outbox: [], idle: [] };
   if (!t.changed) return { ok: true, chat: t.chat, outbox: [], idle: [] };
-  const at = e.at;
+  const at = e.at.toISOString();
   const outbox: OutboxEntry[] = [];
   const idle: Applied['idle'] = [];
-  let assignmentId = locked?.assignmentId ?? null;
-  let assignedAt = locked?.assignedAt ?? null;
+  // The whole change is one statement: the assignment closed or opened (and the operator's
+  // last assignment time) in data-modifying CTEs, and the chat written with the new assignment's id.
+  const ctes: SQL[] = [];
+  let assignmentId: SQL = sql`${locked?.assignmentId ?? null}::bigint`;
+  let assignedAt: SQL = sql`${locked?.assignedAt?.toISOString() ?? null}::timestamptz`;
 
-  if (t.effects.released && assignmentId !== null) {
-    await tx.execute(sql`
-      update chat_assignments set ended_at = ${at.toISOString()}, end_reason = ${t.effects.released.reason}
-       where id = ${assignmentId} and ended_at is null`);
-    deps.metrics.releases.inc({ reason: t.effects.released.reason });
+  const released = t.effects.released;
+  if (released && locked?.assignmentId != null) {
+    ctes.push(sql`closed as (
+      update chat_assignments set ended_at = ${at}, end_reason = ${released.reason}
+       where id = ${locked.assignmentId} and ended_at is null)`);
+    deps.metrics.releases.inc({ reason: released.reason });
     outbox.push(
       chatEvent(deps, 'chat.released', target.tenantId, target.id, {
         chatId: target.id,
-        operatorId: t.effects.released.operatorId,
-        assignmentId,
-        reason: t.effects.released.reason,
-        at: at.toISOString(),
+        operatorId: released.operatorId,
+        assignmentId: locked.assignmentId,
+        reason: released.reason,
+        at,
       }),
     );
-    assignmentId = null;
-    assignedAt = null;
+    assignmentId = sql`null::bigint`;
+    assignedAt = sql`null::timestamptz`;
+  }
+  const assigned = t.effects.assigned;
+  const mode = opts.mode ?? 'pull';
+  if (assigned) {
+    ctes.push(sql`opened as (
+      insert into chat_assignments (tenant_id, chat_id, operator_id, mode, assigned_at)
+      values (${target.tenantId}, ${target.id}, ${assigned.operatorId}, ${mode}, ${at})
+      returning id)`);
+    ctes.push(sql`operator as (
+      update operators set last_assigned_at = ${at} where tenant_id = ${target.tenantId} and id = ${assigned.operatorId})`);
+    assignmentId = sql`(select id from opened)`;
+    assignedAt = sql`${at}::timestamptz`;
   }
 
   const c = t.chat;
-  const params = {
+  const v = {
     state: c.state,
     assignee: c.assigneeId,
     lastOperator: c.lastOperatorId,
-    replied: c.operatorRepliedAt?.toISOString() ?? null,
-    customer: c.lastCustomerMessageAt?.toISOString() ?? null,
-    waiting: c.waitingSince?.toISOString() ?? null,
+    replied: sql`${c.operatorRepliedAt?.toISOString() ?? null}::timestamptz`,
+    customer: sql`${c.lastCustomerMessageAt?.toISOString() ?? null}::timestamptz`,
+    waiting: sql`${c.waitingSince?.toISOString() ?? null}::timestamptz`,
   };
-  if (!locked) {
-    await tx.execute(sql`
-      insert into chats (id, tenant_id, state, assignee_id, last_operator_id, operator_replied_at, last_customer_message_at, waiting_since, updated_at)
-      values (${target.id}, ${target.tenantId}, ${params.state}, ${params.assignee}, ${params.lastOperator}, ${params.replied}::timestamptz,
-              ${params.customer}::timestamptz, ${params.waiting}::timestamptz, ${at.toISOString()})`);
-  } else {
-    const r = await tx.execute(sql`
-      update chats set state = ${params.state}, assignee_id = ${params.assignee}, last_operator_id = ${params.lastOperator},
-             operator_replied_at = ${params.replied}::timestamptz, last_customer_message_at = ${params.customer}::timestamptz,
-             waiting_since = ${params.waiting}::timestamptz, assignment_id = ${assignmentId},
-             assigned_at = ${assignedAt?.toISOString() ?? null}::timestamptz,
-             completed_at = case when ${params.state} = 'completed' then ${at.toISOString()}::timestamptz else completed_at end,
-             version = version + 1, updated_at = ${at.toISOString()}
-       where id = ${target.id} and version = ${locked.version}`);
-    if (r.rowCount !== 1) throw new Error(`chat ${target.id} changed under its row lock`);
-  }
+  const write = locked
+    ? sql`
+      update chats set state = ${v.state}, assignee_id = ${v.assignee}, last_operator_id = ${v.lastOperator},
+             operator_replied_at = ${v.replied}, last_customer_message_at = ${v.customer}, waiting_since = ${v.waiting},
+             assignment_id = ${assignmentId}, assigned_at = ${assignedAt},
+             completed_at = case when ${v.state} = 'completed' then ${at}::timestamptz else completed_at end,
+             version = version + 1, updated_at = ${at}
+       where id = ${target.id} and version = ${locked.version}
+      returning assignment_id`
+    : sql`
+      insert into chats (id, tenant_id, state, assignee_id, last_operator_id, operator_replied_at, last_customer_message_at,
+                         waiting_since, assignment_id, assigned_at, updated_at)
+      values (${target.id}, ${target.tenantId}, ${v.state}, ${v.assignee}, ${v.lastOperator}, ${v.replied}, ${v.customer},
+              ${v.waiting}, ${assignmentId}, ${assignedAt}, ${at})
+      returning assignment_id`;
+  const r = await tx.execute<{ assignment_id: string | number | null }>(
+    ctes.length > 0 ? sql`with ${sql.join(ctes, sql`, `)} ${write}` : write,
+  );
+  if (r.rows.length !== 1) throw new Error(`chat ${target.id} changed under its row lock`);
 
-  if (t.effects.assigned) {
-    const mode = opts.mode ?? 'pull';
-    const a = await tx.execute<{ id: number }>(sql`
-      insert into chat_assignments (tenant_id, chat_id, operator_id, mode, assigned_at)
-      values (${target.tenantId}, ${target.id}, ${t.effects.assigned.operatorId}, ${mode}, ${at.toISOString()})
-      returning id`);
-    const id = Number(a.rows[0]?.id);
-    await tx.execute(sql`
-      update chats set assignment_id = ${id}, assigned_at = ${at.toISOString()} where id = ${target.id}`);
-    await tx.execute(sql`
-      update operators set last_assigned_at = ${at.toISOString()}
-       where tenant_id = ${target.tenantId} and id = ${t.effects.assigned.operatorId}`);
-    const waitedMs = Math.max(0, at.getTime() - (c.waitingSince?.getTime() ?? at.getTime()));
+  if (assigned) {
+    const id = Number(r.rows[0]?.assignment_id);
+    const waitedMs = Math.max(0, e.at.getTime() - (c.waitingSince?.getTime() ?? e.at.getTime()));
     deps.metrics.waitTime.observe({ mode }, waitedMs / 1000);
     outbox.push(
       chatEvent(deps, 'chat.assigned', target.tenantId, target.id, {
         chatId: target.id,
-        operatorId: t.effects.assigned.operatorId,
+        operatorId: assigned.operatorId,
         assignmentId: id,
         mode,
         waitedMs: Math.round(waitedMs),
-        at: at.toISOString(),
+        at,
       }),
     );
-    const settings = await settingsOf(tx, target.tenantId);
-    idle.push({
-      tenantId: target.tenantId,
-      chatId: target.id,
-      assignmentId: id,
-      delayMs: settings.idleMinutes * 60_000,
-    });
+    const idleMinutes = opts.idleMinutes ?? (await settingsOf(tx, target.tenantId)).idleMinutes;
+    idle.push({ tenantId: target.tenantId, chatId: target.id, assignmentId: id, delayMs: idleMinutes * 60_000 });
   }
   if (t.effects.completed) {
     outbox.push(
       chatEvent(deps, 'chat.completed', target.tenantId, target.id, {
         chatId: target.id,
         reason: t.effects.completed.reason,
-        at: at.toISOString(),
+        at,
       }),
     );
   }

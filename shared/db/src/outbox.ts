@@ -1,9 +1,9 @@
 import type { CloudEvent } from '@switchboard/contracts';
-import { sql } from 'drizzle-orm';
 import type { Executor } from './client.ts';
 import { outbox } from './schema/index.ts';
 import { pgSafe } from './text.ts';
 
+/** The channel the outbox's insert trigger (migration 0008) notifies on commit. */
 export const OUTBOX_CHANNEL = 'switchboard_outbox';
 
 export interface OutboxEntry {
@@ -14,7 +14,7 @@ export interface OutboxEntry {
 
 /**
  * Appends events in the caller's transaction, so they exist if and only if the change commits.
- * The NOTIFY is delivered on commit and wakes the relay; a lost notification costs one poll.
+ * The table's trigger NOTIFYs on commit, which wakes the relay; a lost notification costs one poll.
  */
 export async function appendOutbox(tx: Executor, entries: OutboxEntry[]): Promise<void> {
   if (entries.length === 0) return;
@@ -28,5 +28,4 @@ export async function appendOutbox(tx: Executor, entries: OutboxEntry[]): Promis
       envelope: pgSafe(e.event),
     })),
   );
-  await tx.execute(sql`select pg_notify(${OUTBOX_CHANNEL}, '')`);
 }
