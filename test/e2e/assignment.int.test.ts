@@ -5,7 +5,7 @@ import {
   releaseIdle,
   startAssignmentWorker,
 } from '@switchboard/assignment-worker';
-import { encodeEvent } from '@switchboard/contracts';
+import { CloudEvent, domainEvents, domainEventType, encodeEvent } from '@switchboard/contracts';
 import { issueApiToken, seedTenant } from '@switchboard/db';
 import {
   agentDeskEvent,
@@ -131,6 +131,17 @@ describe('chat assignment (seed 004)', () => {
         expect.objectContaining({ chatId: x.chatId, operatorId: 'op-a', reason: 'replied' }),
       ),
     );
+    // next-chat writes its chat.assigned in SQL: the event on the bus keeps the contract.
+    await vi.waitFor(() => expect(p.events.ofKey('chat.assigned')).toHaveLength(2));
+    for (const { event } of p.events.ofKey('chat.assigned')) {
+      expect(CloudEvent.parse(event)).toMatchObject({ type: domainEventType('chat.assigned'), tenantid: p.tenant.tenantId });
+      expect(domainEvents['chat.assigned'].parse(event.data)).toMatchObject({ operatorId: 'op-a', mode: 'pull' });
+      expect(event.subject).toBe((event.data as { chatId: string }).chatId);
+    }
+    expect(p.events.ofKey('chat.assigned').map((e) => (e.event.data as { chatId: string }).chatId)).toEqual([
+      x.chatId,
+      y.chatId,
+    ]);
     const history = await p.pool.query(
       'select operator_id, end_reason from chat_assignments where chat_id = $1 order by id',
       [x.chatId],

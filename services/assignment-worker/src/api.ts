@@ -89,7 +89,7 @@ export function assignmentRoutes(api: FastifyInstance, deps: Deps): void {
         from chats where tenant_id = ${req.tenant.id} and state = 'waiting_assignment'`);
     const ops = await deps.db.execute<{ id: string; status: string; capacity: number; load: number }>(sql`
       select o.id, o.status, o.capacity,
-             (select count(*)::int from chats c where c.tenant_id = o.tenant_id and c.state = 'assigned' and c.assignee_id = o.id) as load
+             o.active_chats as load
         from operators o where o.tenant_id = ${req.tenant.id} and o.status = 'online' order by o.id`);
     const oldest = q.rows[0]?.oldest;
     return {

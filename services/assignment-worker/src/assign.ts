@@ -1,7 +1,9 @@
+import { createEvent, domainEventType } from '@switchboard/contracts';
 import { appendOutbox, type Executor, transaction } from '@switchboard/db';
 import type { OperatorStatus } from '@switchboard/domain';
-import { sql } from 'drizzle-orm';
-import { type Applied, changeChat, claimableChat, DEFAULT_SETTINGS, type Deps, settingsOf } from './chats.ts';
+import { type SQL, sql } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
+import { type Applied, changeChat, DEFAULT_SETTINGS, type Deps, SOURCE, settingsOf } from './chats.ts';
 
 /** Commits `fn`'s outbox with it, then schedules the idle checks of the assignments it made. */
 export async function commit<T extends { applied: Applied[] }>(
@@ -16,13 +18,17 @@ export async function commit<T extends { applied: Applied[] }>(
     );
     return r;
   });
-  // After the commit: a crash between the two loses nothing, the idle sweep finds it.
-  for (const i of out.applied.flatMap((a) => a.idle)) {
+  await scheduleIdle(deps, out.applied);
+  return out;
+}
+
+/** After the commit: a crash between the two loses nothing, the idle sweep finds it. */
+async function scheduleIdle(deps: Deps, applied: Applied[]): Promise<void> {
+  for (const i of applied.flatMap((a) => a.idle)) {
     await deps.timers.schedule(i, i.delayMs).catch((err: unknown) => {
       deps.logger.warn({ err, chatId: i.chatId }, 'could not schedule the idle check; the sweep will catch it');
     });
   }
-  return out;
 }
 
 export type NextChat =
@@ -30,66 +36,145 @@ export type NextChat =
   | { outcome: 'none_waiting' | 'at_capacity' | 'not_online' | 'unknown_operator' };
 
 /**
- * `POST /operators/:id/next-chat`: the oldest waiting chat this operator may take, claimed
- * atomically. The operator's row lock serializes its own calls (so capacity holds); `skip locked`
- * lets 200 operators claim at once without two getting one chat or waiting on each other.
+ * The same-operator rule (`excludedForOperator` in the domain) over the chats row `c`: the chat
+ * waits for its customer to answer `operator`, who replied last.
+ */
+const barredFor = (operator: SQL) => sql`(c.last_operator_id is not distinct from ${operator}
+  and c.operator_replied_at is not null
+  and (c.last_customer_message_at is null or c.operator_replied_at >= c.last_customer_message_at))`;
+
+/**
+ * `POST /operators/:id/next-chat`: the oldest waiting chat this operator may take, claimed in one
+ * statement (its own transaction): the operator's row lock serializes its claims and, read
+ * through that lock, its load is current, so capacity holds; `skip locked` lets 200 operators
+ * claim at once without two getting one chat or waiting on each other.
  */
 export async function nextChat(deps: Deps, tenantId: string, operatorId: string): Promise<NextChat> {
-  const { result } = await commit(deps, async (tx) => {
-    const res = await claimFor(tx, deps, tenantId, operatorId, 'pull');
-    return { result: res.result, applied: res.applied };
-  });
+  const { result, applied } = await claimFor(deps.db, deps, tenantId, operatorId, 'pull', 'assignment-next-chat');
+  // The operator has the chat once the claim commits; its idle check is scheduled meanwhile.
+  void scheduleIdle(deps, applied);
   deps.metrics.assignments.inc({ mode: 'pull', outcome: result.outcome === 'assigned' ? 'assigned' : result.outcome });
   return result;
 }
 
+/**
+ * One claim as one statement, so it costs one round trip: lock the operator if it is online and
+ * below capacity, pick the oldest waiting chat it may take (`skip locked`), open the assignment,
+ * assign the chat (its trigger counts the operator's load) and append `chat.assigned` to the
+ * outbox. The pick mirrors the domain's `assign` rule: waiting, the operator's queue, not barred
+ * by the same-operator rule. Nothing claimed: a second query says why.
+ */
 async function claimFor(
-  tx: Executor,
+  ex: Executor,
   deps: Deps,
   tenantId: string,
   operatorId: string,
   mode: 'pull' | 'auto',
+  /** Run as this named prepared statement on the pool (planned once per connection). */
+  statementName?: string,
 ): Promise<{ result: NextChat; applied: Applied[] }> {
-  // The operator's row lock serializes its claims; whether the same-operator rule holds a chat
-  // back from it is only counted (a metric), so this statement's snapshot is good enough for it.
-  const op = await tx.execute<{
-    status: OperatorStatus;
-    capacity: number;
-    skills: string[];
+  const at = deps.now().toISOString();
+  const { data: _, ...envelope } = createEvent({
+    source: SOURCE,
+    type: domainEventType('chat.assigned'),
+    tenantid: tenantId,
+    time: new Date(at),
+    data: null,
+  });
+  const op = sql`${operatorId}::text`;
+  const claim = sql`
+    with op as (
+      select o.skills from operators o
+       where o.tenant_id = ${tenantId} and o.id = ${op} and o.status = 'online' and o.active_chats < o.capacity
+         for update
+    ), pick as (
+      select c.id from chats c
+       where exists (select 1 from op) and c.tenant_id = ${tenantId} and c.state = 'waiting_assignment'
+         and (c.queue is null or c.queue = any((select skills from op)::text[]))
+         and not ${barredFor(op)}
+       order by c.waiting_since, c.id
+       limit 1
+         for update of c skip locked
+    ), opened as (
+      insert into chat_assignments (tenant_id, chat_id, operator_id, mode, assigned_at)
+      select ${tenantId}::uuid, pick.id, ${op}, ${mode}::text, ${at}::timestamptz from pick
+      returning id, chat_id
+    ), claimed as (
+      update chats c set state = 'assigned', assignee_id = ${op}, assignment_id = opened.id,
+             assigned_at = ${at}::timestamptz, version = c.version + 1, updated_at = ${at}::timestamptz
+        from opened
+       where c.id = opened.chat_id
+      returning c.id, c.assignment_id, c.waiting_since
+    ), event as (
+      insert into outbox (event_id, tenant_id, aggregate_id, exchange, routing_key, envelope)
+      select ${envelope.id}::uuid, ${tenantId}::uuid, claimed.id::text, ${deps.names.events}::text, 'chat.assigned',
+             ${JSON.stringify(envelope)}::jsonb || jsonb_build_object(
+               'subject', claimed.id::text,
+               'data', jsonb_build_object(
+                 'chatId', claimed.id::text,
+                 'operatorId', ${op},
+                 'assignmentId', claimed.assignment_id,
+                 'mode', ${mode}::text,
+                 'waitedMs', greatest(0, round(extract(epoch from
+                   ${at}::timestamptz - coalesce(claimed.waiting_since, ${at}::timestamptz)) * 1000))::bigint,
+                 'at', ${at}::text))
+        from claimed
+    )
+    select claimed.id as chat_id, claimed.assignment_id, claimed.waiting_since,
+           coalesce((select s.idle_minutes from assignment_settings s where s.tenant_id = ${tenantId}),
+                    ${DEFAULT_SETTINGS.idleMinutes}) as idle_minutes,
+           exists (select 1 from chats c
+                    where c.tenant_id = ${tenantId} and c.state = 'waiting_assignment' and c.last_operator_id = ${op}
+                      and ${barredFor(op)}) as held_back
+      from (select 1) as one left join claimed on true`;
+  type Row = {
+    chat_id: string | null;
+    assignment_id: string | null;
+    waiting_since: Date | string | null;
     idle_minutes: number;
     held_back: boolean;
-  }>(sql`
-    select o.status, o.capacity, o.skills, coalesce(s.idle_minutes, ${DEFAULT_SETTINGS.idleMinutes}) as idle_minutes,
-           exists (select 1 from chats c
-                    where c.tenant_id = o.tenant_id and c.state = 'waiting_assignment' and c.last_operator_id = o.id
-                      and c.operator_replied_at is not null
-                      and (c.last_customer_message_at is null or c.operator_replied_at >= c.last_customer_message_at)) as held_back
-      from operators o left join assignment_settings s on s.tenant_id = o.tenant_id
-     where o.tenant_id = ${tenantId} and o.id = ${operatorId}
-       for update of o`);
-  const o = op.rows[0];
-  if (!o) return { result: { outcome: 'unknown_operator' }, applied: [] };
-  if (o.status !== 'online') return { result: { outcome: 'not_online' }, applied: [] };
-  if (mode === 'pull' && o.held_back) deps.metrics.sameOperatorExcluded.inc();
-  const chat = await claimableChat(tx, tenantId, { id: operatorId, capacity: o.capacity, skills: o.skills });
-  if (!chat) {
-    // Nothing claimed: say why (the rare path, so the load is counted only here).
-    const load = await tx.execute<{ n: number }>(sql`
-      select count(*)::int as n from chats where tenant_id = ${tenantId} and state = 'assigned' and assignee_id = ${operatorId}`);
-    const full = (load.rows[0]?.n ?? 0) >= o.capacity;
-    return { result: { outcome: full ? 'at_capacity' : 'none_waiting' }, applied: [] };
-  }
-  const applied = await changeChat(
-    tx,
-    deps,
-    { id: chat.id, tenantId },
-    { kind: 'assign', operatorId, at: deps.now() },
-    { mode, locked: chat, idleMinutes: o.idle_minutes },
+  };
+  const rows = statementName
+    ? (await deps.pool.query<Row>({ name: statementName, ...pgQuery(claim) })).rows
+    : (await ex.execute<Row>(claim)).rows;
+  const row = rows[0];
+  if (mode === 'pull' && row?.held_back) deps.metrics.sameOperatorExcluded.inc();
+  if (!row?.chat_id) return { result: { outcome: await whyNoClaim(ex, tenantId, operatorId) }, applied: [] };
+  const assignmentId = Number(row.assignment_id);
+  const waitingSince = row.waiting_since === null ? null : new Date(row.waiting_since);
+  deps.metrics.waitTime.observe(
+    { mode },
+    Math.max(0, Date.parse(at) - (waitingSince?.getTime() ?? Date.parse(at))) / 1000,
   );
-  if (!applied.ok) throw new Error(`claimed chat ${chat.id} could not be assigned: ${applied.reason}`);
-  const assignmentId = applied.idle[0]?.assignmentId;
-  if (assignmentId === undefined) throw new Error(`claimed chat ${chat.id} opened no assignment`);
-  return { result: { outcome: 'assigned', chatId: chat.id, assignmentId }, applied: [applied] };
+  return {
+    result: { outcome: 'assigned', chatId: row.chat_id, assignmentId },
+    applied: [
+      {
+        ok: true,
+        outbox: [], // appended by the statement itself
+        idle: [{ tenantId, chatId: row.chat_id, assignmentId, delayMs: row.idle_minutes * 60_000 }],
+      },
+    ],
+  };
+}
+
+const dialect = new PgDialect();
+const pgQuery = (q: SQL) => {
+  const { sql: text, params } = dialect.sqlToQuery(q);
+  return { text, values: params };
+};
+
+async function whyNoClaim(
+  ex: Executor,
+  tenantId: string,
+  operatorId: string,
+): Promise<Exclude<NextChat['outcome'], 'assigned'>> {
+  const r = await ex.execute<{ status: OperatorStatus; full: boolean }>(sql`
+    select status, active_chats >= capacity as full from operators where tenant_id = ${tenantId} and id = ${operatorId}`);
+  const o = r.rows[0];
+  if (!o) return 'unknown_operator';
+  if (o.status !== 'online') return 'not_online';
+  return o.full ? 'at_capacity' : 'none_waiting';
 }
 
 /**
@@ -102,14 +187,11 @@ export async function autoAssign(tx: Executor, deps: Deps, tenantId: string, cha
   if (!settings.autoAssign) return [];
   const pick = await tx.execute<{ id: string }>(sql`
     select o.id from operators o
-      left join lateral (select count(*)::int as n from chats c
-                          where c.tenant_id = o.tenant_id and c.state = 'assigned' and c.assignee_id = o.id) l on true
-      join chats ch on ch.id = ${chatId}
-     where o.tenant_id = ${tenantId} and o.status = 'online' and l.n < o.capacity
-       and (ch.queue is null or ch.queue = any(o.skills))
-       and not (ch.last_operator_id is not distinct from o.id and ch.operator_replied_at is not null
-                and (ch.last_customer_message_at is null or ch.operator_replied_at >= ch.last_customer_message_at))
-     order by o.capacity - l.n desc, o.last_assigned_at asc nulls first, o.id
+      join chats c on c.id = ${chatId}
+     where o.tenant_id = ${tenantId} and o.status = 'online' and o.active_chats < o.capacity
+       and (c.queue is null or c.queue = any(o.skills))
+       and not ${barredFor(sql`o.id`)}
+     order by o.capacity - o.active_chats desc, o.last_assigned_at asc nulls first, o.id
      limit 1
        for update of o`);
   const operatorId = pick.rows[0]?.id;

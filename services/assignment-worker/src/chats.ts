@@ -103,32 +103,6 @@ export async function lockChat(tx: Executor, id: string): Promise<LockedChat | n
   return row ? toLockedChat(row) : null;
 }
 
-/**
- * The oldest waiting chat `operatorId` may take, row-locked, skipping rows other claims hold
- * (`skip locked`): none while the operator's load has reached `capacity` (counted by this
- * statement, so after the operator's row lock: a claim that just committed for the same operator
- * is seen), none of another queue, and not the chat the same-operator rule holds back.
- */
-export async function claimableChat(
-  tx: Executor,
-  tenantId: string,
-  operator: { id: string; capacity: number; skills: string[] },
-): Promise<LockedChat | null> {
-  const r = await tx.execute<ChatRow>(sql`
-    select ${CHAT_COLUMNS} from chats
-     where tenant_id = ${tenantId} and state = 'waiting_assignment'
-       and (queue is null or queue = any(${sql.param(operator.skills)}::text[]))
-       and not (last_operator_id is not distinct from ${operator.id} and operator_replied_at is not null
-                and (last_customer_message_at is null or operator_replied_at >= last_customer_message_at))
-       and (select count(*) from chats l
-             where l.tenant_id = ${tenantId} and l.state = 'assigned' and l.assignee_id = ${operator.id}) < ${operator.capacity}
-     order by waiting_since, id
-     limit 1
-       for update skip locked`);
-  const row = r.rows[0];
-  return row ? toLockedChat(row) : null;
-}
-
 export function chatEvent<K extends DomainEventKey>(
   deps: Pick<Deps, 'names' | 'now'>,
   key: K,
@@ -180,8 +154,8 @@ export async function changeChat(
   const at = e.at.toISOString();
   const outbox: OutboxEntry[] = [];
   const idle: Applied['idle'] = [];
-  // The whole change is one statement: the assignment closed or opened (and the operator's
-  // last assignment time) in data-modifying CTEs, and the chat written with the new assignment's id.
+  // The whole change is one statement: the assignment closed or opened in data-modifying CTEs,
+  // and the chat written with the new assignment's id (its trigger moves the operators' loads).
   const ctes: SQL[] = [];
   let assignmentId: SQL = sql`${locked?.assignmentId ?? null}::bigint`;
   let assignedAt: SQL = sql`${locked?.assignedAt?.toISOString() ?? null}::timestamptz`;
@@ -211,8 +185,6 @@ export async function changeChat(
       insert into chat_assignments (tenant_id, chat_id, operator_id, mode, assigned_at)
       values (${target.tenantId}, ${target.id}, ${assigned.operatorId}, ${mode}, ${at})
       returning id)`);
-    ctes.push(sql`operator as (
-      update operators set last_assigned_at = ${at} where tenant_id = ${target.tenantId} and id = ${assigned.operatorId})`);
     assignmentId = sql`(select id from opened)`;
     assignedAt = sql`${at}::timestamptz`;
   }

@@ -34,6 +34,9 @@ export async function startAssignmentWorker(config: Config, opts: { logger?: Log
   const { pool, db } = createDb(config.DATABASE_URL, {
     max: config.DATABASE_POOL_SIZE,
     applicationName: 'assignment-worker',
+    // next-chat's claim is a prepared statement; left to choose, Postgres keeps re-planning it
+    // (a custom plan, about as long as running it). Its generic plan is the same index walk.
+    settings: { plan_cache_mode: 'force_generic_plan' },
   });
   lifecycle.onStop('postgres', () => pool.end());
   const broker = new Broker(config.AMQP_URL, topology, logger, metrics.publisher);

@@ -44,9 +44,11 @@ export async function startTimers(
     { connection: workerConn, prefix: opts.prefix, concurrency: 4, drainDelay: 1 },
   );
   worker.on('failed', (job, err) => opts.logger.warn({ err, job: job?.name }, 'timer job failed; BullMQ retries it'));
+  // Scheduling is not on the request's path (next-chat answers first); close() waits for it.
+  const inFlight = new Set<Promise<unknown>>();
   const timers: IdleTimers = {
-    async schedule(check, delayMs) {
-      await queue.add('idle', check, {
+    schedule(check, delayMs) {
+      const added = queue.add('idle', check, {
         delay: delayMs,
         jobId: `idle-${check.assignmentId}`,
         removeOnComplete: true,
@@ -54,6 +56,10 @@ export async function startTimers(
         attempts: 5,
         backoff: { type: 'exponential', delay: 1_000 },
       });
+      inFlight.add(added);
+      const untrack = () => inFlight.delete(added);
+      added.then(untrack, untrack);
+      return added.then(() => undefined);
     },
   };
   return {
@@ -61,6 +67,7 @@ export async function startTimers(
     worker,
     timers,
     async close() {
+      await Promise.allSettled(inFlight);
       await worker.close();
       await queue.close();
       await Promise.all([queueConn, workerConn].map((c) => c.quit().catch(() => c.disconnect())));

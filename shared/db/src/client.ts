@@ -11,11 +11,22 @@ export interface Db {
   db: Database;
 }
 
-export function createDb(url: string, opts: { max?: number; applicationName?: string } = {}): Db {
+export function createDb(
+  url: string,
+  opts: { max?: number; applicationName?: string; settings?: Record<string, string> } = {},
+): Db {
   const pool = new pg.Pool({
     connectionString: url,
     max: opts.max ?? 10,
     application_name: opts.applicationName ?? 'switchboard',
+    // Session settings, sent in the startup packet (no extra round trip).
+    ...(opts.settings
+      ? {
+          options: Object.entries(opts.settings)
+            .map(([k, v]) => `-c ${k}=${v}`)
+            .join(' '),
+        }
+      : {}),
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
   });

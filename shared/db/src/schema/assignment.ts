@@ -29,6 +29,11 @@ export const operators = pgTable(
     /** The most chats assigned at once. */
     capacity: integer('capacity').notNull().default(3),
     skills: text('skills').array().notNull().default(sql`'{}'::text[]`),
+    /**
+     * How many chats are assigned to the operator now, kept by a trigger on `chats` (migration
+     * 0009), so a claim reads the load from the operator row it locks.
+     */
+    activeChats: integer('active_chats').notNull().default(0),
     lastAssignedAt: timestamp('last_assigned_at', { withTimezone: true }),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
@@ -36,6 +41,7 @@ export const operators = pgTable(
     primaryKey({ columns: [t.tenantId, t.id] }),
     check('operators_status_ck', sql`${t.status} in ('online', 'away', 'offline')`),
     check('operators_capacity_ck', sql`${t.capacity} >= 0`),
+    check('operators_active_chats_ck', sql`${t.activeChats} >= 0`),
   ],
 );
 
@@ -88,9 +94,12 @@ export const chatAssignments = pgTable(
   'chat_assignments',
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
-    tenantId: uuid('tenant_id')
-      .notNull()
-      .references(() => tenants.id),
+    /**
+     * The chat's tenant, written from the chat in the statement that assigns it. No foreign key
+     * to `tenants`: the chat has one, and checking it here took a share lock on the tenant's row
+     * in every claim, which 200 concurrent claims turned into a multixact each.
+     */
+    tenantId: uuid('tenant_id').notNull(),
     chatId: uuid('chat_id')
       .notNull()
       .references(() => chats.id),
