@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { Executor } from './client.ts';
 
 /** Who made the status changes that follow in this transaction, for the history trigger. */
@@ -15,10 +15,18 @@ export interface ChangeContext {
  * set (empty when absent), so nothing leaks from an earlier change in the same transaction.
  */
 export async function setChangeContext(tx: Executor, c: ChangeContext): Promise<void> {
-  await tx.execute(sql`select
-    set_config('switchboard.change_source', ${c.source}, true),
-    set_config('switchboard.changed_by', ${c.changedBy ?? ''}, true),
-    set_config('switchboard.change_reason', ${c.reason ?? ''}, true),
-    set_config('switchboard.change_notes', ${c.notes ?? ''}, true),
-    set_config('switchboard.cause_event_id', ${c.causeEventId ?? ''}, true)`);
+  await tx.execute(sql`select ${withChangeContext(c)}`);
 }
+
+/**
+ * The same context as a condition of the write it describes, saving the round trip: an
+ * uncorrelated scalar sub-select, which Postgres evaluates once, before the statement touches a
+ * row (and which is always true). The history trigger, AFTER ROW and so run at the end of the
+ * statement, reads it. Put it in the WHERE of an update, or of an `insert ... select`.
+ */
+export const withChangeContext = (c: ChangeContext): SQL => sql`(select (
+    set_config('switchboard.change_source', ${c.source}::text, true) ||
+    set_config('switchboard.changed_by', ${c.changedBy ?? ''}::text, true) ||
+    set_config('switchboard.change_reason', ${c.reason ?? ''}::text, true) ||
+    set_config('switchboard.change_notes', ${c.notes ?? ''}::text, true) ||
+    set_config('switchboard.cause_event_id', ${c.causeEventId ?? ''}::text, true)) is not null)`;

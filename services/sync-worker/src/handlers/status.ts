@@ -22,6 +22,8 @@ import { type Applied, route } from './route.ts';
 type Request = {
   entity: 'ticket' | 'conversation';
   conversationId: string;
+  /** A helpdesk ticket's id: refused if that ticket belongs to another conversation. */
+  ticketExternalId?: string;
   changedBy: string | undefined;
   /** Builds the command from the locked state (an `assigned` ticket needs its current status). */
   command: (
@@ -51,9 +53,24 @@ async function applyRequest(
 ): Promise<Applied> {
   const stop = deps.metrics.syncDuration.startTimer({ entity: r.entity });
   try {
-    const state = await lockConversationState(tx, tenantId, r.conversationId);
+    const state = await lockConversationState(
+      tx,
+      tenantId,
+      r.conversationId,
+      r.ticketExternalId ? { ticketExternalId: r.ticketExternalId } : {},
+    );
     if (!state)
       return reject(tx, deps, event, r.entity, `unknown_conversation: ${r.conversationId} is not this tenant's`);
+    // The helpdesk's ticket id is unique per tenant: it may not move to another conversation.
+    if (state.ticketOwner && state.ticketOwner !== state.conversation.id) {
+      return reject(
+        tx,
+        deps,
+        event,
+        r.entity,
+        `ticket_conversation_mismatch: ticket ${r.ticketExternalId} belongs to another conversation`,
+      );
+    }
     const built = r.command(state.tickets);
     if ('reject' in built) return reject(tx, deps, event, r.entity, built.reject);
     if ('stale' in built) return { outcome: skipped(built.stale), outbox: [] };
@@ -100,26 +117,11 @@ export const helpdeskTicketRoute = route<Ticket, { channel: Channel; conversatio
     for (const { event, value } of items) {
       const e = event.data;
       const tenantId = value.channel.tenantId;
-      // The helpdesk's ticket id is unique per tenant: it may not move to another conversation.
-      const owner = await tx.execute<{ conversation_id: string }>(sql`
-        select conversation_id from tickets where tenant_id = ${tenantId} and external_id = ${e.ticketId}`);
-      const ownerId = owner.rows[0]?.conversation_id;
-      if (ownerId && ownerId !== e.conversationId) {
-        out.push(
-          await reject(
-            tx,
-            deps,
-            event,
-            'ticket',
-            `ticket_conversation_mismatch: ticket ${e.ticketId} belongs to another conversation`,
-          ),
-        );
-        continue;
-      }
       out.push(
         await applyRequest(tx, deps, event, tenantId, {
           entity: 'ticket',
           conversationId: e.conversationId,
+          ticketExternalId: e.ticketId,
           changedBy: e.changedBy ?? e.assignee,
           command: (tickets) => ticketCommand(e, tickets),
           after: e.assignee

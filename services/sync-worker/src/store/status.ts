@@ -1,5 +1,5 @@
 import type { OutboxEntry } from '@switchboard/db';
-import { type Executor, setChangeContext } from '@switchboard/db';
+import { type Executor, withChangeContext } from '@switchboard/db';
 import type { ConversationStatus, StatusChange, SyncDecision, TicketStatus } from '@switchboard/domain';
 import { sql } from 'drizzle-orm';
 import type { Deps } from '../deps.ts';
@@ -30,9 +30,22 @@ export async function lockConversationState(
   tx: Executor,
   tenantId: string,
   conversationId: string,
-): Promise<{ conversation: LockedConversation; tickets: LockedTicket[] } | null> {
-  const c = await tx.execute<{ id: string; tenant_id: string; status: ConversationStatus; version: number }>(sql`
-    select id, tenant_id, status, version from conversations
+  opts: { ticketExternalId?: string } = {},
+): Promise<{ conversation: LockedConversation; tickets: LockedTicket[]; ticketOwner?: string | null } | null> {
+  // With a helpdesk ticket id, the same statement says which conversation that ticket belongs to
+  // (a ticket never moves, so this statement's snapshot is good enough for it).
+  const owner = opts.ticketExternalId
+    ? sql`, (select t.conversation_id from tickets t
+              where t.tenant_id = ${tenantId} and t.external_id = ${opts.ticketExternalId}) as ticket_owner`
+    : sql``;
+  const c = await tx.execute<{
+    id: string;
+    tenant_id: string;
+    status: ConversationStatus;
+    version: number;
+    ticket_owner?: string | null;
+  }>(sql`
+    select id, tenant_id, status, version ${owner} from conversations
      where id = ${conversationId} and tenant_id = ${tenantId}
        for update`);
   const row = c.rows[0];
@@ -47,6 +60,7 @@ export async function lockConversationState(
     select id, external_id, status, version, updated_at from tickets
      where conversation_id = ${conversationId} order by id for update`);
   return {
+    ...(opts.ticketExternalId ? { ticketOwner: row.ticket_owner ?? null } : {}),
     conversation: { id: row.id, tenantId: row.tenant_id, status: row.status, version: row.version },
     tickets: t.rows.map((r) => ({
       id: r.id,
@@ -100,7 +114,8 @@ export async function writeStatusDecision(
   });
 
   for (const c of decision.changes) {
-    await setChangeContext(tx, {
+    // The history trigger's context, set by the write itself.
+    const context = withChangeContext({
       source: c.source,
       changedBy: c.source === 'sync' ? null : cause.changedBy,
       reason: c.reason,
@@ -112,7 +127,7 @@ export async function writeStatusDecision(
         update conversations
            set status = ${c.to}, version = version + 1,
                closed_at = case when ${c.to} = 'closed' then ${cause.at.toISOString()}::timestamptz else closed_at end
-         where id = ${c.id} and version = ${convVersion}
+         where id = ${c.id} and version = ${convVersion} and ${context}
         returning version`);
       const v = res.rows[0]?.version;
       if (v === undefined) throw new Error(`conversation ${c.id} changed under its row lock (version ${convVersion})`);
@@ -134,8 +149,10 @@ export async function writeStatusDecision(
       if (!created || created.id !== c.id) throw new Error(`decision creates unknown ticket ${c.id}`);
       await tx.execute(sql`
         insert into tickets (id, tenant_id, conversation_id, external_id, status, assignee, subject, created_at, updated_at)
-        values (${created.id}, ${conversation.tenantId}, ${conversation.id}, ${created.externalId}, ${c.to},
-                ${created.assignee ?? null}, ${created.subject ?? null}, ${cause.at.toISOString()}, ${cause.at.toISOString()})`);
+        select ${created.id}::uuid, ${conversation.tenantId}::uuid, ${conversation.id}::uuid, ${created.externalId}::text,
+               ${c.to}::text, ${created.assignee ?? null}::text, ${created.subject ?? null}::text,
+               ${cause.at.toISOString()}::timestamptz, ${cause.at.toISOString()}::timestamptz
+         where ${context}`);
       ticket = { id: created.id, externalId: created.externalId, status: c.to, version: 1, updatedAt: cause.at };
       tickets.set(c.id, ticket);
     } else {
@@ -143,7 +160,7 @@ export async function writeStatusDecision(
         update tickets
            set status = ${c.to}, version = version + 1, updated_at = ${cause.at.toISOString()},
                closed_at = case when ${c.to} = 'closed' then ${cause.at.toISOString()}::timestamptz else null end
-         where id = ${c.id} and version = ${ticket.version}
+         where id = ${c.id} and version = ${ticket.version} and ${context}
         returning version`);
       const v = res.rows[0]?.version;
       if (v === undefined) throw new Error(`ticket ${c.id} changed under its row lock (version ${ticket.version})`);
