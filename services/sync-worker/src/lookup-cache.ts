@@ -11,40 +11,59 @@ import type { Metrics } from './metrics.ts';
  * Redis trouble never fails a read: the lookup goes to Postgres.
  */
 export interface LookupCache {
-  get<T>(tenantId: string, key: string, load: () => Promise<T>): Promise<T>;
+  /**
+   * The answer as JSON text, as it is cached (a hit is sent without being parsed and
+   * serialized again); null when `load` found nothing (also cached).
+   */
+  json(tenantId: string, key: string, load: () => Promise<unknown>): Promise<string | null>;
   /** Called after a transaction that changed these tenants' data committed. */
   invalidate(tenantIds: Iterable<string>): Promise<void>;
 }
 
 const genKey = (tenantId: string) => `lookup-gen:${tenantId}`;
 
+/**
+ * One round trip for a lookup: the tenant's generation, then the answer cached under it. KEYS[1]
+ * is the generation (ioredis prefixes it); the answer's key is built here from ARGV, so it carries
+ * the client's key prefix explicitly.
+ */
+const READ_SCRIPT = `
+local gen = redis.call('GET', KEYS[1]) or '0'
+return {gen, redis.call('GET', ARGV[1] .. gen .. ARGV[2])}`;
+
+type CacheRedis = Redis & {
+  lookupRead(genKey: string, before: string, after: string): Promise<[string, string | null]>;
+};
+
 export function createLookupCache(
   redis: Redis,
   opts: { ttlSeconds: number; logger: Logger; metrics: Pick<Metrics, 'lookupCache'> },
 ): LookupCache {
+  if (!('lookupRead' in redis)) redis.defineCommand('lookupRead', { numberOfKeys: 1, lua: READ_SCRIPT });
+  const cached = redis as CacheRedis;
+  const prefix = redis.options.keyPrefix ?? '';
   return {
-    async get(tenantId, key, load) {
+    async json(tenantId, key, load) {
       let cacheKey: string | undefined;
       try {
-        const gen = (await redis.get(genKey(tenantId))) ?? '0';
+        const [gen, hit] = await cached.lookupRead(genKey(tenantId), `${prefix}lookup:${tenantId}:`, `:${key}`);
         cacheKey = `lookup:${tenantId}:${gen}:${key}`;
-        const hit = await redis.get(cacheKey);
         if (hit !== null) {
           opts.metrics.lookupCache.inc({ result: 'hit' });
-          return JSON.parse(hit);
+          return hit === 'null' ? null : hit;
         }
       } catch (err) {
         opts.logger.warn({ err }, 'lookup cache unavailable; reading Postgres');
         cacheKey = undefined;
       }
       opts.metrics.lookupCache.inc({ result: 'miss' });
-      const value = await load();
-      if (cacheKey && value !== undefined) {
-        await redis.set(cacheKey, JSON.stringify(value), 'EX', opts.ttlSeconds).catch((err: unknown) => {
+      const text = JSON.stringify((await load()) ?? null);
+      if (cacheKey) {
+        await redis.set(cacheKey, text, 'EX', opts.ttlSeconds).catch((err: unknown) => {
           opts.logger.warn({ err }, 'could not cache a lookup');
         });
       }
-      return value;
+      return text === 'null' ? null : text;
     },
     async invalidate(tenantIds) {
       const ids = [...new Set(tenantIds)];

@@ -1,4 +1,5 @@
 import { parseRequest, RequestError } from '@switchboard/platform';
+import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { toE164 } from '../phone.ts';
 import {
@@ -15,6 +16,12 @@ import type { ApiRoutes } from './index.ts';
 const byId = z.object({ id: z.uuid() });
 const notFound = (what: string) => new RequestError(404, 'not_found', `no ${what}`);
 
+/** Sends cached JSON text as it is, or answers 404 when the lookup found nothing. */
+function sendFound(reply: FastifyReply, json: string | null, what: string) {
+  if (json === null) throw notFound(what);
+  return reply.type('application/json; charset=utf-8').send(json);
+}
+
 /**
  * Lookups for the transformers and the agent portal: conversations by our id, by WhatsApp user
  * id and by Genesys conversation id; message history with cursor pagination; customer profiles
@@ -24,33 +31,30 @@ const notFound = (what: string) => new RequestError(404, 'not_found', `no ${what
 export const lookupRoutes: ApiRoutes = (api, deps) => {
   const { cache, db } = deps;
 
-  api.get('/conversations/:id', async (req) => {
+  api.get('/conversations/:id', async (req, reply) => {
     const { id } = parseRequest(byId, req.params, 'path');
-    const found = await cache.get(req.tenant.id, `conv:${id}`, () => conversationById(db, req.tenant.id, id));
-    if (!found) throw notFound(`conversation ${id}`);
-    return found;
+    const json = await cache.json(req.tenant.id, `conv:${id}`, () => conversationById(db, req.tenant.id, id));
+    return sendFound(reply, json, `conversation ${id}`);
   });
 
-  api.get('/conversations/by-whatsapp/:waId', async (req) => {
+  api.get('/conversations/by-whatsapp/:waId', async (req, reply) => {
     const { waId } = parseRequest(z.object({ waId: z.string().regex(/^\+?\d{5,20}$/) }), req.params, 'path');
     const id = waId.replace(/^\+/, '');
-    const found = await cache.get(req.tenant.id, `conv-wa:${id}`, () =>
+    const json = await cache.json(req.tenant.id, `conv-wa:${id}`, () =>
       conversationByWhatsAppId(db, req.tenant.id, id),
     );
-    if (!found) throw notFound(`WhatsApp conversation with ${id}`);
-    return found;
+    return sendFound(reply, json, `WhatsApp conversation with ${id}`);
   });
 
-  api.get('/conversations/by-genesys/:genesysId', async (req) => {
+  api.get('/conversations/by-genesys/:genesysId', async (req, reply) => {
     const { genesysId } = parseRequest(z.object({ genesysId: z.string().min(1).max(200) }), req.params, 'path');
-    const found = await cache.get(req.tenant.id, `conv-gc:${genesysId}`, () =>
+    const json = await cache.json(req.tenant.id, `conv-gc:${genesysId}`, () =>
       conversationByGenesysId(db, req.tenant.id, genesysId),
     );
-    if (!found) throw notFound(`conversation mapped to Genesys conversation ${genesysId}`);
-    return found;
+    return sendFound(reply, json, `conversation mapped to Genesys conversation ${genesysId}`);
   });
 
-  api.get('/conversations/:id/messages', async (req) => {
+  api.get('/conversations/:id/messages', async (req, reply) => {
     const { id } = parseRequest(byId, req.params, 'path');
     const q = parseRequest(
       z.object({ limit: z.coerce.number().int().min(1).max(200).default(50), cursor: z.string().max(200).optional() }),
@@ -60,21 +64,21 @@ export const lookupRoutes: ApiRoutes = (api, deps) => {
     const cursor = q.cursor === undefined ? null : decodeCursor(q.cursor);
     if (q.cursor !== undefined && !cursor)
       throw new RequestError(400, 'bad_request', 'cursor is not one this API gave');
-    return cache.get(req.tenant.id, `msgs:${id}:${q.limit}:${q.cursor ?? ''}`, async () => {
+    const json = await cache.json(req.tenant.id, `msgs:${id}:${q.limit}:${q.cursor ?? ''}`, async () => {
       const conversation = await conversationById(db, req.tenant.id, id);
-      if (!conversation) throw notFound(`conversation ${id}`);
+      if (!conversation) return null;
       return { conversationId: id, ...(await messagePage(db, req.tenant.id, id, { limit: q.limit, cursor })) };
     });
+    return sendFound(reply, json, `conversation ${id}`);
   });
 
-  api.get('/customers/:id', async (req) => {
+  api.get('/customers/:id', async (req, reply) => {
     const { id } = parseRequest(byId, req.params, 'path');
-    const found = await cache.get(req.tenant.id, `cust:${id}`, () => customerProfile(db, req.tenant.id, id));
-    if (!found) throw notFound(`customer ${id}`);
-    return found;
+    const json = await cache.json(req.tenant.id, `cust:${id}`, () => customerProfile(db, req.tenant.id, id));
+    return sendFound(reply, json, `customer ${id}`);
   });
 
-  api.get('/customers', async (req) => {
+  api.get('/customers', async (req, reply) => {
     const q = parseRequest(
       z
         .object({
@@ -91,15 +95,18 @@ export const lookupRoutes: ApiRoutes = (api, deps) => {
     if (q.phone !== undefined) {
       const phone = toE164(q.phone.replace(/[\s().-]/g, ''));
       if (!phone) throw new RequestError(400, 'bad_request', `phone ${JSON.stringify(q.phone)} is not a phone number`);
-      const customers = await cache.get(req.tenant.id, `cust-phone:${phone}:${q.limit}`, () =>
-        searchCustomers(db, req.tenant.id, { phone }, q.limit),
-      );
-      return { query: { phone }, customers };
+      const json = await cache.json(req.tenant.id, `cust-phone:${phone}:${q.limit}`, async () => ({
+        query: { phone },
+        customers: await searchCustomers(db, req.tenant.id, { phone }, q.limit),
+      }));
+      return sendFound(reply, json, 'answer');
     }
     const name = q.name as string;
-    const customers = await cache.get(req.tenant.id, `cust-name:${name.toLowerCase()}:${q.limit}`, () =>
-      searchCustomers(db, req.tenant.id, { name }, q.limit),
-    );
-    return { query: { name }, customers };
+    // Keyed by the name as asked (the search itself ignores case): the answer echoes it.
+    const json = await cache.json(req.tenant.id, `cust-name:${name}:${q.limit}`, async () => ({
+      query: { name },
+      customers: await searchCustomers(db, req.tenant.id, { name }, q.limit),
+    }));
+    return sendFound(reply, json, 'answer');
   });
 };
