@@ -22,6 +22,7 @@ const OPERATORS = 200;
 const CHATS = 1_000;
 const AUTO_OPERATORS = 50;
 const WARMUP_OPERATORS = 50;
+const WARMUP_CHATS = 250;
 const THINK_MIN_MS = 500;
 const THINK_MAX_MS = 1_500;
 
@@ -41,7 +42,6 @@ function residualThinkMs(): number {
     if (Math.random() < stillThinking) return t;
   }
 }
-const WARMUP_CHATS = 250;
 
 export async function runAssignmentBench(ctx: BenchContext): Promise<ScenarioResult> {
   const p = await ctx.pipeline();
