@@ -134,7 +134,10 @@ describe('chat assignment (seed 004)', () => {
     // next-chat writes its chat.assigned in SQL: the event on the bus keeps the contract.
     await vi.waitFor(() => expect(p.events.ofKey('chat.assigned')).toHaveLength(2));
     for (const { event } of p.events.ofKey('chat.assigned')) {
-      expect(CloudEvent.parse(event)).toMatchObject({ type: domainEventType('chat.assigned'), tenantid: p.tenant.tenantId });
+      expect(CloudEvent.parse(event)).toMatchObject({
+        type: domainEventType('chat.assigned'),
+        tenantid: p.tenant.tenantId,
+      });
       expect(domainEvents['chat.assigned'].parse(event.data)).toMatchObject({ operatorId: 'op-a', mode: 'pull' });
       expect(event.subject).toBe((event.data as { chatId: string }).chatId);
     }
