@@ -1,7 +1,13 @@
 import { addChannel, disableChannel, rotateChannelSecret, schema } from '@switchboard/db';
 import {
+  DEV_MAILGUN_SIGNING_KEY,
   DEV_PHONE_NUMBER_ID,
   DEV_WHATSAPP_SECRET,
+  deliveredEventData,
+  inboundFields,
+  inboundUrlencoded,
+  mailgunEventBody,
+  mailgunSignature,
   type Pipeline,
   queueDepth,
   signedWhatsApp,
@@ -89,6 +95,66 @@ describe('per-channel secrets at the edge', () => {
     expect((await post(text('wamid.r-second', B_NUMBER), second)).status).toBe(401);
     // The first secret's grace period has not ended yet: it still verifies.
     expect((await post(text('wamid.r-first', B_NUMBER), B_SECRET)).status).toBe(200);
+  });
+
+  it("Mailgun: a tenant's domain with its own signing key accepts only it, on both routes, with rotation grace", async () => {
+    const B_DOMAIN = 'mg.tenant-b.test';
+    const B_KEY = 'tenant-b-mailgun-key-0123456';
+    const mgB = (await addChannel(p.db, { tenantId: tenantB, provider: 'mailgun', accountId: B_DOMAIN, secret: B_KEY }))
+      .id;
+    // The dev tenant's domain verifies with the env key.
+    await addChannel(p.db, { tenantId: p.tenant.tenantId, provider: 'mailgun', accountId: 'example.org' });
+    let n = 0;
+    const forward = (key: string, domain = B_DOMAIN) =>
+      p.post(
+        '/webhooks/mailgun/inbound',
+        inboundUrlencoded(
+          inboundFields({
+            recipient: `sales@${domain}`,
+            'message-headers': JSON.stringify([['Message-Id', `<fwd-${++n}@customer.example>`]]),
+          }),
+          mailgunSignature(key),
+        ),
+      );
+    const event = (key: string, domain = B_DOMAIN) =>
+      p.post(
+        '/webhooks/mailgun/events',
+        mailgunEventBody(
+          deliveredEventData({ id: `evt-${++n}`, envelope: { sender: `bot@${domain}` } }),
+          mailgunSignature(key),
+        ),
+      );
+    const statuses = async (key: string, domain = B_DOMAIN) => [
+      (await forward(key, domain)).status,
+      (await event(key, domain)).status,
+    ];
+
+    expect(await statuses(DEV_MAILGUN_SIGNING_KEY)).toEqual([401, 401]);
+    expect(await statuses(B_KEY)).toEqual([200, 200]);
+    expect(await statuses(B_KEY, 'example.org')).toEqual([401, 401]);
+    expect(await statuses(DEV_MAILGUN_SIGNING_KEY, 'example.org')).toEqual([200, 200]);
+
+    const second = 'tenant-b-mailgun-key-second';
+    await rotateChannelSecret(p.db, mgB, 3_600_000, second);
+    expect(await statuses(second)).toEqual([200, 200]);
+    expect(await statuses(B_KEY)).toEqual([200, 200]);
+    await rotateChannelSecret(p.db, mgB, 0, 'tenant-b-mailgun-key-third');
+    expect(await statuses(second)).toEqual([401, 401]);
+    // The first key's grace period has not ended yet.
+    expect(await statuses(B_KEY)).toEqual([200, 200]);
+
+    // What tenant B's key signed lands in tenant B: its customer's email is B's, not dev's.
+    await expect
+      .poll(
+        async () => {
+          const res = await p.pool.query<{ tenant_id: string }>(
+            `select distinct tenant_id from messages where provider = 'mailgun' and direction = 'inbound'`,
+          );
+          return res.rows.map((r) => r.tenant_id).sort();
+        },
+        { timeout: 10_000 },
+      )
+      .toEqual([p.tenant.tenantId, tenantB].sort());
   });
 
   it('the internal secrets endpoint refuses a request without the internal token', async () => {

@@ -34,13 +34,25 @@ const EventData = z.looseObject({
     .optional(),
 });
 
-/** The sending domain: envelope sender, From, the storage URL, or Mailgun's Message-ID domain, in that order. */
-function sendingDomain(e: z.infer<typeof EventData>): string | undefined {
+const record = (v: unknown): Record<string, unknown> | undefined =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
+
+/**
+ * The Mailgun channel an event belongs to: our sending domain, from the envelope sender, From,
+ * the storage URL, or Mailgun's Message-ID domain, in that order. Read from the unverified
+ * `event-data` as it is, so the route can pick the channel's signing key before validating
+ * anything; the normalizer names the same account in the event (the sync-worker resolves the
+ * tenant by it).
+ */
+export function mailgunEventAccount(eventData: unknown): string | undefined {
+  const e = record(eventData);
+  const headers = record(record(e?.message)?.headers);
   return (
-    domainOf(parseAddress(e.envelope?.sender)?.address) ??
-    domainOf(parseAddress(e.message.headers.from)?.address) ??
-    /\/domains\/([^/]+)\//.exec(e.storage?.url ?? '')?.[1]?.toLowerCase() ??
-    domainOf(parseMessageIds(e.message.headers['message-id'])[0])
+    domainOf(parseAddress(text(record(e?.envelope)?.sender))?.address) ??
+    domainOf(parseAddress(text(headers?.from))?.address) ??
+    /\/domains\/([^/]+)\//.exec(text(record(e?.storage)?.url) ?? '')?.[1]?.toLowerCase() ??
+    domainOf(parseMessageIds(text(headers?.['message-id']))[0])
   );
 }
 
@@ -52,7 +64,7 @@ export function normalizeMailgunEvent(eventData: unknown): Normalized<MailgunEve
   const e = parsed.data;
   const event = MAILGUN_EVENTS.find((n) => n === e.event);
   if (!event) return { ok: false, reason: `unsupported event ${JSON.stringify(e.event)}` };
-  const accountId = sendingDomain(e);
+  const accountId = mailgunEventAccount(e);
   const messageId = parseMessageIds(e.message.headers['message-id'])[0];
   if (!accountId) return { ok: false, reason: 'no sending domain' };
   if (!messageId) return { ok: false, reason: 'no message-id' };

@@ -66,12 +66,38 @@ const isoDate = (value: string | Date | undefined, fallbackSeconds: string | und
 export const opt = <K extends string, V>(key: K, value: V | undefined | null) =>
   (value === undefined || value === null || value === '' ? {} : { [key]: value }) as Partial<Record<K, V>>;
 
+const namedRecipient = (form: MailgunForm) => parseAddress(field(form, 'recipient'))?.address;
+
+/** The first To address of raw MIME, from its header block alone (the body is not parsed). */
+async function mimeTo(mime: string): Promise<string | undefined> {
+  const end = mime.search(/\r?\n\r?\n/);
+  const parsed = await simpleParser(end < 0 ? mime : mime.slice(0, end), { skipHtmlToText: true });
+  const to = Array.isArray(parsed.to) ? parsed.to[0] : parsed.to;
+  return to?.value[0]?.address?.toLowerCase();
+}
+
+/** The address a forward was sent to: Mailgun's `recipient` field, else (raw MIME) the first To. */
+async function inboundRecipient(form: MailgunForm): Promise<string | undefined> {
+  const named = namedRecipient(form);
+  const mime = field(form, 'body-mime');
+  return named ?? (mime ? mimeTo(mime) : undefined);
+}
+
+/**
+ * The Mailgun channel a forward belongs to: the recipient's domain. The route picks the signing
+ * key by it before anything else is parsed, and the normalizers use the same function, so the
+ * account that verified the request is the account its event names.
+ */
+export async function mailgunInboundAccount(form: MailgunForm): Promise<string | undefined> {
+  return domainOf(await inboundRecipient(form));
+}
+
 /** The fields of a forward() → an inbound email event. */
 export function normalizeMailgunFields(form: MailgunForm): Normalized<MailgunEmailReceived> {
   const headers = headerList(form);
   const header = (name: string) =>
     field(form, name) ?? headers.find(([n]) => n.toLowerCase() === name.toLowerCase())?.[1];
-  const recipient = parseAddress(field(form, 'recipient'))?.address;
+  const recipient = namedRecipient(form);
   const accountId = domainOf(recipient);
   const from = parseAddress(field(form, 'from') ?? header('From')) ?? parseAddress(field(form, 'sender'));
   if (!recipient || !accountId) return { ok: false, reason: 'no recipient address' };
@@ -108,8 +134,7 @@ export async function normalizeMailgunMime(form: MailgunForm): Promise<Normalize
   const mime = field(form, 'body-mime');
   if (!mime) return { ok: false, reason: 'no body-mime' };
   const parsed = await simpleParser(mime, { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true });
-  const to = Array.isArray(parsed.to) ? parsed.to[0] : parsed.to;
-  const recipient = parseAddress(field(form, 'recipient'))?.address ?? to?.value[0]?.address?.toLowerCase();
+  const recipient = await inboundRecipient(form);
   const accountId = domainOf(recipient);
   const author = parsed.from?.value[0];
   const from = author?.address

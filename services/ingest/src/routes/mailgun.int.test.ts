@@ -7,8 +7,10 @@ import {
   BrokerUnavailableError,
   createLogger,
   createRedis,
+  DependencyUnavailableError,
   type PublishInbound,
   ReplayCache,
+  type SecretsFor,
 } from '@switchboard/platform';
 import {
   DEV_MAILGUN_SIGNING_KEY,
@@ -42,13 +44,14 @@ beforeAll(async () => {
 
 type Published = Parameters<PublishInbound>[0];
 
-function app(publish: PublishInbound = async () => undefined) {
+function app(publish: PublishInbound = async () => undefined, secretsFor?: SecretsFor) {
   return buildApp({
     config: loadConfig({ NODE_ENV: 'test' }),
     logger: createLogger('ingest', 'silent'),
     metrics: createMetrics(),
     publish,
     checks: {},
+    ...(secretsFor ? { secretsFor } : {}),
     mailgun: { replay: new ReplayCache(redis, 600_000, 'ingest-test'), now: Date.now },
   });
 }
@@ -249,5 +252,100 @@ describe('POST /webhooks/mailgun/events', () => {
       body: '{nope',
     });
     expect(res.statusCode).toBe(400);
+  });
+});
+
+describe('per-channel signing keys', () => {
+  /** A registry stub (the port the edge calls): domains with keys of their own, and every lookup it got. */
+  function registry(own: Record<string, string[]>) {
+    const asked: Array<[string, string]> = [];
+    const secretsFor: SecretsFor = async (provider, account, envDefault) => {
+      asked.push([provider, account]);
+      return own[account] ?? [envDefault];
+    };
+    return { asked, secretsFor };
+  }
+  const B_KEY = 'tenant-b-mailgun-key';
+
+  it('looks up the domain the published event names, for every fixture of both routes', async () => {
+    const reg = registry({});
+    const r = recorder();
+    const a = app(r.publish, reg.secretsFor);
+    const forwards = [
+      inboundUrlencoded(inboundFields()),
+      await inboundMultipart({ recipient: 'test@inbound.example.com', 'body-mime': INBOUND_MIME }),
+      // No recipient field: the raw message's To names the domain.
+      await inboundMultipart({ sender: 'envelope-from@example.org', 'body-mime': INBOUND_MIME }),
+    ];
+    for (const req of forwards) {
+      expect((await a.inject({ method: 'POST', url: '/webhooks/mailgun/inbound', ...req })).statusCode).toBe(200);
+    }
+    const events = [
+      deliveredEventData(),
+      failedPermanentEventData(),
+      failedTemporaryEventData(),
+      engagementEventData('opened'),
+      deliveredEventData({ envelope: undefined, message: { headers: { 'message-id': '<x@mg.tenant-b.test>' } } }),
+    ];
+    for (const data of events) {
+      const res = await a.inject({ method: 'POST', url: '/webhooks/mailgun/events', ...mailgunEventBody(data) });
+      expect(res.statusCode).toBe(200);
+    }
+    const named = r.out.map((b) => (b.event.data as { accountId: string }).accountId);
+    expect(named).toEqual([
+      'inbound.example.com',
+      'inbound.example.com',
+      'inbound.example.com',
+      'example.org',
+      'example.org',
+      'example.org',
+      'example.org',
+      'example.org',
+    ]);
+    expect(reg.asked).toEqual(named.map((account) => ['mailgun', account]));
+  });
+
+  it("a domain with its own key accepts only it; the env key and another domain's key get 401", async () => {
+    const reg = registry({ 'mg.tenant-b.test': [B_KEY] });
+    const r = recorder();
+    const a = app(r.publish, reg.secretsFor);
+    const forward = (sig: ReturnType<typeof mailgunSignature>) =>
+      a.inject({
+        method: 'POST',
+        url: '/webhooks/mailgun/inbound',
+        ...inboundUrlencoded(inboundFields({ recipient: 'sales@mg.tenant-b.test' }), sig),
+      });
+    const event = (sig: ReturnType<typeof mailgunSignature>, sender = 'bot@mg.tenant-b.test') =>
+      a.inject({
+        method: 'POST',
+        url: '/webhooks/mailgun/events',
+        ...mailgunEventBody(deliveredEventData({ envelope: { sender } }), sig),
+      });
+    expect((await forward(mailgunSignature())).statusCode).toBe(401);
+    expect((await event(mailgunSignature())).statusCode).toBe(401);
+    expect((await forward(mailgunSignature(B_KEY))).statusCode).toBe(200);
+    expect((await event(mailgunSignature(B_KEY))).statusCode).toBe(200);
+    // Tenant B's key cannot sign for a domain that verifies with the env key.
+    expect((await event(mailgunSignature(B_KEY), 'test@example.org')).statusCode).toBe(401);
+    expect((await event(mailgunSignature(), 'test@example.org')).statusCode).toBe(200);
+    expect(r.out.map((b) => (b.event.data as { accountId: string }).accountId)).toEqual([
+      'mg.tenant-b.test',
+      'mg.tenant-b.test',
+      'example.org',
+    ]);
+  });
+
+  it('answers 503 when the registry cannot say which keys a domain has (Mailgun retries)', async () => {
+    const r = recorder();
+    const down: SecretsFor = async () => {
+      throw new DependencyUnavailableError('channel secrets unavailable');
+    };
+    const res = await app(r.publish, down).inject({
+      method: 'POST',
+      url: '/webhooks/mailgun/events',
+      ...mailgunEventBody(deliveredEventData()),
+    });
+    expect(res.statusCode).toBe(503);
+    expect(r.out).toEqual([]);
   });
 });

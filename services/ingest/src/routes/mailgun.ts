@@ -7,12 +7,18 @@ import {
   ParkedPayload,
   parkedRoutingKey,
 } from '@switchboard/contracts';
-import { type PublishInbound, parseJson, RequestError, verifyMailgunSignature } from '@switchboard/platform';
+import {
+  type PublishInbound,
+  parseJson,
+  RequestError,
+  type SecretsFor,
+  verifyMailgunSignature,
+} from '@switchboard/platform';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppDeps } from '../app.ts';
 import { parseForm } from '../normalize/form.ts';
-import { normalizeMailgunFields, normalizeMailgunMime } from '../normalize/mailgun.ts';
-import { normalizeMailgunEvent } from '../normalize/mailgun-event.ts';
+import { mailgunInboundAccount, normalizeMailgunFields, normalizeMailgunMime } from '../normalize/mailgun.ts';
+import { mailgunEventAccount, normalizeMailgunEvent } from '../normalize/mailgun-event.ts';
 
 /** Claims a provider token once within the signature window (the Redis replay cache). */
 export interface ReplayGuard {
@@ -25,6 +31,7 @@ export interface MailgunDeps {
 }
 
 const SOURCE = '/switchboard/ingest/mailgun';
+const envKeyOnly: SecretsFor = async (_p, _a, envDefault) => [envDefault];
 const reasons = {
   missing_signature: 'timestamp, token and signature are required',
   bad_signature: 'signature does not match timestamp and token',
@@ -36,20 +43,31 @@ const reasons = {
  * So a stale timestamp or a token already accepted (a replay, or Mailgun retrying a request
  * whose answer it lost after we published) gets 406, a bad signature 401 (design rule 7), and a
  * broker outage 503.
+ *
+ * The signing key is the Mailgun channel's (its account is the domain: the recipient's for a
+ * forward, our sending domain for an event), current or still in its rotation grace period, or
+ * the env key for a domain without one. Only the named domain's keys are tried, and the event
+ * published names that same domain, so one tenant's key cannot sign for another's domain.
  */
 export function registerMailgun(app: FastifyInstance, deps: AppDeps, mg: MailgunDeps): void {
   const { config, metrics } = deps;
+  const secretsFor = deps.secretsFor ?? envKeyOnly;
 
-  const verify = (sig: {
-    timestamp?: string | undefined;
-    token?: string | undefined;
-    signature?: string | undefined;
-  }) => {
+  const verify = async (
+    account: string | undefined,
+    sig: { timestamp?: string | undefined; token?: string | undefined; signature?: string | undefined },
+  ) => {
+    // An unsigned request is refused without asking the registry.
+    const signed = Boolean(sig.timestamp && sig.token && sig.signature);
+    const keys =
+      !signed || account === undefined || account.length > 253
+        ? [config.mailgun.signingKey]
+        : await secretsFor('mailgun', account, config.mailgun.signingKey);
     const verdict = verifyMailgunSignature({
       timestamp: sig.timestamp,
       token: sig.token,
       signature: sig.signature,
-      keys: [config.mailgun.signingKey],
+      keys,
       nowMs: mg.now(),
       windowMs: config.mailgun.signatureWindowMs,
     });
@@ -91,7 +109,7 @@ export function registerMailgun(app: FastifyInstance, deps: AppDeps, mg: Mailgun
       const form = await parseForm(formBody(req), req.headers['content-type'] ?? '').catch((err: Error) => {
         throw new RequestError(400, 'malformed_form', `body is not a valid form: ${err.message}`);
       });
-      const token = verify({
+      const token = await verify(await mailgunInboundAccount(form), {
         timestamp: form.fields.get('timestamp'),
         token: form.fields.get('token'),
         signature: form.fields.get('signature'),
@@ -127,7 +145,11 @@ export function registerMailgun(app: FastifyInstance, deps: AppDeps, mg: Mailgun
       const body = parseJson(raw) as { signature?: Record<string, unknown>; 'event-data'?: unknown } | null;
       const sig = body && typeof body === 'object' ? body.signature : undefined;
       const str = (v: unknown) => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined);
-      const token = verify({ timestamp: str(sig?.timestamp), token: str(sig?.token), signature: str(sig?.signature) });
+      const token = await verify(mailgunEventAccount(body?.['event-data']), {
+        timestamp: str(sig?.timestamp),
+        token: str(sig?.token),
+        signature: str(sig?.signature),
+      });
       const normalized = normalizeMailgunEvent(body?.['event-data']);
       const batch = normalized.ok
         ? [
