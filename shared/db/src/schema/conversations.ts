@@ -6,6 +6,7 @@ import {
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -113,6 +114,34 @@ export const messages = pgTable(
       'messages_delivery_status_ck',
       sql`${t.deliveryStatus} is null or ${t.deliveryStatus} in ('sent', 'failed', 'delivered', 'read')`,
     ),
+  ],
+);
+
+/**
+ * Another provider's id for a stored message: a Genesys agent's or an operator's reply is stored
+ * under its origin's id, and the downstream sender that delivered it on WhatsApp reports the
+ * `wamid` Meta returned (`POST /messages/:id/dispatched`). That provider's statuses find the
+ * message through this row. A message has at most one id per provider, and an id names one
+ * message per tenant. Written by: sync-worker (the dispatch route of its API).
+ */
+export const messageAliases = pgTable(
+  'message_aliases',
+  {
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    provider: text('provider').notNull(),
+    providerMessageId: text('provider_message_id').notNull(),
+    messageId: uuid('message_id')
+      .notNull()
+      .references(() => messages.id),
+    /** When the sender handed the message to the provider, as it reported. */
+    dispatchedAt: timestamp('dispatched_at', { withTimezone: true }).notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.provider, t.providerMessageId] }),
+    uniqueIndex('message_aliases_message_uq').on(t.messageId, t.provider),
   ],
 );
 
