@@ -6,6 +6,7 @@ import type { Deps } from '../deps.ts';
 import type { LookupCache } from '../lookup-cache.ts';
 import { leadRoutes } from './leads.ts';
 import { lookupRoutes } from './lookup.ts';
+import { messageRoutes } from './messages.ts';
 import { statusHistoryRoutes } from './status-history.ts';
 import { tenantRoutes } from './tenant.ts';
 
@@ -18,7 +19,7 @@ export interface ApiDeps extends Deps {
 export type ApiRoutes = (api: FastifyInstance, deps: ApiDeps) => void;
 
 /** Every area of the API; a new one is a file in api/ and a line here. */
-const areas: ApiRoutes[] = [tenantRoutes, leadRoutes, statusHistoryRoutes, lookupRoutes];
+const areas: ApiRoutes[] = [tenantRoutes, leadRoutes, statusHistoryRoutes, lookupRoutes, messageRoutes];
 
 /**
  * The sync-worker's read API, beside the ops routes on the same port. Every route in this scope

@@ -29,6 +29,10 @@ export interface StoredDelivery extends DeliveryState {
   errors: ProviderError[] | null;
 }
 
+/**
+ * The message `k` names, row-locked: the one stored under that key, or else the one that key is
+ * an alias of (`message_aliases`: a reply stored under its origin's id, dispatched on WhatsApp).
+ */
 export async function findMessageForUpdate(tx: Executor, k: MessageKey): Promise<StoredDelivery | null> {
   const [row] = await tx
     .select({
@@ -45,8 +49,14 @@ export async function findMessageForUpdate(tx: Executor, k: MessageKey): Promise
     .where(
       and(
         eq(messages.tenantId, k.tenantId),
-        eq(messages.provider, k.provider),
-        eq(messages.providerMessageId, k.providerMessageId),
+        eq(
+          messages.id,
+          sql`coalesce(
+            (select m.id from messages m
+              where m.tenant_id = ${k.tenantId} and m.provider = ${k.provider} and m.provider_message_id = ${k.providerMessageId}),
+            (select a.message_id from message_aliases a
+              where a.tenant_id = ${k.tenantId} and a.provider = ${k.provider} and a.provider_message_id = ${k.providerMessageId}))`,
+        ),
       ),
     )
     .for('update');
