@@ -1,5 +1,5 @@
-import { createEvent, type DomainEventData, type DomainEventKey, domainEventType } from '@switchboard/contracts';
-import type { Database, Executor, OutboxEntry } from '@switchboard/db';
+import type { DomainEventData, DomainEventKey } from '@switchboard/contracts';
+import { type Database, domainOutboxEntry, type Executor, type OutboxEntry } from '@switchboard/db';
 import { applyChatEvent, type Chat, type ChatEvent, type ChatState } from '@switchboard/domain';
 import type { Logger, Topology } from '@switchboard/platform';
 import { type SQL, sql } from 'drizzle-orm';
@@ -103,26 +103,23 @@ export async function lockChat(tx: Executor, id: string): Promise<LockedChat | n
   return row ? toLockedChat(row) : null;
 }
 
-export function chatEvent<K extends DomainEventKey>(
+/** A domain event about a chat for the outbox (subject: the chat). */
+export const chatEvent = <K extends DomainEventKey>(
   deps: Pick<Deps, 'names' | 'now'>,
   key: K,
   tenantId: string,
   chatId: string,
   data: DomainEventData<K>,
-): OutboxEntry {
-  return {
+): OutboxEntry =>
+  domainOutboxEntry({
     exchange: deps.names.events,
-    routingKey: key,
-    event: createEvent({
-      source: SOURCE,
-      type: domainEventType(key),
-      subject: chatId,
-      tenantid: tenantId,
-      time: deps.now(),
-      data,
-    }),
-  };
-}
+    source: SOURCE,
+    key,
+    tenantId,
+    subject: chatId,
+    time: deps.now(),
+    data,
+  });
 
 export interface Applied {
   ok: boolean;

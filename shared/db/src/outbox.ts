@@ -1,4 +1,10 @@
-import type { CloudEvent } from '@switchboard/contracts';
+import {
+  type CloudEvent,
+  createEvent,
+  type DomainEventData,
+  type DomainEventKey,
+  domainEventType,
+} from '@switchboard/contracts';
 import type { Executor } from './client.ts';
 import { outbox } from './schema/index.ts';
 import { pgSafe } from './text.ts';
@@ -10,6 +16,30 @@ export interface OutboxEntry {
   exchange: string;
   routingKey: string;
   event: CloudEvent;
+}
+
+/** A domain event for the outbox: routing key = event name, on the events exchange. */
+export function domainOutboxEntry<K extends DomainEventKey>(e: {
+  exchange: string;
+  source: string;
+  key: K;
+  tenantId: string;
+  subject: string;
+  time: Date;
+  data: DomainEventData<K>;
+}): OutboxEntry {
+  return {
+    exchange: e.exchange,
+    routingKey: e.key,
+    event: createEvent({
+      source: e.source,
+      type: domainEventType(e.key),
+      subject: e.subject,
+      tenantid: e.tenantId,
+      time: e.time,
+      data: e.data,
+    }),
+  };
 }
 
 /**
