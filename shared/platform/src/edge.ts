@@ -111,13 +111,22 @@ export function rawJsonBody(req: FastifyRequest): Buffer {
   return req.body;
 }
 
+/** A raw body read as JSON: its value, or why it is not JSON. */
+export type JsonBody = { ok: true; value: unknown } | { ok: false; error: string };
+
+export function readJson(raw: Buffer): JsonBody {
+  try {
+    return { ok: true, value: JSON.parse(raw.toString('utf8')) };
+  } catch (err) {
+    return { ok: false, error: `body is not valid JSON: ${(err as Error).message}` };
+  }
+}
+
 /** Parses a verified raw body as JSON, or answers 400 saying why. */
 export function parseJson(raw: Buffer): unknown {
-  try {
-    return JSON.parse(raw.toString('utf8'));
-  } catch (err) {
-    throw new RequestError(400, 'malformed_json', `body is not valid JSON: ${(err as Error).message}`);
-  }
+  const body = readJson(raw);
+  if (!body.ok) throw new RequestError(400, 'malformed_json', body.error);
+  return body.value;
 }
 
 export interface EdgeRuntime {

@@ -19,8 +19,18 @@ describe('verifyHmacSha256', () => {
     ['truncated digest', signHmacSha256(body, 's3cret', 'hex').slice(0, 40)],
     ['not hex', 'sha256=zzzz'],
     ['empty digest', 'sha256='],
+    ['two headers joined, the first one right', `${signHmacSha256(body, 's3cret', 'hex')}, sha256=${'0'.repeat(64)}`],
+    ['trailing junk after the digest', `${signHmacSha256(body, 's3cret', 'hex')}zz`],
+    ['a base64 digest where hex is expected', signHmacSha256(body, 's3cret', 'base64')],
   ])('rejects %s', (_name, header) => {
     expect(verifyHmacSha256(body, header, ['s3cret'], 'hex')).toBe(false);
+  });
+
+  it('rejects a base64 digest with junk after it, which a lenient decoder would read past', () => {
+    const good = signHmacSha256(body, 's3cret', 'base64');
+    expect(verifyHmacSha256(body, good, ['s3cret'], 'base64')).toBe(true);
+    expect(verifyHmacSha256(body, `${good}, sha256=AAAA`, ['s3cret'], 'base64')).toBe(false);
+    expect(verifyHmacSha256(body, good.replace(/=$/, ''), ['s3cret'], 'base64')).toBe(true);
   });
 
   it('rejects a signature over different bytes', () => {

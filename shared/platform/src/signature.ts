@@ -1,5 +1,20 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
+// A SHA-256 digest written out whole: 64 hex digits, or 44 base64 characters (the padding optional).
+const digestFormat = { hex: /^[0-9a-fA-F]{64}$/, base64: /^[A-Za-z0-9+/]{43}=?$/ } as const;
+
+/**
+ * The digest of a `sha256=<digest>` header, or undefined when the header is not exactly that.
+ * Strict on purpose: Node's decoders stop quietly at the first character they cannot read, so
+ * two joined headers (`sha256=<good>, sha256=<other>`) or trailing junk would otherwise pass.
+ * Routes check it before any secret lookup: a request without one cannot verify.
+ */
+export function signatureDigest(header: string | undefined, encoding: 'hex' | 'base64'): Buffer | undefined {
+  if (!header?.startsWith('sha256=')) return undefined;
+  const digest = header.slice('sha256='.length);
+  return digestFormat[encoding].test(digest) ? Buffer.from(digest, encoding) : undefined;
+}
+
 /**
  * Checks `sha256=<digest>` against HMAC-SHA256 of the raw body, in constant time. The digest is
  * compared as bytes, so the encoding (hex for Meta, base64 for Genesys) only changes the parse.
@@ -10,13 +25,13 @@ export function verifyHmacSha256(
   secrets: readonly string[],
   encoding: 'hex' | 'base64',
 ): boolean {
-  if (!header?.startsWith('sha256=')) return false;
-  const provided = Buffer.from(header.slice('sha256='.length), encoding);
+  const provided = signatureDigest(header, encoding);
+  if (!provided) return false;
   let ok = false;
   for (const secret of secrets) {
     const expected = createHmac('sha256', secret).update(rawBody).digest();
     // Every secret is checked, so timing does not tell which one matched.
-    if (provided.length === expected.length && timingSafeEqual(provided, expected)) ok = true;
+    if (timingSafeEqual(provided, expected)) ok = true;
   }
   return ok;
 }
