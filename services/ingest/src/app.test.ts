@@ -159,6 +159,21 @@ describe('POST /webhooks/whatsapp', () => {
     expect(r.asked).toHaveLength(20);
   });
 
+  it('answers 400 invalid_content_length when Content-Length does not match the body, publishing nothing', async () => {
+    const r = recorder();
+    const body = naming(1);
+    for (const length of [String(body.length + 5), String(body.length - 5)]) {
+      const req = post(body, sign(body));
+      const res = await app(r.publish, r.secretsFor).inject({
+        ...req,
+        headers: { ...req.headers, 'content-length': length },
+      });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toMatchObject({ error: 'invalid_content_length' });
+    }
+    expect(r.published).toEqual([]);
+  });
+
   it('refuses to start in production without real secrets', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/WHATSAPP_APP_SECRET: required in production/);
   });

@@ -62,11 +62,12 @@ describe('createChannelSecrets', () => {
 });
 
 describe('createChannelSecrets under a flood of made-up accounts', () => {
-  /** The registry knows one channel with secrets; every other account is unknown (404). */
-  const registry = (u: string): Reply =>
-    u.includes('/real/')
-      ? { status: 200, body: { secrets: ['s-real'] } }
-      : { status: 404, body: { error: 'not_found' } };
+  /** The registry knows a channel with secrets and one without; every other account is unknown (404). */
+  const registry = (u: string): Reply => {
+    if (u.includes('/real/')) return { status: 200, body: { secrets: ['s-real'] } };
+    if (u.includes('/plain/')) return { status: 200, body: { secrets: [] } };
+    return { status: 404, body: { error: 'not_found' } };
+  };
   const value = async (
     metric: { get(): Promise<{ values: Array<{ labels: object; value: number }> }> },
     label: object,
@@ -77,6 +78,7 @@ describe('createChannelSecrets under a flood of made-up accounts', () => {
     const metrics = channelSecretMetrics(createRegistry('test'));
     const secretsFor = createChannelSecrets({ url, token: 'tok', ttlMs: 60_000, maxEntries: 50 }, metrics);
     expect(await secretsFor('whatsapp', 'real', 'env')).toEqual(['s-real']);
+    expect(await secretsFor('whatsapp', 'plain', 'env')).toEqual(['env']);
 
     // 400 made-up accounts, each asked for by three requests at once.
     const made = Array.from({ length: 400 }, (_, i) => `fake-${i}`);
@@ -85,18 +87,20 @@ describe('createChannelSecrets under a flood of made-up accounts', () => {
       const answers = await Promise.all(wave.map((a) => secretsFor('whatsapp', a, 'env')));
       expect(new Set(answers.map((a) => a.join()))).toEqual(new Set(['env']));
     }
-    expect(calls).toHaveLength(1 + made.length);
-    expect(await value(metrics.lookups, { result: 'none' })).toBe(made.length);
-    expect(await value(metrics.cached, { kind: 'none' })).toBe(50);
-    expect(await value(metrics.cached, { kind: 'secrets' })).toBe(1);
+    expect(calls).toHaveLength(2 + made.length);
+    expect(await value(metrics.lookups, { result: 'unknown' })).toBe(made.length);
+    expect(await value(metrics.cached, { kind: 'unknown' })).toBe(50);
+    expect(await value(metrics.cached, { kind: 'known' })).toBe(2);
 
-    // The real channel is still cached: no new lookup. The latest unknown accounts are too.
+    // The real channels (with secrets of their own or not) are still cached: no new lookup. The
+    // latest unknown accounts are too.
     expect(await secretsFor('whatsapp', 'real', 'env')).toEqual(['s-real']);
+    expect(await secretsFor('whatsapp', 'plain', 'env')).toEqual(['env']);
     expect(await secretsFor('whatsapp', 'fake-399', 'env')).toEqual(['env']);
-    expect(calls).toHaveLength(1 + made.length);
+    expect(calls).toHaveLength(2 + made.length);
     // The oldest were evicted: asking again is a new lookup.
     await secretsFor('whatsapp', 'fake-0', 'env');
-    expect(calls).toHaveLength(2 + made.length);
+    expect(calls).toHaveLength(3 + made.length);
   });
 
   it('shares one lookup among concurrent requests for an account, and asks again once the answer is old', async () => {

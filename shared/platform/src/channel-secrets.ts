@@ -16,8 +16,9 @@ import { DependencyUnavailableError } from './edge.ts';
  *
  * The account comes from a body nobody has verified yet, so what one request can cost is bounded:
  * one lookup per account at a time (concurrent requests for it share it), answers kept in two LRU
- * caches of `maxEntries` each, one for accounts with secrets and one for those without, so a flood
- * of made-up accounts only churns the second and never evicts a real channel's secrets.
+ * caches of `maxEntries` each, one for accounts the registry knows (with or without secrets of
+ * their own) and one for those it does not, so a flood of made-up accounts only churns the second
+ * and never pushes a real channel out.
  */
 export type SecretsFor = (provider: string, accountId: string, envDefault: string) => Promise<string[]>;
 
@@ -27,7 +28,7 @@ export interface ChannelSecretsOptions {
   token: string;
   /** How long an answer (the channel's secrets, or that it has none) is believed. */
   ttlMs: number;
-  /** Accounts remembered per kind (with secrets, without); the least recently used go first. */
+  /** Accounts remembered per kind (known to the registry, unknown); the least recently used go first. */
   maxEntries?: number;
   timeoutMs?: number;
 }
@@ -36,13 +37,13 @@ export interface ChannelSecretsOptions {
 export const channelSecretMetrics = (registry: Registry) => ({
   lookups: new Counter({
     name: 'channel_secret_lookups_total',
-    help: "Questions to the channel registry for an account's webhook secrets, by answer (found, none, failed)",
+    help: "Questions to the channel registry for an account's webhook secrets, by answer (known, unknown, failed)",
     labelNames: ['result'] as const,
     registers: [registry],
   }),
   cached: new Gauge({
     name: 'channel_secrets_cached',
-    help: 'Accounts whose secrets answer is cached, by kind (secrets: the channel has its own; none: it has not)',
+    help: 'Accounts whose answer from the channel registry is cached, by kind (known, unknown)',
     labelNames: ['kind'] as const,
     registers: [registry],
   }),
@@ -51,40 +52,42 @@ export type ChannelSecretMetrics = ReturnType<typeof channelSecretMetrics>;
 
 interface Answer {
   at: number;
+  /** The registry has a channel for the account (its secrets may still be none). */
+  known: boolean;
   secrets: string[];
 }
 
 export function createChannelSecrets(opts: ChannelSecretsOptions, metrics?: ChannelSecretMetrics): SecretsFor {
   const max = opts.maxEntries ?? 10_000;
-  const withSecrets = new LRUCache<string, Answer>({ max });
-  const without = new LRUCache<string, Answer>({ max });
-  const inflight = new Map<string, Promise<string[]>>();
-  const load = async (provider: string, accountId: string): Promise<string[]> => {
+  const known = new LRUCache<string, Answer>({ max });
+  const unknown = new LRUCache<string, Answer>({ max });
+  const inflight = new Map<string, Promise<Answer>>();
+  const load = async (provider: string, accountId: string): Promise<Answer> => {
     const url = `${opts.url}/internal/channels/${encodeURIComponent(provider)}/${encodeURIComponent(accountId)}/secrets`;
     const res = await fetch(url, {
       headers: { authorization: `Bearer ${opts.token}` },
       signal: AbortSignal.timeout(opts.timeoutMs ?? 2_000),
     });
-    if (res.status === 404) return [];
+    if (res.status === 404) return { at: Date.now(), known: false, secrets: [] };
     if (!res.ok) throw new Error(`channel registry answered ${res.status}`);
     const body = (await res.json()) as { secrets?: unknown };
     if (!Array.isArray(body.secrets) || !body.secrets.every((s) => typeof s === 'string')) {
       throw new Error('channel registry answered without a secrets list');
     }
-    return body.secrets as string[];
+    return { at: Date.now(), known: true, secrets: body.secrets as string[] };
   };
   // One lookup per account at a time; its answer goes to the cache of its kind (and out of the other).
-  const lookup = (provider: string, accountId: string, key: string): Promise<string[]> => {
+  const lookup = (provider: string, accountId: string, key: string): Promise<Answer> => {
     let pending = inflight.get(key);
     if (pending) return pending;
     pending = load(provider, accountId)
-      .then((secrets) => {
-        metrics?.lookups.inc({ result: secrets.length > 0 ? 'found' : 'none' });
-        (secrets.length > 0 ? without : withSecrets).delete(key);
-        (secrets.length > 0 ? withSecrets : without).set(key, { at: Date.now(), secrets });
-        metrics?.cached.set({ kind: 'secrets' }, withSecrets.size);
-        metrics?.cached.set({ kind: 'none' }, without.size);
-        return secrets;
+      .then((answer) => {
+        metrics?.lookups.inc({ result: answer.known ? 'known' : 'unknown' });
+        (answer.known ? unknown : known).delete(key);
+        (answer.known ? known : unknown).set(key, answer);
+        metrics?.cached.set({ kind: 'known' }, known.size);
+        metrics?.cached.set({ kind: 'unknown' }, unknown.size);
+        return answer;
       })
       .catch((err: Error) => {
         metrics?.lookups.inc({ result: 'failed' });
@@ -97,12 +100,12 @@ export function createChannelSecrets(opts: ChannelSecretsOptions, metrics?: Chan
   return async (provider, accountId, envDefault) => {
     if (!opts.url) return [envDefault];
     const key = `${provider}\u0000${accountId}`;
-    const hit = withSecrets.get(key) ?? without.get(key);
+    const hit = known.get(key) ?? unknown.get(key);
     let secrets: string[];
     if (hit && Date.now() - hit.at < opts.ttlMs) secrets = hit.secrets;
     else {
       try {
-        secrets = await lookup(provider, accountId, key);
+        secrets = (await lookup(provider, accountId, key)).secrets;
       } catch (err) {
         if (!hit) throw new DependencyUnavailableError(`channel secrets unavailable: ${(err as Error).message}`);
         secrets = hit.secrets;

@@ -57,8 +57,9 @@ export function edgeErrorResponse(err: FastifyError | Error): ErrorResponse {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return { status: 413, code: 'payload_too_large', message: fe.message };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { status: 415, code: 'unsupported_media_type', message: fe.message };
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return { status: fe.statusCode ?? 415, code: 'unsupported_media_type', message: fe.message };
+      return { status: 400, code: 'invalid_content_length', message: fe.message };
     default:
       if (fe.statusCode && fe.statusCode < 500)
         return { status: fe.statusCode, code: 'bad_request', message: fe.message };
