@@ -1,4 +1,5 @@
 import {
+  canonicalSignature,
   type PublishInbound,
   type RateLimit,
   type ReplayCache,
@@ -93,7 +94,8 @@ export function verifySigned(req: FastifyRequest, provider: string, secrets: rea
       .map((b) => (b.event.data as { accountId?: unknown }).accountId)
       .filter((a): a is string => typeof a === 'string');
     await deps.rateLimit?.(provider, accounts);
-    const fresh = await deps.replay.guard(signature as string, () => publish(batch));
+    // Keyed on the digest, not the header as sent: a replay with its hex recased is the same request.
+    const fresh = await deps.replay.guard(canonicalSignature(signature, 'hex') as string, () => publish(batch));
     if (!fresh) {
       deps.metrics.signatureFailures.inc({ provider, reason: 'replayed' });
       throw new RequestError(401, 'replayed', 'this signed request was already accepted');

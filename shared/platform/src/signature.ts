@@ -6,13 +6,27 @@ const digestFormat = { hex: /^[0-9a-fA-F]{64}$/, base64: /^[A-Za-z0-9+/]{43}=?$/
 /**
  * The digest of a `sha256=<digest>` header, or undefined when the header is not exactly that.
  * Strict on purpose: Node's decoders stop quietly at the first character they cannot read, so
- * two joined headers (`sha256=<good>, sha256=<other>`) or trailing junk would otherwise pass.
- * Routes check it before any secret lookup: a request without one cannot verify.
+ * two joined headers (`sha256=<good>, sha256=<other>`) or trailing junk would otherwise pass, and
+ * base64 has spare bits in its last character, so one digest has several spellings: only the
+ * canonical one is taken. Routes check it before any secret lookup: a request without one cannot
+ * verify. (Hex may come in either case; `canonicalSignature` names a digest one way.)
  */
 export function signatureDigest(header: string | undefined, encoding: 'hex' | 'base64'): Buffer | undefined {
   if (!header?.startsWith('sha256=')) return undefined;
   const digest = header.slice('sha256='.length);
-  return digestFormat[encoding].test(digest) ? Buffer.from(digest, encoding) : undefined;
+  if (!digestFormat[encoding].test(digest)) return undefined;
+  const bytes = Buffer.from(digest, encoding);
+  if (encoding === 'base64' && bytes.toString('base64').slice(0, 43) !== digest.slice(0, 43)) return undefined;
+  return bytes;
+}
+
+/**
+ * One spelling per digest (`sha256=<lowercase hex>`), for remembering which signed requests were
+ * accepted: keyed on the header as sent, a replay with the hex in upper case would pass as new.
+ */
+export function canonicalSignature(header: string | undefined, encoding: 'hex' | 'base64'): string | undefined {
+  const digest = signatureDigest(header, encoding);
+  return digest && `sha256=${digest.toString('hex')}`;
 }
 
 /**
