@@ -57,30 +57,32 @@ interface Answer {
   secrets: string[];
 }
 
+/** Asks the sync-worker's internal route; a 404 means the registry has no such channel. */
+async function fetchAnswer(opts: ChannelSecretsOptions, provider: string, accountId: string): Promise<Answer> {
+  const url = `${opts.url}/internal/channels/${encodeURIComponent(provider)}/${encodeURIComponent(accountId)}/secrets`;
+  const res = await fetch(url, {
+    headers: { authorization: `Bearer ${opts.token}` },
+    signal: AbortSignal.timeout(opts.timeoutMs ?? 2_000),
+  });
+  if (res.status === 404) return { at: Date.now(), known: false, secrets: [] };
+  if (!res.ok) throw new Error(`channel registry answered ${res.status}`);
+  const body = (await res.json()) as { secrets?: unknown };
+  if (!Array.isArray(body.secrets) || !body.secrets.every((s) => typeof s === 'string')) {
+    throw new Error('channel registry answered without a secrets list');
+  }
+  return { at: Date.now(), known: true, secrets: body.secrets as string[] };
+}
+
 export function createChannelSecrets(opts: ChannelSecretsOptions, metrics?: ChannelSecretMetrics): SecretsFor {
   const max = opts.maxEntries ?? 10_000;
   const known = new LRUCache<string, Answer>({ max });
   const unknown = new LRUCache<string, Answer>({ max });
   const inflight = new Map<string, Promise<Answer>>();
-  const load = async (provider: string, accountId: string): Promise<Answer> => {
-    const url = `${opts.url}/internal/channels/${encodeURIComponent(provider)}/${encodeURIComponent(accountId)}/secrets`;
-    const res = await fetch(url, {
-      headers: { authorization: `Bearer ${opts.token}` },
-      signal: AbortSignal.timeout(opts.timeoutMs ?? 2_000),
-    });
-    if (res.status === 404) return { at: Date.now(), known: false, secrets: [] };
-    if (!res.ok) throw new Error(`channel registry answered ${res.status}`);
-    const body = (await res.json()) as { secrets?: unknown };
-    if (!Array.isArray(body.secrets) || !body.secrets.every((s) => typeof s === 'string')) {
-      throw new Error('channel registry answered without a secrets list');
-    }
-    return { at: Date.now(), known: true, secrets: body.secrets as string[] };
-  };
   // One lookup per account at a time; its answer goes to the cache of its kind (and out of the other).
   const lookup = (provider: string, accountId: string, key: string): Promise<Answer> => {
     let pending = inflight.get(key);
     if (pending) return pending;
-    pending = load(provider, accountId)
+    pending = fetchAnswer(opts, provider, accountId)
       .then((answer) => {
         metrics?.lookups.inc({ result: answer.known ? 'known' : 'unknown' });
         (answer.known ? unknown : known).delete(key);

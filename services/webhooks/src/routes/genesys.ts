@@ -9,6 +9,7 @@ import {
 } from '@switchboard/contracts';
 import type { DeliveryStatus } from '@switchboard/domain';
 import {
+  type JsonBody,
   parkedEvent,
   RequestError,
   rawJsonBody,
@@ -164,6 +165,15 @@ export function normalizeGenesys(w: GenesysWebhook): Normalized {
   });
 }
 
+/** A verified body → its event, typing, or parked with the reason (not JSON, or not a Genesys webhook). */
+function understand(body: JsonBody): Normalized {
+  if (!body.ok) return { kind: 'parked', reason: `malformed_json: ${body.error}` };
+  const parsed = GenesysWebhook.safeParse(body.value);
+  if (!parsed.success)
+    return { kind: 'parked', reason: `invalid payload: ${z.prettifyError(parsed.error).slice(0, 500)}` };
+  return normalizeGenesys(parsed.data);
+}
+
 /** `channel.id` of a Genesys body (the integration), read before the signature is checked. */
 const integrationOf = (body: unknown): unknown => (body as { channel?: { id?: unknown } } | null)?.channel?.id;
 
@@ -190,14 +200,7 @@ export function registerGenesys(app: FastifyInstance, deps: AppDeps): void {
       metrics.signatureFailures.inc({ provider: 'genesys', reason: 'bad_signature' });
       throw new RequestError(401, 'invalid_signature', 'X-Hub-Signature-256 does not match the body');
     }
-    let out: Normalized;
-    if (!body.ok) out = { kind: 'parked', reason: `malformed_json: ${body.error}` };
-    else {
-      const parsed = GenesysWebhook.safeParse(body.value);
-      out = parsed.success
-        ? normalizeGenesys(parsed.data)
-        : { kind: 'parked', reason: `invalid payload: ${z.prettifyError(parsed.error).slice(0, 500)}` };
-    }
+    const out = understand(body);
     if (out.kind === 'typing') {
       metrics.normalized.inc({ provider: 'genesys', kind: 'typing' });
       return reply.code(200).send({ status: 'ignored', reason: 'typing' });
