@@ -2,6 +2,7 @@ import { signHmacSha256 } from '@switchboard/platform';
 import {
   DEV_WHATSAPP_SECRET,
   type Pipeline,
+  peekQueue,
   queueDepth,
   signedWhatsApp,
   startPipeline,
@@ -135,7 +136,12 @@ describe('rejected webhooks publish nothing', () => {
       401,
       'invalid_signature',
     ],
-    ['malformed JSON', () => signedRaw('{"object": "whatsapp_business_account",'), 400, 'malformed_json'],
+    [
+      'malformed JSON without the app secret',
+      () => signedRaw('{"object": "whatsapp_business_account",', 'not-the-app-secret'),
+      401,
+      'invalid_signature',
+    ],
     ['an oversized body', () => signedRaw(`{"pad":"${'x'.repeat(1024 * 1024)}"}`), 413, 'payload_too_large'],
     [
       'a wrong content type',
@@ -154,15 +160,42 @@ describe('rejected webhooks publish nothing', () => {
   });
 });
 
-function signedRaw(body: string) {
+function signedRaw(body: string, secret = DEV_WHATSAPP_SECRET) {
   return {
     body,
     headers: {
       'content-type': 'application/json',
-      'x-hub-signature-256': signHmacSha256(body, DEV_WHATSAPP_SECRET, 'hex'),
+      'x-hub-signature-256': signHmacSha256(body, secret, 'hex'),
     },
   };
 }
+
+describe('a signed body that is not JSON', () => {
+  it('is parked exactly as it came and counted, answered 200, and nothing reaches the worker', async () => {
+    const body = '{"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [';
+    const res = await p.post('/webhooks/whatsapp', signedRaw(body));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'accepted', events: 0, parked: 1 });
+
+    await expect.poll(() => queueDepth(p.names.parked), { timeout: 10_000 }).toBe(1);
+    const [parked] = await peekQueue(p.names.parked);
+    expect(parked?.routingKey).toBe('parked.whatsapp');
+    expect(parked?.event).toMatchObject({
+      type: 'switchboard.inbound.parked.v1',
+      source: '/switchboard/ingest/whatsapp',
+      data: {
+        provider: 'whatsapp',
+        reason: expect.stringMatching(/^malformed_json: body is not valid JSON/),
+        body,
+        contentType: 'application/json',
+      },
+    });
+    const counted = (await p.ingest.metrics.parked.get()).values;
+    expect(counted).toEqual([expect.objectContaining({ labels: { provider: 'whatsapp' }, value: 1 })]);
+    expect(await queueDepth(`${p.env.AMQP_NAMESPACE}sync-worker.inbound`)).toBe(0);
+    expect((await p.worker?.metrics.consumer.consumed.get())?.values).toHaveLength(0);
+  });
+});
 
 describe('text Postgres cannot store', () => {
   it('stores a message with a NUL character instead of dead-lettering it', async () => {

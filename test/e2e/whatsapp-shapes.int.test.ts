@@ -1,8 +1,10 @@
 import {
   type Pipeline,
+  peekQueue,
+  queueDepth,
   signedWhatsApp,
   startPipeline,
-  statusFixture,
+  statusFixtures,
   valueErrorsFixture,
   whatsappFixturePayload,
   whatsappFixtures,
@@ -36,6 +38,8 @@ const messageRow = async (wamid: string) =>
       [wamid],
     )
   ).rows[0];
+const parkedCount = async () =>
+  (await p.ingest.metrics.parked.get()).values.find((v) => v.labels.provider === 'whatsapp')?.value ?? 0;
 const wamidOf = (f: (typeof whatsappFixtures)[number]) => (f.value.messages as Array<{ id: string }>)[0]?.id as string;
 
 describe('every WhatsApp payload shape ends in the right rows and events', () => {
@@ -94,10 +98,10 @@ describe('every WhatsApp payload shape ends in the right rows and events', () =>
     expect((await messageRow('wamid.fx-system'))?.body).toContain('changed from');
   });
 
-  it('a status with conversation and pricing moves the message; value-level errors are parked and counted', async () => {
+  it('a status with conversation and pricing moves the message and keeps them', async () => {
     const res = await p.post(
       '/webhooks/whatsapp',
-      signedWhatsApp(whatsappFixturePayload(statusFixture.delivered('wamid.fx-text'))),
+      signedWhatsApp(whatsappFixturePayload(statusFixtures.delivered.value('wamid.fx-text'))),
     );
     expect(res.status).toBe(200);
     await expect
@@ -122,7 +126,7 @@ describe('every WhatsApp payload shape ends in the right rows and events', () =>
     // A status for a message we do not hold yet keeps its pricing too.
     await p.post(
       '/webhooks/whatsapp',
-      signedWhatsApp(whatsappFixturePayload(statusFixture.delivered('wamid.fx-later'))),
+      signedWhatsApp(whatsappFixturePayload(statusFixtures.delivered.value('wamid.fx-later'))),
     );
     await expect
       .poll(
@@ -134,9 +138,27 @@ describe('every WhatsApp payload shape ends in the right rows and events', () =>
           ).rows[0]?.c,
       )
       .toBe('service');
+  });
 
-    const parked = await p.post('/webhooks/whatsapp', signedWhatsApp(whatsappFixturePayload(valueErrorsFixture.value)));
-    expect(parked.status).toBe(200);
-    expect(await parked.json()).toMatchObject({ events: 0, parked: 1 });
+  it('value-level errors are published to parked.whatsapp with their codes, and counted', async () => {
+    const parkedBefore = await parkedCount();
+    const queuedBefore = await queueDepth(p.names.parked);
+    const payload = whatsappFixturePayload(valueErrorsFixture.value);
+    const res = await p.post('/webhooks/whatsapp', signedWhatsApp(payload));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ events: 0, parked: 1 });
+
+    await expect.poll(() => queueDepth(p.names.parked), { timeout: 10_000 }).toBe(queuedBefore + 1);
+    const parked = (await peekQueue(p.names.parked)).at(-1);
+    expect(parked?.routingKey).toBe('parked.whatsapp');
+    expect(parked?.event.type).toBe('switchboard.inbound.parked.v1');
+    const data = parked?.event.data as { provider: string; reason: string; body: string };
+    expect(data.provider).toBe('whatsapp');
+    expect(data.reason).toMatch(/^provider_errors: .*130429/);
+    // The whole change, errors and all, as Meta sent it.
+    expect(JSON.parse(data.body)).toEqual(payload.entry[0]?.changes[0]);
+    expect(await parkedCount()).toBe(parkedBefore + 1);
+    // Nothing else came of it: no inbound event for the worker.
+    expect(await queueDepth(`${p.env.AMQP_NAMESPACE}sync-worker.inbound`)).toBe(0);
   });
 });

@@ -1,4 +1,4 @@
-import { Counter, createRegistry, httpMetrics, publisherMetrics } from '@switchboard/platform';
+import { Counter, channelSecretMetrics, createRegistry, httpMetrics, publisherMetrics } from '@switchboard/platform';
 
 export function createMetrics() {
   const registry = createRegistry('ingest');
@@ -6,6 +6,7 @@ export function createMetrics() {
     registry,
     http: httpMetrics(registry),
     publisher: publisherMetrics(registry),
+    channelSecrets: channelSecretMetrics(registry),
     signatureFailures: new Counter({
       name: 'webhook_signature_failures_total',
       help: 'Webhooks rejected for a missing or wrong signature, by provider',

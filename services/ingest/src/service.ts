@@ -37,7 +37,7 @@ export async function startIngest(config: Config, opts: { logger?: Logger; now?:
     checks: { ...checks, redis: ready },
     publish,
     isStopping: () => lifecycle.stopping,
-    secretsFor: createChannelSecrets(config.channelSecrets),
+    secretsFor: createChannelSecrets(config.channelSecrets, metrics.channelSecrets),
     rateLimit: createRateLimit(redis, {
       ...config.rateLimit,
       logger,

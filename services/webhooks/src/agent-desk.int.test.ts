@@ -120,15 +120,23 @@ describe('POST /webhooks/agent-desk', () => {
     expect(new Set(c.received.map((r) => r.event.id)).size).toBe(1);
   });
 
-  it('refuses the same signed request a second time (replay) and publishes it once', async () => {
+  it('refuses the same signed request a second time (replay), however its hex is cased, and publishes it once', async () => {
     const c = await bindCollector();
+    const published = async () =>
+      (await edge.metrics.publisher.published.get()).values.reduce((s, v) => s + v.value, 0);
     const req = signedAgentDesk(agentDeskEvent('operator.status_changed', { operatorId: 'op-9', status: 'online' }));
     expect((await post(req)).status).toBe(200);
-    const replay = await post(req);
-    expect(replay.status).toBe(401);
-    expect(await replay.json()).toMatchObject({ error: 'replayed' });
-    await new Promise((r) => setTimeout(r, 200));
-    expect(c.received).toHaveLength(1);
+    const before = await published();
+    const signature = req.headers['x-signature-256'] as string;
+    const recased = { ...req.headers, 'x-signature-256': `sha256=${signature.slice(7).toUpperCase()}` };
+    for (const headers of [req.headers, recased]) {
+      const replay = await post({ body: req.body, headers });
+      expect(replay.status).toBe(401);
+      expect(await replay.json()).toMatchObject({ error: 'replayed' });
+    }
+    // An accepted request was confirmed by the broker before its 200: nothing more went out since.
+    expect(await published()).toBe(before);
+    await vi.waitFor(() => expect(c.received).toHaveLength(1));
   });
 
   const valid = () => agentDeskEvent('operator.status_changed', { operatorId: 'op-1', status: 'online' });

@@ -1,4 +1,4 @@
-import { Counter, createRegistry, httpMetrics, publisherMetrics } from '@switchboard/platform';
+import { Counter, channelSecretMetrics, createRegistry, httpMetrics, publisherMetrics } from '@switchboard/platform';
 
 export function createMetrics() {
   const registry = createRegistry('webhooks');
@@ -6,6 +6,7 @@ export function createMetrics() {
     registry,
     http: httpMetrics(registry),
     publisher: publisherMetrics(registry),
+    channelSecrets: channelSecretMetrics(registry),
     signatureFailures: new Counter({
       name: 'webhook_signature_failures_total',
       help: 'Webhooks rejected for a missing, wrong, stale or replayed signature, by provider and reason',

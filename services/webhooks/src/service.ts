@@ -38,7 +38,7 @@ export async function startWebhooks(config: Config, opts: { logger?: Logger; now
     replay,
     windowMs: config.signatureWindowMs,
     now: opts.now ?? Date.now,
-    secretsFor: createChannelSecrets(config.channelSecrets),
+    secretsFor: createChannelSecrets(config.channelSecrets, metrics.channelSecrets),
     rateLimit: createRateLimit(redis, {
       ...config.rateLimit,
       logger,

@@ -1,4 +1,5 @@
 import {
+  canonicalSignature,
   type PublishInbound,
   type RateLimit,
   type ReplayCache,
@@ -89,11 +90,12 @@ export function verifySigned(req: FastifyRequest, provider: string, secrets: rea
     throw new RequestError(401, 'invalid_signature', reasons[verdict.reason]);
   }
   const publishOnce = async (publish: PublishInbound, batch: Parameters<PublishInbound>[0]) => {
-    const accounts = new Set(batch.map((b) => (b.event.data as { accountId?: unknown }).accountId));
-    for (const account of accounts) {
-      if (typeof account === 'string') await deps.rateLimit?.(provider, account);
-    }
-    const fresh = await deps.replay.guard(signature as string, () => publish(batch));
+    const accounts = batch
+      .map((b) => (b.event.data as { accountId?: unknown }).accountId)
+      .filter((a): a is string => typeof a === 'string');
+    await deps.rateLimit?.(provider, accounts);
+    // Keyed on the digest, not the header as sent: a replay with its hex recased is the same request.
+    const fresh = await deps.replay.guard(canonicalSignature(signature, 'hex') as string, () => publish(batch));
     if (!fresh) {
       deps.metrics.signatureFailures.inc({ provider, reason: 'replayed' });
       throw new RequestError(401, 'replayed', 'this signed request was already accepted');

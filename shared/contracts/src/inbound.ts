@@ -72,11 +72,19 @@ export const WhatsAppStatusUpdated = z.object({
 });
 export type WhatsAppStatusUpdated = z.infer<typeof WhatsAppStatusUpdated>;
 
-/** A correctly signed payload the edge could not normalize: kept for inspection, never retried. */
+/**
+ * A correctly signed payload the edge could not normalize: kept for inspection, never retried.
+ * `body` is the text of the part (JSON), or of the whole request when it did not parse; bytes that
+ * are not UTF-8 travel as base64 (`bodyEncoding`), so a person can replay exactly what was sent.
+ */
 export const ParkedPayload = z.object({
   provider: z.string(),
   reason: z.string(),
   body: z.string(),
+  /** `base64` when `body` encodes the raw bytes; absent means UTF-8 text. */
+  bodyEncoding: z.enum(['utf8', 'base64']).optional(),
+  /** The request's Content-Type, when the whole raw body was parked. */
+  contentType: z.string().max(200).optional(),
 });
 export type ParkedPayload = z.infer<typeof ParkedPayload>;
 

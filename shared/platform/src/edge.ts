@@ -57,8 +57,9 @@ export function edgeErrorResponse(err: FastifyError | Error): ErrorResponse {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return { status: 413, code: 'payload_too_large', message: fe.message };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { status: 415, code: 'unsupported_media_type', message: fe.message };
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return { status: fe.statusCode ?? 415, code: 'unsupported_media_type', message: fe.message };
+      return { status: 400, code: 'invalid_content_length', message: fe.message };
     default:
       if (fe.statusCode && fe.statusCode < 500)
         return { status: fe.statusCode, code: 'bad_request', message: fe.message };
@@ -111,13 +112,22 @@ export function rawJsonBody(req: FastifyRequest): Buffer {
   return req.body;
 }
 
+/** A raw body read as JSON: its value, or why it is not JSON. */
+export type JsonBody = { ok: true; value: unknown } | { ok: false; error: string };
+
+export function readJson(raw: Buffer): JsonBody {
+  try {
+    return { ok: true, value: JSON.parse(raw.toString('utf8')) };
+  } catch (err) {
+    return { ok: false, error: `body is not valid JSON: ${(err as Error).message}` };
+  }
+}
+
 /** Parses a verified raw body as JSON, or answers 400 saying why. */
 export function parseJson(raw: Buffer): unknown {
-  try {
-    return JSON.parse(raw.toString('utf8'));
-  } catch (err) {
-    throw new RequestError(400, 'malformed_json', `body is not valid JSON: ${(err as Error).message}`);
-  }
+  const body = readJson(raw);
+  if (!body.ok) throw new RequestError(400, 'malformed_json', body.error);
+  return body.value;
 }
 
 export interface EdgeRuntime {

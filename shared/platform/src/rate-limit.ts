@@ -4,11 +4,13 @@ import { RequestError } from './edge.ts';
 import type { Logger } from './logger.ts';
 
 /**
- * A per-channel request budget shared by every replica of an edge: a fixed window counter in
- * Redis (INCR, and PEXPIRE on the window's first request, in one script). Over the budget the
- * request is refused with 429 and `Retry-After` (the seconds until the window ends) before
- * anything is published. If Redis cannot answer, the request goes through (a provider's webhook
- * is worth more than the limit) and `onUnavailable` counts it.
+ * A per-channel request budget shared by every replica of an edge: a fixed window counter per
+ * channel in Redis. A request that names several channels (a WhatsApp batch for several business
+ * numbers) is decided for all of them at once, in one script: if any is at its budget the request
+ * is refused with 429 and `Retry-After` (the seconds until that channel's window ends) and no
+ * counter moves, so a refused request spends nothing; otherwise every counter takes one. If Redis
+ * cannot answer, the request goes through (a provider's webhook is worth more than the limit) and
+ * `onUnavailable` counts it.
  */
 export interface RateLimitOptions {
   /** Requests per channel per window; 0 turns the limit off. */
@@ -18,39 +20,44 @@ export interface RateLimitOptions {
   onUnavailable?: () => void;
 }
 
-const SCRIPT = `local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return {n, redis.call('PTTL', KEYS[1])}`;
+// KEYS: the window's counter of each channel; ARGV: the limit, the window (ms). Answers
+// {0, i, pttl} when channel i is at its limit (nothing counted), {1} when every one took one.
+const SCRIPT = `local limit = tonumber(ARGV[1])
+for i, key in ipairs(KEYS) do
+  if tonumber(redis.call('GET', key) or '0') >= limit then return {0, i, redis.call('PTTL', key)} end
+end
+for _, key in ipairs(KEYS) do
+  if redis.call('INCR', key) == 1 then redis.call('PEXPIRE', key, ARGV[2]) end
+end
+return {1}`;
 
-export type RateLimit = (scope: string, channel: string) => Promise<void>;
+/** Takes one request from the budget of every channel named (distinct), or throws a 429 `RequestError`. */
+export type RateLimit = (scope: string, channels: readonly string[]) => Promise<void>;
 
 export function createRateLimit(redis: Redis, opts: RateLimitOptions): RateLimit {
-  return async (scope, channel) => {
-    if (opts.limit <= 0) return;
+  return async (scope, channels) => {
+    if (opts.limit <= 0 || channels.length === 0) return;
     const window = Math.floor(Date.now() / opts.windowMs);
-    let reply: [number, number];
+    const keys = [...new Set(channels)].map((c) => `ratelimit:${scope}:${c}:${window}`);
+    let reply: [number, number?, number?];
     try {
-      reply = (await redis.eval(SCRIPT, 1, `ratelimit:${scope}:${channel}:${window}`, opts.windowMs)) as [
-        number,
-        number,
-      ];
+      reply = (await redis.eval(SCRIPT, keys.length, ...keys, opts.limit, opts.windowMs)) as typeof reply;
     } catch (err) {
       opts.logger.warn({ err }, 'rate limit unavailable, letting the request through');
       opts.onUnavailable?.();
       return;
     }
-    const [count, ttl] = reply;
-    if (count > opts.limit) {
-      const retryAfter = Math.max(1, Math.ceil((ttl > 0 ? ttl : opts.windowMs) / 1000));
-      throw new RequestError(
-        429,
-        'rate_limited',
-        `more than ${opts.limit} requests for this channel in ${opts.windowMs} ms`,
-        {
-          'retry-after': String(retryAfter),
-        },
-      );
-    }
+    const [allowed, , ttl = -1] = reply;
+    if (allowed === 1) return;
+    const retryAfter = Math.max(1, Math.ceil((ttl > 0 ? ttl : opts.windowMs) / 1000));
+    throw new RequestError(
+      429,
+      'rate_limited',
+      `more than ${opts.limit} requests for a channel in ${opts.windowMs} ms`,
+      {
+        'retry-after': String(retryAfter),
+      },
+    );
   };
 }
 

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { signHmacSha256, signTimestamped, verifyHmacSha256, verifyTimestamped } from './signature.ts';
+import {
+  canonicalSignature,
+  signHmacSha256,
+  signTimestamped,
+  verifyHmacSha256,
+  verifyTimestamped,
+} from './signature.ts';
 
 const body = Buffer.from('{"object":"whatsapp_business_account"}');
 
@@ -19,8 +25,38 @@ describe('verifyHmacSha256', () => {
     ['truncated digest', signHmacSha256(body, 's3cret', 'hex').slice(0, 40)],
     ['not hex', 'sha256=zzzz'],
     ['empty digest', 'sha256='],
+    ['two headers joined, the first one right', `${signHmacSha256(body, 's3cret', 'hex')}, sha256=${'0'.repeat(64)}`],
+    ['trailing junk after the digest', `${signHmacSha256(body, 's3cret', 'hex')}zz`],
+    ['a base64 digest where hex is expected', signHmacSha256(body, 's3cret', 'base64')],
   ])('rejects %s', (_name, header) => {
     expect(verifyHmacSha256(body, header, ['s3cret'], 'hex')).toBe(false);
+  });
+
+  it('rejects a base64 digest with junk after it, which a lenient decoder would read past', () => {
+    const good = signHmacSha256(body, 's3cret', 'base64');
+    expect(verifyHmacSha256(body, good, ['s3cret'], 'base64')).toBe(true);
+    expect(verifyHmacSha256(body, `${good}, sha256=AAAA`, ['s3cret'], 'base64')).toBe(false);
+    expect(verifyHmacSha256(body, good.replace(/=$/, ''), ['s3cret'], 'base64')).toBe(true);
+  });
+
+  it('takes only the canonical spelling of a base64 digest (its last character has spare bits)', () => {
+    const good = signHmacSha256(body, 's3cret', 'base64');
+    const last = good.at(-2) as string;
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+    // The same four significant bits with other spare bits: decodes to the same digest.
+    const twin = alphabet[(alphabet.indexOf(last) & ~3) | ((alphabet.indexOf(last) + 1) & 3)] as string;
+    const variant = `${good.slice(0, -2)}${twin}=`;
+    expect(Buffer.from(variant.slice(7), 'base64').equals(Buffer.from(good.slice(7), 'base64'))).toBe(true);
+    expect(verifyHmacSha256(body, variant, ['s3cret'], 'base64')).toBe(false);
+  });
+
+  it('names a digest one way, whatever the case of its hex', () => {
+    const good = signHmacSha256(body, 's3cret', 'hex');
+    const upper = `sha256=${good.slice(7).toUpperCase()}`;
+    expect(verifyHmacSha256(body, upper, ['s3cret'], 'hex')).toBe(true);
+    expect(canonicalSignature(upper, 'hex')).toBe(good);
+    expect(canonicalSignature(good, 'hex')).toBe(good);
+    expect(canonicalSignature('sha256=zz', 'hex')).toBeUndefined();
   });
 
   it('rejects a signature over different bytes', () => {

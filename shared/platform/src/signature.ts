@@ -1,5 +1,34 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
+// A SHA-256 digest written out whole: 64 hex digits, or 44 base64 characters (the padding optional).
+const digestFormat = { hex: /^[0-9a-fA-F]{64}$/, base64: /^[A-Za-z0-9+/]{43}=?$/ } as const;
+
+/**
+ * The digest of a `sha256=<digest>` header, or undefined when the header is not exactly that.
+ * Strict on purpose: Node's decoders stop quietly at the first character they cannot read, so
+ * two joined headers (`sha256=<good>, sha256=<other>`) or trailing junk would otherwise pass, and
+ * base64 has spare bits in its last character, so one digest has several spellings: only the
+ * canonical one is taken. Routes check it before any secret lookup: a request without one cannot
+ * verify. (Hex may come in either case; `canonicalSignature` names a digest one way.)
+ */
+export function signatureDigest(header: string | undefined, encoding: 'hex' | 'base64'): Buffer | undefined {
+  if (!header?.startsWith('sha256=')) return undefined;
+  const digest = header.slice('sha256='.length);
+  if (!digestFormat[encoding].test(digest)) return undefined;
+  const bytes = Buffer.from(digest, encoding);
+  if (encoding === 'base64' && bytes.toString('base64').slice(0, 43) !== digest.slice(0, 43)) return undefined;
+  return bytes;
+}
+
+/**
+ * One spelling per digest (`sha256=<lowercase hex>`), for remembering which signed requests were
+ * accepted: keyed on the header as sent, a replay with the hex in upper case would pass as new.
+ */
+export function canonicalSignature(header: string | undefined, encoding: 'hex' | 'base64'): string | undefined {
+  const digest = signatureDigest(header, encoding);
+  return digest && `sha256=${digest.toString('hex')}`;
+}
+
 /**
  * Checks `sha256=<digest>` against HMAC-SHA256 of the raw body, in constant time. The digest is
  * compared as bytes, so the encoding (hex for Meta, base64 for Genesys) only changes the parse.
@@ -10,13 +39,13 @@ export function verifyHmacSha256(
   secrets: readonly string[],
   encoding: 'hex' | 'base64',
 ): boolean {
-  if (!header?.startsWith('sha256=')) return false;
-  const provided = Buffer.from(header.slice('sha256='.length), encoding);
+  const provided = signatureDigest(header, encoding);
+  if (!provided) return false;
   let ok = false;
   for (const secret of secrets) {
     const expected = createHmac('sha256', secret).update(rawBody).digest();
     // Every secret is checked, so timing does not tell which one matched.
-    if (provided.length === expected.length && timingSafeEqual(provided, expected)) ok = true;
+    if (timingSafeEqual(provided, expected)) ok = true;
   }
   return ok;
 }

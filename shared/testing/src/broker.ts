@@ -111,3 +111,25 @@ export async function queueDepth(queue: string): Promise<number> {
     await conn.close();
   }
 }
+
+/**
+ * The events waiting in a queue, read without removing them: each is fetched unacked and all go
+ * back, in order, when the channel closes (for the parking queue, which nothing consumes).
+ */
+export async function peekQueue(queue: string, limit = 100): Promise<Received[]> {
+  const conn = await amqp.connect(testUrls.amqp);
+  try {
+    const ch = await conn.createChannel();
+    const out: Received[] = [];
+    for (let i = 0; i < limit; i++) {
+      const msg = await ch.get(queue, { noAck: false });
+      if (!msg) break;
+      const decoded = decodeEvent(msg.content);
+      if (decoded.ok) out.push({ routingKey: msg.fields.routingKey, event: decoded.event });
+    }
+    await ch.close();
+    return out;
+  } finally {
+    await conn.close();
+  }
+}

@@ -11,7 +11,10 @@ import { DEV_PHONE_NUMBER_ID, whatsappEnvelope } from './whatsapp.ts';
  * - META_COMPONENTS: Meta's webhook components reference,
  *   https://developers.facebook.com/docs/whatsapp/cloud-api/webhooks/components
  *   (`context.forwarded`, `frequently_forwarded`, `voice` on audio, value-level `errors`,
- *   `conversation` and `pricing` on statuses).
+ *   `conversation` and `pricing` on statuses, the `errors` of a failed status).
+ * - META_ERRORS: Meta's Cloud API error codes,
+ *   https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes
+ *   (the code and title of the failed status: 131026, message undeliverable).
  * The structure, field names and literal values follow the documentation; where it shows
  * placeholders (`<MEDIA_ID>`, `<SHA256>` and the like) we put concrete values of our own, our
  * development `phone_number_id` in `metadata`, and a unique `wamid` per fixture so that several
@@ -19,6 +22,7 @@ import { DEV_PHONE_NUMBER_ID, whatsappEnvelope } from './whatsapp.ts';
  */
 const META = 'https://developers.facebook.com/docs/whatsapp/cloud-api/webhooks/payload-examples';
 const META_COMPONENTS = 'https://developers.facebook.com/docs/whatsapp/cloud-api/webhooks/components';
+const META_ERRORS = 'https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes';
 
 export const FIXTURE_CUSTOMER = '16315551181';
 
@@ -262,21 +266,61 @@ export const whatsappFixtures: WhatsAppFixture[] = [
   },
 ];
 
-/** A status for `id`, with the conversation and pricing objects Meta sends (errors when failed). */
-export const statusFixture = {
-  source: META,
-  delivered: (id: string) => ({
-    statuses: [
-      {
-        id,
-        status: 'delivered',
-        timestamp: '1603086313',
-        recipient_id: FIXTURE_CUSTOMER,
-        conversation: { id: 'CONVERSATION_ID', expiration_timestamp: '1603172713', origin: { type: 'user_initiated' } },
-        pricing: { billable: true, pricing_model: 'CBP', category: 'service' },
-      },
-    ],
-  }),
+export type StatusName = 'sent' | 'delivered' | 'read' | 'failed';
+
+export interface StatusFixture {
+  name: StatusName;
+  source: string;
+  /** The `value` of one `messages` change reporting this status for message `id`. */
+  value: (id: string) => Record<string, unknown>;
+}
+
+/** The `conversation` and `pricing` objects Meta sends with `sent` and `delivered` (components reference). */
+export const statusConversation = {
+  id: 'CONVERSATION_ID',
+  expiration_timestamp: '1603172713',
+  origin: { type: 'user_initiated' },
+};
+export const statusPricing = { billable: true, pricing_model: 'CBP', category: 'service' };
+
+/** A failed delivery's `errors`, shaped as the components reference shows; the code is one Meta's error-code list names. */
+export const statusErrors = [
+  {
+    code: 131026,
+    title: 'Message undeliverable',
+    message: 'Message undeliverable',
+    error_data: { details: 'Message Undeliverable.' },
+    href: META_ERRORS,
+  },
+];
+
+const statusValue = (id: string, status: StatusName, timestamp: string, extra: Record<string, unknown> = {}) => ({
+  statuses: [{ id, status, timestamp, recipient_id: FIXTURE_CUSTOMER, ...extra }],
+});
+
+/**
+ * One status report per delivery status, as Meta's payload examples show them: `sent` and
+ * `delivered` with `conversation` and `pricing`, `read` without them, `failed` with `errors`
+ * instead. Timestamps follow the delivery order (sent, delivered, read; failed after sent).
+ */
+export const statusFixtures: Record<StatusName, StatusFixture> = {
+  sent: {
+    name: 'sent',
+    source: META,
+    value: (id) => statusValue(id, 'sent', '1603086310', { conversation: statusConversation, pricing: statusPricing }),
+  },
+  delivered: {
+    name: 'delivered',
+    source: META,
+    value: (id) =>
+      statusValue(id, 'delivered', '1603086313', { conversation: statusConversation, pricing: statusPricing }),
+  },
+  read: { name: 'read', source: META, value: (id) => statusValue(id, 'read', '1603086320') },
+  failed: {
+    name: 'failed',
+    source: META_COMPONENTS,
+    value: (id) => statusValue(id, 'failed', '1603086315', { errors: statusErrors }),
+  },
 };
 
 /** Value-level errors: Meta could not process something about the whole change. */

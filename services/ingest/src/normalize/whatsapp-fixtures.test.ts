@@ -1,5 +1,5 @@
 import { WhatsAppMessageReceived, WhatsAppStatusUpdated } from '@switchboard/contracts';
-import { statusFixture, valueErrorsFixture, whatsappFixturePayload, whatsappFixtures } from '@switchboard/testing';
+import { statusFixtures, valueErrorsFixture, whatsappFixturePayload, whatsappFixtures } from '@switchboard/testing';
 import { describe, expect, it } from 'vitest';
 import { normalizeWhatsApp } from './whatsapp.ts';
 
@@ -112,12 +112,36 @@ describe('WhatsApp payload shapes (documented examples)', () => {
     expect(data.text).toBeUndefined();
   });
 
-  it('a status keeps its conversation and pricing', () => {
-    const out = normalizeWhatsApp(whatsappFixturePayload(statusFixture.delivered('wamid.fx-text')));
-    const data = WhatsAppStatusUpdated.parse(out.events[0]?.event.data);
-    expect(data.conversation).toMatchObject({ id: 'CONVERSATION_ID', origin: { type: 'user_initiated' } });
-    expect(data.pricing).toEqual({ billable: true, pricing_model: 'CBP', category: 'service' });
-  });
+  it.each(Object.values(statusFixtures).map((f) => [f.name, f] as const))(
+    'status %s → one valid status event, with what Meta sends beside it',
+    (name, f) => {
+      expect(f.source).toMatch(/^https:\/\/developers\.facebook\.com\//);
+      const out = normalizeWhatsApp(whatsappFixturePayload(f.value('wamid.fx-text')));
+      expect(out.parked).toEqual([]);
+      expect(out.events.map((e) => e.routingKey)).toEqual(['whatsapp.status.updated']);
+      const data = WhatsAppStatusUpdated.parse(out.events[0]?.event.data);
+      expect(data).toMatchObject({ status: name, messageId: 'wamid.fx-text', recipientId: '16315551181' });
+      const billed = name === 'sent' || name === 'delivered';
+      expect(data.conversation).toEqual(
+        billed
+          ? { id: 'CONVERSATION_ID', expiration_timestamp: '1603172713', origin: { type: 'user_initiated' } }
+          : undefined,
+      );
+      expect(data.pricing).toEqual(billed ? { billable: true, pricing_model: 'CBP', category: 'service' } : undefined);
+      expect(data.errors).toEqual(
+        name === 'failed'
+          ? [
+              {
+                code: 131026,
+                title: 'Message undeliverable',
+                message: 'Message undeliverable',
+                details: 'Message Undeliverable.',
+              },
+            ]
+          : undefined,
+      );
+    },
+  );
 
   it('value-level errors are parked with their codes, never dropped', () => {
     const out = normalizeWhatsApp(whatsappFixturePayload(valueErrorsFixture.value));
@@ -130,7 +154,7 @@ describe('WhatsApp payload shapes (documented examples)', () => {
     const body = whatsappFixturePayload({});
     const entry = body.entry[0] as { changes: unknown[] };
     entry.changes = whatsappFixtures.slice(0, 5).map((f) => whatsappFixturePayload(f.value).entry[0]?.changes[0]);
-    const two = { ...body, entry: [entry, whatsappFixturePayload(statusFixture.delivered('wamid.x')).entry[0]] };
+    const two = { ...body, entry: [entry, whatsappFixturePayload(statusFixtures.delivered.value('wamid.x')).entry[0]] };
     const out = normalizeWhatsApp(two);
     expect(out.parked).toEqual([]);
     expect(out.events.map((e) => e.routingKey)).toEqual([

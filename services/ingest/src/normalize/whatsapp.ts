@@ -18,11 +18,18 @@ import { messageParts, providerErrors } from './whatsapp-parts.ts';
  * understand is parked without losing its neighbours. Unknown fields pass through in `raw`.
  */
 
+/** A `phone_number_id` is a Graph API id (digits); anything this long is not one. */
+const MAX_ACCOUNT_ID_LENGTH = 64;
+
 const Change = z.looseObject({
   field: z.string(),
   value: z.looseObject({
     metadata: z
-      .looseObject({ phone_number_id: z.string().min(1), display_phone_number: z.string().optional() })
+      .looseObject({
+        // Longer ids are never looked up (`whatsappAccounts`), so they must not yield events either.
+        phone_number_id: z.string().min(1).max(MAX_ACCOUNT_ID_LENGTH),
+        display_phone_number: z.string().optional(),
+      })
       .optional(),
     contacts: z
       .array(
@@ -159,24 +166,28 @@ export function normalizeWhatsApp(payload: unknown): Normalized {
 }
 
 /**
- * The business numbers (`phone_number_id`) an unverified body names, to pick the secrets that
- * verify it. Unparseable or unnamed: none, and the env default applies.
+ * How many distinct business numbers one webhook may name. Meta posts one change per notification
+ * and every change names one number (each example in its payload documentation has one entry with
+ * one change); a batch can group several numbers only for an app that serves several. Each number
+ * costs a secret lookup before anything is verified, so this is also the most one unauthenticated
+ * request can make the edge ask the channel registry: 20 leaves an app with many numbers room,
+ * and a body naming more is checked with the app secret alone (and parked if it matches).
  */
-export function whatsappAccounts(raw: Buffer): string[] {
-  let body: unknown;
-  try {
-    body = JSON.parse(raw.toString('utf8'));
-  } catch {
-    return [];
-  }
+export const MAX_ACCOUNTS_PER_WEBHOOK = 20;
+
+/**
+ * The business numbers (`phone_number_id`) an unverified body names, to pick the secrets that
+ * verify it. Collects at most `MAX_ACCOUNTS_PER_WEBHOOK + 1`, enough to tell there are too many.
+ */
+export function whatsappAccounts(body: unknown): string[] {
   const ids = new Set<string>();
   const entries = (body as { entry?: unknown })?.entry;
   for (const entry of Array.isArray(entries) ? entries : []) {
     const changes = (entry as { changes?: unknown })?.changes;
     for (const change of Array.isArray(changes) ? changes : []) {
       const id = (change as { value?: { metadata?: { phone_number_id?: unknown } } })?.value?.metadata?.phone_number_id;
-      if (typeof id === 'string' && id.length > 0 && id.length <= 64) ids.add(id);
-      if (ids.size >= 20) return [...ids];
+      if (typeof id === 'string' && id.length > 0 && id.length <= MAX_ACCOUNT_ID_LENGTH) ids.add(id);
+      if (ids.size > MAX_ACCOUNTS_PER_WEBHOOK) return [...ids];
     }
   }
   return [...ids];

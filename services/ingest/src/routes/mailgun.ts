@@ -1,14 +1,7 @@
-import {
-  type CloudEvent,
-  createEvent,
-  eventId,
-  inboundType,
-  mailgunRoutingKeys,
-  ParkedPayload,
-  parkedRoutingKey,
-} from '@switchboard/contracts';
+import { type CloudEvent, createEvent, eventId, inboundType, mailgunRoutingKeys } from '@switchboard/contracts';
 import {
   type PublishInbound,
+  parkedEvent,
   parseJson,
   RequestError,
   type SecretsFor,
@@ -87,15 +80,8 @@ export function registerMailgun(app: FastifyInstance, deps: AppDeps, mg: Mailgun
     }
   };
 
-  const parked = (reason: string, body: string, subject: string) => ({
-    routingKey: parkedRoutingKey('mailgun'),
-    event: createEvent({
-      source: SOURCE,
-      type: 'switchboard.inbound.parked.v1',
-      data: ParkedPayload.parse({ provider: 'mailgun', reason, body }),
-      subject,
-    }),
-  });
+  const parked = (reason: string, body: string, subject: string) =>
+    parkedEvent({ provider: 'mailgun', source: SOURCE, reason, body, subject });
 
   app.register(async (scope) => {
     // Forwards come as forms; they reach the route as bytes so that the body limit holds.

@@ -6,11 +6,17 @@ import {
   type GenesysReceipt,
   genesysRoutingKeys,
   inboundType,
-  ParkedPayload,
-  parkedRoutingKey,
 } from '@switchboard/contracts';
 import type { DeliveryStatus } from '@switchboard/domain';
-import { parseJson, RequestError, rawJsonBody, verifyHmacSha256 } from '@switchboard/platform';
+import {
+  type JsonBody,
+  parkedEvent,
+  RequestError,
+  rawJsonBody,
+  readJson,
+  signatureDigest,
+  verifyHmacSha256,
+} from '@switchboard/platform';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppDeps } from '../app.ts';
@@ -159,55 +165,56 @@ export function normalizeGenesys(w: GenesysWebhook): Normalized {
   });
 }
 
-/** `channel.id` of a Genesys body (the integration), read before the signature is checked. */
-function integrationOf(raw: Buffer): unknown {
-  try {
-    return (JSON.parse(raw.toString('utf8')) as { channel?: { id?: unknown } })?.channel?.id;
-  } catch {
-    return undefined;
-  }
+/** A verified body → its event, typing, or parked with the reason (not JSON, or not a Genesys webhook). */
+function understand(body: JsonBody): Normalized {
+  if (!body.ok) return { kind: 'parked', reason: `malformed_json: ${body.error}` };
+  const parsed = GenesysWebhook.safeParse(body.value);
+  if (!parsed.success)
+    return { kind: 'parked', reason: `invalid payload: ${z.prettifyError(parsed.error).slice(0, 500)}` };
+  return normalizeGenesys(parsed.data);
 }
+
+/** `channel.id` of a Genesys body (the integration), read before the signature is checked. */
+const integrationOf = (body: unknown): unknown => (body as { channel?: { id?: unknown } } | null)?.channel?.id;
 
 export function registerGenesys(app: FastifyInstance, deps: AppDeps): void {
   const { config, metrics } = deps;
   app.post('/webhooks/genesys', { bodyLimit: config.genesys.bodyLimit }, async (req, reply) => {
     const raw = rawJsonBody(req);
     const signature = req.headers['x-hub-signature-256'];
+    const header = typeof signature === 'string' ? signature : undefined;
+    const body = readJson(raw);
     // The integration the (not yet verified) body names picks the secrets tried: its own from the
-    // channel registry, or the env default; naming another integration cannot widen them.
-    const claimed = integrationOf(raw);
-    const secrets = await secretsForAccount('genesys', claimed, config.genesys.secret, deps.signed);
-    if (!verifyHmacSha256(raw, typeof signature === 'string' ? signature : undefined, secrets, 'base64')) {
+    // channel registry, or the env default; naming another integration cannot widen them. A body
+    // that is not JSON names none, so only the env default can verify it. A malformed header
+    // cannot verify with any secret, so it costs no lookup.
+    const secrets = signatureDigest(header, 'base64')
+      ? await secretsForAccount(
+          'genesys',
+          body.ok ? integrationOf(body.value) : undefined,
+          config.genesys.secret,
+          deps.signed,
+        )
+      : [];
+    if (!verifyHmacSha256(raw, header, secrets, 'base64')) {
       metrics.signatureFailures.inc({ provider: 'genesys', reason: 'bad_signature' });
       throw new RequestError(401, 'invalid_signature', 'X-Hub-Signature-256 does not match the body');
     }
-    const body = parseJson(raw);
-    const parsed = GenesysWebhook.safeParse(body);
-    const out: Normalized = parsed.success
-      ? normalizeGenesys(parsed.data)
-      : { kind: 'parked', reason: `invalid payload: ${z.prettifyError(parsed.error).slice(0, 500)}` };
+    const out = understand(body);
     if (out.kind === 'typing') {
       metrics.normalized.inc({ provider: 'genesys', kind: 'typing' });
       return reply.code(200).send({ status: 'ignored', reason: 'typing' });
     }
     if (out.kind === 'parked') {
-      // Correctly signed but not understood: kept for people, answered 200 so Genesys does not retry it forever.
-      await deps.publish([
-        {
-          routingKey: parkedRoutingKey('genesys'),
-          event: createEvent({
-            source: SOURCE,
-            type: 'switchboard.inbound.parked.v1',
-            subject: req.id,
-            data: ParkedPayload.parse({ provider: 'genesys', reason: out.reason, body: raw.toString('utf8') }),
-          }),
-        },
-      ]);
+      // Correctly signed but not understood: kept for people, as it came (raw bytes and their
+      // content type), answered 200 so Genesys does not retry it forever.
+      const parked = { provider: 'genesys', source: SOURCE, subject: req.id, reason: out.reason, body: raw };
+      await deps.publish([parkedEvent({ ...parked, contentType: req.headers['content-type'] })]);
       metrics.parked.inc({ provider: 'genesys' });
       req.log.warn({ reason: out.reason }, 'parked a Genesys webhook');
       return reply.code(200).send({ status: 'parked', reason: out.reason });
     }
-    await deps.signed.rateLimit?.('genesys', (out.event.data as { accountId: string }).accountId);
+    await deps.signed.rateLimit?.('genesys', [(out.event.data as { accountId: string }).accountId]);
     await deps.publish([{ routingKey: out.routingKey, event: out.event }]);
     metrics.normalized.inc({ provider: 'genesys', kind: out.routingKey });
     return reply.code(200).send({ status: 'accepted', id: out.event.id });

@@ -1,0 +1,81 @@
+import { createLogger, createRateLimit, type RateLimit, RequestError } from '@switchboard/platform';
+import { testRedisPrefix, testUrls } from '@switchboard/testing';
+import { Redis } from 'ioredis';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+let prefix: ReturnType<typeof testRedisPrefix>;
+let redis: Redis;
+let limit: RateLimit;
+const windowMs = 60_000;
+
+beforeEach(() => {
+  prefix = testRedisPrefix();
+  redis = new Redis(testUrls.redis, { keyPrefix: prefix.prefix });
+  limit = createRateLimit(redis, { limit: 2, windowMs, logger: createLogger('test', 'silent') });
+});
+afterEach(async () => {
+  redis.disconnect();
+  await prefix.cleanup();
+});
+
+/** What a channel has spent in the current window, read straight from Redis. */
+const spent = async (channel: string) =>
+  Number((await redis.get(`ratelimit:wa:${channel}:${Math.floor(Date.now() / windowMs)}`)) ?? 0);
+
+const refusal = (p: Promise<void>) =>
+  p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+
+describe('createRateLimit: one decision for every channel of a request', () => {
+  it('refuses a request whose later channel is over its budget without spending the earlier ones', async () => {
+    await limit('wa', ['b']);
+    await limit('wa', ['b']);
+    expect(await spent('b')).toBe(2);
+
+    const err = await refusal(limit('wa', ['a', 'c', 'b']));
+    expect(err).toBeInstanceOf(RequestError);
+    expect((err as RequestError).statusCode).toBe(429);
+    const retryAfter = Number((err as RequestError).headers['retry-after']);
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(windowMs / 1000);
+    // Nothing was taken from a or c (before or after b in the request), nor from b again.
+    expect([await spent('a'), await spent('c'), await spent('b')]).toEqual([0, 0, 2]);
+
+    // a and c alone still have their whole budget.
+    await limit('wa', ['a', 'c']);
+    await limit('wa', ['a', 'c']);
+    expect([await spent('a'), await spent('c')]).toEqual([2, 2]);
+    expect(await refusal(limit('wa', ['c']))).toBeInstanceOf(RequestError);
+  });
+
+  it('counts a channel named twice in one request once, and expires the window', async () => {
+    await limit('wa', ['d', 'd']);
+    expect(await spent('d')).toBe(1);
+    const ttl = await redis.pttl(`ratelimit:wa:d:${Math.floor(Date.now() / windowMs)}`);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(windowMs);
+  });
+
+  it('lets every request through while Redis cannot count, and says so', async () => {
+    let unavailable = 0;
+    const down = new Redis('redis://127.0.0.1:1', {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    down.on('error', () => undefined);
+    const open = createRateLimit(down, {
+      limit: 1,
+      windowMs,
+      logger: createLogger('test', 'silent'),
+      onUnavailable: () => unavailable++,
+    });
+    await open('wa', ['x']);
+    await open('wa', ['x']);
+    expect(unavailable).toBe(2);
+    down.disconnect();
+  });
+});
