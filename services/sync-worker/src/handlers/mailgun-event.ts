@@ -108,7 +108,7 @@ async function applyEvent(tx: Executor, deps: Deps, e: E, channel: Channel): Pro
             },
           ]
         : null;
-    outbox.push(...(await applyStatuses(tx, deps, key, message, [{ status, at, errors }])));
+    outbox.push(...(await applyStatuses(tx, deps, key, message, [{ status, at, errors }])).events);
   }
   const change = leadChangeOf(e, at);
   if (change) {

@@ -187,7 +187,7 @@ async function recordReply(
   const held = (await takeHeldStatusesMany(tx, key.provider, [key])).get(`${key.tenantId}/${key.providerMessageId}`);
   if (held?.length) {
     const row = await findMessageForUpdate(tx, key);
-    if (row) outbox.push(...(await applyStatuses(tx, deps, key, row, held)));
+    if (row) outbox.push(...(await applyStatuses(tx, deps, key, row, held)).events);
   }
   deps.metrics.messagesStored.inc({ provider: r.origin, direction: 'outbound' });
   return { outcome: done, outbox };

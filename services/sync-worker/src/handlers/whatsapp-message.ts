@@ -183,7 +183,7 @@ export const whatsappMessageRoute = route<WhatsAppMessageReceived, Prepared>({
       const held = heldByKey.get(`${key.tenantId}/${m.messageId}`) ?? [];
       if (held.length > 0) {
         const row = await findMessageForUpdate(tx, key);
-        if (row) outbox.push(...(await applyStatuses(tx, deps, key, row, held)));
+        if (row) outbox.push(...(await applyStatuses(tx, deps, key, row, held)).events);
       }
       deps.metrics.messagesStored.inc({ provider: 'whatsapp', direction: 'inbound' });
       results.push({ outcome: done, outbox });
