@@ -1,5 +1,12 @@
 import { issueApiToken, seedTenant } from '@switchboard/db';
-import { DEV_PHONE_NUMBER_ID, type Pipeline, signedWhatsApp, startPipeline, whatsappText } from '@switchboard/testing';
+import {
+  DEV_PHONE_NUMBER_ID,
+  type Pipeline,
+  signedWhatsApp,
+  startPipeline,
+  whatsappStatus,
+  whatsappText,
+} from '@switchboard/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { genesysAgentText, signedGenesys } from '../fixtures/genesys.ts';
 
@@ -180,9 +187,10 @@ describe('tenant isolation', () => {
 });
 
 describe('lookup cache', () => {
+  const hits = async () =>
+    (await p.worker?.metrics.lookupCache.get())?.values.find((v) => v.labels.result === 'hit')?.value ?? 0;
+
   it('serves repeated lookups from Redis and drops them when the conversation changes', async () => {
-    const hits = async () =>
-      (await p.worker?.metrics.lookupCache.get())?.values.find((v) => v.labels.result === 'hit')?.value ?? 0;
     await get(`/conversations/${devConversation}`);
     const before = await hits();
     expect((await get(`/conversations/${devConversation}`)).body.agentId).toBe('agent-0001');
@@ -202,5 +210,48 @@ describe('lookup cache', () => {
       .toBe('agent-0002');
     const page = await get(`/conversations/${devConversation}/messages?limit=1`);
     expect((page.body.messages as Json[])[0]?.providerMessageId).toBe('gm-api-2');
+  });
+
+  it('drops cached history when a status changes a message without an event: a late delivered, a late failure', async () => {
+    const wamid = 'wamid.dev-3';
+    const T0 = 1_700_000_000;
+    const report = (status: 'delivered' | 'read' | 'failed', at: number) =>
+      p.post('/webhooks/whatsapp', signedWhatsApp(whatsappStatus({ id: wamid, status, timestamp: at })));
+    const stored = async () =>
+      (
+        await p.pool.query(
+          'select delivery_status, delivered_at, failed_at from messages where provider_message_id = $1',
+          [wamid],
+        )
+      ).rows[0];
+    const shown = async () =>
+      ((await get(`/conversations/${devConversation}/messages?limit=50`)).body.messages as Json[]).find(
+        (m) => m.providerMessageId === wamid,
+      );
+
+    expect((await report('read', T0 + 30)).status).toBe(200);
+    await expect.poll(shown, { timeout: 10_000 }).toMatchObject({ deliveryStatus: 'read', deliveredAt: null });
+    // The history is cached now.
+    const before = await hits();
+    expect(await shown()).toMatchObject({ deliveryStatus: 'read', deliveredAt: null });
+    expect(await hits()).toBe(before + 1);
+
+    // Older than `read`: the status stays, the time is stamped, no event is written.
+    expect((await report('delivered', T0 + 20)).status).toBe(200);
+    await expect
+      .poll(async () => (await stored())?.delivered_at, { timeout: 10_000 })
+      .toEqual(new Date((T0 + 20) * 1000));
+    // Well inside LOOKUP_CACHE_TTL_SECONDS (300): only an invalidation makes it visible this soon.
+    await expect
+      .poll(async () => (await shown())?.deliveredAt, { timeout: 5_000 })
+      .toBe(new Date((T0 + 20) * 1000).toISOString());
+
+    expect((await report('failed', T0 + 40)).status).toBe(200);
+    await expect.poll(async () => (await stored())?.failed_at, { timeout: 10_000 }).toEqual(new Date((T0 + 40) * 1000));
+    await expect.poll(shown, { timeout: 5_000 }).toMatchObject({
+      deliveryStatus: 'read',
+      failedAt: new Date((T0 + 40) * 1000).toISOString(),
+      errors: [expect.objectContaining({ code: 131050 })],
+    });
   });
 });

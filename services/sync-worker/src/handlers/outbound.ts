@@ -28,6 +28,7 @@ import {
   type OutboundConversation,
   touchForOutbound,
 } from '../store/outbound.ts';
+import { activeChannel } from './channel.ts';
 import { applyStatuses, reportStatus } from './delivery.ts';
 import { domainEvent } from './events.ts';
 import { type Applied, route } from './route.ts';
@@ -193,18 +194,11 @@ async function recordReply(
   return { outcome: done, outbox };
 }
 
-const activeChannel = async (deps: Deps, provider: string, accountId: string) => {
-  const channel = await deps.resolveChannel(provider, accountId);
-  return channel && channel.status === 'active' ? channel : null;
-};
-
 export const genesysAgentMessageRoute = route<GenesysAgentMessage, { channel: Channel }>({
   schema: GenesysAgentMessage,
   async prepare(deps, event) {
     const channel = await activeChannel(deps, 'genesys', event.data.accountId);
-    if (!channel)
-      return { ok: false, outcome: dead(`unknown_channel: no active Genesys integration ${event.data.accountId}`) };
-    return { ok: true, value: { channel } };
+    return channel.ok ? { ok: true, value: { channel: channel.value } } : channel;
   },
   lockKeys: ({ channel }) => [`genesys:${channel.tenantId}`],
   async apply(tx, deps, items) {
@@ -237,9 +231,7 @@ export const agentDeskReplyRoute = route<AgentDeskOperatorReplied, { channel: Ch
   schema: AgentDeskOperatorReplied,
   async prepare(deps, event) {
     const channel = await activeChannel(deps, 'agent_desk', event.data.accountId);
-    if (!channel)
-      return { ok: false, outcome: dead(`unknown_channel: no active agent-desk account ${event.data.accountId}`) };
-    return { ok: true, value: { channel } };
+    return channel.ok ? { ok: true, value: { channel: channel.value } } : channel;
   },
   lockKeys: ({ channel }) => [`agentdesk:${channel.tenantId}`],
   async apply(tx, deps, items) {
@@ -267,10 +259,8 @@ export const agentDeskReplyRoute = route<AgentDeskOperatorReplied, { channel: Ch
 export const genesysReceiptRoute = route<GenesysReceipt, { channel: Channel }>({
   schema: GenesysReceipt,
   async prepare(deps, event) {
-    const channel = await deps.resolveChannel('genesys', event.data.accountId);
-    if (!channel)
-      return { ok: false, outcome: dead(`unknown_channel: no Genesys integration ${event.data.accountId}`) };
-    return { ok: true, value: { channel } };
+    const channel = await activeChannel(deps, 'genesys', event.data.accountId);
+    return channel.ok ? { ok: true, value: { channel: channel.value } } : channel;
   },
   lockKeys: ({ channel }) => [`genesys:${channel.tenantId}`],
   async apply(tx, deps, items) {
