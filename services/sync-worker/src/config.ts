@@ -14,7 +14,13 @@ const env = commonEnv.extend({
   /** How long a conversation lock lives without renewal; it is renewed while work runs. */
   LOCK_TTL_MS: z.coerce.number().int().positive().default(10_000),
   LOCK_WAIT_MS: z.coerce.number().int().positive().default(10_000),
+  /**
+   * The longest an account's channel (or its absence) is cached; a change is heard at once through
+   * the channels NOTIFY, so this only bounds a missed one.
+   */
   CHANNEL_CACHE_TTL_MS: z.coerce.number().int().min(0).default(30_000),
+  /** Most accounts whose channel is cached (least recently used dropped first). */
+  CHANNEL_CACHE_MAX_ENTRIES: z.coerce.number().int().min(1).default(10_000),
   /** How long the read API trusts a token it checked; a revoked token works at most this long. */
   API_TOKEN_CACHE_TTL_MS: z.coerce.number().int().min(0).default(30_000),
   /** How long a read-API lookup stays cached at most; changes invalidate it before that. */

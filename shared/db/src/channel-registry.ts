@@ -9,6 +9,9 @@ import { channelSecrets, channels } from './schema/index.ts';
  * its grace period ends, so a provider that still signs with it is not refused meanwhile.
  */
 
+/** The channel the `channels` trigger (migration 0011) notifies on commit: `{ provider, accountId }`. */
+export const CHANNELS_CHANNEL = 'switchboard_channels';
+
 export const CHANNEL_PROVIDERS = ['whatsapp', 'mailgun', 'genesys', 'helpdesk', 'agent_desk'] as const;
 export type ChannelProvider = (typeof CHANNEL_PROVIDERS)[number];
 

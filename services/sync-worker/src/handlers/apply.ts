@@ -65,7 +65,7 @@ async function parse(deps: Deps, table: Map<string, Route>, d: Delivery): Promis
   // An account no active channel claims: parked (issue 3), not dead-lettered.
   if (outcome.kind === 'dead' && /^(unknown_channel|channel_disabled)\b/.test(outcome.reason) && deps.park) {
     const provider = (event.data as { provider?: unknown }).provider;
-    await deps.park(typeof provider === 'string' ? provider : 'unknown', outcome.reason, event);
+    await deps.park(typeof provider === 'string' ? provider : 'unknown', outcome.reason, d.msg);
     return skipped(`parked: ${outcome.reason}`);
   }
   return outcome;
