@@ -33,6 +33,11 @@ const env = commonEnv.extend({
     .default(24 * 60),
   OUTBOX_RETENTION_HOURS: z.coerce.number().positive().default(72),
   INBOX_RETENTION_DAYS: z.coerce.number().positive().default(30),
+  /** A status held this long for a message that never arrived is dropped (see retention.ts). */
+  HELD_STATUS_RETENTION_HOURS: z.coerce
+    .number()
+    .positive()
+    .default(7 * 24),
 });
 
 export function loadConfig(source: NodeJS.ProcessEnv = process.env) {

@@ -96,8 +96,11 @@ export async function startSyncWorker(config: Config, opts: { logger?: Logger } 
     db,
     pool,
     logger,
+    metrics,
+    now: deps.now,
     outboxRetentionMs: config.OUTBOX_RETENTION_HOURS * 3_600_000,
     inboxRetentionMs: config.INBOX_RETENTION_DAYS * 86_400_000,
+    heldStatusRetentionMs: config.HELD_STATUS_RETENTION_HOURS * 3_600_000,
     everyMs: 15 * 60_000,
   });
   lifecycle.onStop('retention', () => retention.stop());

@@ -119,3 +119,18 @@ export async function holdStatus(tx: Executor, k: MessageKey, s: HeldStatus): Pr
   const merged = mergeErrors(kept, s.errors);
   if (merged !== kept) await tx.update(pendingStatuses).set({ errors: merged }).where(eq(pendingStatuses.id, held.id));
 }
+
+/**
+ * Deletes statuses held since before `olderThan` (their message never arrived), at most `limit`;
+ * returns how many per provider. `skip locked` leaves alone a hold whose message is landing right
+ * now (its transaction takes it); replicas sweeping at once share the work.
+ */
+export async function expireHeldStatuses(tx: Executor, olderThan: Date, limit: number): Promise<Map<string, number>> {
+  const res = await tx.execute<{ provider: string; n: number }>(sql`
+    with doomed as (
+      select id from pending_statuses where held_at < ${olderThan.toISOString()}::timestamptz
+       order by id limit ${limit} for update skip locked),
+    gone as (delete from pending_statuses ps using doomed where ps.id = doomed.id returning ps.provider)
+    select provider, count(*)::int as n from gone group by provider`);
+  return new Map(res.rows.map((r) => [r.provider, r.n]));
+}
