@@ -1,5 +1,6 @@
 import { commonEnv, parseEnv, port, secret } from '@switchboard/platform';
 import { z } from 'zod';
+import { PhoneRegion } from './phone.ts';
 
 const env = commonEnv.extend({
   SYNC_WORKER_PORT: port.default(8082),
@@ -31,6 +32,11 @@ const env = commonEnv.extend({
     .int()
     .min(0)
     .default(24 * 60),
+  /**
+   * The region a phone search reads a national number in (`(631) 555-1181` with `US`) when the
+   * request names none; unset (or empty), a number without `+` or `00` is read as international.
+   */
+  DEFAULT_PHONE_REGION: z.union([z.literal('').transform(() => undefined), PhoneRegion]).optional(),
   OUTBOX_RETENTION_HOURS: z.coerce.number().positive().default(72),
   INBOX_RETENTION_DAYS: z.coerce.number().positive().default(30),
   /** A status held this long for a message that never arrived is dropped (see retention.ts). */

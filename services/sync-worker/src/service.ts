@@ -146,7 +146,11 @@ export async function startSyncWorker(config: Config, opts: { logger?: Logger } 
     checks: { postgres: postgresReady(pool), redis: redisReady(redis), broker: brokerReady(broker) },
     isStopping: () => lifecycle.stopping,
   });
-  registerApi(app, { ...deps, redis, cache: lookups }, { tokenCacheTtlMs: config.API_TOKEN_CACHE_TTL_MS });
+  registerApi(
+    app,
+    { ...deps, redis, cache: lookups, defaultPhoneRegion: config.DEFAULT_PHONE_REGION },
+    { tokenCacheTtlMs: config.API_TOKEN_CACHE_TTL_MS },
+  );
   registerInternal(app, { db: deps.db, internalToken: config.internalToken });
   await app.listen({ port: config.http.port, host: config.http.host });
   lifecycle.onStop('http', () => app.close());
