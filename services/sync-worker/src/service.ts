@@ -22,7 +22,7 @@ import { registerInternal } from './api/internal.ts';
 import type { Config } from './config.ts';
 import type { Deps } from './deps.ts';
 import { createBatchHandler } from './handlers/apply.ts';
-import { startInactivityClose } from './inactivity.ts';
+import { inactivitySweep, startInactivityClose } from './inactivity.ts';
 import { createLookupCache } from './lookup-cache.ts';
 import { createMetrics } from './metrics.ts';
 import { createParker } from './park.ts';
@@ -105,10 +105,7 @@ export async function startSyncWorker(config: Config, opts: { logger?: Logger } 
   });
   lifecycle.onStop('retention', () => retention.stop());
 
-  const inactivity = startInactivityClose(deps, {
-    idleMs: config.CONVERSATION_INACTIVITY_CLOSE_MINUTES * 60_000,
-    everyMs: 60_000,
-  });
+  const inactivity = startInactivityClose(deps, inactivitySweep(config));
   lifecycle.onStop('inactivity close', () => inactivity.stop());
 
   const consumer = new Consumer(
