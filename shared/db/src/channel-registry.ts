@@ -70,10 +70,16 @@ export async function rotateChannelSecret(
   });
 }
 
-export async function disableChannel(db: Executor, channelId: string): Promise<boolean> {
+/** Its events are parked from the next one on (the worker hears the change through NOTIFY). */
+export const disableChannel = (db: Executor, channelId: string) => setChannelStatus(db, channelId, 'disabled');
+
+/** Active again: its events are applied, and those parked meanwhile can be replayed. */
+export const enableChannel = (db: Executor, channelId: string) => setChannelStatus(db, channelId, 'active');
+
+async function setChannelStatus(db: Executor, channelId: string, status: 'active' | 'disabled'): Promise<boolean> {
   const rows = await db
     .update(channels)
-    .set({ status: 'disabled' })
+    .set({ status })
     .where(eq(channels.id, channelId))
     .returning({ id: channels.id });
   return rows.length > 0;
