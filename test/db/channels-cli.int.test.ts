@@ -26,7 +26,7 @@ const channels = (...args: string[]) =>
     env: { ...process.env, DATABASE_URL: database.url },
   }).then((r) => r.stdout);
 
-it('adds, lists, rotates the secret of and disables a channel from the command line', async () => {
+it('adds, lists, rotates the secret of, disables and enables a channel from the command line', async () => {
   const added = await channels(
     'add',
     '--tenant',
@@ -57,6 +57,8 @@ it('adds, lists, rotates the secret of and disables a channel from the command l
 
   expect(await channels('disable', '--id', id as string)).toContain('disabled');
   expect((await channelSecretsFor(handle.db, 'whatsapp', '555000'))?.status).toBe('disabled');
+  expect(await channels('enable', '--id', id as string)).toContain('enabled');
+  expect((await channelSecretsFor(handle.db, 'whatsapp', '555000'))?.status).toBe('active');
 
   await expect(channels('add', '--tenant', 'dev', '--provider', 'fax', '--account', 'x')).rejects.toMatchObject({
     code: 2,

@@ -16,16 +16,18 @@ afterAll(async () => {
 
 it('retries only the event that fails a batch; its neighbours are applied once', async () => {
   const applied: number[][] = [];
+  // Every event comes in on a channel of a tenant; these are the dev tenant's.
+  const channel = { id: 'test', tenantId: p.tenant.tenantId, provider: 'test', accountId: 'test', status: 'active' };
   const table = new Map([
     [
       'test.numbered.v1',
       route({
         schema: z.object({ n: z.number() }),
-        prepare: async (_deps, event) => ({ ok: true, value: event.data.n }),
-        lockKeys: (n) => [`n:${n}`],
+        prepare: async (_deps, event) => ({ ok: true, value: { n: event.data.n, channel } }),
+        lockKeys: ({ n }) => [`n:${n}`],
         apply: async (_tx, _deps, items) => {
-          applied.push(items.map((i) => i.value));
-          if (items.some((i) => i.value === 13)) throw new Error('poison');
+          applied.push(items.map((i) => i.value.n));
+          if (items.some((i) => i.value.n === 13)) throw new Error('poison');
           return items.map(() => ({ outcome: done, outbox: [] }));
         },
       }),

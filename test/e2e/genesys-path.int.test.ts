@@ -1,8 +1,10 @@
+import { createEvent, genesysRoutingKeys, inboundType } from '@switchboard/contracts';
 import {
   agentDeskEvent,
   deliveredEventData,
   mailgunEventBody,
   type Pipeline,
+  publishInbound,
   signedAgentDesk,
   signedWhatsApp,
   startPipeline,
@@ -10,6 +12,7 @@ import {
 } from '@switchboard/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  DEV_GENESYS_INTEGRATION,
   genesysAgentAttachment,
   genesysAgentText,
   genesysReceipt,
@@ -142,6 +145,53 @@ describe('Genesys Open Messaging → the WhatsApp conversation', () => {
     );
     await expect.poll(async () => (await row('gm-f'))?.delivery_status, { timeout: 10_000 }).toBe('failed');
     expect((await row('gm-f'))?.errors).toEqual([{ code: 'RateLimited', message: 'Rate limit exceeded' }]);
+  });
+
+  it('keeps every distinct error of a repeated failure report, held or applied, without a second event', async () => {
+    await customerWrites();
+    const rate = { code: 'RateLimited', message: 'Rate limit exceeded' };
+    const optedOut = { code: 'RecipientOptedOut', message: 'The recipient opted out' };
+    const failed = (messageId: string, errors: Data[], at: Date) =>
+      createEvent({
+        source: '/test/genesys',
+        type: inboundType(genesysRoutingKeys.receipt),
+        data: {
+          provider: 'genesys',
+          accountId: DEV_GENESYS_INTEGRATION,
+          messageId,
+          status: 'failed',
+          genesysStatus: 'Failed',
+          errors,
+          at: at.toISOString(),
+          raw: {},
+        },
+      });
+    const report = (e: ReturnType<typeof failed>) => publishInbound(p.names.inbound, genesysRoutingKeys.receipt, e);
+    const applied = async () => Number((await p.pool.query('select count(*) n from inbox')).rows[0].n);
+
+    // Applied: a second report of the failure (an event of its own) adds its new errors only.
+    await genesys(genesysAgentText({ id: 'gm-f2', to: CUSTOMER, text: 'lost', conversationId: 'gc-f' }));
+    await expect.poll(async () => (await row('gm-f2'))?.direction, { timeout: 10_000 }).toBe('outbound');
+    await report(failed('gm-f2', [rate], new Date()));
+    await expect.poll(async () => (await row('gm-f2'))?.delivery_status, { timeout: 10_000 }).toBe('failed');
+    await report(failed('gm-f2', [rate, optedOut], new Date(Date.now() + 1000)));
+    await expect.poll(async () => (await row('gm-f2'))?.errors, { timeout: 10_000 }).toEqual([rate, optedOut]);
+
+    // Held: two reports for a message not stored yet keep both errors until it lands.
+    const before = await applied();
+    await report(failed('gm-f3', [rate], new Date()));
+    await report(failed('gm-f3', [optedOut, rate], new Date(Date.now() + 1000)));
+    await expect.poll(applied, { timeout: 10_000 }).toBe(before + 2);
+    await genesys(genesysAgentText({ id: 'gm-f3', to: CUSTOMER, text: 'late', conversationId: 'gc-f' }));
+    await expect.poll(async () => (await row('gm-f3'))?.delivery_status, { timeout: 10_000 }).toBe('failed');
+    expect((await row('gm-f3'))?.errors).toEqual([rate, optedOut]);
+
+    // Events are written in the transaction that changes the row: the outbox holds every one there is.
+    const events = await p.pool.query(
+      `select envelope->'data'->>'providerMessageId' as message from outbox
+        where routing_key = 'message.status.changed' order by message`,
+    );
+    expect(events.rows).toEqual([{ message: 'gm-f2' }, { message: 'gm-f3' }]);
   });
 
   it('announces a transfer when another agent answers, and never moves back for a late message', async () => {

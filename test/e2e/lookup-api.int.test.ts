@@ -1,11 +1,20 @@
 import { issueApiToken, seedTenant } from '@switchboard/db';
-import { DEV_PHONE_NUMBER_ID, type Pipeline, signedWhatsApp, startPipeline, whatsappText } from '@switchboard/testing';
+import {
+  DEV_PHONE_NUMBER_ID,
+  type Pipeline,
+  signedWhatsApp,
+  startPipeline,
+  whatsappStatus,
+  whatsappText,
+} from '@switchboard/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { genesysAgentText, signedGenesys } from '../fixtures/genesys.ts';
 
 const ACME_PHONE_NUMBER_ID = '200000000000001';
 const ACME_GENESYS = 'acme-genesys-integration';
 const CUSTOMER = '16315551181';
+/** A customer of the dev tenant only. */
+const DORA = '447911123456';
 
 let p: Pipeline;
 let acme: { tenantId: string; token: string };
@@ -43,7 +52,8 @@ let devConversation: string;
 let acmeConversation: string;
 
 beforeAll(async () => {
-  p = await startPipeline();
+  // National phone numbers are read as US numbers unless a search names its region.
+  p = await startPipeline({ env: { DEFAULT_PHONE_REGION: 'US' } });
   const seeded = await seedTenant(p.db, {
     slug: 'acme',
     name: 'Acme',
@@ -56,10 +66,14 @@ beforeAll(async () => {
   // The same person writes to both tenants: two customers, two conversations, one per tenant.
   for (let i = 0; i < 5; i++) expect((await whatsapp({ id: `wamid.dev-${i}`, text: `dev ${i}` })).status).toBe(200);
   await whatsapp({ id: 'wamid.acme-0', text: 'acme 0', name: 'Kerry at Acme' }, ACME_PHONE_NUMBER_ID);
-  await until(() => dataOf('message.received').length === 6);
+  await whatsapp({ id: 'wamid.dora-0', text: 'hello', from: DORA, name: 'Dora Devonly' });
+  await until(() => dataOf('message.received').length === 7);
   const received = p.events.ofKey('message.received');
-  devConversation = received.find((r) => r.event.tenantid === p.tenant.tenantId)?.event.subject as string;
-  acmeConversation = received.find((r) => r.event.tenantid === acme.tenantId)?.event.subject as string;
+  const kerrys = (tenant: string) =>
+    received.find((r) => r.event.tenantid === tenant && (r.event.data as Json).from === `+${CUSTOMER}`)?.event
+      .subject as string;
+  devConversation = kerrys(p.tenant.tenantId);
+  acmeConversation = kerrys(acme.tenantId);
   const reply = genesysAgentText({ id: 'gm-api-1', to: CUSTOMER, text: 'hello', conversationId: 'gc-api-1' });
   expect((await p.postWebhooks('/webhooks/genesys', signedGenesys(reply))).status).toBe(200);
   await until(() => dataOf('message.sent').length === 1);
@@ -136,6 +150,31 @@ describe('customers', () => {
     expect((await get('/customers?phone=12')).status).toBe(400);
     expect((await get('/customers')).status).toBe(400);
   });
+
+  it('reads a national number in the worker default region, or in the region the search names', async () => {
+    const search = async (phone: string, region?: string) => {
+      const q = `phone=${encodeURIComponent(phone)}${region === undefined ? '' : `&region=${region}`}`;
+      return get(`/customers?${q}`);
+    };
+    const phones = async (r: { status: number; body: Json }) =>
+      r.status === 200 ? (r.body.customers as Json[]).map((c) => c.phoneE164) : r.status;
+    // DEFAULT_PHONE_REGION=US: a US national number, in any punctuation.
+    for (const national of ['(631) 555-1181', '631-555-1181', '631 555 1181']) {
+      expect(await phones(await search(national)), national).toEqual(['+16315551181']);
+    }
+    // The request's region wins over the default, in any case.
+    expect(await phones(await search('07911 123456', 'gb'))).toEqual([`+${DORA}`]);
+    expect(await phones(await search('07911 123456', 'GB'))).toEqual([`+${DORA}`]);
+    expect(await phones(await search('(631) 555-1181', 'GB'))).not.toContain('+16315551181');
+    // International forms mean the same in every region.
+    expect(await phones(await search(`+${DORA}`, 'US'))).toEqual([`+${DORA}`]);
+    expect(await phones(await search('0016315551181', 'GB'))).toEqual(['+16315551181']);
+    // A region libphonenumber does not know, or a region without a phone, is a bad request.
+    const bad = await search('(631) 555-1181', 'XX');
+    expect(bad).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
+    expect(JSON.stringify(bad.body)).toContain('region');
+    expect((await get('/customers?name=kerry&region=US')).status).toBe(400);
+  });
 });
 
 describe('tenant isolation', () => {
@@ -155,6 +194,26 @@ describe('tenant isolation', () => {
       expect.objectContaining({ name: 'Kerry at Acme' }),
     ]);
     expect((await get(`/conversations/${acmeConversation}`)).status).toBe(404);
+  });
+
+  it("never finds another tenant's customer by phone or by name", async () => {
+    const customers = async (query: string, token?: string) =>
+      ((await get(`/customers?${query}`, token)).body.customers as Json[]).map((c) => ({ id: c.id, name: c.name }));
+    // Dora wrote to dev only: dev finds her by phone and by name, Acme by neither.
+    const dora = await customers(`phone=%2B${DORA}`);
+    expect(dora).toEqual([expect.objectContaining({ name: 'Dora Devonly' })]);
+    expect(await customers('name=dora')).toEqual(dora);
+    for (const query of [`phone=%2B${DORA}`, `phone=${DORA}`, 'name=dora', 'name=devonly']) {
+      expect(await customers(query, acme.token), query).toEqual([]);
+    }
+    // Kerry wrote to both: each tenant's search by the same phone finds only its own customer.
+    const devKerry = await customers(`phone=${CUSTOMER}`);
+    const acmeKerry = await customers(`phone=${CUSTOMER}`, acme.token);
+    expect(devKerry).toEqual([expect.objectContaining({ name: 'Kerry Fisher' })]);
+    expect(acmeKerry).toEqual([expect.objectContaining({ name: 'Kerry at Acme' })]);
+    expect(acmeKerry[0]?.id).not.toBe(devKerry[0]?.id);
+    // A name both tenants' customers share still answers each with its own.
+    expect(await customers('name=kerry', acme.token)).toEqual(acmeKerry);
   });
 
   it("does not let one tenant's Genesys integration write into another tenant's conversation", async () => {
@@ -180,9 +239,10 @@ describe('tenant isolation', () => {
 });
 
 describe('lookup cache', () => {
+  const hits = async () =>
+    (await p.worker?.metrics.lookupCache.get())?.values.find((v) => v.labels.result === 'hit')?.value ?? 0;
+
   it('serves repeated lookups from Redis and drops them when the conversation changes', async () => {
-    const hits = async () =>
-      (await p.worker?.metrics.lookupCache.get())?.values.find((v) => v.labels.result === 'hit')?.value ?? 0;
     await get(`/conversations/${devConversation}`);
     const before = await hits();
     expect((await get(`/conversations/${devConversation}`)).body.agentId).toBe('agent-0001');
@@ -202,5 +262,48 @@ describe('lookup cache', () => {
       .toBe('agent-0002');
     const page = await get(`/conversations/${devConversation}/messages?limit=1`);
     expect((page.body.messages as Json[])[0]?.providerMessageId).toBe('gm-api-2');
+  });
+
+  it('drops cached history when a status changes a message without an event: a late delivered, a late failure', async () => {
+    const wamid = 'wamid.dev-3';
+    const T0 = 1_700_000_000;
+    const report = (status: 'delivered' | 'read' | 'failed', at: number) =>
+      p.post('/webhooks/whatsapp', signedWhatsApp(whatsappStatus({ id: wamid, status, timestamp: at })));
+    const stored = async () =>
+      (
+        await p.pool.query(
+          'select delivery_status, delivered_at, failed_at from messages where provider_message_id = $1',
+          [wamid],
+        )
+      ).rows[0];
+    const shown = async () =>
+      ((await get(`/conversations/${devConversation}/messages?limit=50`)).body.messages as Json[]).find(
+        (m) => m.providerMessageId === wamid,
+      );
+
+    expect((await report('read', T0 + 30)).status).toBe(200);
+    await expect.poll(shown, { timeout: 10_000 }).toMatchObject({ deliveryStatus: 'read', deliveredAt: null });
+    // The history is cached now.
+    const before = await hits();
+    expect(await shown()).toMatchObject({ deliveryStatus: 'read', deliveredAt: null });
+    expect(await hits()).toBe(before + 1);
+
+    // Older than `read`: the status stays, the time is stamped, no event is written.
+    expect((await report('delivered', T0 + 20)).status).toBe(200);
+    await expect
+      .poll(async () => (await stored())?.delivered_at, { timeout: 10_000 })
+      .toEqual(new Date((T0 + 20) * 1000));
+    // Well inside LOOKUP_CACHE_TTL_SECONDS (300): only an invalidation makes it visible this soon.
+    await expect
+      .poll(async () => (await shown())?.deliveredAt, { timeout: 5_000 })
+      .toBe(new Date((T0 + 20) * 1000).toISOString());
+
+    expect((await report('failed', T0 + 40)).status).toBe(200);
+    await expect.poll(async () => (await stored())?.failed_at, { timeout: 10_000 }).toEqual(new Date((T0 + 40) * 1000));
+    await expect.poll(shown, { timeout: 5_000 }).toMatchObject({
+      deliveryStatus: 'read',
+      failedAt: new Date((T0 + 40) * 1000).toISOString(),
+      errors: [expect.objectContaining({ code: 131050 })],
+    });
   });
 });

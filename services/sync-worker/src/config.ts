@@ -1,5 +1,6 @@
 import { commonEnv, parseEnv, port, secret } from '@switchboard/platform';
 import { z } from 'zod';
+import { PhoneRegion } from './phone.ts';
 
 const env = commonEnv.extend({
   SYNC_WORKER_PORT: port.default(8082),
@@ -14,7 +15,13 @@ const env = commonEnv.extend({
   /** How long a conversation lock lives without renewal; it is renewed while work runs. */
   LOCK_TTL_MS: z.coerce.number().int().positive().default(10_000),
   LOCK_WAIT_MS: z.coerce.number().int().positive().default(10_000),
+  /**
+   * The longest an account's channel (or its absence) is cached; a change is heard at once through
+   * the channels NOTIFY, so this only bounds a missed one.
+   */
   CHANNEL_CACHE_TTL_MS: z.coerce.number().int().min(0).default(30_000),
+  /** Most accounts whose channel is cached (least recently used dropped first). */
+  CHANNEL_CACHE_MAX_ENTRIES: z.coerce.number().int().min(1).default(10_000),
   /** How long the read API trusts a token it checked; a revoked token works at most this long. */
   API_TOKEN_CACHE_TTL_MS: z.coerce.number().int().min(0).default(30_000),
   /** How long a read-API lookup stays cached at most; changes invalidate it before that. */
@@ -25,8 +32,18 @@ const env = commonEnv.extend({
     .int()
     .min(0)
     .default(24 * 60),
+  /**
+   * The region a phone search reads a national number in (`(631) 555-1181` with `US`) when the
+   * request names none; unset (or empty), a number without `+` or `00` is read as international.
+   */
+  DEFAULT_PHONE_REGION: z.union([z.literal('').transform(() => undefined), PhoneRegion]).optional(),
   OUTBOX_RETENTION_HOURS: z.coerce.number().positive().default(72),
   INBOX_RETENTION_DAYS: z.coerce.number().positive().default(30),
+  /** A status held this long for a message that never arrived is dropped (see retention.ts). */
+  HELD_STATUS_RETENTION_HOURS: z.coerce
+    .number()
+    .positive()
+    .default(7 * 24),
 });
 
 export function loadConfig(source: NodeJS.ProcessEnv = process.env) {

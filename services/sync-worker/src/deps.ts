@@ -1,6 +1,5 @@
-import type { CloudEvent } from '@switchboard/contracts';
 import type { Database } from '@switchboard/db';
-import type { Locks, Logger, Topology } from '@switchboard/platform';
+import type { Delivery, Locks, Logger, Topology } from '@switchboard/platform';
 import type pg from 'pg';
 import type { LookupCache } from './lookup-cache.ts';
 import type { Metrics } from './metrics.ts';
@@ -18,10 +17,11 @@ export interface Deps {
   now: () => Date;
   lock: { ttlMs: number; waitMs: number };
   /**
-   * Parks an event whose account no channel (or only a disabled one) claims: published to
-   * `parked.<provider>` with confirms, for people to read; never retried, never lost.
+   * Parks the delivery of an event whose account no channel (or only a disabled one) claims:
+   * copied unchanged to the consumer's parking queue with confirms, to be replayed once the
+   * channel exists (see park.ts); never retried, never lost.
    */
-  park?: (provider: string, reason: string, event: CloudEvent) => Promise<void>;
+  park?: (provider: string, reason: string, msg: Delivery['msg']) => Promise<void>;
   /** Read-API cache; told after each commit which tenants' data changed. */
   lookups?: Pick<LookupCache, 'invalidate'>;
 }

@@ -77,16 +77,13 @@ export async function recordDispatch(
   const reports: StatusReport[] = [...held, { status: 'sent' as const, at: d.sentAt, errors: null }].sort(
     (a, b) => a.at.getTime() - b.at.getTime(),
   );
-  const outbox = await applyStatuses(tx, deps, key, row, reports);
-  const after = await findMessageForUpdate(tx, key);
-  const stamps = (m: typeof row | null) =>
-    JSON.stringify([m?.status, m?.sentAt, m?.deliveredAt, m?.readAt, m?.failedAt, m?.errors]);
+  const applied = await applyStatuses(tx, deps, key, row, reports);
   return {
     kind: 'dispatched',
     provider,
     recorded,
-    changed: recorded || stamps(after) !== stamps(row),
-    status: after?.status ?? null,
-    outbox,
+    changed: recorded || applied.changed,
+    status: applied.status,
+    outbox: applied.events,
   };
 }

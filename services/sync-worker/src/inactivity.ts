@@ -2,6 +2,7 @@ import { eventId } from '@switchboard/contracts';
 import { appendOutbox, transaction } from '@switchboard/db';
 import { decideStatusChange } from '@switchboard/domain';
 import { sql } from 'drizzle-orm';
+import type { Config } from './config.ts';
 import type { Deps } from './deps.ts';
 import { lockConversationState, writeStatusDecision } from './store/status.ts';
 
@@ -52,6 +53,12 @@ export async function closeInactiveConversations(
   if (closed > 0) deps.logger.info({ closed, idleMs }, 'closed inactive conversations');
   return closed;
 }
+
+/** The sweep as configured: `CONVERSATION_INACTIVITY_CLOSE_MINUTES` (0: off), checked every minute. */
+export const inactivitySweep = (config: Pick<Config, 'CONVERSATION_INACTIVITY_CLOSE_MINUTES'>) => ({
+  idleMs: config.CONVERSATION_INACTIVITY_CLOSE_MINUTES * 60_000,
+  everyMs: 60_000,
+});
 
 /** Runs the sweep every `everyMs`; `idleMs` 0 turns it off. */
 export function startInactivityClose(

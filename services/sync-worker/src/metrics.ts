@@ -38,6 +38,12 @@ export function createMetrics() {
       labelNames: ['provider', 'result'] as const,
       registers: [registry],
     }),
+    heldStatusesExpired: new Counter({
+      name: 'held_statuses_expired_total',
+      help: 'Delivery statuses held for a message that never arrived, dropped by the retention sweep, by provider',
+      labelNames: ['provider'] as const,
+      registers: [registry],
+    }),
     leadEvents: new Counter({
       name: 'lead_events_total',
       help: 'Lead state machine events, by event and result (moved, absorbed, ignore, reject)',

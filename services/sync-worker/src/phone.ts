@@ -1,12 +1,31 @@
-import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { type CountryCode, isSupportedCountry, parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { z } from 'zod';
 
 /**
- * A WhatsApp id or a phone number in any international notation → E.164 (`+16315551181`), or
- * null when it cannot be a phone number. WhatsApp ids are international numbers without `+`.
+ * A phone number → E.164 (`+16315551181`), or null when it cannot be one. A number with `+` or
+ * `00` is international. Any other is read, when a `region` is given, as a national number of
+ * that region if it is a valid one there (`(631) 555-1181` in US); else as international without
+ * the `+`, which is also what a WhatsApp id is (`16315551181`). Without a region a national number
+ * cannot be told from an international one, so it is read as international.
  */
-export function toE164(input: string): string | null {
+export function toE164(input: string, region?: CountryCode): string | null {
   const trimmed = input.trim();
-  const international = trimmed.startsWith('+') || trimmed.startsWith('00') ? trimmed : `+${trimmed}`;
-  const parsed = parsePhoneNumberFromString(international.replace(/^00/, '+'));
+  const international = trimmed.startsWith('+') || trimmed.startsWith('00');
+  if (!international && region) {
+    const national = parsePhoneNumberFromString(trimmed, region);
+    if (national?.isValid()) return national.number;
+  }
+  const parsed = parsePhoneNumberFromString((international ? trimmed : `+${trimmed}`).replace(/^00/, '+'));
   return parsed?.isPossible() ? parsed.number : null;
 }
+
+/** An ISO 3166-1 alpha-2 region libphonenumber knows (`US`, `gb`), as its upper-case code. */
+export const PhoneRegion = z
+  .string()
+  .trim()
+  .transform((v, ctx): CountryCode => {
+    const code = v.toUpperCase();
+    if (isSupportedCountry(code)) return code;
+    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(v)} is not an ISO 3166-1 alpha-2 region, e.g. US` });
+    return z.NEVER;
+  });

@@ -2,11 +2,15 @@ import type { Database } from '@switchboard/db';
 import { pruneInbox, pruneOutbox } from '@switchboard/db';
 import type { Logger } from '@switchboard/platform';
 import type pg from 'pg';
+import type { Metrics } from './metrics.ts';
+import { expireHeldStatuses } from './store/messages.ts';
 
 export interface RetentionOptions {
   db: Database;
   pool: pg.Pool;
   logger: Logger;
+  metrics: Pick<Metrics, 'heldStatusesExpired'>;
+  now: () => Date;
   /** Published events are kept this long for replay and audit. */
   outboxRetentionMs: number;
   /**
@@ -14,26 +18,47 @@ export interface RetentionOptions {
    * from the dead-letter queue (past it, the provider-id unique indexes still stop a double insert).
    */
   inboxRetentionMs: number;
+  /**
+   * A status held for a message that has not arrived after this long is dropped: its message is
+   * not coming (the held rows would otherwise pile up forever). It must outlast the ways a message
+   * still arrives late: the retry ladder, a replay from the dead-letter or parking queue, a
+   * downstream sender's dispatch report.
+   */
+  heldStatusRetentionMs: number;
   everyMs: number;
 }
 
-/** Prunes the inbox and the published outbox on a timer; replicas doing it twice is harmless. */
+/** Most held statuses one statement deletes, so a first sweep over a backlog holds no long lock. */
+const EXPIRE_BATCH = 5_000;
+
+/** One pass: prunes the inbox and the published outbox, and expires old held statuses. */
+export async function prune(opts: Omit<RetentionOptions, 'everyMs'>): Promise<void> {
+  const now = opts.now().getTime();
+  const outbox = await pruneOutbox(opts.pool, new Date(now - opts.outboxRetentionMs));
+  const inbox = await pruneInbox(opts.db, new Date(now - opts.inboxRetentionMs));
+  let held = 0;
+  for (;;) {
+    const expired = await expireHeldStatuses(opts.db, new Date(now - opts.heldStatusRetentionMs), EXPIRE_BATCH);
+    let n = 0;
+    for (const [provider, count] of expired) {
+      opts.metrics.heldStatusesExpired.inc({ provider }, count);
+      n += count;
+    }
+    held += n;
+    if (n < EXPIRE_BATCH) break;
+  }
+  if (outbox + inbox + held > 0) opts.logger.info({ outbox, inbox, heldStatuses: held }, 'pruned');
+}
+
+/** Prunes on a timer; replicas doing it twice is harmless. */
 export function startRetention(opts: RetentionOptions): { stop: () => Promise<void> } {
   let running: Promise<void> | undefined;
-  const prune = async () => {
-    const now = Date.now();
-    try {
-      const outbox = await pruneOutbox(opts.pool, new Date(now - opts.outboxRetentionMs));
-      const inbox = await pruneInbox(opts.db, new Date(now - opts.inboxRetentionMs));
-      if (outbox + inbox > 0) opts.logger.info({ outbox, inbox }, 'pruned');
-    } catch (err) {
-      opts.logger.warn({ err }, 'pruning failed, will try again');
-    }
-  };
   const timer = setInterval(() => {
-    running ??= prune().finally(() => {
-      running = undefined;
-    });
+    running ??= prune(opts)
+      .catch((err: unknown) => opts.logger.warn({ err }, 'pruning failed, will try again'))
+      .finally(() => {
+        running = undefined;
+      });
   }, opts.everyMs);
   timer.unref();
   return {

@@ -1,5 +1,4 @@
-import { createEvent, inboundType, ParkedPayload, parkedRoutingKey } from '@switchboard/contracts';
-import { createDb, OutboxRelay, postgresReady } from '@switchboard/db';
+import { CHANNELS_CHANNEL, createDb, listen, OutboxRelay, postgresReady } from '@switchboard/db';
 import {
   Broker,
   brokerReady,
@@ -16,17 +15,19 @@ import {
   registerOps,
   sampleQueueDepths,
   switchboardTopology,
+  type Topology,
 } from '@switchboard/platform';
 import { registerApi } from './api/index.ts';
 import { registerInternal } from './api/internal.ts';
 import type { Config } from './config.ts';
-import { type Deps, SOURCE } from './deps.ts';
+import type { Deps } from './deps.ts';
 import { createBatchHandler } from './handlers/apply.ts';
-import { startInactivityClose } from './inactivity.ts';
+import { inactivitySweep, startInactivityClose } from './inactivity.ts';
 import { createLookupCache } from './lookup-cache.ts';
 import { createMetrics } from './metrics.ts';
+import { createParker } from './park.ts';
 import { startRetention } from './retention.ts';
-import { createChannelResolver } from './store/channels.ts';
+import { createChannelCache, loadChannel } from './store/channels.ts';
 
 /**
  * Builds and starts the sync-worker: pool, Redis, broker, relay, consumer, HTTP (ops and the read
@@ -54,6 +55,19 @@ export async function startSyncWorker(config: Config, opts: { logger?: Logger } 
   await publisher.start();
   lifecycle.onStop('publisher', () => publisher.close());
 
+  // Which channel claims an account, cached while the channels NOTIFY is heard (see channels.ts).
+  const channels = createChannelCache(loadChannel(db), {
+    ttlMs: config.CHANNEL_CACHE_TTL_MS,
+    maxEntries: config.CHANNEL_CACHE_MAX_ENTRIES,
+  });
+  const channelChanges = listen(
+    pool,
+    CHANNELS_CHANNEL,
+    { onNotify: channels.changed, onListening: channels.listening, onDown: channels.down },
+    { logger },
+  );
+  lifecycle.onStop('channel listener', () => channelChanges.stop());
+
   const lookups = createLookupCache(redis, { ttlSeconds: config.LOOKUP_CACHE_TTL_SECONDS, logger, metrics });
   const deps: Deps = {
     db,
@@ -62,19 +76,10 @@ export async function startSyncWorker(config: Config, opts: { logger?: Logger } 
     logger,
     metrics,
     names: topology.names,
-    resolveChannel: createChannelResolver(db, config.CHANNEL_CACHE_TTL_MS),
+    resolveChannel: channels.resolve,
     now: () => new Date(),
     lock: { ttlMs: config.LOCK_TTL_MS, waitMs: config.LOCK_WAIT_MS },
-    park: async (provider, reason, event) => {
-      const parked = createEvent({
-        source: SOURCE,
-        type: inboundType('parked'),
-        subject: event.id,
-        data: ParkedPayload.parse({ provider, reason, body: JSON.stringify(event) }),
-      });
-      await publisher.publishEvent(topology.names.inbound, parkedRoutingKey(provider), parked, { mandatory: true });
-      metrics.parked.inc({ provider, reason: reason.split(':')[0] ?? reason });
-    },
+    park: createParker(publisher, parkedQueue(topology), metrics),
     lookups,
   };
 
@@ -91,16 +96,16 @@ export async function startSyncWorker(config: Config, opts: { logger?: Logger } 
     db,
     pool,
     logger,
+    metrics,
+    now: deps.now,
     outboxRetentionMs: config.OUTBOX_RETENTION_HOURS * 3_600_000,
     inboxRetentionMs: config.INBOX_RETENTION_DAYS * 86_400_000,
+    heldStatusRetentionMs: config.HELD_STATUS_RETENTION_HOURS * 3_600_000,
     everyMs: 15 * 60_000,
   });
   lifecycle.onStop('retention', () => retention.stop());
 
-  const inactivity = startInactivityClose(deps, {
-    idleMs: config.CONVERSATION_INACTIVITY_CLOSE_MINUTES * 60_000,
-    everyMs: 60_000,
-  });
+  const inactivity = startInactivityClose(deps, inactivitySweep(config));
   lifecycle.onStop('inactivity close', () => inactivity.stop());
 
   const consumer = new Consumer(
@@ -138,11 +143,21 @@ export async function startSyncWorker(config: Config, opts: { logger?: Logger } 
     checks: { postgres: postgresReady(pool), redis: redisReady(redis), broker: brokerReady(broker) },
     isStopping: () => lifecycle.stopping,
   });
-  registerApi(app, { ...deps, redis, cache: lookups }, { tokenCacheTtlMs: config.API_TOKEN_CACHE_TTL_MS });
+  registerApi(
+    app,
+    { ...deps, redis, cache: lookups, defaultPhoneRegion: config.DEFAULT_PHONE_REGION },
+    { tokenCacheTtlMs: config.API_TOKEN_CACHE_TTL_MS },
+  );
   registerInternal(app, { db: deps.db, internalToken: config.internalToken });
   await app.listen({ port: config.http.port, host: config.http.host });
   lifecycle.onStop('http', () => app.close());
 
-  return { lifecycle, app, deps, broker, pool, redis, relay, consumer, metrics, topology };
+  return { lifecycle, app, deps, broker, pool, redis, relay, consumer, metrics, topology, channels };
 }
 export type SyncWorker = Awaited<ReturnType<typeof startSyncWorker>>;
+
+function parkedQueue(topology: Topology): string {
+  const queue = topology.consumers.syncInbound.parkedQueue;
+  if (!queue) throw new Error('the topology gives sync-worker.inbound no parking queue');
+  return queue;
+}

@@ -9,6 +9,9 @@ import { channelSecrets, channels } from './schema/index.ts';
  * its grace period ends, so a provider that still signs with it is not refused meanwhile.
  */
 
+/** The channel the `channels` trigger (migration 0011) notifies on commit: `{ provider, accountId }`. */
+export const CHANNELS_CHANNEL = 'switchboard_channels';
+
 export const CHANNEL_PROVIDERS = ['whatsapp', 'mailgun', 'genesys', 'helpdesk', 'agent_desk'] as const;
 export type ChannelProvider = (typeof CHANNEL_PROVIDERS)[number];
 
@@ -67,10 +70,16 @@ export async function rotateChannelSecret(
   });
 }
 
-export async function disableChannel(db: Executor, channelId: string): Promise<boolean> {
+/** Its events are parked from the next one on (the worker hears the change through NOTIFY). */
+export const disableChannel = (db: Executor, channelId: string) => setChannelStatus(db, channelId, 'disabled');
+
+/** Active again: its events are applied, and those parked meanwhile can be replayed. */
+export const enableChannel = (db: Executor, channelId: string) => setChannelStatus(db, channelId, 'active');
+
+async function setChannelStatus(db: Executor, channelId: string, status: 'active' | 'disabled'): Promise<boolean> {
   const rows = await db
     .update(channels)
-    .set({ status: 'disabled' })
+    .set({ status })
     .where(eq(channels.id, channelId))
     .returning({ id: channels.id });
   return rows.length > 0;

@@ -5,6 +5,7 @@ import {
   addChannel,
   CHANNEL_PROVIDERS,
   disableChannel,
+  enableChannel,
   listChannels,
   newChannelSecret,
   rotateChannelSecret,
@@ -17,7 +18,8 @@ const usage = `usage: npm run channels -- <command>
   list --tenant <slug>                          channels with their status and number of valid secrets (never the secrets)
   rotate-secret --id <channel id> [--grace-hours <h, default 24>] [--secret <s>]
                                                 prints the new secret once; the old one verifies until the grace period ends
-  disable --id <channel id>                     its events are parked by the worker from then on`;
+  disable --id <channel id>                     its events are parked by the worker from then on
+  enable --id <channel id>                      active again; replay what was parked with npm run dlq`;
 
 const { DATABASE_URL } = z
   .object({ DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/switchboard') })
@@ -93,6 +95,10 @@ try {
     case 'disable':
       if (!(await disableChannel(db, values.id ?? fail('--id is required')))) fail('no such channel');
       console.log('disabled');
+      break;
+    case 'enable':
+      if (!(await enableChannel(db, values.id ?? fail('--id is required')))) fail('no such channel');
+      console.log('enabled; replay its parked events with: npm run dlq -- replay sync-worker.inbound.parked');
       break;
     default:
       fail(positionals[0] ? `unknown command ${positionals[0]}` : 'a command is required');

@@ -2,6 +2,7 @@ export * from './api-tokens.ts';
 export * from './channel-registry.ts';
 export * from './client.ts';
 export * from './inbox.ts';
+export * from './listen.ts';
 export * from './migrate.ts';
 export * from './outbox.ts';
 export * from './relay.ts';

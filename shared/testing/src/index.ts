@@ -1,6 +1,7 @@
 export * from './broker.ts';
 export * from './database.ts';
 export * from './env.ts';
+export * from './inbound.ts';
 export * from './mailgun.ts';
 export * from './pipeline.ts';
 export * from './redis.ts';

@@ -2,6 +2,7 @@ import { createTokenAuth } from '@switchboard/db';
 import { registerTenantScope } from '@switchboard/platform';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
+import type { CountryCode } from 'libphonenumber-js';
 import type { Deps } from '../deps.ts';
 import type { LookupCache } from '../lookup-cache.ts';
 import { leadRoutes } from './leads.ts';
@@ -13,6 +14,8 @@ import { tenantRoutes } from './tenant.ts';
 export interface ApiDeps extends Deps {
   redis: Redis;
   cache: LookupCache;
+  /** The region a phone search reads national numbers in when the request names none. */
+  defaultPhoneRegion?: CountryCode | undefined;
 }
 
 /** One area of the read API: registers its routes on the authenticated scope. */

@@ -156,6 +156,8 @@ export const leadRoutes: ApiRoutes = (api, deps) => {
     const d = result.decision;
     switch (d.kind) {
       case 'apply':
+        // Committed: like every write, it ends the tenant's cached lookups.
+        await deps.cache.invalidate([req.tenant.id]);
         return {
           conversationId: id,
           from: d.from,

@@ -1,7 +1,7 @@
 import { parseRequest, RequestError } from '@switchboard/platform';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { toE164 } from '../phone.ts';
+import { PhoneRegion, toE164 } from '../phone.ts';
 import {
   conversationByGenesysId,
   conversationById,
@@ -83,18 +83,27 @@ export const lookupRoutes: ApiRoutes = (api, deps) => {
       z
         .object({
           phone: z.string().min(3).max(40).optional(),
+          /** The region a national number is read in; the worker's default when absent. */
+          region: PhoneRegion.optional(),
           name: z.string().trim().min(1).max(200).optional(),
           limit: z.coerce.number().int().min(1).max(100).default(20),
         })
         .refine((v) => (v.phone === undefined) !== (v.name === undefined), {
           message: 'give exactly one of phone, name',
+        })
+        .refine((v) => v.region === undefined || v.phone !== undefined, {
+          message: 'region goes with phone: the region a national number is read in',
         }),
       req.query,
       'query',
     );
     if (q.phone !== undefined) {
-      const phone = toE164(q.phone.replace(/[\s().-]/g, ''));
-      if (!phone) throw new RequestError(400, 'bad_request', `phone ${JSON.stringify(q.phone)} is not a phone number`);
+      const region = q.region ?? deps.defaultPhoneRegion;
+      const phone = toE164(q.phone.replace(/[\s().-]/g, ''), region);
+      if (!phone) {
+        const where = region ? ` in region ${region}` : '';
+        throw new RequestError(400, 'bad_request', `phone ${JSON.stringify(q.phone)} is not a phone number${where}`);
+      }
       const json = await cache.json(req.tenant.id, `cust-phone:${phone}:${q.limit}`, async () => ({
         query: { phone },
         customers: await searchCustomers(db, req.tenant.id, { phone }, q.limit),

@@ -3,14 +3,14 @@ import { appendOutbox, claimInboxMany, type OutboxEntry, transaction } from '@sw
 import { type BatchHandler, type Delivery, dead, type Outcome, skipped, transient } from '@switchboard/platform';
 import { z } from 'zod';
 import { CONSUMER, type Deps } from '../deps.ts';
-import type { Route } from './route.ts';
+import type { ChannelScoped, Route } from './route.ts';
 import { routesByType } from './routes.ts';
 
 interface Item {
   index: number;
   route: Route;
   event: CloudEvent;
-  value: unknown;
+  value: ChannelScoped;
 }
 
 /**
@@ -65,7 +65,7 @@ async function parse(deps: Deps, table: Map<string, Route>, d: Delivery): Promis
   // An account no active channel claims: parked (issue 3), not dead-lettered.
   if (outcome.kind === 'dead' && /^(unknown_channel|channel_disabled)\b/.test(outcome.reason) && deps.park) {
     const provider = (event.data as { provider?: unknown }).provider;
-    await deps.park(typeof provider === 'string' ? provider : 'unknown', outcome.reason, event);
+    await deps.park(typeof provider === 'string' ? provider : 'unknown', outcome.reason, d.msg);
     return skipped(`parked: ${outcome.reason}`);
   }
   return outcome;
@@ -82,6 +82,7 @@ async function applyItems(deps: Deps, order: Route[], items: Item[], outcomes: O
       );
       const local = new Map<number, Outcome>();
       const outbox: OutboxEntry[] = [];
+      const tenants = new Set<string>();
       const fresh = items.filter((i) => {
         if (claimed.delete(i.event.id)) return true;
         local.set(i.index, skipped('duplicate event'));
@@ -96,13 +97,17 @@ async function applyItems(deps: Deps, order: Route[], items: Item[], outcomes: O
           if (!a) throw new Error('route returned fewer results than items');
           local.set(item.index, a.outcome);
           outbox.push(...a.outbox);
+          // Applied (not a duplicate, not refused): it may have changed rows of its tenant without
+          // an event, e.g. a late `delivered` after `read` only stamps a time.
+          if (a.outcome.kind === 'done') tenants.add(item.value.channel.tenantId);
         });
       }
       await appendOutbox(tx, outbox);
-      return { local, tenants: outbox.map((o) => o.event.tenantid).filter((t): t is string => Boolean(t)) };
+      for (const o of outbox) if (o.event.tenantid) tenants.add(o.event.tenantid);
+      return { local, tenants };
     }),
   );
-  // Every change announces itself in the outbox, so its tenants are the ones whose lookups changed.
+  // After the commit: no later lookup of these tenants is answered from before the change.
   await deps.lookups?.invalidate(results.tenants);
   for (const [index, outcome] of results.local) outcomes[index] = outcome;
 }

@@ -2,6 +2,7 @@ import type { ProviderError } from '@switchboard/contracts';
 import type { Executor, OutboxEntry } from '@switchboard/db';
 import { type DeliveryStatus, decideDeliveryStatus } from '@switchboard/domain';
 import type { Deps } from '../deps.ts';
+import { mergeErrors } from '../provider-errors.ts';
 import {
   findMessageForUpdate,
   holdStatus,
@@ -18,10 +19,20 @@ export interface StatusReport {
   errors: ProviderError[] | null;
 }
 
+/** What folding reports into a message did. */
+export interface AppliedStatuses {
+  /** A `message.status.changed` for each report that moved the status. */
+  events: OutboxEntry[];
+  /** The row changed (status, a status's first timestamp, or new errors): its lookups are stale. */
+  changed: boolean;
+  status: DeliveryStatus | null;
+}
+
 /**
- * Folds status reports into a stored message (the row is locked by the caller), saves the result
- * once, and returns a `message.status.changed` event for each report that moved the status.
- * Errors accumulate: a failure report's errors are kept even when the status does not move.
+ * Folds status reports into a stored message (the row is locked by the caller) and saves the
+ * result once. Errors accumulate, each distinct one once: a failure report's errors are kept even
+ * when the status does not move, a repeated `failed` included (it adds its errors, not a second
+ * event).
  */
 export async function applyStatuses(
   tx: Executor,
@@ -29,12 +40,15 @@ export async function applyStatuses(
   meta: MessageKey,
   message: StoredDelivery,
   reports: StatusReport[],
-): Promise<OutboxEntry[]> {
+): Promise<AppliedStatuses> {
   let state: StoredDelivery = message;
   let errors = message.errors;
   let changed = false;
   const events: OutboxEntry[] = [];
   for (const report of reports) {
+    const merged = mergeErrors(errors, report.errors);
+    changed ||= merged !== errors;
+    errors = merged;
     const decision = decideDeliveryStatus(state, { status: report.status, at: report.at });
     switch (decision.kind) {
       case 'ignore':
@@ -48,7 +62,6 @@ export async function applyStatuses(
       }
     }
     changed = true;
-    if (report.errors?.length) errors = [...(errors ?? []), ...report.errors];
     deps.metrics.statuses.inc({ provider: meta.provider, result: decision.statusChanged ? 'applied' : 'stale' });
     if (decision.statusChanged && decision.next.status) {
       events.push(
@@ -72,7 +85,7 @@ export async function applyStatuses(
     state = { ...state, ...decision.next };
   }
   if (changed) await saveDelivery(tx, message.id, state, errors);
-  return events;
+  return { events, changed, status: state.status };
 }
 
 /**
@@ -88,7 +101,7 @@ export async function reportStatus(
 ): Promise<OutboxEntry[]> {
   await lockMessageKey(tx, key);
   const message = await findMessageForUpdate(tx, key);
-  if (message) return applyStatuses(tx, deps, key, message, [report]);
+  if (message) return (await applyStatuses(tx, deps, key, message, [report])).events;
   await holdStatus(tx, key, { ...report, eventId });
   deps.metrics.statuses.inc({ provider: key.provider, result: 'held' });
   return [];

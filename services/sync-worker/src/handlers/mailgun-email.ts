@@ -1,7 +1,7 @@
 import { MailgunEmailReceived } from '@switchboard/contracts';
 import type { Executor, OutboxEntry } from '@switchboard/db';
 import { ancestorChain, detectSignals, isReplySubject, normalizeSubject } from '@switchboard/domain';
-import { dead, done, skipped } from '@switchboard/platform';
+import { done, skipped } from '@switchboard/platform';
 import type { Deps } from '../deps.ts';
 import { applyLeadEvent } from '../lead/apply.ts';
 import type { Channel } from '../store/channels.ts';
@@ -15,6 +15,7 @@ import {
   upsertAndLockEmailCustomer,
 } from '../store/email.ts';
 import { lockMessageKey } from '../store/messages.ts';
+import { activeChannel } from './channel.ts';
 import { domainEvent } from './events.ts';
 import { type Applied, route } from './route.ts';
 
@@ -30,12 +31,9 @@ const SUBJECT_FALLBACK_MS = 30 * 86_400_000;
 export const mailgunEmailRoute = route<MailgunEmailReceived, { channel: Channel; from: string }>({
   schema: MailgunEmailReceived,
   async prepare(deps, event) {
-    const channel = await deps.resolveChannel('mailgun', event.data.accountId);
-    if (!channel)
-      return { ok: false, outcome: dead(`unknown_channel: no Mailgun channel for domain ${event.data.accountId}`) };
-    if (channel.status !== 'active')
-      return { ok: false, outcome: dead(`channel_disabled: channel ${channel.id} is ${channel.status}`) };
-    return { ok: true, value: { channel, from: event.data.from } };
+    const channel = await activeChannel(deps, 'mailgun', event.data.accountId);
+    if (!channel.ok) return channel;
+    return { ok: true, value: { channel: channel.value, from: event.data.from } };
   },
   lockKeys: ({ channel, from }) => [`email-customer:${channel.tenantId}:${from}`],
   async apply(tx, deps, items) {

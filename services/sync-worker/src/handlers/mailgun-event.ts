@@ -1,13 +1,14 @@
 import { MailgunEventReceived } from '@switchboard/contracts';
 import type { Executor, OutboxEntry } from '@switchboard/db';
 import { type DeliveryStatus, type LeadEvent, normalizeSubject } from '@switchboard/domain';
-import { dead, done, skipped } from '@switchboard/platform';
+import { done, skipped } from '@switchboard/platform';
 import { sql } from 'drizzle-orm';
 import type { Deps } from '../deps.ts';
 import { applyLeadEvent, type LeadChange } from '../lead/apply.ts';
 import type { Channel } from '../store/channels.ts';
 import { createEmailConversation, insertEmailMessage, upsertAndLockEmailCustomer } from '../store/email.ts';
 import { findMessageForUpdate, lockMessageKey, type MessageKey } from '../store/messages.ts';
+import { activeChannel } from './channel.ts';
 import { applyStatuses } from './delivery.ts';
 import { domainEvent } from './events.ts';
 import { type Applied, route } from './route.ts';
@@ -65,10 +66,9 @@ function leadChangeOf(e: E, at: Date): Omit<LeadChange, 'keepFactsOnReject'> | n
 export const mailgunEventRoute = route<E, { channel: Channel; messageId: string }>({
   schema: MailgunEventReceived,
   async prepare(deps, event) {
-    const channel = await deps.resolveChannel('mailgun', event.data.accountId);
-    if (!channel)
-      return { ok: false, outcome: dead(`unknown_channel: no Mailgun channel for domain ${event.data.accountId}`) };
-    return { ok: true, value: { channel, messageId: event.data.messageId } };
+    const channel = await activeChannel(deps, 'mailgun', event.data.accountId);
+    if (!channel.ok) return channel;
+    return { ok: true, value: { channel: channel.value, messageId: event.data.messageId } };
   },
   lockKeys: ({ channel, messageId }) => [`message:${channel.tenantId}:${messageId}`],
   async apply(tx, deps, items) {
@@ -108,7 +108,7 @@ async function applyEvent(tx: Executor, deps: Deps, e: E, channel: Channel): Pro
             },
           ]
         : null;
-    outbox.push(...(await applyStatuses(tx, deps, key, message, [{ status, at, errors }])));
+    outbox.push(...(await applyStatuses(tx, deps, key, message, [{ status, at, errors }])).events);
   }
   const change = leadChangeOf(e, at);
   if (change) {

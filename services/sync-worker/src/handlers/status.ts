@@ -12,6 +12,7 @@ import { sql } from 'drizzle-orm';
 import { CONSUMER, type Deps } from '../deps.ts';
 import type { Channel } from '../store/channels.ts';
 import { type LockedTicket, lockConversationState, type NewTicket, writeStatusDecision } from '../store/status.ts';
+import { activeChannel } from './channel.ts';
 import { type Applied, route } from './route.ts';
 
 /**
@@ -105,11 +106,9 @@ const conversationLock = (p: { channel: Channel; conversationId: string }) => [
 export const helpdeskTicketRoute = route<Ticket, { channel: Channel; conversationId: string }>({
   schema: HelpdeskTicketChanged,
   async prepare(deps, event) {
-    const channel = await deps.resolveChannel('helpdesk', event.data.accountId);
-    if (!channel || channel.status !== 'active') {
-      return { ok: false, outcome: dead(`unknown_channel: no active helpdesk account ${event.data.accountId}`) };
-    }
-    return { ok: true, value: { channel, conversationId: event.data.conversationId } };
+    const channel = await activeChannel(deps, 'helpdesk', event.data.accountId);
+    if (!channel.ok) return channel;
+    return { ok: true, value: { channel: channel.value, conversationId: event.data.conversationId } };
   },
   lockKeys: conversationLock,
   async apply(tx, deps, items) {
@@ -176,11 +175,9 @@ const target: Record<ConversationRequest['action'], ConversationStatus> = {
 export const agentDeskConversationRoute = route<ConversationRequest, { channel: Channel; conversationId: string }>({
   schema: AgentDeskConversationRequested,
   async prepare(deps, event) {
-    const channel = await deps.resolveChannel('agent_desk', event.data.accountId);
-    if (!channel || channel.status !== 'active') {
-      return { ok: false, outcome: dead(`unknown_channel: no active agent-desk account ${event.data.accountId}`) };
-    }
-    return { ok: true, value: { channel, conversationId: event.data.conversationId } };
+    const channel = await activeChannel(deps, 'agent_desk', event.data.accountId);
+    if (!channel.ok) return channel;
+    return { ok: true, value: { channel: channel.value, conversationId: event.data.conversationId } };
   },
   lockKeys: conversationLock,
   async apply(tx, deps, items) {

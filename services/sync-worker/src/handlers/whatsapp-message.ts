@@ -12,6 +12,7 @@ import {
 import type { Channel } from '../store/channels.ts';
 import { insertMedia, type MediaRow } from '../store/media.ts';
 import { findMessageForUpdate, messageLockKey } from '../store/messages.ts';
+import { activeChannel } from './channel.ts';
 import { applyStatuses } from './delivery.ts';
 import { domainEvent } from './events.ts';
 import { type Applied, route } from './route.ts';
@@ -31,11 +32,9 @@ export const whatsappMessageRoute = route<WhatsAppMessageReceived, Prepared>({
   schema: WhatsAppMessageReceived,
   async prepare(deps, event) {
     const m = event.data;
-    const channel = await deps.resolveChannel('whatsapp', m.accountId);
-    if (!channel)
-      return { ok: false, outcome: dead(`unknown_channel: no WhatsApp channel for phone_number_id ${m.accountId}`) };
-    if (channel.status !== 'active')
-      return { ok: false, outcome: dead(`channel_disabled: channel ${channel.id} is ${channel.status}`) };
+    const resolved = await activeChannel(deps, 'whatsapp', m.accountId);
+    if (!resolved.ok) return resolved;
+    const channel = resolved.value;
     const phone = toE164(m.from);
     if (!phone)
       return { ok: false, outcome: dead(`invalid_phone: sender ${JSON.stringify(m.from)} is not a phone number`) };
@@ -183,7 +182,7 @@ export const whatsappMessageRoute = route<WhatsAppMessageReceived, Prepared>({
       const held = heldByKey.get(`${key.tenantId}/${m.messageId}`) ?? [];
       if (held.length > 0) {
         const row = await findMessageForUpdate(tx, key);
-        if (row) outbox.push(...(await applyStatuses(tx, deps, key, row, held)));
+        if (row) outbox.push(...(await applyStatuses(tx, deps, key, row, held)).events);
       }
       deps.metrics.messagesStored.inc({ provider: 'whatsapp', direction: 'inbound' });
       results.push({ outcome: done, outbox });

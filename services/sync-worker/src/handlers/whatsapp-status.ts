@@ -1,7 +1,8 @@
 import { WhatsAppStatusUpdated } from '@switchboard/contracts';
-import { dead, done } from '@switchboard/platform';
+import { done } from '@switchboard/platform';
 import type { Channel } from '../store/channels.ts';
 import { recordStatusReport } from '../store/status-reports.ts';
+import { activeChannel } from './channel.ts';
 import { reportStatus } from './delivery.ts';
 import { type Applied, route } from './route.ts';
 
@@ -13,14 +14,9 @@ import { type Applied, route } from './route.ts';
 export const whatsappStatusRoute = route<WhatsAppStatusUpdated, { channel: Channel; messageId: string }>({
   schema: WhatsAppStatusUpdated,
   async prepare(deps, event) {
-    const channel = await deps.resolveChannel('whatsapp', event.data.accountId);
-    if (!channel) {
-      return {
-        ok: false,
-        outcome: dead(`unknown_channel: no WhatsApp channel for phone_number_id ${event.data.accountId}`),
-      };
-    }
-    return { ok: true, value: { channel, messageId: event.data.messageId } };
+    const channel = await activeChannel(deps, 'whatsapp', event.data.accountId);
+    if (!channel.ok) return channel;
+    return { ok: true, value: { channel: channel.value, messageId: event.data.messageId } };
   },
   lockKeys: ({ channel, messageId }) => [`message:${channel.tenantId}:${messageId}`],
   async apply(tx, deps, items) {

@@ -1,5 +1,5 @@
 import type { ProviderError } from '@switchboard/contracts';
-import { type Executor, pgSafe, setChangeContext } from '@switchboard/db';
+import { type ChangeContext, type Executor, pgSafe, setChangeContext } from '@switchboard/db';
 import type { DeliveryStatus } from '@switchboard/domain';
 import { sql } from 'drizzle-orm';
 
@@ -66,13 +66,19 @@ interface ConversationKey {
   activityAt: Date;
 }
 
+const firstMessage: ChangeContext = { source: 'customer', reason: 'first customer message' };
+
 /**
  * Each customer's live conversation on each channel, touched for activity (row lock + version
- * bump: the fencing token) or created when there is none. The partial unique index makes
- * concurrent creators converge; a loser finds the winner's row on its next pass. Keys are sorted
- * so concurrent batches lock rows in one order.
+ * bump: the fencing token) or created when there is none, its history row saying who opened it
+ * (`opener`). The partial unique index makes concurrent creators converge; a loser finds the
+ * winner's row on its next pass. Keys are sorted so concurrent batches lock rows in one order.
  */
-export async function touchLiveConversations(tx: Executor, keys: ConversationKey[]): Promise<ConversationRow[]> {
+export async function touchLiveConversations(
+  tx: Executor,
+  keys: ConversationKey[],
+  opener: ChangeContext = firstMessage,
+): Promise<ConversationRow[]> {
   const out: ConversationRow[] = [];
   let todo = [...keys].sort((a, b) => `${a.channelId}${a.customerId}`.localeCompare(`${b.channelId}${b.customerId}`));
   for (let pass = 0; pass < 3 && todo.length > 0; pass++) {
@@ -87,7 +93,7 @@ export async function touchLiveConversations(tx: Executor, keys: ConversationKey
     const have = new Set(touched.rows.map((r) => `${r.channel_id}/${r.customer_id}`));
     const absent = todo.filter((k) => !have.has(`${k.channelId}/${k.customerId}`));
     if (absent.length === 0) return out;
-    await setChangeContext(tx, { source: 'customer', reason: 'first customer message' });
+    await setChangeContext(tx, opener);
     const created = await tx.execute<Omit<ConversationRow, 'created'>>(sql`
       insert into conversations (tenant_id, channel_id, customer_id, provider, status, last_activity_at)
       select t, ch, cu, pr, 'open', at

@@ -1,5 +1,6 @@
-import type { Executor } from '@switchboard/db';
+import type { ChangeContext, Executor } from '@switchboard/db';
 import { sql } from 'drizzle-orm';
+import { touchLiveConversations } from './batch.ts';
 
 /** A conversation with what an outbound message needs: its customer's address and its agent. */
 export type OutboundConversation = {
@@ -40,9 +41,10 @@ export async function lockConversationById(
 }
 
 /**
- * The tenant's conversation a Genesys message belongs to, row-locked: the one already mapped to
- * the Genesys conversation id (the newest when several were), or else the customer's live
- * WhatsApp conversation, found by the Open Messaging recipient id (the customer's WhatsApp id).
+ * The tenant's conversation a Genesys message belongs to, row-locked: the one mapped to the
+ * Genesys conversation id (the live one, else the newest closed one), or else the customer's
+ * WhatsApp conversation found by the Open Messaging recipient id (the customer's WhatsApp id): the
+ * live one, else their latest. A closed answer is the caller's to follow (`lockSuccessor`).
  */
 export async function lockConversationForGenesys(
   tx: Executor,
@@ -56,11 +58,41 @@ export async function lockConversationForGenesys(
        order by (c.status <> 'closed') desc, c.opened_at desc limit 1 for update of c`);
     if (mapped.rows[0]) return mapped.rows[0];
   }
-  const live = await tx.execute<OutboundConversation>(sql`
-    ${select} where c.tenant_id = ${tenantId} and c.provider = 'whatsapp' and c.status <> 'closed'
+  const byRecipient = await tx.execute<OutboundConversation>(sql`
+    ${select} where c.tenant_id = ${tenantId} and c.provider = 'whatsapp'
        and (cu.whatsapp_id = ${recipient.whatsappId} or cu.phone_e164 = ${recipient.phone}::text)
-     order by c.last_activity_at desc limit 1 for update of c`);
-  return live.rows[0] ?? null;
+     order by (c.status <> 'closed') desc, c.last_activity_at desc limit 1 for update of c`);
+  return byRecipient.rows[0] ?? null;
+}
+
+/**
+ * The live conversation that follows a closed one: the same customer's on the same channel (they
+ * wrote again since), touched, or one opened now, its history saying who opened it (`opener`).
+ * Row-locked either way. The partial unique index on live conversations makes a concurrent first
+ * message of the customer and this converge on one row.
+ */
+export async function lockSuccessor(
+  tx: Executor,
+  closed: OutboundConversation,
+  at: Date,
+  opener: ChangeContext,
+): Promise<{ conversation: OutboundConversation; created: boolean; openedAt: Date }> {
+  const [live] = await touchLiveConversations(
+    tx,
+    [
+      {
+        tenantId: closed.tenant_id,
+        channelId: closed.channel_id,
+        customerId: closed.customer_id,
+        provider: closed.provider,
+        activityAt: at,
+      },
+    ],
+    opener,
+  );
+  const conversation = live && (await lockConversationById(tx, closed.tenant_id, live.id));
+  if (!live || !conversation) throw new Error(`no live conversation after ${closed.id}`);
+  return { conversation, created: live.created, openedAt: new Date(live.opened_at) };
 }
 
 /**

@@ -72,6 +72,14 @@ export const conversations = pgTable(
     uniqueIndex('conversations_one_live_uq')
       .on(t.channelId, t.customerId)
       .where(sql`${t.status} <> 'closed' and ${t.provider} <> 'mailgun'`),
+    // A Genesys conversation maps to at most one live conversation; a reply after the close opens
+    // the next one with the same mapping, so closed ones may share it.
+    uniqueIndex('conversations_genesys_live_uq')
+      .on(t.tenantId, t.genesysConversationId)
+      .where(sql`${t.genesysConversationId} is not null and ${t.status} <> 'closed'`),
+    index('conversations_tenant_genesys_idx')
+      .on(t.tenantId, t.genesysConversationId)
+      .where(sql`${t.genesysConversationId} is not null`),
     index('conversations_tenant_customer_idx').on(t.tenantId, t.customerId),
     // Foreign-key checks and the legacy rollback look conversations up by customer alone.
     index('conversations_customer_idx').on(t.customerId),

@@ -14,10 +14,16 @@ export interface DeadLetter {
   body: string;
 }
 
-/** The queues that hold what needs a person: every consumer's `.dead` queue, and the edges' parking. */
+/**
+ * The queues that hold what needs a person: every consumer's `.dead` queue and its `.parked` one
+ * (both replay to the consumer), and the edges' parking (read only).
+ */
 export function deadLetterQueues(topology: Topology): Array<{ name: string; replayTo: string | null }> {
   return [
-    ...Object.values(topology.consumers).map((c) => ({ name: c.deadQueue, replayTo: c.name })),
+    ...Object.values(topology.consumers).flatMap((c) => [
+      { name: c.deadQueue, replayTo: c.name },
+      ...(c.parkedQueue ? [{ name: c.parkedQueue, replayTo: c.name }] : []),
+    ]),
     { name: topology.names.parked, replayTo: null },
   ];
 }

@@ -23,6 +23,11 @@ export interface ConsumedQueue {
   maxAttempts: number;
   retryQueue: (attempt: number) => string;
   deadQueue: string;
+  /**
+   * Where the consumer sets aside, unchanged, messages it cannot apply until a person acts (the
+   * sync-worker: events of an account no active channel claims yet); replayed like dead letters.
+   */
+  parkedQueue?: string;
 }
 
 export interface Topology {
@@ -58,6 +63,7 @@ function consumed(
   bindings: QueueSpec['bindings'],
   retryDelaysMs: number[],
   maxAttempts: number,
+  parking = false,
 ): { spec: ConsumedQueue; queues: QueueSpec[] } {
   const name = `${ns}${purpose}`;
   const retryQueue = (attempt: number) => {
@@ -85,8 +91,11 @@ function consumed(
       bindings: [],
     })),
     { name: `${name}.dead`, arguments: quorum(), bindings: [{ exchange: exchanges.dlx, pattern: name }] },
+    // Published to by name (default exchange), so it needs no binding.
+    ...(parking ? [{ name: `${name}.parked`, arguments: quorum(), bindings: [] }] : []),
   ];
-  return { spec: { name, retryDelaysMs, maxAttempts, retryQueue, deadQueue: `${name}.dead` }, queues };
+  const spec = { name, retryDelaysMs, maxAttempts, retryQueue, deadQueue: `${name}.dead` };
+  return { spec: parking ? { ...spec, parkedQueue: `${name}.parked` } : spec, queues };
 }
 
 export interface TopologyOptions {
@@ -116,6 +125,7 @@ export function switchboardTopology(ns = '', opts: TopologyOptions = {}): Topolo
     ],
     opts.retryDelaysMs ?? [1_000, 5_000, 30_000],
     opts.maxAttempts ?? 5,
+    true,
   );
   // The assignment-worker follows the conversation store's events and the operators' presence.
   const assignmentEvents = consumed(

@@ -1,0 +1,18 @@
+CREATE UNIQUE INDEX "conversations_genesys_live_uq" ON "conversations" USING btree ("tenant_id","genesys_conversation_id") WHERE "conversations"."genesys_conversation_id" is not null and "conversations"."status" <> 'closed';--> statement-breakpoint
+CREATE INDEX "conversations_tenant_genesys_idx" ON "conversations" USING btree ("tenant_id","genesys_conversation_id") WHERE "conversations"."genesys_conversation_id" is not null;--> statement-breakpoint
+-- The sync-worker caches which channel claims a provider account. Every change of a channel tells
+-- it, delivered on commit (and only then), so a channel added, disabled or re-enabled is seen at
+-- once rather than when a cached answer expires. The payload names the account (both the old and
+-- the new one when an update moves it).
+CREATE FUNCTION notify_channel_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP <> 'INSERT' THEN
+    PERFORM pg_notify('switchboard_channels', json_build_object('provider', OLD.provider, 'accountId', OLD.account_id)::text);
+  END IF;
+  IF TG_OP <> 'DELETE' THEN
+    PERFORM pg_notify('switchboard_channels', json_build_object('provider', NEW.provider, 'accountId', NEW.account_id)::text);
+  END IF;
+  RETURN NULL;
+END;
+$$;--> statement-breakpoint
+CREATE TRIGGER channels_notify AFTER INSERT OR UPDATE OR DELETE ON channels FOR EACH ROW EXECUTE FUNCTION notify_channel_change();
