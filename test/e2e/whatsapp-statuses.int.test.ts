@@ -4,6 +4,7 @@ import {
   signedWhatsApp,
   startPipeline,
   statusConversation,
+  statusErrors,
   statusFixtures,
   statusPricing,
   whatsappFixturePayload,
@@ -171,5 +172,26 @@ describe('WhatsApp delivery statuses, webhook to rows and events', () => {
       .toBe(2 + 5 + 1);
     expect(p.events.ofKey('message.status.changed')).toHaveLength(before);
     expect(await reports('wamid.st-failed')).toHaveLength(2);
+  });
+
+  it('a second failure report with other errors adds them to the message, without a second event', async () => {
+    const before = changes('wamid.st-failed').length;
+    const rateLimited = { code: 131056, title: 'Pair rate limit hit', message: 'Pair rate limit hit' };
+    const value = statusFixtures.failed.value('wamid.st-failed');
+    const [status] = (value as { statuses: Array<Record<string, unknown>> }).statuses;
+    const again = { statuses: [{ ...status, timestamp: '1603086316', errors: [...statusErrors, rateLimited] }] };
+    const res = await p.post('/webhooks/whatsapp', signedWhatsApp(whatsappFixturePayload(again)));
+    expect(await res.json()).toEqual({ status: 'accepted', events: 1, parked: 0 });
+
+    // Its event id differs from the first report's (other error codes), so it is applied, not dropped.
+    await expect
+      .poll(
+        async () =>
+          (await p.pool.query('select errors from messages where provider_message_id = $1', ['wamid.st-failed']))
+            .rows[0]?.errors,
+        { timeout: 10_000 },
+      )
+      .toEqual([expect.objectContaining({ code: 131026 }), rateLimited]);
+    expect(changes('wamid.st-failed')).toHaveLength(before);
   });
 });

@@ -14,3 +14,13 @@ export function eventId(...parts: string[]): string {
   const hex = hash.subarray(0, 16).toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
+
+/**
+ * The id parts of a failure report's errors: their codes, sorted and distinct, so a provider that
+ * re-sends the same failure gets the same event id (its copy is dropped) while a second failure
+ * report for the same message with other errors is a fact of its own, whose errors are not lost
+ * to the first one's id. None without errors, so other statuses keep the ids they always had.
+ */
+export function errorCodeParts(errors: ReadonlyArray<{ code?: string | number | undefined }> | undefined): string[] {
+  return [...new Set((errors ?? []).map((e) => String(e.code ?? '')))].sort();
+}

@@ -1,6 +1,7 @@
 import {
   type CloudEvent,
   createEvent,
+  errorCodeParts,
   eventId,
   inboundRoutingKeys,
   inboundType,
@@ -151,7 +152,7 @@ export function normalizeWhatsApp(payload: unknown): Normalized {
         out.events.push({
           routingKey: inboundRoutingKeys.whatsappStatus,
           event: createEvent({
-            id: eventId('whatsapp', 'status', accountId, s.data.id, s.data.status),
+            id: eventId('whatsapp', 'status', accountId, s.data.id, s.data.status, ...errorCodeParts(errors)),
             source: SOURCE,
             type: inboundType(inboundRoutingKeys.whatsappStatus),
             subject: s.data.id,

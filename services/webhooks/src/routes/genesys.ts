@@ -1,6 +1,7 @@
 import {
   type CloudEvent,
   createEvent,
+  errorCodeParts,
   eventId,
   type GenesysAgentMessage,
   type GenesysReceipt,
@@ -112,17 +113,21 @@ export function normalizeGenesys(w: GenesysWebhook): Normalized {
     const status = w.status ? receiptStatus[w.status] : undefined;
     if (!status) return { kind: 'parked', reason: `unknown receipt status ${JSON.stringify(w.status)}` };
     const errors = (w.reasons ?? []).map((r) => ({ code: r.code, message: r.message }));
-    return event(genesysRoutingKeys.receipt, eventId('genesys', account, 'receipt', w.id, w.status ?? ''), {
-      provider: 'genesys',
-      accountId: account,
-      messageId: w.id,
-      status,
-      genesysStatus: w.status ?? '',
-      ...(w.isFinalReceipt === undefined ? {} : { isFinal: w.isFinalReceipt }),
-      ...(errors.length ? { errors } : {}),
-      at,
-      raw: w,
-    });
+    return event(
+      genesysRoutingKeys.receipt,
+      eventId('genesys', account, 'receipt', w.id, w.status ?? '', ...errorCodeParts(errors)),
+      {
+        provider: 'genesys',
+        accountId: account,
+        messageId: w.id,
+        status,
+        genesysStatus: w.status ?? '',
+        ...(w.isFinalReceipt === undefined ? {} : { isFinal: w.isFinalReceipt }),
+        ...(errors.length ? { errors } : {}),
+        at,
+        raw: w,
+      },
+    );
   }
   if (w.type === 'Event') {
     if (w.events?.length && w.events.every((e) => e.eventType === 'Typing')) return { kind: 'typing' };
