@@ -35,7 +35,10 @@ const reasons = {
  * Mailgun's status semantics: 406 tells Mailgun never to retry; any other failure is retried.
  * So a stale timestamp or a token already accepted (a replay, or Mailgun retrying a request
  * whose answer it lost after we published) gets 406, a bad signature 401 (design rule 7), and a
- * broker outage 503.
+ * broker outage 503. A domain over its rate limit gets 429, never 406: the email is fine and must
+ * come again later. Mailgun retries a 429 on its own schedule (minutes to hours apart, for 8
+ * hours; its docs except delivery notifications, so a refused `delivered` event is lost, as on a
+ * 503) and does not document reading `Retry-After`; we send it anyway, as every edge does.
  *
  * The signing key is the Mailgun channel's (its account is the domain: the recipient's for a
  * forward, our sending domain for an event), current or still in its rotation grace period, or
@@ -46,16 +49,26 @@ export function registerMailgun(app: FastifyInstance, deps: AppDeps, mg: Mailgun
   const { config, metrics } = deps;
   const secretsFor = deps.secretsFor ?? envKeyOnly;
 
-  const verify = async (
+  /**
+   * Verifies the signature, then takes one request from the budget of the domain that picked the
+   * key (429 over it). After the signature, so a forged request spends nothing; before the token
+   * is claimed (`publishOnce`), so a 429 leaves the token free and Mailgun's retry of this very
+   * request is accepted. Claiming first and releasing on a 429 would save a replay its unit of
+   * budget, but a release that failed would turn the retry into a 406, and Mailgun would drop
+   * the email. A request naming no domain (or one longer than a domain can be) verifies with the
+   * env key alone and, like a WhatsApp body naming no number, has no channel to count against.
+   */
+  const admit = async (
     account: string | undefined,
     sig: { timestamp?: string | undefined; token?: string | undefined; signature?: string | undefined },
   ) => {
     // An unsigned request is refused without asking the registry.
     const signed = Boolean(sig.timestamp && sig.token && sig.signature);
+    const domain = signed && account !== undefined && account.length <= 253 ? account : undefined;
     const keys =
-      !signed || account === undefined || account.length > 253
+      domain === undefined
         ? [config.mailgun.signingKey]
-        : await secretsFor('mailgun', account, config.mailgun.signingKey);
+        : await secretsFor('mailgun', domain, config.mailgun.signingKey);
     const verdict = verifyMailgunSignature({
       timestamp: sig.timestamp,
       token: sig.token,
@@ -69,6 +82,7 @@ export function registerMailgun(app: FastifyInstance, deps: AppDeps, mg: Mailgun
       if (verdict.reason === 'stale_timestamp') throw new RequestError(406, 'stale_timestamp', reasons.stale_timestamp);
       throw new RequestError(401, 'invalid_signature', reasons[verdict.reason]);
     }
+    if (domain !== undefined) await deps.rateLimit?.('mailgun', [domain]);
     return sig.token as string;
   };
 
@@ -95,7 +109,7 @@ export function registerMailgun(app: FastifyInstance, deps: AppDeps, mg: Mailgun
       const form = await parseForm(formBody(req), req.headers['content-type'] ?? '').catch((err: Error) => {
         throw new RequestError(400, 'malformed_form', `body is not a valid form: ${err.message}`);
       });
-      const token = await verify(await mailgunInboundAccount(form), {
+      const token = await admit(await mailgunInboundAccount(form), {
         timestamp: form.fields.get('timestamp'),
         token: form.fields.get('token'),
         signature: form.fields.get('signature'),
@@ -131,7 +145,7 @@ export function registerMailgun(app: FastifyInstance, deps: AppDeps, mg: Mailgun
       const body = parseJson(raw) as { signature?: Record<string, unknown>; 'event-data'?: unknown } | null;
       const sig = body && typeof body === 'object' ? body.signature : undefined;
       const str = (v: unknown) => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined);
-      const token = await verify(mailgunEventAccount(body?.['event-data']), {
+      const token = await admit(mailgunEventAccount(body?.['event-data']), {
         timestamp: str(sig?.timestamp),
         token: str(sig?.token),
         signature: str(sig?.signature),
