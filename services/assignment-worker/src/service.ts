@@ -15,8 +15,8 @@ import {
 } from '@switchboard/platform';
 import { sql } from 'drizzle-orm';
 import { assignmentRoutes } from './api.ts';
-import type { Deps } from './chats.ts';
 import type { Config } from './config.ts';
+import type { Deps } from './deps.ts';
 import { createEventHandler } from './events.ts';
 import { createMetrics } from './metrics.ts';
 import { startTimers } from './timers.ts';

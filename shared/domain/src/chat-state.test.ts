@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { applyChatEvent, barredBy, type Chat, type ChatEffects, type ChatEvent, excludedForOperator } from './chat-state.ts';
+import {
+  applyChatEvent,
+  barredBy,
+  type Chat,
+  type ChatEffects,
+  type ChatEvent,
+  excludedForOperator,
+} from './chat-state.ts';
 
 const t = (m: number) => new Date(Date.UTC(2025, 0, 1, 12, m));
 const base: Chat = {
@@ -22,7 +29,12 @@ const chat = (over: Partial<Chat> = {}): Chat => ({ ...base, ...over });
 const states = {
   waiting: chat(),
   assigned: chat({ state: 'assigned', assigneeId: 'A' }),
-  replied: chat({ state: 'waiting_real_user_reply', lastOperatorId: 'A', operatorRepliedAt: t(20), waitingSince: null }),
+  replied: chat({
+    state: 'waiting_real_user_reply',
+    lastOperatorId: 'A',
+    operatorRepliedAt: t(20),
+    waitingSince: null,
+  }),
   completed: chat({
     state: 'completed',
     lastOperatorId: 'A',
@@ -59,7 +71,9 @@ const completedNow = { state: 'completed', closed: false, completedAt: t(41), as
 /** Every state × every event. */
 const table: Record<StateName, Record<EventName, Expect>> = {
   waiting: {
-    'customer writes (newer)': { chat: { state: 'waiting_assignment', lastCustomerMessageAt: t(40), waitingSince: t(10) } },
+    'customer writes (newer)': {
+      chat: { state: 'waiting_assignment', lastCustomerMessageAt: t(40), waitingSince: t(10) },
+    },
     'customer message, late': 'unchanged',
     'reply by A': { chat: { state: 'waiting_real_user_reply', lastOperatorId: 'A', waitingSince: null }, effects: {} },
     'reply by B': { chat: { state: 'waiting_real_user_reply', lastOperatorId: 'B' } },
@@ -215,7 +229,9 @@ describe('applyChatEvent: the rest', () => {
     expect(applyChatEvent(states.replied, early)).toMatchObject({ changed: false });
     const flagged = chat({ ...states.replied, flaggedAt: t(35) });
     expect(applyChatEvent(flagged, events['stuck: flag'])).toMatchObject({ changed: false });
-    expect(applyChatEvent(flagged, events['stuck: complete'])).toMatchObject({ chat: { state: 'completed', flaggedAt: null } });
+    expect(applyChatEvent(flagged, events['stuck: complete'])).toMatchObject({
+      chat: { state: 'completed', flaggedAt: null },
+    });
   });
 
   it.each<[string, ChatEvent]>([
@@ -324,7 +340,9 @@ describe('out-of-order message events (property)', () => {
             expect(after.lastCustomerMessageAt?.getTime() ?? 0).toBeGreaterThanOrEqual(
               before.lastCustomerMessageAt?.getTime() ?? 0,
             );
-            expect(after.operatorRepliedAt?.getTime() ?? 0).toBeGreaterThanOrEqual(before.operatorRepliedAt?.getTime() ?? 0);
+            expect(after.operatorRepliedAt?.getTime() ?? 0).toBeGreaterThanOrEqual(
+              before.operatorRepliedAt?.getTime() ?? 0,
+            );
           }
         },
       ),

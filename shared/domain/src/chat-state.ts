@@ -18,7 +18,13 @@ export type ChatState = (typeof CHAT_STATES)[number];
 /** The reasons an operator may give for handing a chat back (a fixed set: they label metrics). */
 export const OPERATOR_RELEASE_REASONS = ['released', 'transfer', 'wrong_queue'] as const;
 /** Why an assignment ended: the system's reasons and the operators'. */
-export const RELEASE_REASONS = ['replied', 'completed', 'idle', 'operator_offline', ...OPERATOR_RELEASE_REASONS] as const;
+export const RELEASE_REASONS = [
+  'replied',
+  'completed',
+  'idle',
+  'operator_offline',
+  ...OPERATOR_RELEASE_REASONS,
+] as const;
 export type ReleaseReason = (typeof RELEASE_REASONS)[number];
 
 export interface Chat {
@@ -96,8 +102,7 @@ export function applyChatEvent(chat: Chat | null, e: ChatEvent): ChatTransition 
 }
 
 function first(e: ChatEvent): Step {
-  if (e.kind === 'customer_message')
-    return keep({ ...EMPTY, lastCustomerMessageAt: e.at, waitingSince: e.at });
+  if (e.kind === 'customer_message') return keep({ ...EMPTY, lastCustomerMessageAt: e.at, waitingSince: e.at });
   if (e.kind === 'operator_reply')
     return keep({ ...EMPTY, state: 'waiting_real_user_reply', lastOperatorId: e.operatorId, operatorRepliedAt: e.at });
   return reject('unknown_chat');
@@ -176,15 +181,17 @@ function assign(c: Chat, operatorId: string, skills: readonly string[]): Step {
   const barred = barredBy(c, operatorId);
   if (barred) return reject(barred);
   if (c.queue !== null && !skills.includes(c.queue)) return reject(`wrong_queue: the chat needs ${c.queue}`);
-  return keep(
-    { ...c, state: 'assigned', assigneeId: operatorId, idleOperatorId: null },
-    { assigned: { operatorId } },
-  );
+  return keep({ ...c, state: 'assigned', assigneeId: operatorId, idleOperatorId: null }, { assigned: { operatorId } });
 }
 
 function complete(c: Chat, reason: string, at: Date, closed: boolean): Step {
+  // A completion comes after every message the chat has seen, whichever clock stamped `at`.
+  const completedAt = [c.lastCustomerMessageAt, c.operatorRepliedAt].reduce<Date>(
+    (m, d) => (d !== null && d > m ? d : m),
+    at,
+  );
   return keep(
-    { ...c, state: 'completed', assigneeId: null, waitingSince: null, completedAt: at, closed },
+    { ...c, state: 'completed', assigneeId: null, waitingSince: null, completedAt, closed },
     {
       completed: { reason },
       ...(c.assigneeId ? { released: { operatorId: c.assigneeId, reason: 'completed' as const } } : {}),
@@ -193,7 +200,10 @@ function complete(c: Chat, reason: string, at: Date, closed: boolean): Step {
 }
 
 function stuck(c: Chat, e: Extract<ChatEvent, { kind: 'stuck' }>): Step {
-  const still = c.state === 'waiting_real_user_reply' && c.operatorRepliedAt !== null && !after(c.operatorRepliedAt, e.repliedBefore);
+  const still =
+    c.state === 'waiting_real_user_reply' &&
+    c.operatorRepliedAt !== null &&
+    !after(c.operatorRepliedAt, e.repliedBefore);
   if (!still) return keep(c);
   if (e.action === 'complete') return complete(c, 'stuck', e.at, false);
   return c.flaggedAt ? keep(c) : keep({ ...c, flaggedAt: e.at }, { flagged: true });
@@ -201,7 +211,10 @@ function stuck(c: Chat, e: Extract<ChatEvent, { kind: 'stuck' }>): Step {
 
 /** A stuck flag lasts while the chat waits on the same reply; any move clears it. */
 function settle(before: Chat, next: Chat): Chat {
-  const same = next.state === 'waiting_real_user_reply' && before.state === next.state && sameTime(before.operatorRepliedAt, next.operatorRepliedAt);
+  const same =
+    next.state === 'waiting_real_user_reply' &&
+    before.state === next.state &&
+    sameTime(before.operatorRepliedAt, next.operatorRepliedAt);
   return same || next.flaggedAt === null ? next : { ...next, flaggedAt: null };
 }
 
