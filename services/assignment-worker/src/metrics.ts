@@ -10,7 +10,9 @@ import {
   queueDepthMetric,
 } from '@switchboard/platform';
 
-export function createMetrics() {
+/** `chatsWaiting` counts the waiting chats when Prometheus scrapes (so the gauge is never stale). */
+export function createMetrics(opts: { chatsWaiting?: () => Promise<number> } = {}) {
+  const { chatsWaiting } = opts;
   const registry = createRegistry('assignment-worker');
   return {
     registry,
@@ -21,8 +23,19 @@ export function createMetrics() {
     queueDepth: queueDepthMetric(registry),
     chatsWaiting: new Gauge({
       name: 'chats_waiting',
-      help: 'Chats waiting for an operator (all tenants), sampled every 10 s',
+      help: 'Chats waiting for an operator (all tenants), counted at each scrape',
       registers: [registry],
+      ...(chatsWaiting
+        ? {
+            async collect(this: Gauge) {
+              try {
+                this.set(await chatsWaiting());
+              } catch {
+                // The last value stays: a database hiccup must not fail the whole scrape.
+              }
+            },
+          }
+        : {}),
     }),
     waitTime: new Histogram({
       name: 'chat_wait_seconds',
