@@ -8,10 +8,11 @@ import { type Deps, settingsOf } from './deps.ts';
 /**
  * Auto-assign (per tenant): a waiting chat goes to the online operator with the most free
  * capacity, the least recently assigned first, among those it fits (queue) and that no rule bars.
- * The chat is locked first, then the operator with `skip locked` (the lock order everywhere is
- * chats before operators): an operator another transaction is assigning to right now is passed
- * over, so concurrent pushes spread over the operators instead of queueing on the best one's row
- * and all landing on it once it is free.
+ * Lock order: the chat, then the tenant's auto-assign lock, then the operator with `skip locked`
+ * (chats before operators everywhere; nothing waits while holding the tenant lock). The tenant
+ * lock makes pushes decide one after the other on current loads: ordered on a snapshot taken
+ * while another push was committing, two pushes could both pick the operator that had been the
+ * freest. `skip locked` passes over an operator a pull or a release is changing right now.
  */
 export async function autoAssign(
   tx: Executor,
@@ -22,6 +23,7 @@ export async function autoAssign(
 ): Promise<Applied[]> {
   const locked = await lockChat(tx, chatId, tenantId);
   if (locked?.chat.state !== 'waiting_assignment') return [];
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`auto-assign:${tenantId}`}, 0))`);
   const c = sql.raw('c');
   const o = sql.raw('o.id');
   const pick = await tx.execute<{ id: string; skills: string[] }>(sql`
