@@ -111,7 +111,8 @@ describe('POST /chats/:id/complete', () => {
       [held, 'resolved'],
       [waiting, 'completed by operator'],
     ] as const) {
-      const [{ event }] = onBus('chat.completed', chatId) as [{ event: CloudEvent }];
+      const event = onBus('chat.completed', chatId)[0]?.event;
+      if (!event) throw new Error(`no chat.completed for ${chatId}`);
       expect(CloudEvent.parse(event)).toMatchObject({ subject: chatId, tenantid: t.tenantId });
       expect(domainEvents['chat.completed'].parse(event.data)).toMatchObject({ chatId, reason });
     }
