@@ -1,7 +1,8 @@
 import type { Executor } from '@switchboard/db';
 import { sql } from 'drizzle-orm';
+import { type Applied, nothing } from './applied.ts';
 import { lockChat } from './chat-row.ts';
-import { type Applied, changeChat, nothing } from './chat-store.ts';
+import { changeChat } from './chat-store.ts';
 import { claimFor, idleFrom, lastRepliedBy } from './claim.ts';
 import { type Deps, settingsOf } from './deps.ts';
 

@@ -1,54 +1,10 @@
-import type { DomainEventData, DomainEventKey } from '@switchboard/contracts';
-import { domainOutboxEntry, type Executor, type OutboxEntry } from '@switchboard/db';
+import type { Executor, OutboxEntry } from '@switchboard/db';
 import { applyChatEvent, type Chat, type ChatEffects, type ChatEvent } from '@switchboard/domain';
 import { type SQL, sql } from 'drizzle-orm';
+import { type Applied, chatEvent, nothing } from './applied.ts';
 import { type LockedChat, lockChat } from './chat-row.ts';
-import { type Deps, type IdleCheck, SOURCE, settingsOf } from './deps.ts';
+import { type Deps, settingsOf } from './deps.ts';
 import type { Count } from './metrics.ts';
-
-/** A domain event about a chat for the outbox (subject: the chat). */
-export const chatEvent = <K extends DomainEventKey>(
-  deps: Pick<Deps, 'names' | 'now'>,
-  key: K,
-  tenantId: string,
-  chatId: string,
-  data: DomainEventData<K>,
-): OutboxEntry =>
-  domainOutboxEntry({
-    exchange: deps.names.events,
-    source: SOURCE,
-    key,
-    tenantId,
-    subject: chatId,
-    time: deps.now(),
-    data,
-  });
-
-/** One chat change: what it did, the events for the outbox, and what to do once it commits. */
-export interface Applied {
-  ok: boolean;
-  reason?: string;
-  chatId: string;
-  tenantId: string;
-  chat?: Chat;
-  effects: ChatEffects;
-  outbox: OutboxEntry[];
-  /** Idle checks to schedule once the transaction committed. */
-  idle: IdleCheck[];
-  /** Metrics to record once the transaction committed. */
-  counts: Count[];
-}
-
-export const nothing = (target: { id: string; tenantId: string }, over: Partial<Applied> = {}): Applied => ({
-  ok: true,
-  chatId: target.id,
-  tenantId: target.tenantId,
-  effects: {},
-  outbox: [],
-  idle: [],
-  counts: [],
-  ...over,
-});
 
 /**
  * Applies one chat event under the chat's row lock: the state machine decides, this writes the
@@ -68,74 +24,107 @@ export async function changeChat(
   if (!t.changed) return nothing(target, { chat: t.chat });
   const at = e.at.toISOString();
   const mode = opts.mode ?? 'pull';
-  const out = nothing(target, { chat: t.chat, effects: t.effects });
   // The whole change is one statement: the assignment closed or opened in data-modifying CTEs,
   // and the chat written with the new assignment's id (its trigger moves the operators' loads).
+  const plan = assignmentWrites(target, t.effects, locked, at, mode);
+  const write = writeChat(target, t.chat, locked, plan.assignment, at);
+  const r = await tx.execute<{ assignment_id: string | number | null }>(
+    plan.ctes.length > 0 ? sql`with ${sql.join(plan.ctes, sql`, `)} ${write}` : write,
+  );
+  if (r.rows.length !== 1) throw new Error(`chat ${target.id} changed under its row lock`);
+  const assignmentId = t.effects.assigned ? Number(r.rows[0]?.assignment_id) : null;
+  const waitedMs = Math.max(0, e.at.getTime() - (t.chat.waitingSince?.getTime() ?? e.at.getTime()));
+  const ids = { ended: locked?.assignmentId ?? null, opened: assignmentId, waitedMs };
+  const out = nothing(target, { chat: t.chat, effects: t.effects });
+  out.outbox.push(...announce(deps, target, t.effects, ids, at, mode));
+  out.counts.push(...countsOf(t.effects, ids, mode));
+  if (assignmentId !== null) {
+    const { idleMinutes } = await settingsOf(tx, target.tenantId);
+    out.idle.push({ tenantId: target.tenantId, chatId: target.id, assignmentId, delayMs: idleMinutes * 60_000 });
+  }
+  return out;
+}
+
+/** The assignment's end or start as CTEs, and the chat's assignment columns after them. */
+function assignmentWrites(
+  target: { id: string; tenantId: string },
+  effects: ChatEffects,
+  locked: LockedChat | null,
+  at: string,
+  mode: 'pull' | 'auto',
+) {
   const ctes: SQL[] = [];
   let assignment = {
     id: sql`${locked?.assignmentId ?? null}::bigint`,
     at: sql`${locked?.assignedAt?.toISOString() ?? null}::timestamptz`,
   };
-  const released = t.effects.released;
-  if (released && locked?.assignmentId != null) {
+  if (effects.released && locked?.assignmentId != null) {
     ctes.push(sql`closed_assignment as (
-      update chat_assignments set ended_at = ${at}, end_reason = ${released.reason}
+      update chat_assignments set ended_at = ${at}, end_reason = ${effects.released.reason}
        where id = ${locked.assignmentId} and ended_at is null)`);
-    out.counts.push({ metric: 'release', reason: released.reason });
-    out.outbox.push(
-      chatEvent(deps, 'chat.released', target.tenantId, target.id, {
-        chatId: target.id,
-        operatorId: released.operatorId,
-        assignmentId: locked.assignmentId,
-        reason: released.reason,
-        at,
-      }),
-    );
     assignment = { id: sql`null::bigint`, at: sql`null::timestamptz` };
   }
-  const assigned = t.effects.assigned;
-  if (assigned) {
+  if (effects.assigned) {
     ctes.push(sql`opened as (
       insert into chat_assignments (tenant_id, chat_id, operator_id, mode, assigned_at)
-      values (${target.tenantId}, ${target.id}, ${assigned.operatorId}, ${mode}, ${at})
+      values (${target.tenantId}, ${target.id}, ${effects.assigned.operatorId}, ${mode}, ${at})
       returning id)`);
     assignment = { id: sql`(select id from opened)`, at: sql`${at}::timestamptz` };
   }
-  const write = writeChat(target, t.chat, locked, assignment, at);
-  const r = await tx.execute<{ assignment_id: string | number | null }>(
-    ctes.length > 0 ? sql`with ${sql.join(ctes, sql`, `)} ${write}` : write,
-  );
-  if (r.rows.length !== 1) throw new Error(`chat ${target.id} changed under its row lock`);
+  return { ctes, assignment };
+}
 
-  if (assigned) {
-    const id = Number(r.rows[0]?.assignment_id);
-    const waitedMs = Math.max(0, e.at.getTime() - (t.chat.waitingSince?.getTime() ?? e.at.getTime()));
-    out.counts.push({ metric: 'wait', mode, seconds: waitedMs / 1000 });
-    out.outbox.push(
-      chatEvent(deps, 'chat.assigned', target.tenantId, target.id, {
-        chatId: target.id,
+/** chat.released, chat.assigned, chat.completed for what the transition did, in that order. */
+function announce(
+  deps: Pick<Deps, 'names' | 'now'>,
+  target: { id: string; tenantId: string },
+  effects: ChatEffects,
+  assignment: { ended: number | null; opened: number | null; waitedMs: number },
+  at: string,
+  mode: 'pull' | 'auto',
+): OutboxEntry[] {
+  const { id: chatId, tenantId } = target;
+  const out: OutboxEntry[] = [];
+  const { released, assigned, completed } = effects;
+  if (released && assignment.ended !== null) {
+    const { operatorId, reason } = released;
+    out.push(
+      chatEvent(deps, 'chat.released', tenantId, chatId, {
+        chatId,
+        operatorId,
+        assignmentId: assignment.ended,
+        reason,
+        at,
+      }),
+    );
+  }
+  if (assigned && assignment.opened !== null) {
+    out.push(
+      chatEvent(deps, 'chat.assigned', tenantId, chatId, {
+        chatId,
         operatorId: assigned.operatorId,
-        assignmentId: id,
+        assignmentId: assignment.opened,
         mode,
-        waitedMs: Math.round(waitedMs),
-        at,
-      }),
-    );
-    const { idleMinutes } = await settingsOf(tx, target.tenantId);
-    out.idle.push({ tenantId: target.tenantId, chatId: target.id, assignmentId: id, delayMs: idleMinutes * 60_000 });
-  }
-  const completed = t.effects.completed;
-  if (completed) {
-    out.outbox.push(
-      chatEvent(deps, 'chat.completed', target.tenantId, target.id, {
-        chatId: target.id,
-        reason: completed.reason,
+        waitedMs: Math.round(assignment.waitedMs),
         at,
       }),
     );
   }
-  if (t.effects.flagged) out.counts.push({ metric: 'stuck', action: 'flag' });
-  if (completed?.reason === 'stuck') out.counts.push({ metric: 'stuck', action: 'complete' });
+  if (completed)
+    out.push(chatEvent(deps, 'chat.completed', tenantId, chatId, { chatId, reason: completed.reason, at }));
+  return out;
+}
+/** The metrics of a committed transition: an assignment's end and its wait, the stuck sweep's action. */
+function countsOf(
+  effects: ChatEffects,
+  assignment: { ended: number | null; opened: number | null; waitedMs: number },
+  mode: 'pull' | 'auto',
+): Count[] {
+  const out: Count[] = [];
+  if (effects.released && assignment.ended !== null) out.push({ metric: 'release', reason: effects.released.reason });
+  if (assignment.opened !== null) out.push({ metric: 'wait', mode, seconds: assignment.waitedMs / 1000 });
+  if (effects.flagged) out.push({ metric: 'stuck', action: 'flag' });
+  if (effects.completed?.reason === 'stuck') out.push({ metric: 'stuck', action: 'complete' });
   return out;
 }
 

@@ -3,7 +3,7 @@ import type { Executor } from '@switchboard/db';
 import type { OperatorStatus } from '@switchboard/domain';
 import { type SQL, sql } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
-import { type Applied, nothing } from './chat-store.ts';
+import { type Applied, nothing } from './applied.ts';
 import { afterCommit } from './commit.ts';
 import { DEFAULT_SETTINGS, type Deps, SOURCE } from './deps.ts';
 import { type Count, record } from './metrics.ts';
@@ -61,65 +61,7 @@ export async function claimFor(
   },
 ): Promise<{ result: NextChat; applied: Applied | null; counts: Count[] }> {
   const at = deps.now().toISOString();
-  const { data: _, ...envelope } = createEvent({
-    source: SOURCE,
-    type: domainEventType('chat.assigned'),
-    tenantid: tenantId,
-    time: new Date(at),
-    data: null,
-  });
-  const op = sql`${operatorId}::text`;
-  const fits = (c: SQL) => sql`(${c}.queue is null or ${c}.queue = any((select skills from op)::text[]))`;
-  const excluded = opts.exclude?.length ? sql`and c.id <> all(${sql.param(opts.exclude)}::uuid[])` : sql``;
-  const before = (b: SQL) =>
-    sql`(claimed.id is null or (${b}.waiting_since, ${b}.id) < (claimed.waiting_since, claimed.id))`;
-  const heldBack = (rule: SQL) => sql`exists (select 1 from op) and exists (
-      select 1 from chats b where b.tenant_id = ${tenantId} and b.state = 'waiting_assignment' and ${rule}
-         and ${fits(sql.raw('b'))} and ${before(sql.raw('b'))})`;
-  const claim = sql`
-    with op as (
-      select o.skills from operators o
-       where o.tenant_id = ${tenantId} and o.id = ${op} and o.status = 'online' and o.active_chats < o.capacity
-         for update
-    ), pick as (
-      select c.id from chats c
-       where exists (select 1 from op) and c.tenant_id = ${tenantId} and c.state = 'waiting_assignment'
-         and ${fits(sql.raw('c'))} and not ${lastRepliedBy(sql.raw('c'), op)} and not ${idleFrom(sql.raw('c'), op)}
-         ${excluded}
-       order by c.waiting_since, c.id
-       limit 1
-         for update of c skip locked
-    ), opened as (
-      insert into chat_assignments (tenant_id, chat_id, operator_id, mode, assigned_at)
-      select ${tenantId}::uuid, pick.id, ${op}, ${opts.mode}::text, ${at}::timestamptz from pick
-      returning id, chat_id
-    ), claimed as (
-      update chats c set state = 'assigned', assignee_id = ${op}, assignment_id = opened.id, idle_operator_id = null,
-             assigned_at = ${at}::timestamptz, version = c.version + 1, updated_at = ${at}::timestamptz
-        from opened
-       where c.id = opened.chat_id
-      returning c.id, c.assignment_id, c.waiting_since
-    ), event as (
-      insert into outbox (event_id, tenant_id, aggregate_id, exchange, routing_key, envelope)
-      select ${envelope.id}::uuid, ${tenantId}::uuid, claimed.id::text, ${deps.names.events}::text, 'chat.assigned',
-             ${JSON.stringify(envelope)}::jsonb || jsonb_build_object(
-               'subject', claimed.id::text,
-               'data', jsonb_build_object(
-                 'chatId', claimed.id::text,
-                 'operatorId', ${op},
-                 'assignmentId', claimed.assignment_id,
-                 'mode', ${opts.mode}::text,
-                 'waitedMs', greatest(0, round(extract(epoch from
-                   ${at}::timestamptz - coalesce(claimed.waiting_since, ${at}::timestamptz)) * 1000))::bigint,
-                 'at', ${at}::text))
-        from claimed
-    )
-    select claimed.id as chat_id, claimed.assignment_id, claimed.waiting_since,
-           coalesce((select s.idle_minutes from assignment_settings s where s.tenant_id = ${tenantId}),
-                    ${DEFAULT_SETTINGS.idleMinutes}) as idle_minutes,
-           ${heldBack(sql`b.last_operator_id = ${op} and ${lastRepliedBy(sql.raw('b'), op)}`)} as held_last,
-           ${heldBack(sql`b.idle_operator_id = ${op}`)} as held_idle
-      from (select 1) as one left join claimed on true`;
+  const claim = claimStatement(deps, { tenantId, operatorId, mode: opts.mode, at, exclude: opts.exclude ?? [] });
   type Row = {
     chat_id: string | null;
     assignment_id: string | null;
@@ -145,6 +87,73 @@ export async function claimFor(
     counts: [{ metric: 'wait', mode: opts.mode, seconds: Math.max(0, Date.parse(at) - waitingSince) / 1000 }],
   });
   return { result: { outcome: 'assigned', chatId: row.chat_id, assignmentId }, applied, counts };
+}
+
+/** The claim statement (see `claimFor`). */
+function claimStatement(
+  deps: Pick<Deps, 'names'>,
+  q: { tenantId: string; operatorId: string; mode: 'pull' | 'auto'; at: string; exclude: string[] },
+): SQL {
+  const { tenantId, at } = q;
+  const { data: _, ...envelope } = createEvent({
+    source: SOURCE,
+    type: domainEventType('chat.assigned'),
+    tenantid: tenantId,
+    time: new Date(at),
+    data: null,
+  });
+  const op = sql`${q.operatorId}::text`;
+  const fits = (c: SQL) => sql`(${c}.queue is null or ${c}.queue = any((select skills from op)::text[]))`;
+  const excluded = q.exclude.length > 0 ? sql`and c.id <> all(${sql.param(q.exclude)}::uuid[])` : sql``;
+  const before = (b: SQL) =>
+    sql`(claimed.id is null or (${b}.waiting_since, ${b}.id) < (claimed.waiting_since, claimed.id))`;
+  const heldBack = (rule: SQL) => sql`exists (select 1 from op) and exists (
+      select 1 from chats b where b.tenant_id = ${tenantId} and b.state = 'waiting_assignment' and ${rule}
+         and ${fits(sql.raw('b'))} and ${before(sql.raw('b'))})`;
+  return sql`
+    with op as (
+      select o.skills from operators o
+       where o.tenant_id = ${tenantId} and o.id = ${op} and o.status = 'online' and o.active_chats < o.capacity
+         for update
+    ), pick as (
+      select c.id from chats c
+       where exists (select 1 from op) and c.tenant_id = ${tenantId} and c.state = 'waiting_assignment'
+         and ${fits(sql.raw('c'))} and not ${lastRepliedBy(sql.raw('c'), op)} and not ${idleFrom(sql.raw('c'), op)}
+         ${excluded}
+       order by c.waiting_since, c.id
+       limit 1
+         for update of c skip locked
+    ), opened as (
+      insert into chat_assignments (tenant_id, chat_id, operator_id, mode, assigned_at)
+      select ${tenantId}::uuid, pick.id, ${op}, ${q.mode}::text, ${at}::timestamptz from pick
+      returning id, chat_id
+    ), claimed as (
+      update chats c set state = 'assigned', assignee_id = ${op}, assignment_id = opened.id, idle_operator_id = null,
+             assigned_at = ${at}::timestamptz, version = c.version + 1, updated_at = ${at}::timestamptz
+        from opened
+       where c.id = opened.chat_id
+      returning c.id, c.assignment_id, c.waiting_since
+    ), event as (
+      insert into outbox (event_id, tenant_id, aggregate_id, exchange, routing_key, envelope)
+      select ${envelope.id}::uuid, ${tenantId}::uuid, claimed.id::text, ${deps.names.events}::text, 'chat.assigned',
+             ${JSON.stringify(envelope)}::jsonb || jsonb_build_object(
+               'subject', claimed.id::text,
+               'data', jsonb_build_object(
+                 'chatId', claimed.id::text,
+                 'operatorId', ${op},
+                 'assignmentId', claimed.assignment_id,
+                 'mode', ${q.mode}::text,
+                 'waitedMs', greatest(0, round(extract(epoch from
+                   ${at}::timestamptz - coalesce(claimed.waiting_since, ${at}::timestamptz)) * 1000))::bigint,
+                 'at', ${at}::text))
+        from claimed
+    )
+    select claimed.id as chat_id, claimed.assignment_id, claimed.waiting_since,
+           coalesce((select s.idle_minutes from assignment_settings s where s.tenant_id = ${tenantId}),
+                    ${DEFAULT_SETTINGS.idleMinutes}) as idle_minutes,
+           ${heldBack(sql`b.last_operator_id = ${op} and ${lastRepliedBy(sql.raw('b'), op)}`)} as held_last,
+           ${heldBack(sql`b.idle_operator_id = ${op}`)} as held_idle
+      from (select 1) as one left join claimed on true`;
 }
 
 const dialect = new PgDialect();

@@ -1,5 +1,5 @@
 import { appendOutbox, type Executor, transaction } from '@switchboard/db';
-import type { Applied } from './chat-store.ts';
+import type { Applied } from './applied.ts';
 import type { Deps } from './deps.ts';
 import { record } from './metrics.ts';
 

@@ -1,9 +1,10 @@
 import type { AgentDeskOperatorStatusChanged } from '@switchboard/contracts';
 import type { Executor } from '@switchboard/db';
 import { sql } from 'drizzle-orm';
+import type { Applied } from './applied.ts';
 import { fillOperator, pushFreed } from './auto-assign.ts';
 import { lockAssignedTo } from './chat-row.ts';
-import { type Applied, changeChat } from './chat-store.ts';
+import { changeChat } from './chat-store.ts';
 import { type Deps, settingsOf } from './deps.ts';
 
 /**
