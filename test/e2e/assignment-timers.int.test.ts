@@ -128,6 +128,17 @@ describe('stuck chats', () => {
     expect(await k.chat(complete.chatId)).toMatchObject({ state: 'waiting_assignment', completed_at: null });
   });
 
+  it('a tenant that switches from flag to complete completes its flagged chats', async () => {
+    const t = await answered('flag');
+    clock.offsetMs = 3 * HOUR;
+    await handleStuck(w.deps);
+    expect(await k.chat(t.chatId)).toMatchObject({ state: 'waiting_real_user_reply', flagged_at: expect.any(Date) });
+    await p.pool.query(`update assignment_settings set stuck_action = 'complete' where tenant_id = $1`, [t.tenantId]);
+    await handleStuck(w.deps);
+    expect(await k.chat(t.chatId)).toMatchObject({ state: 'completed', flagged_at: null });
+    expect(await k.announced(t.chatId)).toEqual(['chat.completed']);
+  });
+
   it('re-checks under the row lock: a chat the customer answered while the sweep waited is left alone', async () => {
     const { chatId } = await answered('flag');
     const flags = await k.metric('chats_stuck_total', { action: 'flag' });
