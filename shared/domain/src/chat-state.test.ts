@@ -1,13 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  applyChatEvent,
-  barredBy,
-  type Chat,
-  type ChatEffects,
-  type ChatEvent,
-  excludedForOperator,
-} from './chat-state.ts';
+import { barredBy, excludedForOperator } from './chat-access.ts';
+import { applyChatEvent, type Chat, type ChatEffects, type ChatEvent } from './chat-state.ts';
 
 const t = (m: number) => new Date(Date.UTC(2025, 0, 1, 12, m));
 const base: Chat = {
