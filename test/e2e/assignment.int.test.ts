@@ -1,138 +1,60 @@
 import { randomUUID } from 'node:crypto';
-import {
-  type AssignmentWorker,
-  loadConfig as loadAssignmentConfig,
-  releaseIdle,
-  startAssignmentWorker,
-} from '@switchboard/assignment-worker';
-import { CloudEvent, domainEvents, domainEventType, encodeEvent } from '@switchboard/contracts';
-import { issueApiToken, seedTenant } from '@switchboard/db';
-import {
-  agentDeskEvent,
-  type Pipeline,
-  signedAgentDesk,
-  signedWhatsApp,
-  startPipeline,
-  testUrls,
-  whatsappText,
-} from '@switchboard/testing';
-import amqp from 'amqplib';
+import { CloudEvent, domainEvents, domainEventType } from '@switchboard/contracts';
+import { type Pipeline, startPipeline } from '@switchboard/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-
-/** A clock the assignment-worker reads; tests move it instead of sleeping. */
-const clock = { offsetMs: 0, now: () => new Date(Date.now() + clock.offsetMs) };
+import { type AssignmentKit, assignmentKit } from '../fixtures/assignment.ts';
 
 let p: Pipeline;
-let conn: amqp.ChannelModel;
-let ch: amqp.ConfirmChannel;
+let k: AssignmentKit;
 beforeAll(async () => {
-  p = await startPipeline({ assignment: { now: () => clock.now() } });
-  conn = await amqp.connect(testUrls.amqp);
-  ch = await conn.createConfirmChannel();
+  p = await startPipeline({ assignment: true });
+  k = await assignmentKit(p);
 });
 afterAll(async () => {
-  await conn.close();
+  await k.close();
   await p.stop();
 });
 
-let phone = 16315557000;
-/** A customer writes on WhatsApp; returns the conversation (= chat) id. */
-async function customerWrites(from?: string): Promise<{ chatId: string; from: string }> {
-  const sender = from ?? String(++phone);
-  const wamid = `wamid.assign-${randomUUID()}`;
-  expect(
-    (await p.post('/webhooks/whatsapp', signedWhatsApp(whatsappText({ from: sender, id: wamid, text: 'hello?' }))))
-      .status,
-  ).toBe(200);
-  let chatId = '';
-  await vi.waitFor(async () => {
-    const r = await p.pool.query<{ conversation_id: string }>(
-      'select conversation_id from messages where provider_message_id = $1',
-      [wamid],
-    );
-    chatId = r.rows[0]?.conversation_id ?? '';
-    expect(chatId).not.toBe('');
-  });
-  return { chatId, from: sender };
-}
+const dataOf = (key: string, chatId: string) =>
+  p.events
+    .ofKey(key)
+    .map((e) => e.event.data as Record<string, unknown>)
+    .filter((d) => d.chatId === chatId);
 
-async function operatorStatus(operatorId: string, status: string, capacity = 3) {
-  const res = await p.postWebhooks(
-    '/webhooks/agent-desk',
-    signedAgentDesk(agentDeskEvent('operator.status_changed', { operatorId, status, capacity })),
-  );
-  expect(res.status).toBe(200);
-  await vi.waitFor(async () => {
-    const r = await p.pool.query('select 1 from operators where id = $1 and status = $2', [operatorId, status]);
-    expect(r.rows).toHaveLength(1);
-  });
-}
+describe('seed 004 through real webhooks, queues and the database', () => {
+  it('assigned, replied, a different chat next, assignable again (to A too) once the user replies', async () => {
+    await k.operatorStatus('op-a', 'online');
+    await k.operatorStatus('op-b', 'online');
+    const x = await k.customerWrites();
+    await k.waitState(x.chatId, 'waiting_assignment');
 
-/**
- * The operator replies on the agent desk: the signed webhook → the sync-worker records it as an
- * outbound message and announces `message.sent` (author kind operator) → the assignment-worker.
- */
-async function operatorReplies(chatId: string, operatorId: string) {
-  const res = await p.postWebhooks(
-    '/webhooks/agent-desk',
-    signedAgentDesk(
-      agentDeskEvent('operator.replied', {
-        conversationId: chatId,
-        operatorId,
-        messageId: `desk-${randomUUID()}`,
-        text: 'On it',
-      }),
-    ),
-  );
-  expect(res.status).toBe(200);
-}
+    expect(await k.next('op-a')).toMatchObject({ status: 200, chatId: x.chatId });
+    expect(await k.chat(x.chatId)).toMatchObject({ state: 'assigned', assignee_id: 'op-a' });
 
-const chatState = async (id: string) =>
-  (
-    await p.pool.query<{
-      state: string;
-      assignee_id: string | null;
-      last_operator_id: string | null;
-      operator_replied_at: Date | null;
-    }>('select state, assignee_id, last_operator_id, operator_replied_at from chats where id = $1', [id])
-  ).rows[0];
-const waitState = (id: string, state: string) =>
-  vi.waitFor(async () => expect((await chatState(id))?.state).toBe(state), { timeout: 10_000, interval: 50 });
-const next = async (operatorId: string) => {
-  const res = await p.assignmentApi(`/operators/${operatorId}/next-chat`, { method: 'POST' });
-  return { status: res.status, body: res.status === 200 ? ((await res.json()) as { chatId: string }) : null };
-};
-
-describe('chat assignment (seed 004)', () => {
-  it('the manual test flow: assigned, replied, a different chat next, assignable again when the user replies', async () => {
-    await operatorStatus('op-a', 'online');
-    const x = await customerWrites();
-    await waitState(x.chatId, 'waiting_assignment');
-
-    const first = await next('op-a');
-    expect(first).toEqual({ status: 200, body: expect.objectContaining({ chatId: x.chatId }) });
-    expect(await chatState(x.chatId)).toMatchObject({ state: 'assigned', assignee_id: 'op-a' });
-
-    await operatorReplies(x.chatId, 'op-a');
-    await waitState(x.chatId, 'waiting_real_user_reply');
-    const replied = await chatState(x.chatId);
+    await k.operatorReplies(x.chatId, 'op-a');
+    await k.waitState(x.chatId, 'waiting_real_user_reply');
+    const replied = await k.chat(x.chatId);
     expect(replied).toMatchObject({ assignee_id: null, last_operator_id: 'op-a' });
     expect(replied?.operator_replied_at).not.toBeNull();
 
-    const y = await customerWrites();
-    await waitState(y.chatId, 'waiting_assignment');
-    const second = await next('op-a');
-    expect(second.body?.chatId).toBe(y.chatId);
+    // While it waits on the user nobody gets it: A is handed a different chat, B nothing.
+    const y = await k.customerWrites();
+    await k.waitState(y.chatId, 'waiting_assignment');
+    expect(await k.next('op-a')).toMatchObject({ status: 200, chatId: y.chatId });
+    expect(await k.next('op-b')).toMatchObject({ status: 204, reason: 'none_waiting' });
 
-    await customerWrites(x.from);
-    await waitState(x.chatId, 'waiting_assignment');
+    // The user replies: assignable again, to A as well (the user spoke since A's reply).
+    await k.customerWrites(x.from);
+    await k.waitState(x.chatId, 'waiting_assignment');
+    expect(await k.next('op-a')).toMatchObject({ status: 200, chatId: x.chatId });
+
     await vi.waitFor(() =>
-      expect(p.events.ofKey('chat.released').map((e) => e.event.data)).toContainEqual(
-        expect.objectContaining({ chatId: x.chatId, operatorId: 'op-a', reason: 'replied' }),
-      ),
+      expect(dataOf('chat.released', x.chatId)).toEqual([
+        expect.objectContaining({ operatorId: 'op-a', reason: 'replied' }),
+      ]),
     );
     // next-chat writes its chat.assigned in SQL: the event on the bus keeps the contract.
-    await vi.waitFor(() => expect(p.events.ofKey('chat.assigned')).toHaveLength(2));
+    await vi.waitFor(() => expect(p.events.ofKey('chat.assigned')).toHaveLength(3));
     for (const { event } of p.events.ofKey('chat.assigned')) {
       expect(CloudEvent.parse(event)).toMatchObject({
         type: domainEventType('chat.assigned'),
@@ -141,153 +63,111 @@ describe('chat assignment (seed 004)', () => {
       expect(domainEvents['chat.assigned'].parse(event.data)).toMatchObject({ operatorId: 'op-a', mode: 'pull' });
       expect(event.subject).toBe((event.data as { chatId: string }).chatId);
     }
-    expect(p.events.ofKey('chat.assigned').map((e) => (e.event.data as { chatId: string }).chatId)).toEqual([
-      x.chatId,
-      y.chatId,
-    ]);
     const history = await p.pool.query(
-      'select operator_id, end_reason from chat_assignments where chat_id = $1 order by id',
+      'select operator_id, mode, end_reason, ended_at is not null as ended from chat_assignments where chat_id = $1 order by id',
       [x.chatId],
     );
-    expect(history.rows).toEqual([{ operator_id: 'op-a', end_reason: 'replied' }]);
+    expect(history.rows).toEqual([
+      { operator_id: 'op-a', mode: 'pull', end_reason: 'replied', ended: true },
+      { operator_id: 'op-a', mode: 'pull', end_reason: null, ended: false },
+    ]);
   });
 
-  it('a redelivered event changes nothing', async () => {
-    const x = await customerWrites();
-    await waitState(x.chatId, 'waiting_assignment');
-    const [received] = p.events.ofKey('message.received').filter((e) => e.event.subject === x.chatId);
-    if (!received) throw new Error('no message.received');
-    const before = await p.pool.query('select * from chats where id = $1', [x.chatId]);
-    for (let i = 0; i < 3; i++)
-      ch.publish(p.names.events, 'message.received', encodeEvent(received.event), { persistent: true });
-    await ch.waitForConfirms();
-    await new Promise((r) => setTimeout(r, 500));
-    expect((await p.pool.query('select * from chats where id = $1', [x.chatId])).rows).toEqual(before.rows);
+  it('the desk clock running ahead cannot keep the same-operator rule from lifting', async () => {
+    await k.operatorStatus('op-skew', 'online', { capacity: 1 });
+    const x = await k.customerWrites();
+    await k.waitState(x.chatId, 'waiting_assignment');
+    expect(await k.next('op-skew')).toMatchObject({ status: 200, chatId: x.chatId });
+    // The desk stamps its reply five minutes ahead of the database's clock.
+    await k.operatorReplies(x.chatId, 'op-skew', new Date(Date.now() + 5 * 60_000));
+    await k.waitState(x.chatId, 'waiting_real_user_reply');
+    await k.customerWrites(x.from);
+    // Recorded after the reply by the store's one clock: back in the queue, and op-skew may take it.
+    await k.waitState(x.chatId, 'waiting_assignment');
+    expect(await k.next('op-skew')).toMatchObject({ status: 200, chatId: x.chatId });
+  });
+});
+
+describe('out-of-order events (bus)', () => {
+  it('a reply applied after the customer’s newer message leaves the chat in the queue; times never move back', async () => {
+    const t = await k.tenant('order');
+    const chatId = randomUUID();
+    const at = (s: number) => new Date(Date.UTC(2025, 0, 1, 12, 0, s));
+    await k.customerMessage(t.tenantId, chatId, at(10));
+    await k.waitState(chatId, 'waiting_assignment');
+    await k.customerMessage(t.tenantId, chatId, at(30));
+    await vi.waitFor(async () => expect((await k.chat(chatId))?.last_customer_message_at).toEqual(at(30)));
+    // The operator's reply was written at 20 s but arrives last: it answered the first message only.
+    await k.reply(t.tenantId, chatId, 'op-late', at(20));
+    await vi.waitFor(async () => expect((await k.chat(chatId))?.last_operator_id).toBe('op-late'));
+    expect(await k.chat(chatId)).toMatchObject({
+      state: 'waiting_assignment',
+      operator_replied_at: at(20),
+      last_customer_message_at: at(30),
+      waiting_since: at(10),
+    });
+    // A late copy of the first message does not move the customer's time back.
+    await k.customerMessage(t.tenantId, chatId, at(10));
+    await k.reply(t.tenantId, chatId, 'op-late', at(40));
+    await k.waitState(chatId, 'waiting_real_user_reply');
+    expect(await k.chat(chatId)).toMatchObject({ last_customer_message_at: at(30), operator_replied_at: at(40) });
+    expect(await k.announced(chatId)).toEqual([]);
+  });
+});
+
+describe('completion', () => {
+  it('an operator’s completion is not terminal: the customer’s next message reopens the chat; a late one does not', async () => {
+    await k.operatorStatus('op-c', 'online');
+    const x = await k.customerWrites();
+    await k.waitState(x.chatId, 'waiting_assignment');
+    expect(await k.next('op-c')).toMatchObject({ status: 200, chatId: x.chatId });
+    expect(await k.command(`/chats/${x.chatId}/complete`, { reason: 'resolved' })).toEqual({
+      status: 200,
+      body: { chatId: x.chatId, state: 'completed', queue: null },
+    });
+    await vi.waitFor(() =>
+      expect(dataOf('chat.completed', x.chatId)).toEqual([expect.objectContaining({ reason: 'resolved' })]),
+    );
+    expect(dataOf('chat.released', x.chatId)).toEqual([
+      expect.objectContaining({ operatorId: 'op-c', reason: 'completed' }),
+    ]);
+    expect(await k.chat(x.chatId)).toMatchObject({ state: 'completed', closed: false, assignee_id: null });
+
+    // A message recorded before the completion but delivered after it changes nothing.
+    const before = await p.pool.query<{ t: Date }>(
+      `select completed_at - interval '1 second' as t from chats where id = $1`,
+      [x.chatId],
+    );
+    await k.processed(await k.customerMessage(p.tenant.tenantId, x.chatId, before.rows[0]?.t as Date));
+    expect(await k.chat(x.chatId)).toMatchObject({ state: 'completed' });
+    await k.customerWrites(x.from);
+    await k.waitState(x.chatId, 'waiting_assignment');
+    expect(await k.next('op-c')).toMatchObject({ status: 200, chatId: x.chatId });
   });
 
-  it('releases an idle assignment and shows stuck chats, on a controllable clock', async () => {
-    await operatorStatus('op-idle', 'online');
-    const x = await customerWrites();
-    await waitState(x.chatId, 'waiting_assignment');
-    // Only op-idle may take it: other operators are busy elsewhere in this file, so ask directly.
-    await vi.waitFor(async () => expect((await next('op-idle')).body?.chatId).toBeDefined());
-    const mine = await p.pool.query<{ id: string }>(
-      "select id from chats where assignee_id = 'op-idle' and state = 'assigned'",
-    );
-    const chatId = mine.rows[0]?.id as string;
-
-    const stuckBefore = await (await p.assignmentApi('/chats/stuck?hours=1')).json();
-    expect((stuckBefore as { chats: Array<{ chatId: string }> }).chats.map((c) => c.chatId)).not.toContain(chatId);
-    clock.offsetMs = 2 * 3_600_000; // two hours later
-    const stuck = (await (await p.assignmentApi('/chats/stuck?hours=1')).json()) as {
-      chats: Array<{ chatId: string; state: string }>;
-    };
-    expect(stuck.chats).toContainEqual(expect.objectContaining({ chatId, state: 'assigned' }));
-
-    const worker = p.assignment as AssignmentWorker;
-    expect(await releaseIdle(worker.deps)).toBeGreaterThanOrEqual(1);
-    expect(await chatState(chatId)).toMatchObject({ state: 'waiting_assignment', assignee_id: null });
-    const ended = await p.pool.query(
-      "select end_reason from chat_assignments where chat_id = $1 and operator_id = 'op-idle'",
-      [chatId],
-    );
-    expect(ended.rows).toEqual([{ end_reason: 'idle' }]);
-    clock.offsetMs = 0;
-
-    const summary = (await (await p.assignmentApi('/chats/summary')).json()) as Record<string, number>;
-    expect(summary.waiting_assignment).toBeGreaterThanOrEqual(1);
-    const status = (await (await p.assignmentApi('/queue/status')).json()) as {
-      waiting: number;
-      operatorsOnline: number;
-    };
-    expect(status.waiting).toBeGreaterThanOrEqual(1);
-    expect(status.operatorsOnline).toBeGreaterThanOrEqual(1);
+  it('the conversation closing is final', async () => {
+    const t = await k.tenant('close');
+    const chatId = randomUUID();
+    await k.processed(await k.customerMessage(t.tenantId, chatId, new Date()));
+    await k.processed(await k.closeConversation(t.tenantId, chatId));
+    expect(await k.chat(chatId)).toMatchObject({ state: 'completed', closed: true });
+    const later = [
+      await k.customerMessage(t.tenantId, chatId, new Date(Date.now() + 60_000)),
+      await k.reply(t.tenantId, chatId, 'op-x', new Date(Date.now() + 120_000)),
+    ];
+    await k.processed(...later);
+    expect(await k.command(`/chats/${chatId}/complete`, {}, t.token)).toMatchObject({
+      status: 409,
+      body: { message: 'already_completed' },
+    });
+    expect(await k.chat(chatId)).toMatchObject({ state: 'completed', closed: true, last_operator_id: null });
+    expect(await k.announced(chatId)).toEqual(['chat.completed']);
   });
 
-  it('200 operators calling next-chat at once over 1,000 waiting chats: no chat twice, no operator over capacity, never the chat it just answered', async () => {
-    const t = await seedTenant(p.db, { slug: 'load', name: 'Load', channels: [] });
-    const { token } = await issueApiToken(p.db, t.tenantId, 'load test');
-    await p.pool.query(
-      `insert into operators (tenant_id, id, status, capacity)
-       select $1, 'cop-' || i, 'online', 1 + (i * 7) % 8 from generate_series(1, 200) i`,
-      [t.tenantId],
-    );
-    // 1,000 waiting chats; every tenth was last answered by an operator and came back without the
-    // customer writing since (released), so that operator must not get it.
-    await p.pool.query(
-      `insert into chats (id, tenant_id, state, waiting_since, last_customer_message_at, last_operator_id, operator_replied_at)
-       select gen_random_uuid(), $1, 'waiting_assignment', now() - (1000 - i) * interval '1 second', now() - interval '2 hours',
-              case when i % 10 = 0 then 'cop-' || (1 + i % 200) end,
-              case when i % 10 = 0 then now() - interval '1 hour' end
-         from generate_series(1, 1000) i`,
-      [t.tenantId],
-    );
-    const capacity = await p.pool.query<{ total: number }>(
-      'select sum(capacity)::int as total from operators where tenant_id = $1',
-      [t.tenantId],
-    );
-    const results = await Promise.all(
-      Array.from({ length: 200 }, async (_, k) => {
-        const id = `cop-${k + 1}`;
-        const got: string[] = [];
-        for (;;) {
-          const res = await p.assignmentApi(`/operators/${id}/next-chat`, { method: 'POST', token });
-          if (res.status !== 200) {
-            expect(res.status).toBe(204);
-            break;
-          }
-          got.push(((await res.json()) as { chatId: string }).chatId);
-        }
-        return { id, got };
-      }),
-    );
-    const all = results.flatMap((r) => r.got);
-    expect(new Set(all).size).toBe(all.length);
-    expect(all.length).toBe(Math.min(1000, capacity.rows[0]?.total ?? 0));
-    const over = await p.pool.query(
-      `select o.id from operators o
-        where o.tenant_id = $1 and (select count(*) from chats c where c.assignee_id = o.id and c.state = 'assigned' and c.tenant_id = $1) > o.capacity`,
-      [t.tenantId],
-    );
-    expect(over.rows).toEqual([]);
-    const barred = await p.pool.query(
-      `select id from chats where tenant_id = $1 and state = 'assigned' and assignee_id = last_operator_id`,
-      [t.tenantId],
-    );
-    expect(barred.rows).toEqual([]);
-    const twice = await p.pool.query(
-      'select chat_id from chat_assignments where tenant_id = $1 group by chat_id having count(*) > 1',
-      [t.tenantId],
-    );
-    expect(twice.rows).toEqual([]);
-  });
-
-  // Last: it stops the pipeline's assignment-worker.
-  it('a restarted worker loses no scheduled idle check', async () => {
-    await operatorStatus('op-restart', 'online');
-    const x = await customerWrites();
-    await waitState(x.chatId, 'waiting_assignment');
-    await vi.waitFor(async () => expect((await next('op-restart')).status).toBe(200));
-    const held = await p.pool.query<{ id: string; assignment_id: number }>(
-      "select id, assignment_id from chats where assignee_id = 'op-restart' and state = 'assigned'",
-    );
-    const { id: chatId, assignment_id: assignmentId } = held.rows[0] as { id: string; assignment_id: number };
-    const first = p.assignment as AssignmentWorker;
-    expect(await first.timers.queue.getJob(`idle-${assignmentId}`)).toBeDefined();
-    await first.lifecycle.stop();
-
-    // A new process, its clock past the idle period: the delayed job is still in Redis, and runs.
-    const later = { now: () => new Date(Date.now() + 11 * 60_000) };
-    const second = await startAssignmentWorker(loadAssignmentConfig(p.env), later);
-    try {
-      const job = await second.timers.queue.getJob(`idle-${assignmentId}`);
-      expect(job).toBeDefined();
-      await job?.promote();
-      await waitState(chatId, 'waiting_assignment');
-    } finally {
-      await second.lifecycle.stop();
-    }
-    // Keep the pipeline's stop() from stopping the old one twice.
-    p.assignment = undefined;
+  it('a close of a conversation the queue never saw creates nothing', async () => {
+    const t = await k.tenant('close-unknown');
+    const chatId = randomUUID();
+    await k.processed(await k.closeConversation(t.tenantId, chatId));
+    expect(await k.chat(chatId)).toBeUndefined();
   });
 });

@@ -9,8 +9,12 @@ const env = commonEnv.extend({
   ASSIGNMENT_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),
   API_TOKEN_CACHE_TTL_MS: z.coerce.number().int().min(0).default(30_000),
-  /** How often the idle and stuck sweeps run (BullMQ job schedulers); per-chat idle jobs are exact. */
-  ASSIGNMENT_SWEEP_EVERY_MS: z.coerce.number().int().min(1_000).default(60_000),
+  /** How often the idle and stuck sweeps run (a BullMQ job scheduler); 0 turns it off. Per-chat idle jobs are exact. */
+  ASSIGNMENT_SWEEP_EVERY_MS: z.coerce
+    .number()
+    .int()
+    .refine((v) => v === 0 || v >= 1_000, 'must be 0 (off) or at least 1000')
+    .default(60_000),
 });
 
 export function loadConfig(source: NodeJS.ProcessEnv = process.env) {

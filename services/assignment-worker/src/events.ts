@@ -9,144 +9,110 @@ import {
   MessageSent,
 } from '@switchboard/contracts';
 import { claimInboxMany, type Executor } from '@switchboard/db';
-import { dead, done, type Handler, skipped } from '@switchboard/platform';
+import type { ChatEvent } from '@switchboard/domain';
+import { dead, done, type Handler, type Outcome, skipped } from '@switchboard/platform';
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { autoAssign, commit, fillOperator } from './assign.ts';
-import { type Applied, CONSUMER, changeChat, type Deps } from './chats.ts';
+import type { Applied } from './applied.ts';
+import { pushFreed } from './auto-assign.ts';
+import { changeChat } from './chat-store.ts';
+import { commit } from './commit.ts';
+import { CONSUMER, type Deps } from './deps.ts';
+import { operatorStatus } from './presence.ts';
+
+type Apply = (tx: Executor) => Promise<Applied[]>;
 
 /**
  * The queue's events → chat changes, each in one transaction with its inbox claim (a redelivered
- * event changes nothing) and its outbox.
+ * event changes nothing) and its outbox; on auto-assign tenants what a change freed is handed out
+ * in the same transaction.
+ *
+ * Which clock: a customer message and an operator reply are ordered by when the conversation
+ * store recorded them (its Postgres `received_at`): `receivedAt` for the customer's, and for a
+ * reply the stored message's `received_at` (read by id; the desk's `sentAt` only if the row is
+ * gone). Comparing the desk's clock with Postgres's would let their skew keep a chat barred or
+ * out of the queue after the customer wrote.
  */
 export function createEventHandler(deps: Deps): Handler {
-  const resolveDesk = async (accountId: string) => {
-    const r = await deps.db.execute<{ tenant_id: string }>(sql`
-      select tenant_id from channels where provider = 'agent_desk' and account_id = ${accountId} and status = 'active'`);
-    return r.rows[0]?.tenant_id ?? null;
-  };
   return async (msg) => {
     const decoded = decodeEvent(msg.content);
     if (!decoded.ok) return dead(`invalid_envelope: ${decoded.reason}`);
     const e = decoded.event;
-    const tenantId = e.tenantid;
-    let apply: ((tx: Executor) => Promise<Applied[]>) | null = null;
-    switch (e.type) {
-      case domainEventType('message.received'): {
-        const d = MessageReceived.safeParse(e.data);
-        if (!d.success || !tenantId)
-          return dead(`invalid_payload: ${d.success ? 'no tenantid' : z.prettifyError(d.error)}`);
-        apply = async (tx) => {
-          const a = await changeChat(
-            tx,
-            deps,
-            { id: d.data.conversationId, tenantId },
-            { kind: 'customer_message', at: new Date(d.data.receivedAt) },
-          );
-          if (!a.ok) return [];
-          const auto =
-            a.chat?.state === 'waiting_assignment' ? await autoAssign(tx, deps, tenantId, d.data.conversationId) : [];
-          return [a, ...auto];
-        };
-        break;
-      }
-      case domainEventType('message.sent'): {
-        const d = MessageSent.safeParse(e.data);
-        if (!d.success || !tenantId)
-          return dead(`invalid_payload: ${d.success ? 'no tenantid' : z.prettifyError(d.error)}`);
-        if (d.data.author.kind !== 'operator') return skipped('not an operator reply');
-        apply = async (tx) => {
-          const a = await changeChat(
-            tx,
-            deps,
-            { id: d.data.conversationId, tenantId },
-            {
-              kind: 'operator_reply',
-              operatorId: d.data.author.id,
-              at: new Date(d.data.sentAt),
-            },
-          );
-          return a.ok ? [a] : [];
-        };
-        break;
-      }
-      case domainEventType('conversation.status.changed'): {
-        const d = ConversationStatusChanged.safeParse(e.data);
-        if (!d.success || !tenantId)
-          return dead(`invalid_payload: ${d.success ? 'no tenantid' : z.prettifyError(d.error)}`);
-        if (d.data.status !== 'closed') return skipped('only a close completes a chat');
-        apply = async (tx) => {
-          const exists = await tx.execute(sql`select 1 from chats where id = ${d.data.conversationId}`);
-          if (exists.rows.length === 0) return [];
-          const a = await changeChat(
-            tx,
-            deps,
-            { id: d.data.conversationId, tenantId },
-            {
-              kind: 'complete',
-              reason: 'conversation closed',
-              at: new Date(d.data.at),
-            },
-          );
-          return a.ok ? [a] : [];
-        };
-        break;
-      }
-      case inboundType(agentDeskRoutingKeys.operatorStatus): {
-        const d = AgentDeskOperatorStatusChanged.safeParse(e.data);
-        if (!d.success) return dead(`invalid_payload: ${z.prettifyError(d.error)}`);
-        const tenant = await resolveDesk(d.data.accountId);
-        if (!tenant) return dead(`unknown_channel: no active agent-desk account ${d.data.accountId}`);
-        apply = (tx) => operatorStatus(tx, deps, tenant, d.data);
-        break;
-      }
-      default:
-        return dead(`unknown_type: no handler for ${e.type}`);
-    }
-    const fn = apply;
+    const planned = await plan(deps, e.type, e.data, e.tenantid);
+    if (typeof planned !== 'function') return planned;
     const { fresh } = await commit(deps, async (tx) => {
       const claimed = await claimInboxMany(tx, CONSUMER, [e.id]);
       if (!claimed.has(e.id)) return { fresh: false, applied: [] as Applied[] };
-      return { fresh: true, applied: await fn(tx) };
+      return { fresh: true, applied: await planned(tx) };
     });
     return fresh ? done : skipped('duplicate event');
   };
 }
 
-/**
- * Operator presence (and capacity, skills, name when given). Leaving `online` hands the operator's
- * chats back to the queue (reason `operator_offline`); coming online on an auto-assign tenant
- * fills its free capacity.
- */
-async function operatorStatus(
-  tx: Executor,
-  deps: Deps,
-  tenantId: string,
-  d: AgentDeskOperatorStatusChanged,
-): Promise<Applied[]> {
-  await tx.execute(sql`
-    insert into operators (tenant_id, id, display_name, status, capacity, skills, updated_at)
-    values (${tenantId}, ${d.operatorId}, ${d.displayName ?? null}, ${d.status}, ${d.capacity ?? 3},
-            ${sql.param(d.skills ?? [])}::text[], ${d.at})
-    on conflict (tenant_id, id) do update set
-      status = excluded.status,
-      display_name = coalesce(${d.displayName ?? null}, operators.display_name),
-      capacity = coalesce(${d.capacity ?? null}::int, operators.capacity),
-      skills = coalesce(${d.skills ? sql.param(d.skills) : null}::text[], operators.skills),
-      updated_at = excluded.updated_at
-    where operators.updated_at <= excluded.updated_at`);
-  if (d.status === 'online') return fillOperator(tx, deps, tenantId, d.operatorId);
-  const held = await tx.execute<{ id: string }>(sql`
-    select id from chats where tenant_id = ${tenantId} and state = 'assigned' and assignee_id = ${d.operatorId}`);
-  const applied: Applied[] = [];
-  for (const c of held.rows) {
-    const a = await changeChat(
-      tx,
-      deps,
-      { id: c.id, tenantId },
-      { kind: 'release', reason: 'operator_offline', at: new Date(d.at) },
-    );
-    if (a.ok) applied.push(a, ...(await autoAssign(tx, deps, tenantId, c.id)));
+const invalid = (d: { success: boolean; error?: z.ZodError }) =>
+  dead(`invalid_payload: ${d.success ? 'no tenantid' : z.prettifyError(d.error as z.ZodError)}`);
+
+async function plan(deps: Deps, type: string, data: unknown, tenantId: string | undefined): Promise<Apply | Outcome> {
+  switch (type) {
+    case domainEventType('message.received'): {
+      const d = MessageReceived.safeParse(data);
+      if (!d.success || !tenantId) return invalid(d);
+      return chatChange(deps, tenantId, d.data.conversationId, async () => ({
+        kind: 'customer_message',
+        at: new Date(d.data.receivedAt),
+      }));
+    }
+    case domainEventType('message.sent'): {
+      const d = MessageSent.safeParse(data);
+      if (!d.success || !tenantId) return invalid(d);
+      if (d.data.author.kind !== 'operator') return skipped('not an operator reply');
+      const { author, conversationId } = d.data;
+      return chatChange(deps, tenantId, conversationId, async (tx) => ({
+        kind: 'operator_reply',
+        operatorId: author.id,
+        at: await recordedAt(tx, tenantId, d.data),
+      }));
+    }
+    case domainEventType('conversation.status.changed'): {
+      const d = ConversationStatusChanged.safeParse(data);
+      if (!d.success || !tenantId) return invalid(d);
+      if (d.data.status !== 'closed') return skipped('only a close completes a chat');
+      return chatChange(deps, tenantId, d.data.conversationId, async () => ({
+        kind: 'close',
+        at: new Date(d.data.at),
+      }));
+    }
+    case inboundType(agentDeskRoutingKeys.operatorStatus): {
+      const d = AgentDeskOperatorStatusChanged.safeParse(data);
+      if (!d.success) return dead(`invalid_payload: ${z.prettifyError(d.error)}`);
+      const tenant = await resolveDesk(deps, d.data.accountId);
+      if (!tenant) return dead(`unknown_channel: no active agent-desk account ${d.data.accountId}`);
+      return (tx) => operatorStatus(tx, deps, tenant, d.data);
+    }
+    default:
+      return dead(`unknown_type: no handler for ${type}`);
   }
-  return applied;
+}
+
+/** One chat event (a close of a conversation the queue never saw is refused by the state machine: nothing happens). */
+const chatChange =
+  (deps: Deps, tenantId: string, chatId: string, event: (tx: Executor) => Promise<ChatEvent>): Apply =>
+  async (tx) => {
+    const a = await changeChat(tx, deps, { id: chatId, tenantId }, await event(tx));
+    if (!a.ok) return [];
+    return [a, ...(await pushFreed(tx, deps, tenantId, [a]))];
+  };
+
+/** When the conversation store recorded an operator's reply (see the clock note above). */
+async function recordedAt(tx: Executor, tenantId: string, d: MessageSent): Promise<Date> {
+  const r = await tx.execute<{ received_at: Date | string }>(sql`
+    select received_at from messages where id = ${d.messageId} and tenant_id = ${tenantId}`);
+  const row = r.rows[0];
+  return row ? new Date(row.received_at) : new Date(d.sentAt);
+}
+
+async function resolveDesk(deps: Deps, accountId: string): Promise<string | null> {
+  const r = await deps.db.execute<{ tenant_id: string }>(sql`
+    select tenant_id from channels where provider = 'agent_desk' and account_id = ${accountId} and status = 'active'`);
+  return r.rows[0]?.tenant_id ?? null;
 }

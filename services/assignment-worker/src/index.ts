@@ -1,3 +1,5 @@
-export { handleStuck, nextChat, releaseIdle } from './assign.ts';
+export { nextChat } from './claim.ts';
 export { loadConfig } from './config.ts';
+export { createEventHandler } from './events.ts';
 export { type AssignmentWorker, startAssignmentWorker } from './service.ts';
+export { handleStuck, pushWaiting, releaseIdle } from './sweeps.ts';

@@ -10,7 +10,9 @@ import {
   queueDepthMetric,
 } from '@switchboard/platform';
 
-export function createMetrics() {
+/** `chatsWaiting` counts the waiting chats when Prometheus scrapes (so the gauge is never stale). */
+export function createMetrics(opts: { chatsWaiting?: () => Promise<number> } = {}) {
+  const { chatsWaiting } = opts;
   const registry = createRegistry('assignment-worker');
   return {
     registry,
@@ -21,8 +23,19 @@ export function createMetrics() {
     queueDepth: queueDepthMetric(registry),
     chatsWaiting: new Gauge({
       name: 'chats_waiting',
-      help: 'Chats waiting for an operator (all tenants), sampled every 10 s',
+      help: 'Chats waiting for an operator (all tenants), counted at each scrape',
       registers: [registry],
+      ...(chatsWaiting
+        ? {
+            async collect(this: Gauge) {
+              try {
+                this.set(await chatsWaiting());
+              } catch {
+                // The last value stays: a database hiccup must not fail the whole scrape.
+              }
+            },
+          }
+        : {}),
     }),
     waitTime: new Histogram({
       name: 'chat_wait_seconds',
@@ -33,19 +46,20 @@ export function createMetrics() {
     }),
     assignments: new Counter({
       name: 'chat_assignments_total',
-      help: 'Assignment attempts by mode and outcome (assigned, none_waiting, at_capacity, not_online)',
+      help: 'Assignment attempts by mode and outcome (pull: assigned, none_waiting, at_capacity, not_online, unknown_operator; auto: assigned, none_available, refused)',
       labelNames: ['mode', 'outcome'] as const,
       registers: [registry],
     }),
     releases: new Counter({
       name: 'chat_releases_total',
-      help: 'Assignments ended, by reason (replied, released, idle, completed, operator_offline)',
+      help: 'Assignments ended, by reason (replied, completed, idle, operator_offline, released, transfer, wrong_queue)',
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
     sameOperatorExcluded: new Counter({
       name: 'chat_same_operator_excluded_total',
-      help: 'next-chat calls where the same-operator rule kept a waiting chat from the operator who answered it last',
+      help: 'next-chat calls where a rule kept from the operator the chat it would otherwise have got, by rule (last_replied: it answered last; idle: it was released from it for idleness)',
+      labelNames: ['rule'] as const,
       registers: [registry],
     }),
     stuck: new Counter({
@@ -57,3 +71,36 @@ export function createMetrics() {
   };
 }
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/**
+ * A metric observation decided inside a transaction, recorded only after it commits (a rolled
+ * back or retried transaction must not count).
+ */
+export type Count =
+  | { metric: 'assignment'; mode: 'pull' | 'auto'; outcome: string }
+  | { metric: 'wait'; mode: 'pull' | 'auto'; seconds: number }
+  | { metric: 'release'; reason: string }
+  | { metric: 'excluded'; rule: 'last_replied' | 'idle' }
+  | { metric: 'stuck'; action: 'complete' | 'flag' };
+
+export function record(metrics: Metrics, counts: Count[]): void {
+  for (const c of counts) {
+    switch (c.metric) {
+      case 'assignment':
+        metrics.assignments.inc({ mode: c.mode, outcome: c.outcome });
+        break;
+      case 'wait':
+        metrics.waitTime.observe({ mode: c.mode }, c.seconds);
+        break;
+      case 'release':
+        metrics.releases.inc({ reason: c.reason });
+        break;
+      case 'excluded':
+        metrics.sameOperatorExcluded.inc({ rule: c.rule });
+        break;
+      case 'stuck':
+        metrics.stuck.inc({ action: c.action });
+        break;
+    }
+  }
+}

@@ -15,8 +15,8 @@ import {
 } from '@switchboard/platform';
 import { sql } from 'drizzle-orm';
 import { assignmentRoutes } from './api.ts';
-import type { Deps } from './chats.ts';
 import type { Config } from './config.ts';
+import type { Deps } from './deps.ts';
 import { createEventHandler } from './events.ts';
 import { createMetrics } from './metrics.ts';
 import { startTimers } from './timers.ts';
@@ -28,7 +28,6 @@ import { startTimers } from './timers.ts';
 export async function startAssignmentWorker(config: Config, opts: { logger?: Logger; now?: () => Date } = {}) {
   const logger = opts.logger ?? createLogger('assignment-worker', config.LOG_LEVEL);
   const lifecycle = new Lifecycle(logger, config.SHUTDOWN_TIMEOUT_MS);
-  const metrics = createMetrics();
   const topology = switchboardTopology(config.AMQP_NAMESPACE);
 
   const { pool, db } = createDb(config.DATABASE_URL, {
@@ -39,6 +38,11 @@ export async function startAssignmentWorker(config: Config, opts: { logger?: Log
     settings: { plan_cache_mode: 'force_generic_plan' },
   });
   lifecycle.onStop('postgres', () => pool.end());
+  const metrics = createMetrics({
+    chatsWaiting: async () =>
+      (await db.execute<{ n: number }>(sql`select count(*)::int as n from chats where state = 'waiting_assignment'`))
+        .rows[0]?.n ?? 0,
+  });
   const broker = new Broker(config.AMQP_URL, topology, logger, metrics.publisher);
   lifecycle.onStop('broker', () => broker.close());
   const publisher = new Publisher(broker, metrics.publisher, logger);
@@ -97,13 +101,6 @@ export async function startAssignmentWorker(config: Config, opts: { logger?: Log
     namespace: config.AMQP_NAMESPACE,
   });
   lifecycle.onStop('queue depth sampling', async () => depths.stop());
-  const waiting = setInterval(() => {
-    db.execute<{ n: number }>(sql`select count(*)::int as n from chats where state = 'waiting_assignment'`)
-      .then((r) => metrics.chatsWaiting.set(r.rows[0]?.n ?? 0))
-      .catch(() => undefined);
-  }, 10_000);
-  waiting.unref();
-  lifecycle.onStop('waiting gauge', async () => clearInterval(waiting));
 
   const app = createHttpApp(logger);
   registerOps(app, {

@@ -1,8 +1,8 @@
 import type { Logger } from '@switchboard/platform';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { handleStuck, releaseIdle } from './assign.ts';
-import type { Deps, IdleTimers } from './chats.ts';
+import type { Deps, IdleTimers } from './deps.ts';
+import { handleStuck, pushWaiting, releaseIdle } from './sweeps.ts';
 
 const QUEUE = 'assignment-timers';
 
@@ -16,7 +16,7 @@ interface IdleJob {
  * BullMQ timers, kept in Redis so a restarted worker loses none: one delayed job per assignment
  * (its idle check, due `idle_minutes` after it began), and a job scheduler that sweeps every
  * `sweepEveryMs` for idle assignments and stuck chats (which also catches an idle job lost
- * between a commit and its scheduling). Each check decides on the database under the chat's row
+ * between a commit and its scheduling), and offers auto-assign tenants' waiting chats again. Each check decides on the database under the chat's row
  * lock, with `deps.now`, so the clock is the worker's, not BullMQ's.
  */
 export async function startTimers(
@@ -28,7 +28,10 @@ export async function startTimers(
   const workerConn = connection();
   for (const c of [queueConn, workerConn]) c.on('error', (err) => opts.logger.warn({ err }, 'timer redis error'));
   const queue = new Queue<IdleJob | Record<string, never>>(QUEUE, { connection: queueConn, prefix: opts.prefix });
-  await queue.upsertJobScheduler('sweep', { every: opts.sweepEveryMs }, { name: 'sweep', data: {} });
+  // 0 turns the sweep off (a test that must see the delayed idle job alone do the release).
+  if (opts.sweepEveryMs > 0)
+    await queue.upsertJobScheduler('sweep', { every: opts.sweepEveryMs }, { name: 'sweep', data: {} });
+  else await queue.removeJobScheduler('sweep');
   const worker = new Worker<IdleJob | Record<string, never>>(
     QUEUE,
     async (job) => {
@@ -38,6 +41,7 @@ export async function startTimers(
       } else if (job.name === 'sweep') {
         await releaseIdle(deps());
         await handleStuck(deps());
+        await pushWaiting(deps());
       }
     },
     // A short blocking wait, so close() returns promptly instead of after a 5 s BZPOPMIN.

@@ -1,3 +1,4 @@
+import { RELEASE_REASONS } from '@switchboard/domain';
 import { z } from 'zod';
 
 /**
@@ -20,12 +21,19 @@ export const ChatReleased = z.object({
   chatId: z.uuid(),
   operatorId: z.string(),
   assignmentId: z.number().int().positive(),
-  /** replied, released, idle, completed, operator_offline. */
-  reason: z.string(),
+  /**
+   * replied, completed, idle, operator_offline (the system's), or the reason an operator gave when
+   * releasing it: released, transfer, wrong_queue.
+   */
+  reason: z.enum(RELEASE_REASONS),
   at: z.iso.datetime({ offset: true }),
 });
 export type ChatReleased = z.infer<typeof ChatReleased>;
 
+/**
+ * The chat completed: its conversation closed (final), an operator completed it, or it waited on
+ * the customer too long (`stuck`). The last two reopen when the customer writes after them.
+ */
 export const ChatCompleted = z.object({
   chatId: z.uuid(),
   reason: z.string(),

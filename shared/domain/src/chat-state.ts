@@ -1,124 +1,231 @@
+import { barredBy } from './chat-access.ts';
+
 /**
- * Chat assignment states (seed 004): a chat is `waiting_assignment` (needs an operator,
- * assignable), `assigned` (an operator has it), `waiting_real_user_reply` (an operator answered;
- * the customer's turn; not assignable) or `completed` (the conversation ended).
+ * Chat assignment states (seed 004): a chat is `waiting_assignment` (the customer waits for an
+ * operator; assignable), `assigned` (an operator has it), `waiting_real_user_reply` (an operator
+ * answered; the customer's turn; not assignable) or `completed`.
  *
- *   waiting_assignment → assigned → waiting_real_user_reply → waiting_assignment (customer replies)
- *   any → completed
+ *   waiting_assignment → assigned → waiting_real_user_reply → waiting_assignment (customer writes)
+ *   any → completed; an operator's or the stuck sweep's completion reopens when the customer
+ *   writes after it, the conversation closing is final.
+ *
+ * Message events may be applied out of order (retries, concurrent consumers), so every time only
+ * moves forward and the decisions compare the messages' own times: the chat waits for an operator
+ * exactly when the customer's latest message is newer than the latest reply, whatever order the
+ * two arrived in. The times must all come from one clock (the adapter's choice, see README).
  */
 export const CHAT_STATES = ['waiting_assignment', 'assigned', 'waiting_real_user_reply', 'completed'] as const;
 export type ChatState = (typeof CHAT_STATES)[number];
+
+/** The reasons an operator may give for handing a chat back (a fixed set: they label metrics). */
+export const OPERATOR_RELEASE_REASONS = ['released', 'transfer', 'wrong_queue'] as const;
+/** Why an assignment ended: the system's reasons and the operators'. */
+export const RELEASE_REASONS = [
+  'replied',
+  'completed',
+  'idle',
+  'operator_offline',
+  ...OPERATOR_RELEASE_REASONS,
+] as const;
+export type ReleaseReason = (typeof RELEASE_REASONS)[number];
 
 export interface Chat {
   state: ChatState;
   assigneeId: string | null;
   lastOperatorId: string | null;
+  /** The latest operator reply's time (never moves back). */
   operatorRepliedAt: Date | null;
+  /** The latest customer message's time (never moves back). */
   lastCustomerMessageAt: Date | null;
   /** Since when the customer waits for an operator; the queue's order. */
   waitingSince: Date | null;
+  /** When the chat completed, while it is completed. */
+  completedAt: Date | null;
+  /** The conversation closed: final, no message reopens it. */
+  closed: boolean;
+  /** The operator the chat was released from for idleness: barred until the customer writes again or another operator takes it. */
+  idleOperatorId: string | null;
+  /** Flagged as stuck (waited on the customer too long); cleared when the chat moves on. */
+  flaggedAt: Date | null;
+  /** The queue (skill) an operator needs to take the chat; null for anyone. */
+  queue: string | null;
 }
 
 export type ChatEvent =
   | { kind: 'customer_message'; at: Date }
   | { kind: 'operator_reply'; operatorId: string; at: Date }
-  | { kind: 'assign'; operatorId: string; at: Date }
-  | { kind: 'release'; reason: string; at: Date }
-  | { kind: 'complete'; reason: string; at: Date };
+  | { kind: 'assign'; operatorId: string; skills: readonly string[]; at: Date }
+  | { kind: 'release'; reason: ReleaseReason; at: Date }
+  | { kind: 'complete'; reason: string; at: Date }
+  | { kind: 'close'; at: Date }
+  /** The stuck sweep: acts only if the chat still waits on a reply from before `repliedBefore`. */
+  | { kind: 'stuck'; action: 'complete' | 'flag'; repliedBefore: Date; at: Date }
+  | { kind: 'route'; queue: string | null; at: Date };
 
-/** What a transition means beyond the new state: an assignment began or ended, the chat completed. */
+/** What a transition means beyond the new state: an assignment began or ended, the chat completed or was flagged. */
 export interface ChatEffects {
   assigned?: { operatorId: string };
-  released?: { operatorId: string; reason: string };
+  released?: { operatorId: string; reason: ReleaseReason };
   completed?: { reason: string };
+  flagged?: true;
 }
 
 export type ChatTransition =
   | { ok: true; chat: Chat; effects: ChatEffects; changed: boolean }
   | { ok: false; reason: string };
 
-const unchanged = (chat: Chat): ChatTransition => ({ ok: true, chat, effects: {}, changed: false });
+type Step = { ok: true; chat: Chat; effects: ChatEffects } | { ok: false; reason: string };
+
+const keep = (chat: Chat, effects: ChatEffects = {}): Step => ({ ok: true, chat, effects });
+const reject = (reason: string): Step => ({ ok: false, reason });
+const after = (a: Date, b: Date | null) => b === null || a.getTime() > b.getTime();
+
+const EMPTY: Chat = {
+  state: 'waiting_assignment',
+  assigneeId: null,
+  lastOperatorId: null,
+  operatorRepliedAt: null,
+  lastCustomerMessageAt: null,
+  waitingSince: null,
+  completedAt: null,
+  closed: false,
+  idleOperatorId: null,
+  flaggedAt: null,
+  queue: null,
+};
 
 /** The chat after `e`; `null` is a conversation the queue has not seen yet. Pure. */
 export function applyChatEvent(chat: Chat | null, e: ChatEvent): ChatTransition {
-  const c: Chat = chat ?? {
-    state: 'waiting_assignment',
-    assigneeId: null,
-    lastOperatorId: null,
-    operatorRepliedAt: null,
-    lastCustomerMessageAt: null,
-    waitingSince: null,
-  };
-  if (c.state === 'completed') {
-    return e.kind === 'assign' || e.kind === 'release' ? { ok: false, reason: 'chat_completed' } : unchanged(c);
-  }
+  const step = chat === null ? first(e) : decide(chat, e);
+  if (!step.ok) return step;
+  const before = chat ?? EMPTY;
+  const next = settle(before, step.chat);
+  return { ok: true, chat: next, effects: step.effects, changed: chat === null || !sameChat(before, next) };
+}
+
+function first(e: ChatEvent): Step {
+  if (e.kind === 'customer_message') return keep({ ...EMPTY, lastCustomerMessageAt: e.at, waitingSince: e.at });
+  if (e.kind === 'operator_reply')
+    return keep({ ...EMPTY, state: 'waiting_real_user_reply', lastOperatorId: e.operatorId, operatorRepliedAt: e.at });
+  return reject('unknown_chat');
+}
+
+function decide(c: Chat, e: ChatEvent): Step {
   switch (e.kind) {
-    case 'customer_message': {
-      const next: Chat = { ...c, lastCustomerMessageAt: e.at };
-      // The customer spoke: a chat that waited on them becomes assignable again (to anyone).
-      if (!chat || c.state === 'waiting_real_user_reply') {
-        return {
-          ok: true,
-          chat: { ...next, state: 'waiting_assignment', waitingSince: e.at },
-          effects: {},
-          changed: true,
-        };
-      }
-      return { ok: true, chat: next, effects: {}, changed: true };
-    }
-    case 'operator_reply': {
-      const next: Chat = {
-        ...c,
-        state: 'waiting_real_user_reply',
-        assigneeId: null,
-        lastOperatorId: e.operatorId,
-        operatorRepliedAt: e.at,
-        waitingSince: null,
-      };
-      const effects: ChatEffects = c.assigneeId ? { released: { operatorId: c.assigneeId, reason: 'replied' } } : {};
-      return { ok: true, chat: next, effects, changed: true };
-    }
+    case 'customer_message':
+      return c.closed ? keep(c) : customerMessage(c, e.at);
+    case 'operator_reply':
+      return c.closed ? keep(c) : operatorReply(c, e.operatorId, e.at);
     case 'assign':
-      if (c.state !== 'waiting_assignment') return { ok: false, reason: `not_assignable: chat is ${c.state}` };
-      if (excludedForOperator(c, e.operatorId))
-        return { ok: false, reason: 'same_operator: this operator answered last' };
-      return {
-        ok: true,
-        chat: { ...c, state: 'assigned', assigneeId: e.operatorId },
-        effects: { assigned: { operatorId: e.operatorId } },
-        changed: true,
-      };
+      return assign(c, e.operatorId, e.skills);
     case 'release':
-      if (c.state !== 'assigned' || !c.assigneeId) return { ok: false, reason: `not_assigned: chat is ${c.state}` };
-      // Requeued at its place: the customer has been waiting since before the assignment.
-      return {
-        ok: true,
-        chat: { ...c, state: 'waiting_assignment', assigneeId: null, waitingSince: c.waitingSince ?? e.at },
-        effects: { released: { operatorId: c.assigneeId, reason: e.reason } },
-        changed: true,
-      };
-    case 'complete':
-      return {
-        ok: true,
-        chat: { ...c, state: 'completed', assigneeId: null, waitingSince: null },
-        effects: {
-          completed: { reason: e.reason },
-          ...(c.assigneeId ? { released: { operatorId: c.assigneeId, reason: 'completed' } } : {}),
+      if (c.state !== 'assigned' || !c.assigneeId) return reject(`not_assigned: chat is ${c.state}`);
+      // Requeued at its place: the customer has waited since before the assignment.
+      return keep(
+        {
+          ...c,
+          state: 'waiting_assignment',
+          assigneeId: null,
+          waitingSince: c.waitingSince ?? e.at,
+          idleOperatorId: e.reason === 'idle' ? c.assigneeId : null,
         },
-        changed: true,
-      };
+        { released: { operatorId: c.assigneeId, reason: e.reason } },
+      );
+    case 'complete':
+      return c.state === 'completed' ? reject('already_completed') : complete(c, e.reason, e.at, false);
+    case 'close':
+      if (c.closed) return keep(c);
+      // Already completed by an operator: now final, but nothing new to announce.
+      return c.state === 'completed' ? keep({ ...c, closed: true }) : complete(c, 'conversation closed', e.at, true);
+    case 'stuck':
+      return stuck(c, e);
+    case 'route':
+      return c.state === 'completed' ? reject('chat_completed') : keep({ ...c, queue: e.queue });
   }
 }
 
-/**
- * The same-operator rule: an operator is never handed the chat it answered last while that chat
- * still waits for the customer, i.e. its reply is newer than the customer's last message (the
- * chat came back to the queue by a release, not by the customer writing).
- */
-export function excludedForOperator(c: Chat, operatorId: string): boolean {
-  return (
-    c.lastOperatorId === operatorId &&
-    c.operatorRepliedAt !== null &&
-    (c.lastCustomerMessageAt === null || c.operatorRepliedAt >= c.lastCustomerMessageAt)
+function customerMessage(c: Chat, at: Date): Step {
+  // A late or repeated message changes nothing: the chat already reflects a newer one.
+  if (!after(at, c.lastCustomerMessageAt)) return keep(c);
+  const seen: Chat = { ...c, lastCustomerMessageAt: at, idleOperatorId: null };
+  switch (c.state) {
+    case 'waiting_assignment':
+      return keep({ ...seen, waitingSince: c.waitingSince ?? at });
+    case 'assigned':
+      return keep(seen);
+    case 'waiting_real_user_reply':
+      return keep(after(at, c.operatorRepliedAt) ? { ...seen, state: 'waiting_assignment', waitingSince: at } : seen);
+    case 'completed':
+      if (!after(at, c.completedAt)) return keep(seen);
+      // Written after the completion: the conversation goes on. Answered already if a reply is newer.
+      return keep(
+        after(at, c.operatorRepliedAt)
+          ? { ...seen, state: 'waiting_assignment', waitingSince: at, completedAt: null }
+          : { ...seen, state: 'waiting_real_user_reply', completedAt: null },
+      );
+  }
+}
+
+function operatorReply(c: Chat, operatorId: string, at: Date): Step {
+  const recorded = after(at, c.operatorRepliedAt) ? { ...c, lastOperatorId: operatorId, operatorRepliedAt: at } : c;
+  // Only a reply at least as new as the customer's latest message answers them; an older one
+  // (applied late) leaves the chat in the queue.
+  const answers = c.lastCustomerMessageAt === null || at.getTime() >= c.lastCustomerMessageAt.getTime();
+  if (!answers || c.state === 'completed' || c.state === 'waiting_real_user_reply') return keep(recorded);
+  return keep(
+    { ...recorded, state: 'waiting_real_user_reply', assigneeId: null, waitingSince: null },
+    c.assigneeId ? { released: { operatorId: c.assigneeId, reason: 'replied' } } : {},
   );
+}
+
+function assign(c: Chat, operatorId: string, skills: readonly string[]): Step {
+  if (c.state !== 'waiting_assignment') return reject(`not_assignable: chat is ${c.state}`);
+  const barred = barredBy(c, operatorId);
+  if (barred) return reject(barred);
+  if (c.queue !== null && !skills.includes(c.queue)) return reject(`wrong_queue: the chat needs ${c.queue}`);
+  return keep({ ...c, state: 'assigned', assigneeId: operatorId, idleOperatorId: null }, { assigned: { operatorId } });
+}
+
+function complete(c: Chat, reason: string, at: Date, closed: boolean): Step {
+  // A completion comes after every message the chat has seen, whichever clock stamped `at`.
+  const completedAt = [c.lastCustomerMessageAt, c.operatorRepliedAt].reduce<Date>(
+    (m, d) => (d !== null && d > m ? d : m),
+    at,
+  );
+  return keep(
+    { ...c, state: 'completed', assigneeId: null, waitingSince: null, completedAt, closed },
+    {
+      completed: { reason },
+      ...(c.assigneeId ? { released: { operatorId: c.assigneeId, reason: 'completed' as const } } : {}),
+    },
+  );
+}
+
+function stuck(c: Chat, e: Extract<ChatEvent, { kind: 'stuck' }>): Step {
+  const still =
+    c.state === 'waiting_real_user_reply' &&
+    c.operatorRepliedAt !== null &&
+    !after(c.operatorRepliedAt, e.repliedBefore);
+  if (!still) return keep(c);
+  if (e.action === 'complete') return complete(c, 'stuck', e.at, false);
+  return c.flaggedAt ? keep(c) : keep({ ...c, flaggedAt: e.at }, { flagged: true });
+}
+
+/** A stuck flag lasts while the chat waits on the same reply; any move clears it. */
+function settle(before: Chat, next: Chat): Chat {
+  const same =
+    next.state === 'waiting_real_user_reply' &&
+    before.state === next.state &&
+    sameTime(before.operatorRepliedAt, next.operatorRepliedAt);
+  return same || next.flaggedAt === null ? next : { ...next, flaggedAt: null };
+}
+
+const sameTime = (a: Date | null, b: Date | null) => (a === null || b === null ? a === b : a.getTime() === b.getTime());
+
+function sameChat(a: Chat, b: Chat): boolean {
+  return (Object.keys(a) as Array<keyof Chat>).every((k) => {
+    const x = a[k];
+    const y = b[k];
+    return x instanceof Date || y instanceof Date ? sameTime(x as Date | null, y as Date | null) : x === y;
+  });
 }

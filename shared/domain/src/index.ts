@@ -1,3 +1,4 @@
+export * from './chat-access.ts';
 export * from './chat-state.ts';
 export * from './conversation-status.ts';
 export * from './delivery-status.ts';

@@ -67,10 +67,21 @@ export const chats = pgTable(
     /** Since when the customer has been waiting for an operator (the queue's order). */
     waitingSince: timestamp('waiting_since', { withTimezone: true }),
     assignedAt: timestamp('assigned_at', { withTimezone: true }),
+    /** When it completed, while it is completed (a customer message newer than this reopens it unless `closed`). */
     completedAt: timestamp('completed_at', { withTimezone: true }),
-    /** Set when a chat waited on the customer too long and the tenant flags rather than completes. */
+    /** The conversation closed: the completion is final. */
+    closed: boolean('closed').notNull().default(false),
+    /** Released from this operator for idleness: not handed back to it until the customer writes or another operator takes it. */
+    idleOperatorId: text('idle_operator_id'),
+    /**
+     * Set when a chat waited on the customer too long and the tenant flags rather than completes;
+     * cleared when the chat moves on (the customer writes, another reply, completion).
+     */
     flaggedAt: timestamp('flagged_at', { withTimezone: true }),
-    /** A queue or skill the chat needs; null for any operator. */
+    /**
+     * The queue (an operator skill) the chat needs; null for any operator. Set by the agent desk
+     * with `POST /chats/:id/queue`.
+     */
     queue: text('queue'),
     version: integer('version').notNull().default(1),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
@@ -81,6 +92,10 @@ export const chats = pgTable(
     index('chats_tenant_state_idx').on(t.tenantId, t.state),
     // The same-operator rule's count in next-chat: waiting chats an operator answered last.
     index('chats_last_operator_idx').on(t.tenantId, t.lastOperatorId).where(sql`${t.state} = 'waiting_assignment'`),
+    // The idle bar's count in next-chat: waiting chats released from an operator for idleness.
+    index('chats_idle_operator_idx')
+      .on(t.tenantId, t.idleOperatorId)
+      .where(sql`${t.state} = 'waiting_assignment' and ${t.idleOperatorId} is not null`),
     check(
       'chats_state_ck',
       sql`${t.state} in ('waiting_assignment', 'assigned', 'waiting_real_user_reply', 'completed')`,
@@ -108,7 +123,7 @@ export const chatAssignments = pgTable(
     mode: text('mode').notNull(),
     assignedAt: timestamp('assigned_at', { withTimezone: true }).notNull(),
     endedAt: timestamp('ended_at', { withTimezone: true }),
-    /** replied, released, idle, completed, operator_offline. */
+    /** replied, completed, idle, operator_offline, or an operator's reason (released, transfer, wrong_queue). */
     endReason: text('end_reason'),
   },
   (t) => [

@@ -1,0 +1,95 @@
+import type { Executor } from '@switchboard/db';
+import { sql } from 'drizzle-orm';
+import { type Applied, nothing } from './applied.ts';
+import { lockChat } from './chat-row.ts';
+import { changeChat } from './chat-store.ts';
+import { claimFor, idleFrom, lastRepliedBy } from './claim.ts';
+import { type Deps, settingsOf } from './deps.ts';
+
+/**
+ * Auto-assign (per tenant): a waiting chat goes to the online operator with the most free
+ * capacity, the least recently assigned first, among those it fits (queue) and that no rule bars.
+ * Lock order: the chat, then the tenant's auto-assign lock, then the operator with `skip locked`
+ * (chats before operators everywhere; nothing waits while holding the tenant lock). The tenant
+ * lock makes pushes decide one after the other on current loads: ordered on a snapshot taken
+ * while another push was committing, two pushes could both pick the operator that had been the
+ * freest. `skip locked` passes over an operator a pull or a release is changing right now.
+ */
+export async function autoAssign(
+  tx: Executor,
+  deps: Deps,
+  tenantId: string,
+  chatId: string,
+  opts: { exclude?: string | undefined; countMiss?: boolean } = {},
+): Promise<Applied[]> {
+  const locked = await lockChat(tx, chatId, tenantId);
+  if (locked?.chat.state !== 'waiting_assignment') return [];
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`auto-assign:${tenantId}`}, 0))`);
+  const c = sql.raw('c');
+  const o = sql.raw('o.id');
+  const pick = await tx.execute<{ id: string; skills: string[] }>(sql`
+    select o.id, o.skills from operators o
+      join chats c on c.id = ${chatId}
+     where o.tenant_id = ${tenantId} and o.status = 'online' and o.active_chats < o.capacity
+       and (c.queue is null or c.queue = any(o.skills))
+       and not ${lastRepliedBy(c, o)} and not ${idleFrom(c, o)}
+       ${opts.exclude ? sql`and o.id <> ${opts.exclude}` : sql``}
+     order by o.capacity - o.active_chats desc, o.last_assigned_at asc nulls first, o.id
+     limit 1
+       for update of o skip locked`);
+  const operator = pick.rows[0];
+  if (!operator) {
+    if (opts.countMiss === false) return [];
+    const miss = { metric: 'assignment', mode: 'auto', outcome: 'none_available' } as const;
+    return [nothing({ id: chatId, tenantId }, { ok: false, reason: 'none_available', counts: [miss] })];
+  }
+  const a = await changeChat(
+    tx,
+    deps,
+    { id: chatId, tenantId },
+    { kind: 'assign', operatorId: operator.id, skills: operator.skills, at: deps.now() },
+    { mode: 'auto', locked },
+  );
+  a.counts.push({ metric: 'assignment', mode: 'auto', outcome: a.ok ? 'assigned' : 'refused' });
+  return [a];
+}
+
+/** Fills an operator's free capacity from the queue, oldest first (never with the chats in `exclude`). */
+export async function fillOperator(
+  tx: Executor,
+  deps: Deps,
+  tenantId: string,
+  operatorId: string,
+  exclude: string[] = [],
+): Promise<Applied[]> {
+  const applied: Applied[] = [];
+  for (let i = 0; i < 100; i++) {
+    const r = await claimFor(tx, deps, tenantId, operatorId, { mode: 'auto', exclude });
+    if (!r.applied) break;
+    r.applied.counts.push({ metric: 'assignment', mode: 'auto', outcome: 'assigned' });
+    applied.push(r.applied);
+  }
+  return applied;
+}
+
+/**
+ * Auto-assign tenants, after a change in the same transaction: what it freed is handed out. A
+ * chat that became waiting goes to the best operator other than the one that just released it;
+ * an operator whose chat left it (reply, release, completion) is filled from the queue, oldest
+ * first, but not with a chat it just released.
+ */
+export async function pushFreed(tx: Executor, deps: Deps, tenantId: string, changes: Applied[]): Promise<Applied[]> {
+  const done = changes.filter((a) => a.ok);
+  if (done.length === 0 || !(await settingsOf(tx, tenantId)).autoAssign) return [];
+  const out: Applied[] = [];
+  for (const a of done) {
+    if (a.chat?.state !== 'waiting_assignment') continue;
+    out.push(...(await autoAssign(tx, deps, tenantId, a.chatId, { exclude: a.effects.released?.operatorId })));
+  }
+  const freed = new Set(done.flatMap((a) => (a.effects.released ? [a.effects.released.operatorId] : [])));
+  for (const operatorId of freed) {
+    const released = done.filter((a) => a.effects.released?.operatorId === operatorId).map((a) => a.chatId);
+    out.push(...(await fillOperator(tx, deps, tenantId, operatorId, released)));
+  }
+  return out;
+}

@@ -1,0 +1,94 @@
+import type { Executor } from '@switchboard/db';
+import type { Chat, ChatState } from '@switchboard/domain';
+import { sql } from 'drizzle-orm';
+
+type ChatRow = {
+  id: string;
+  tenant_id: string;
+  state: ChatState;
+  assignee_id: string | null;
+  assignment_id: number | string | null;
+  last_operator_id: string | null;
+  operator_replied_at: Date | string | null;
+  last_customer_message_at: Date | string | null;
+  waiting_since: Date | string | null;
+  assigned_at: Date | string | null;
+  completed_at: Date | string | null;
+  closed: boolean;
+  idle_operator_id: string | null;
+  flagged_at: Date | string | null;
+  queue: string | null;
+  version: number;
+  db_now: Date | string;
+};
+
+export interface LockedChat {
+  id: string;
+  tenantId: string;
+  chat: Chat;
+  assignmentId: number | null;
+  assignedAt: Date | null;
+  version: number;
+  /** Postgres's clock when the row was locked: the clock the customer's message times come from. */
+  dbNow: Date;
+}
+
+const COLUMNS = sql.raw(`id, tenant_id, state, assignee_id, assignment_id, last_operator_id, operator_replied_at,
+  last_customer_message_at, waiting_since, assigned_at, completed_at, closed, idle_operator_id, flagged_at, queue,
+  version, clock_timestamp() as db_now`);
+
+const toDate = (v: Date | string | null) => (v === null ? null : new Date(v));
+
+function toLockedChat(row: ChatRow): LockedChat {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    assignmentId: row.assignment_id === null ? null : Number(row.assignment_id),
+    assignedAt: toDate(row.assigned_at),
+    version: row.version,
+    dbNow: new Date(row.db_now),
+    chat: {
+      state: row.state,
+      assigneeId: row.assignee_id,
+      lastOperatorId: row.last_operator_id,
+      operatorRepliedAt: toDate(row.operator_replied_at),
+      lastCustomerMessageAt: toDate(row.last_customer_message_at),
+      waitingSince: toDate(row.waiting_since),
+      completedAt: toDate(row.completed_at),
+      closed: row.closed,
+      idleOperatorId: row.idle_operator_id,
+      flaggedAt: toDate(row.flagged_at),
+      queue: row.queue,
+    },
+  };
+}
+
+/**
+ * The chat row-locked (the Postgres guard for every change to it), or null if the queue has not
+ * seen it or it belongs to another tenant. Lock order everywhere: a chat before any operator.
+ */
+export async function lockChat(tx: Executor, id: string, tenantId: string): Promise<LockedChat | null> {
+  const r = await tx.execute<ChatRow>(sql`select ${COLUMNS} from chats where id = ${id} for update`);
+  const row = r.rows[0];
+  return row && row.tenant_id === tenantId ? toLockedChat(row) : null;
+}
+
+/**
+ * The chats assigned to an operator, row-locked in id order (so two such lockers cannot deadlock
+ * each other). `skipLocked` for a caller already holding the operator's row, which must never wait
+ * on a chat (the lock order is chats before operators).
+ */
+export async function lockAssignedTo(
+  tx: Executor,
+  tenantId: string,
+  operatorId: string,
+  opts: { skipLocked?: boolean; except?: string[] } = {},
+): Promise<LockedChat[]> {
+  const except = opts.except?.length ? sql`and id <> all(${sql.param(opts.except)}::uuid[])` : sql``;
+  const r = await tx.execute<ChatRow>(sql`
+    select ${COLUMNS} from chats
+     where tenant_id = ${tenantId} and state = 'assigned' and assignee_id = ${operatorId} ${except}
+     order by id
+       for update ${opts.skipLocked ? sql`skip locked` : sql``}`);
+  return r.rows.map(toLockedChat);
+}
