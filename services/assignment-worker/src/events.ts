@@ -28,10 +28,9 @@ type Apply = (tx: Executor) => Promise<Applied[]>;
  * in the same transaction.
  *
  * Which clock: a customer message and an operator reply are ordered by when the conversation
- * store recorded them (its Postgres `received_at`): `receivedAt` for the customer's, and for a
- * reply the stored message's `received_at` (read by id; the desk's `sentAt` only if the row is
- * gone). Comparing the desk's clock with Postgres's would let their skew keep a chat barred or
- * out of the queue after the customer wrote.
+ * store recorded them, `receivedAt` and `recordedAt` (the desk's `sentAt` only for an event from
+ * before `recordedAt` existed). Comparing the desk's clock with the store's would let their skew
+ * keep a chat barred or out of the queue after the customer wrote.
  */
 export function createEventHandler(deps: Deps): Handler {
   return async (msg) => {
@@ -67,10 +66,10 @@ async function plan(deps: Deps, type: string, data: unknown, tenantId: string | 
       if (!d.success || !tenantId) return invalid(d);
       if (d.data.author.kind !== 'operator') return skipped('not an operator reply');
       const { author, conversationId } = d.data;
-      return chatChange(deps, tenantId, conversationId, async (tx) => ({
+      return chatChange(deps, tenantId, conversationId, async () => ({
         kind: 'operator_reply',
         operatorId: author.id,
-        at: await recordedAt(tx, tenantId, d.data),
+        at: new Date(d.data.recordedAt ?? d.data.sentAt),
       }));
     }
     case domainEventType('conversation.status.changed'): {
@@ -102,14 +101,6 @@ const chatChange =
     if (!a.ok) return [];
     return [a, ...(await pushFreed(tx, deps, tenantId, [a]))];
   };
-
-/** When the conversation store recorded an operator's reply (see the clock note above). */
-async function recordedAt(tx: Executor, tenantId: string, d: MessageSent): Promise<Date> {
-  const r = await tx.execute<{ received_at: Date | string }>(sql`
-    select received_at from messages where id = ${d.messageId} and tenant_id = ${tenantId}`);
-  const row = r.rows[0];
-  return row ? new Date(row.received_at) : new Date(d.sentAt);
-}
 
 async function resolveDesk(deps: Deps, accountId: string): Promise<string | null> {
   const r = await deps.db.execute<{ tenant_id: string }>(sql`

@@ -70,7 +70,14 @@ export const MessageSent = z.object({
   genesysConversationId: z.string().optional(),
   type: z.string(),
   text: z.string().optional(),
+  /** When the reply was written, by its origin's clock (the desk's, Genesys's). */
   sentAt: z.iso.datetime({ offset: true }),
+  /**
+   * When the conversation store recorded it: the clock `message.received`'s `receivedAt` is on, so
+   * a consumer can order replies and customer messages without the origins' clock skew. Absent
+   * from events written before it was added.
+   */
+  recordedAt: z.iso.datetime({ offset: true }).optional(),
 });
 export type MessageSent = z.infer<typeof MessageSent>;
 

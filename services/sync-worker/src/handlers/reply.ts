@@ -150,7 +150,7 @@ export async function recordReply(
       sentAt: r.at,
     });
   }
-  const outbox = [...(t.opened ? [t.opened] : []), ...(await replyEvents(tx, deps, c, r, stored.id, to))];
+  const outbox = [...(t.opened ? [t.opened] : []), ...(await replyEvents(tx, deps, c, r, stored, to))];
   outbox.push(...(await heldStatuses(tx, deps, key)));
   deps.metrics.messagesStored.inc({ provider: r.origin, direction: 'outbound' });
   return { outcome: done, outbox };
@@ -162,7 +162,7 @@ async function replyEvents(
   deps: Deps,
   c: OutboundConversation,
   r: Reply,
-  messageId: string,
+  stored: { id: string; received_at: Date },
   to: { to: string; email?: MessageOutboundRequested['email'] },
 ): Promise<OutboxEntry[]> {
   // Replies can arrive out of order (retries, parallel batches): only a reply newer than the one
@@ -170,6 +170,7 @@ async function replyEvents(
   const agentId = r.agentId && (!c.agent_at || r.at > new Date(c.agent_at)) ? r.agentId : undefined;
   const version = await touchForOutbound(tx, c, { at: r.at, genesysConversationId: r.genesysConversationId, agentId });
   const meta = { tenantId: c.tenant_id, conversationId: c.id };
+  const messageId = stored.id;
   const genesysConversationId = r.genesysConversationId ?? c.genesys_conversation_id ?? undefined;
   const outbox: OutboxEntry[] = [];
   if (agentId && agentId !== c.agent_id) {
@@ -199,6 +200,7 @@ async function replyEvents(
       type: r.type,
       ...text,
       sentAt: r.at.toISOString(),
+      recordedAt: stored.received_at.toISOString(),
     }),
     domainEvent(deps, 'message.outbound.requested', meta, {
       messageId,
