@@ -13,6 +13,12 @@ import { cpus } from 'node:os';
 export interface CpuSample {
   at: number;
   parts: Record<string, number>;
+  /**
+   * The shared servers' processes by pid (part and CPU so far): a backend or autovacuum worker
+   * can exit between two samples, so their use is summed per process over the ones still alive,
+   * not as the difference of two totals (which went negative when one with a long past exited).
+   */
+  procs: Record<string, { part: string; ms: number }>;
   machine: number | undefined;
 }
 
@@ -58,25 +64,23 @@ export function sampleCpu(database: string, services: Record<string, number | un
     const t = pid === undefined ? undefined : procMs(String(pid));
     if (t) parts[name] = t.ms;
   }
+  const procs: CpuSample['procs'] = {};
   let pids: string[] = [];
   try {
     pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
   } catch {
-    return { at: performance.now(), parts, machine: undefined };
+    return { at: performance.now(), parts, procs, machine: undefined };
   }
-  parts.postgres = 0;
-  parts.rabbitmq = 0;
-  parts.redis = 0;
   for (const pid of pids) {
     const t = procMs(pid);
     if (t?.comm === 'postgres') {
       // A backend's title names its database and client ("… user db 127.0.0.1(5432) idle").
       const title = read(`/proc/${pid}/cmdline`);
-      if (title.includes(database) || !title.includes('(')) parts.postgres += t.ms;
-    } else if (t?.comm === 'beam.smp') parts.rabbitmq += t.ms;
-    else if (t?.comm === 'redis-server') parts.redis += t.ms;
+      if (title.includes(database) || !title.includes('(')) procs[pid] = { part: 'postgres', ms: t.ms };
+    } else if (t?.comm === 'beam.smp') procs[pid] = { part: 'rabbitmq', ms: t.ms };
+    else if (t?.comm === 'redis-server') procs[pid] = { part: 'redis', ms: t.ms };
   }
-  return { at: performance.now(), parts, machine: machineMs() };
+  return { at: performance.now(), parts, procs, machine: machineMs() };
 }
 
 const r3 = (v: number) => Math.round(v * 1000) / 1000;
@@ -91,6 +95,16 @@ export function cpuUse(before: CpuSample, after: CpuSample, messages: number): C
     if (start === undefined) continue;
     ours += end - start;
     msPerMessage[name] = per(end - start);
+  }
+  // The servers' processes alive at the end: what each used since the first sample (all of it
+  // for one started since). One that exited in between is not counted: its share is unknown.
+  const servers: Record<string, number> = { postgres: 0, rabbitmq: 0, redis: 0 };
+  for (const [pid, { part, ms }] of Object.entries(after.procs)) {
+    servers[part] = (servers[part] ?? 0) + ms - (before.procs[pid]?.ms ?? 0);
+  }
+  for (const [name, ms] of Object.entries(servers)) {
+    ours += ms;
+    msPerMessage[name] = per(ms);
   }
   msPerMessage.ours = per(ours);
   const wall = Math.max(1, after.at - before.at);
