@@ -14,7 +14,10 @@ import { perSecond, round, summarize } from './stats.ts';
  * waiting chats: each operator asks, takes its chat, and asks again after a think time (0.5–1.5 s,
  * what a person at a desk does), until it gets 204; about 200 requests/s in all, from the start. A zero think time
  * would measure the HTTP queue of a 2-core machine, not the claim. A smaller untimed round on
- * another tenant warms the worker up first. Then the fairness of auto-assign: 1,000 customer
+ * another tenant warms the worker up first. Beside it, for comparison and not the target, the same
+ * 200 operators with no think time at all (each calls again the moment it has its answer): that
+ * measures the HTTP queue of 200 callers on a 2-core machine more than the claim, and says what a
+ * login storm costs. Then the fairness of auto-assign: 1,000 customer
  * messages (`message.received` on the bus) for a tenant with auto-assign and 50 online operators,
  * and the max/min chats per operator.
  */
@@ -82,21 +85,24 @@ export async function runAssignmentBench(ctx: BenchContext): Promise<ScenarioRes
       await pool.query('analyze chats, operators');
       return { tenantId: t.tenantId, token };
     };
-    /** Every operator asks (first after the rest of a pause), takes its chat, thinks, asks again until 204. */
-    const pullRound = async (token: string, operators: number) => {
+    /**
+     * Every operator asks (first after the rest of a pause), takes its chat, thinks, asks again
+     * until 204; with `thinking` false all start at once and ask again right away.
+     */
+    const pullRound = async (token: string, operators: number, thinking = true) => {
       const latencies: number[] = [];
       let assigned = 0;
       let errors = 0;
       await Promise.all(
         Array.from({ length: operators }, async (_, k) => {
-          await new Promise((res) => setTimeout(res, residualThinkMs()));
+          if (thinking) await new Promise((res) => setTimeout(res, residualThinkMs()));
           for (;;) {
             const start = performance.now();
             const status = await call(token, `op-${k + 1}`);
             latencies.push(performance.now() - start);
             if (status === 200) {
               assigned += 1;
-              await new Promise((res) => setTimeout(res, thinkMs()));
+              if (thinking) await new Promise((res) => setTimeout(res, thinkMs()));
             } else {
               if (status !== 204) errors += 1;
               break;
@@ -122,10 +128,18 @@ export async function runAssignmentBench(ctx: BenchContext): Promise<ScenarioRes
     const durationMs = performance.now() - t0;
     // CPU per claimed chat over the timed run only (the auto-assign phase below is not timed).
     const cpu = cpuUse(cpuBefore, sampleCpu(ctx.env.databaseName, pids), assigned);
+
+    // The same desk with no think time: every operator back to back, all from the start.
+    const rush = await pullTenant(`bench-rush-${run}`, OPERATORS, CHATS);
+    ctx.log(`assignment: ${OPERATORS} operators with no think time over ${CHATS} waiting chats (for comparison)`);
+    const rushT0 = performance.now();
+    const rushRound = await pullRound(rush.token, OPERATORS, false);
+    const rushMs = performance.now() - rushT0;
+    const rushLatency = summarize(rushRound.latencies);
     agent.destroy();
     const twice = await pool.query<{ n: string }>(
-      `select count(*) as n from (select chat_id from chat_assignments where tenant_id = $1 group by chat_id having count(*) > 1) x`,
-      [pull.tenantId],
+      `select count(*) as n from (select chat_id from chat_assignments where tenant_id = any($1::uuid[]) group by chat_id having count(*) > 1) x`,
+      [[pull.tenantId, rush.tenantId]],
     );
 
     // Fairness under auto-assign.
@@ -190,7 +204,7 @@ export async function runAssignmentBench(ctx: BenchContext): Promise<ScenarioRes
       drainMs: 0,
       latency: summarize(latencies),
       ack: summarize(latencies),
-      errors,
+      errors: errors + rushRound.errors,
       duplicates: Number(twice.rows[0]?.n ?? 0),
       stored: null,
       cpu,
@@ -198,6 +212,7 @@ export async function runAssignmentBench(ctx: BenchContext): Promise<ScenarioRes
       warnings: spread.total >= CHATS ? [] : [`auto-assign placed only ${spread.total}/${CHATS} chats within 60 s`],
       notes: [
         `latency = one next-chat call (${latencies.length} calls, including each operator's final 204); each operator thinks 0.5–1.5 s between chats`,
+        `no think time (not the target; the HTTP queue of ${OPERATORS} callers on this machine): p50 ${rushLatency.p50} ms, p95 ${rushLatency.p95} ms, p99 ${rushLatency.p99} ms, ${perSecond(rushRound.assigned, rushMs)} assignments/s${rushRound.errors > 0 ? `, ${rushRound.errors} errors` : ''}`,
         `auto-assign fairness: ${CHATS} chats over ${AUTO_OPERATORS} operators, max ${spread.max} / min ${spread.min} per operator = ${fairness}`,
       ],
     };
