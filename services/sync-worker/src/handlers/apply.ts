@@ -50,7 +50,7 @@ export function createBatchHandler(deps: Deps, table: Map<string, Route> = route
   };
 }
 
-/** Delivery → envelope → route → payload → prepared; anything that fails here is dead on arrival. */
+/** Delivery → envelope → route → payload → prepared; anything that fails here is never applied. */
 async function parse(deps: Deps, table: Map<string, Route>, d: Delivery): Promise<Outcome | Omit<Item, 'index'>> {
   const decoded = decodeEvent(d.msg.content);
   if (!decoded.ok) return dead(`invalid_envelope: ${decoded.reason}`);
@@ -60,15 +60,9 @@ async function parse(deps: Deps, table: Map<string, Route>, d: Delivery): Promis
   if (!data.success) return dead(`invalid_payload: ${z.prettifyError(data.error)}`);
   const event = { ...decoded.event, data: data.data };
   const prepared = await r.prepare(deps, event);
-  if (prepared.ok) return { route: r, event, value: prepared.value };
-  const { outcome } = prepared;
-  // An account no active channel claims: parked (issue 3), not dead-lettered.
-  if (outcome.kind === 'dead' && /^(unknown_channel|channel_disabled)\b/.test(outcome.reason) && deps.park) {
-    const provider = (event.data as { provider?: unknown }).provider;
-    await deps.park(typeof provider === 'string' ? provider : 'unknown', outcome.reason, d.msg);
-    return skipped(`parked: ${outcome.reason}`);
-  }
-  return outcome;
+  // Not ok: dead, or parked (an account no active channel claims), settled by the consumer alone,
+  // outside the batch's transaction.
+  return prepared.ok ? { route: r, event, value: prepared.value } : prepared.outcome;
 }
 
 async function applyItems(deps: Deps, order: Route[], items: Item[], outcomes: Outcome[]): Promise<void> {
