@@ -1,12 +1,18 @@
-import { createEvent, encodeEvent } from '@switchboard/contracts';
+import { type CloudEvent, createEvent, encodeEvent, inboundType } from '@switchboard/contracts';
 import { createLogger, done, park } from '@switchboard/platform';
-import { createBatchHandler, route } from '@switchboard/sync-worker';
-import { type Pipeline, startPipeline } from '@switchboard/testing';
+import { createBatchHandler, type Route, route, routesByType } from '@switchboard/sync-worker';
+import { DEV_PHONE_NUMBER_ID, type Pipeline, startPipeline } from '@switchboard/testing';
 import type { ConsumeMessage } from 'amqplib';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { z } from 'zod';
 
 let p: Pipeline;
+const ctx = { attempt: 1, logger: createLogger('test', 'silent') };
+const deliveriesOf = (events: CloudEvent[]) =>
+  events.map((e) => ({
+    msg: { content: encodeEvent(e), fields: {}, properties: { headers: {} } } as unknown as ConsumeMessage,
+    ctx,
+  }));
 beforeAll(async () => {
   p = await startPipeline();
 });
@@ -34,7 +40,7 @@ it('retries only the event that fails a batch; its neighbours are applied once, 
         apply: async (_tx, _deps, items) => {
           applied.push(items.map((i) => i.value.n));
           if (items.some((i) => i.value.n === 13)) throw new Error('poison');
-          return items.map(() => ({ outcome: done, outbox: [] }));
+          return items.map(() => ({ outcome: done, outbox: [], counts: [] }));
         },
       }),
     ],
@@ -42,12 +48,8 @@ it('retries only the event that fails a batch; its neighbours are applied once, 
   const worker = p.worker;
   if (!worker) throw new Error('worker not running');
   const handle = createBatchHandler(worker.deps, table);
-  const ctx = { attempt: 1, logger: createLogger('test', 'silent') };
   const events = [1, 2, 13, 7, 4].map((n) => createEvent({ source: '/test', type: 'test.numbered.v1', data: { n } }));
-  const deliveries = events.map((e) => ({
-    msg: { content: encodeEvent(e), fields: {}, properties: { headers: {} } } as unknown as ConsumeMessage,
-    ctx,
-  }));
+  const deliveries = deliveriesOf(events);
 
   const outcomes = await handle(deliveries);
   expect(outcomes.map((o) => o.kind)).toEqual(['done', 'done', 'retry', 'park', 'done']);
@@ -69,4 +71,72 @@ it('retries only the event that fails a batch; its neighbours are applied once, 
   // Redelivered, the applied ones are recognised and skipped.
   const again = await handle(deliveries);
   expect(again.map((o) => o.kind)).toEqual(['skipped', 'skipped', 'retry', 'park', 'skipped']);
+});
+
+it('counts what a batch that rolled back and was applied again one by one stored once, after each commit', async () => {
+  const worker = p.worker;
+  if (!worker) throw new Error('worker not running');
+  const { metrics } = worker;
+  const value = async (c: typeof metrics.messagesStored | typeof metrics.conversationsOpened) =>
+    (await c.get()).values.reduce((n, v) => (v.labels.provider === 'whatsapp' ? n + v.value : n), 0);
+  const before = { stored: await value(metrics.messagesStored), opened: await value(metrics.conversationsOpened) };
+
+  // The real WhatsApp message route, then a route whose event fails the batch's transaction at its
+  // very end (an outbox row Postgres refuses), after every route decided what it counts.
+  const type = inboundType('whatsapp.message.received');
+  const table = new Map<string, Route>([
+    [type, routesByType.get(type) as Route],
+    [
+      'test.poison.v1',
+      route({
+        schema: z.object({}),
+        prepare: async () => ({ ok: true, value: { channel: { tenantId: p.tenant.tenantId } as never } }),
+        lockKeys: () => [],
+        apply: async (_tx, _deps, items) =>
+          items.map(({ event }) => ({
+            outcome: done,
+            outbox: [{ exchange: 'x', routingKey: 'x', event: { ...event, id: 'not-a-uuid' } }],
+            counts: [],
+          })),
+      }),
+    ],
+  ]);
+  const message = (id: string, from: string) =>
+    createEvent({
+      source: '/test',
+      type,
+      data: {
+        provider: 'whatsapp',
+        accountId: DEV_PHONE_NUMBER_ID,
+        from,
+        messageId: id,
+        sentAt: '2025-03-04T09:31:12Z',
+        type: 'text',
+        text: id,
+        raw: {},
+      },
+    });
+  const events = [
+    message('wamid.count-a', '16315551181'),
+    message('wamid.count-b', '16315551181'),
+    message('wamid.count-c', '16315551182'),
+    createEvent({ source: '/test', type: 'test.poison.v1', data: {} }),
+  ];
+  const handle = createBatchHandler(worker.deps, table);
+  const outcomes = await handle(deliveriesOf(events));
+  expect(outcomes.map((o) => o.kind)).toEqual(['done', 'done', 'done', 'retry']);
+
+  // Three messages in two conversations, committed once each: counted once each.
+  const { rows } = await p.pool.query<{ n: string; c: string }>(
+    "select count(*) n, count(distinct conversation_id) c from messages where provider_message_id like 'wamid.count-%'",
+  );
+  expect(rows[0]).toEqual({ n: '3', c: '2' });
+  expect(await value(metrics.messagesStored)).toBe(before.stored + 3);
+  expect(await value(metrics.conversationsOpened)).toBe(before.opened + 2);
+
+  // Redelivered: skipped, nothing more counted.
+  const again = await handle(deliveriesOf(events));
+  expect(again.map((o) => o.kind)).toEqual(['skipped', 'skipped', 'skipped', 'retry']);
+  expect(await value(metrics.messagesStored)).toBe(before.stored + 3);
+  expect(await value(metrics.conversationsOpened)).toBe(before.opened + 2);
 });

@@ -8,6 +8,7 @@ export * from './amqp/republish.ts';
 export * from './amqp/topology.ts';
 export * from './channel-secrets.ts';
 export * from './config.ts';
+export * from './counts.ts';
 export * from './edge.ts';
 export * from './http.ts';
 export * from './lifecycle.ts';
