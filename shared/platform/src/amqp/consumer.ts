@@ -187,16 +187,13 @@ export class Consumer {
         this.opts.metrics.retried.inc({ queue });
         break;
       }
-      case 'dead':
+      case 'dead': {
         this.opts.logger.error(moved, 'dead-lettered');
-        await republish(
-          send,
-          msg,
-          { exchange: this.broker.topologyNames.dlx, routingKey: queue },
-          { attempt, ...moved },
-        );
+        const to = { exchange: this.broker.topologyNames.dlx, routingKey: queue };
+        await republish(send, msg, to, { attempt, reason: outcome.reason });
         this.opts.metrics.deadLettered.inc({ queue, reason: leadingWord(outcome.reason) });
         break;
+      }
       case 'park': {
         // #final made a park on a queue without a parking queue a dead letter.
         const to = { exchange: '', routingKey: this.queue.parkedQueue ?? '' };
