@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { signHmacSha256 } from '@switchboard/platform';
-import { type Pipeline, signedWhatsApp, startPipeline, whatsappEnvelope, whatsappText } from '@switchboard/testing';
+import { signHmacSha256, signTimestamped } from '@switchboard/platform';
+import {
+  agentDeskEvent,
+  helpdeskEvent,
+  type Pipeline,
+  signedWhatsApp,
+  startPipeline,
+  whatsappEnvelope,
+  whatsappText,
+} from '@switchboard/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
@@ -89,4 +97,55 @@ describe('a flood of made-up business numbers', () => {
     expect(await res.json()).toEqual({ status: 'accepted', events: 0, parked: 1 });
     expect(await lookups()).toEqual(before);
   });
+});
+
+describe('the helpdesk and agent-desk routes (timestamped signatures)', () => {
+  const webhooksLookups = () => sum(p.webhooks.metrics.channelSecrets.lookups);
+  const failures = (provider: string, reason: string) =>
+    sum(p.webhooks.metrics.signatureFailures, { provider, reason });
+  /** A body naming an account nobody registered, with the headers given (a fresh timestamp, a forged MAC by default). */
+  function request(path: string, over: { signature?: string | null; timestamp?: string }) {
+    const account = madeUp(1)[0] as string;
+    const webhook =
+      path === '/webhooks/helpdesk'
+        ? { ...helpdeskEvent('ticket.created', { ticketId: 't-1', conversationId: randomUUID() }), accountId: account }
+        : {
+            ...agentDeskEvent('operator.status_changed', { operatorId: 'op-1', status: 'online' }),
+            accountId: account,
+          };
+    const body = JSON.stringify(webhook);
+    const timestamp = over.timestamp ?? String(Math.floor(Date.now() / 1000));
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'x-timestamp': timestamp };
+    const signature =
+      over.signature === undefined ? signTimestamped(body, 'nobody-knows-this', timestamp) : over.signature;
+    if (signature !== null) headers['x-signature-256'] = signature;
+    return p.postWebhooks(path, { body, headers });
+  }
+
+  it.each(['/webhooks/helpdesk', '/webhooks/agent-desk'])(
+    '%s: a malformed signature header or a stale timestamp is refused before any registry lookup',
+    async (path) => {
+      const provider = path === '/webhooks/helpdesk' ? 'helpdesk' : 'agent_desk';
+      const before = await webhooksLookups();
+      const stale = String(Math.floor(Date.now() / 1000) - 3600);
+      const refused = [
+        { over: { signature: null }, reason: 'missing_signature' },
+        { over: { signature: 'sha256=zz' }, reason: 'bad_signature' },
+        { over: { signature: `sha256=${'ab'.repeat(32)}, sha256=${'cd'.repeat(32)}` }, reason: 'bad_signature' },
+        { over: { timestamp: stale }, reason: 'stale_timestamp' },
+        { over: { timestamp: 'yesterday' }, reason: 'bad_timestamp' },
+      ];
+      for (const { over, reason } of refused) {
+        const failed = await failures(provider, reason);
+        const res = await request(path, over);
+        expect(res.status, reason).toBe(401);
+        expect(await failures(provider, reason), reason).toBe(failed + 1);
+      }
+      expect(await webhooksLookups()).toBe(before);
+
+      // A well-formed, fresh request signed by nobody: its account is looked up, then refused.
+      expect((await request(path, {})).status).toBe(401);
+      expect(await webhooksLookups()).toBe(before + 1);
+    },
+  );
 });

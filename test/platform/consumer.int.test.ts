@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { createEvent } from '@switchboard/contracts';
 import {
+  type BatchHandler,
   Broker,
   BrokerUnavailableError,
   Consumer,
+  Counter,
   consumerMetrics,
   createLogger,
   createRegistry,
@@ -14,6 +16,7 @@ import {
   type Outcome,
   Publisher,
   PublishFailedError,
+  park,
   publisherMetrics,
   replayDeadLetters,
   switchboardTopology,
@@ -56,13 +59,24 @@ const publish = (id = randomUUID()) =>
     { mandatory: true },
   );
 
-async function consume(handler: Handler) {
-  consumer = new Consumer(broker, publisher, topology.consumers.syncInbound, handler, {
+const parkedCounter = () =>
+  new Counter({ name: 'parked_total', help: 'parked', labelNames: ['provider', 'reason'] as const, registers: [] });
+const counted = async (c: Counter<string>) => (await c.get()).values.map((v) => ({ ...v.labels, n: v.value }));
+
+async function consume(
+  handler: Handler | { batch: BatchHandler },
+  opts: { queue?: Topology['consumers']['syncInbound']; parked?: Counter<string>; batch?: number } = {},
+) {
+  const metrics = consumerMetrics(createRegistry('test'));
+  consumer = new Consumer(broker, publisher, opts.queue ?? topology.consumers.syncInbound, handler, {
     prefetch: 10,
     logger,
-    metrics: consumerMetrics(createRegistry('test')),
+    metrics,
+    ...(opts.parked ? { parked: opts.parked } : {}),
+    ...(opts.batch ? { batch: { maxSize: opts.batch, concurrency: 1 } } : {}),
   });
   await consumer.start();
+  return metrics;
 }
 
 describe('Consumer', () => {
@@ -118,6 +132,83 @@ describe('Consumer', () => {
     expect(replayed).toBe(1);
     await expect.poll(() => calls).toEqual([id, id]);
     expect(await queueDepth(topology.consumers.syncInbound.deadQueue)).toBe(0);
+  });
+
+  it('parks a park outcome unchanged with its reason, counts it by its labels, and a replay brings it back', async () => {
+    let outcome: Outcome = park('unknown_channel: no account 42', { provider: 'whatsapp' });
+    const calls: string[] = [];
+    const parked = parkedCounter();
+    const metrics = await consume(
+      async (msg) => {
+        calls.push(String(msg.properties.messageId));
+        return outcome;
+      },
+      { parked },
+    );
+    const id = randomUUID();
+    await publish(id);
+    const { parkedQueue, deadQueue, name } = topology.consumers.syncInbound;
+    await expect.poll(() => queueDepth(parkedQueue as string)).toBe(1);
+    expect(await queueDepth(deadQueue)).toBe(0);
+    expect(await counted(parked)).toEqual([{ provider: 'whatsapp', reason: 'unknown_channel', n: 1 }]);
+    expect((await metrics.consumed.get()).values).toMatchObject([{ labels: { outcome: 'park' }, value: 1 }]);
+    const conn = broker.connection;
+    if (!conn) throw new Error('not connected');
+    const [letter] = await listDeadLetters(conn, parkedQueue as string);
+    expect(letter).toMatchObject({ messageId: id, type: 'test.v1', reason: 'unknown_channel: no account 42' });
+    expect(JSON.parse(letter?.body ?? '{}')).toMatchObject({ id, data: { n: 1 } });
+
+    outcome = done;
+    expect(await replayDeadLetters(conn, parkedQueue as string, name)).toBe(1);
+    await expect.poll(() => calls).toEqual([id, id]);
+    expect(await queueDepth(parkedQueue as string)).toBe(0);
+  });
+
+  it('parks only the parked delivery of a batch, once, and settles its neighbours', async () => {
+    const parkedId = randomUUID();
+    const parked = parkedCounter();
+    const seen: string[] = [];
+    const batches: number[] = [];
+    await consume(
+      {
+        batch: async (deliveries) => {
+          batches.push(deliveries.length);
+          return deliveries.map((d) => {
+            seen.push(String(d.msg.properties.messageId));
+            return d.msg.properties.messageId === parkedId
+              ? park('channel_disabled: off', { provider: 'genesys' })
+              : done;
+          });
+        },
+      },
+      { parked, batch: 10 },
+    );
+    await Promise.all([publish(), publish(parkedId), publish(), publish()]);
+    await expect.poll(() => seen.length).toBe(4);
+    await consumer?.stop();
+    expect(seen.filter((id) => id === parkedId)).toHaveLength(1);
+    expect(await queueDepth(topology.consumers.syncInbound.parkedQueue as string)).toBe(1);
+    expect(await queueDepth(topology.consumers.syncInbound.name)).toBe(0);
+    expect(await counted(parked)).toEqual([{ provider: 'genesys', reason: 'channel_disabled', n: 1 }]);
+  });
+
+  it('dead-letters a park outcome on a queue without a parking queue, rather than losing or looping it', async () => {
+    const queue = topology.consumers.assignmentEvents;
+    expect(queue.parkedQueue).toBeUndefined();
+    const metrics = await consume(async () => park('unknown_channel: nobody', { provider: 'x' }), { queue });
+    const id = randomUUID();
+    await publisher.publishEvent(
+      topology.names.events,
+      'message.received',
+      createEvent({ id, source: '/test', type: 'test.v1', data: {} }),
+      { mandatory: true },
+    );
+    await expect.poll(() => queueDepth(queue.deadQueue)).toBe(1);
+    const conn = broker.connection;
+    if (!conn) throw new Error('not connected');
+    const [letter] = await listDeadLetters(conn, queue.deadQueue);
+    expect(letter?.reason).toMatch(/^unparkable: .* has no parking queue; unknown_channel: nobody/);
+    expect((await metrics.deadLettered.get()).values).toMatchObject([{ labels: { reason: 'unparkable' }, value: 1 }]);
   });
 
   it('finishes the deliveries in hand before stop() resolves', async () => {

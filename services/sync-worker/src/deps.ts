@@ -1,5 +1,5 @@
 import type { Database } from '@switchboard/db';
-import type { Delivery, Locks, Logger, Topology } from '@switchboard/platform';
+import type { Locks, Logger, Topology } from '@switchboard/platform';
 import type pg from 'pg';
 import type { LookupCache } from './lookup-cache.ts';
 import type { Metrics } from './metrics.ts';
@@ -16,12 +16,6 @@ export interface Deps {
   resolveChannel: ResolveChannel;
   now: () => Date;
   lock: { ttlMs: number; waitMs: number };
-  /**
-   * Parks the delivery of an event whose account no channel (or only a disabled one) claims:
-   * copied unchanged to the consumer's parking queue with confirms, to be replayed once the
-   * channel exists (see park.ts); never retried, never lost.
-   */
-  park?: (provider: string, reason: string, msg: Delivery['msg']) => Promise<void>;
   /** Read-API cache; told after each commit which tenants' data changed. */
   lookups?: Pick<LookupCache, 'invalidate'>;
 }

@@ -2,6 +2,7 @@ import type { Executor, OutboxEntry } from '@switchboard/db';
 import type { DeliveryStatus } from '@switchboard/domain';
 import type { Deps } from './deps.ts';
 import { applyStatuses, type StatusReport } from './handlers/delivery.ts';
+import type { Count } from './metrics.ts';
 import { findDispatchTarget, insertAlias, messageNamedBy } from './store/aliases.ts';
 import { takeHeldStatusesMany } from './store/batch.ts';
 import { findMessageForUpdate, lockMessageKey } from './store/messages.ts';
@@ -25,6 +26,8 @@ export type DispatchResult =
       changed: boolean;
       status: DeliveryStatus | null;
       outbox: OutboxEntry[];
+      /** The statuses applied, to count once the transaction commits. */
+      counts: Count[];
     };
 
 /**
@@ -41,7 +44,7 @@ export type DispatchResult =
  */
 export async function recordDispatch(
   tx: Executor,
-  deps: Pick<Deps, 'names' | 'now' | 'metrics'>,
+  deps: Pick<Deps, 'names' | 'now'>,
   tenantId: string,
   messageId: string,
   d: Dispatch,
@@ -85,5 +88,6 @@ export async function recordDispatch(
     changed: recorded || applied.changed,
     status: applied.status,
     outbox: applied.events,
+    counts: applied.counts,
   };
 }

@@ -1,6 +1,7 @@
 import { eventId } from '@switchboard/contracts';
 import { appendOutbox, transaction } from '@switchboard/db';
 import { decideStatusChange } from '@switchboard/domain';
+import { recordCounts } from '@switchboard/platform';
 import { sql } from 'drizzle-orm';
 import type { Config } from './config.ts';
 import type { Deps } from './deps.ts';
@@ -30,22 +31,23 @@ export async function closeInactiveConversations(
         select id from conversations
          where id = ${c.id} and status <> 'closed' and last_activity_at < ${cutoff.toISOString()}
            for update skip locked`);
-      if (still.rows.length === 0) return false;
+      if (still.rows.length === 0) return null;
       const state = await lockConversationState(tx, c.tenant_id, c.id);
-      if (!state) return false;
+      if (!state) return null;
       const minutes = Math.round(idleMs / 60_000);
       const decision = decideStatusChange(
         { conversation: { id: c.id, status: state.conversation.status }, tickets: state.tickets },
         { kind: 'conversation', status: 'closed', source: 'system', reason: `no activity for ${minutes} minutes` },
       );
-      if (!decision.ok || decision.changes.length === 0) return false;
+      if (!decision.ok || decision.changes.length === 0) return null;
       // No inbound event caused this: the cause is the timer, named after the state it closed.
       const cause = eventId('inactivity', c.id, String(state.conversation.version));
-      const outbox = await writeStatusDecision(tx, deps, state, decision, { eventId: cause, at: deps.now() });
-      await appendOutbox(tx, outbox);
-      return true;
+      const effects = await writeStatusDecision(tx, deps, state, decision, { eventId: cause, at: deps.now() });
+      await appendOutbox(tx, effects.outbox);
+      return effects;
     });
     if (did) {
+      recordCounts(deps.metrics, did.counts);
       closed += 1;
       await deps.lookups?.invalidate([c.tenant_id]);
     }

@@ -2,6 +2,7 @@ export { type ApiDeps, registerApi } from './api/index.ts';
 export { loadConfig } from './config.ts';
 export { createBatchHandler } from './handlers/apply.ts';
 export { type Route, route } from './handlers/route.ts';
+export { routesByType } from './handlers/routes.ts';
 export { closeInactiveConversations } from './inactivity.ts';
 export { type SyncWorker, startSyncWorker } from './service.ts';
 export {

@@ -6,6 +6,7 @@ import {
   Histogram,
   httpMetrics,
   lockMetrics,
+  type Count as MetricCount,
   publisherMetrics,
   queueDepthMetric,
 } from '@switchboard/platform';
@@ -102,3 +103,10 @@ export function createMetrics() {
   };
 }
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/**
+ * What work inside a transaction counts, returned with its outcome and recorded (`recordCounts`)
+ * only after the transaction committed: a batch that rolls back and is applied again one event at
+ * a time counts each event once.
+ */
+export type Count = MetricCount<Metrics>;

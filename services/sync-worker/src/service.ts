@@ -15,7 +15,6 @@ import {
   registerOps,
   sampleQueueDepths,
   switchboardTopology,
-  type Topology,
 } from '@switchboard/platform';
 import { registerApi } from './api/index.ts';
 import { registerInternal } from './api/internal.ts';
@@ -25,7 +24,6 @@ import { createBatchHandler } from './handlers/apply.ts';
 import { inactivitySweep, startInactivityClose } from './inactivity.ts';
 import { createLookupCache } from './lookup-cache.ts';
 import { createMetrics } from './metrics.ts';
-import { createParker } from './park.ts';
 import { startRetention } from './retention.ts';
 import { createChannelCache, loadChannel } from './store/channels.ts';
 
@@ -79,7 +77,6 @@ export async function startSyncWorker(config: Config, opts: { logger?: Logger } 
     resolveChannel: channels.resolve,
     now: () => new Date(),
     lock: { ttlMs: config.LOCK_TTL_MS, waitMs: config.LOCK_WAIT_MS },
-    park: createParker(publisher, parkedQueue(topology), metrics),
     lookups,
   };
 
@@ -117,6 +114,8 @@ export async function startSyncWorker(config: Config, opts: { logger?: Logger } 
       prefetch: config.SYNC_PREFETCH,
       logger,
       metrics: metrics.consumer,
+      // Events of an account no active channel claims, by provider (see handlers/channel.ts).
+      parked: metrics.parked,
       batch: { maxSize: config.SYNC_BATCH_SIZE, concurrency: config.SYNC_BATCH_CONCURRENCY },
     },
   );
@@ -155,9 +154,3 @@ export async function startSyncWorker(config: Config, opts: { logger?: Logger } 
   return { lifecycle, app, deps, broker, pool, redis, relay, consumer, metrics, topology, channels };
 }
 export type SyncWorker = Awaited<ReturnType<typeof startSyncWorker>>;
-
-function parkedQueue(topology: Topology): string {
-  const queue = topology.consumers.syncInbound.parkedQueue;
-  if (!queue) throw new Error('the topology gives sync-worker.inbound no parking queue');
-  return queue;
-}

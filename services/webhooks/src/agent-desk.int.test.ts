@@ -12,6 +12,7 @@ import {
   collectEvents,
   type EventCollector,
   signedAgentDesk,
+  signedTimestamped,
   testNamespace,
   testRedisPrefix,
   testUrls,
@@ -161,6 +162,8 @@ describe('POST /webhooks/agent-desk', () => {
     ['a stale timestamp', () => signedAgentDesk(valid(), new Date(Date.now() - 6 * 60_000)), 401],
     ['a timestamp from the future', () => signedAgentDesk(valid(), new Date(Date.now() + 6 * 60_000)), 401],
     ['malformed JSON', () => signedAgentDesk('{"id": "x",'), 400],
+    // Not JSON, it names no account: only the env default secret verifies it, before any 400.
+    ['malformed JSON signed with another secret', () => signedTimestamped('{"id": "x",', 'not-the-secret'), 401],
     ['an unknown type', () => signedAgentDesk(agentDeskEvent('operator.teleported', { operatorId: 'x' })), 400],
     [
       'a conversation id that is not a UUID',

@@ -1,10 +1,12 @@
 import {
   canonicalSignature,
+  checkTimestampedHeaders,
   type PublishInbound,
   type RateLimit,
   type ReplayCache,
   RequestError,
   rawJsonBody,
+  readJson,
   type SecretsFor,
   verifyTimestamped,
 } from '@switchboard/platform';
@@ -20,27 +22,6 @@ export interface SignedDeps {
   secretsFor?: SecretsFor;
   /** The per-channel request budget (429 over it); checked after the signature, before publishing. */
   rateLimit?: RateLimit;
-}
-
-/**
- * The secrets that may sign this request: its channel's (named by `accountId` in the unverified
- * body) or the env default. Which account the body claims cannot widen what verifies it: the
- * account's own secrets are the only ones tried, and the verified body names that account.
- */
-export async function channelSecrets(
-  req: FastifyRequest,
-  provider: string,
-  envDefault: string,
-  deps: SignedDeps,
-): Promise<string[]> {
-  if (!deps.secretsFor || !Buffer.isBuffer(req.body)) return [envDefault];
-  let accountId: unknown;
-  try {
-    accountId = (JSON.parse(req.body.toString('utf8')) as { accountId?: unknown })?.accountId;
-  } catch {
-    return [envDefault];
-  }
-  return secretsForAccount(provider, accountId, envDefault, deps);
 }
 
 /** The secrets of the account an unverified body names (or the env default when it names none). */
@@ -70,25 +51,36 @@ const header = (req: FastifyRequest, name: string) => {
 
 /**
  * The helpdesk and agent-desk scheme: checks `X-Signature-256` over `X-Timestamp` and the raw body
- * (401 with the reason otherwise) and returns the raw body plus a `publish` that refuses a request
- * already accepted within the window (401 `replayed`). The replay claim is taken only around the
- * publish and released if the publish fails, so the sender's retry after a 503 goes through.
+ * (401 with the reason otherwise) and returns the verified body, parsed (400 when it is not JSON),
+ * plus a `publish` that refuses a request already accepted within the window (401 `replayed`).
+ *
+ * What needs no secret comes first: a missing or malformed signature header, or a timestamp that
+ * is not unix seconds or is outside the window, is refused before any lookup, so such requests
+ * cost the channel registry nothing. Only then are the secrets looked up: those of the account
+ * the (not yet verified) body names, or the env default when it names none or is not JSON. Naming
+ * another account cannot widen them: its own secrets are the only ones tried, and the verified
+ * body names that account. The body is parsed once, for both.
+ *
+ * The replay claim is taken only around the publish and released if the publish fails, so the
+ * sender's retry after a 503 goes through.
  */
-export function verifySigned(req: FastifyRequest, provider: string, secrets: readonly string[], deps: SignedDeps) {
+export async function verifySigned(req: FastifyRequest, provider: string, envDefault: string, deps: SignedDeps) {
   const raw = rawJsonBody(req);
   const signature = header(req, 'x-signature-256');
-  const verdict = verifyTimestamped({
-    rawBody: raw,
-    signature,
-    timestamp: header(req, 'x-timestamp'),
-    secrets,
-    nowMs: deps.now(),
-    windowMs: deps.windowMs,
-  });
-  if (!verdict.ok) {
-    deps.metrics.signatureFailures.inc({ provider, reason: verdict.reason });
-    throw new RequestError(401, 'invalid_signature', reasons[verdict.reason]);
-  }
+  const timestamp = header(req, 'x-timestamp');
+  const clock = { nowMs: deps.now(), windowMs: deps.windowMs };
+  const refuse = (reason: keyof typeof reasons) => {
+    deps.metrics.signatureFailures.inc({ provider, reason });
+    return new RequestError(401, 'invalid_signature', reasons[reason]);
+  };
+  const headers = checkTimestampedHeaders({ signature, timestamp, ...clock });
+  if (!headers.ok) throw refuse(headers.reason);
+  const body = readJson(raw);
+  const accountId = body.ok ? (body.value as { accountId?: unknown } | null)?.accountId : undefined;
+  const secrets = await secretsForAccount(provider, accountId, envDefault, deps);
+  const verdict = verifyTimestamped({ rawBody: raw, signature, timestamp, secrets, ...clock });
+  if (!verdict.ok) throw refuse(verdict.reason);
+  if (!body.ok) throw new RequestError(400, 'malformed_json', body.error);
   const publishOnce = async (publish: PublishInbound, batch: Parameters<PublishInbound>[0]) => {
     const accounts = batch
       .map((b) => (b.event.data as { accountId?: unknown }).accountId)
@@ -101,5 +93,5 @@ export function verifySigned(req: FastifyRequest, provider: string, secrets: rea
       throw new RequestError(401, 'replayed', 'this signed request was already accepted');
     }
   };
-  return { raw, publishOnce };
+  return { body: body.value, publishOnce };
 }

@@ -1,3 +1,19 @@
+-- Before this migration nothing stopped two live conversations of a tenant from carrying the same
+-- Genesys conversation id (a Genesys reply could map the customer's live conversation while
+-- another still held the id), and the unique index below fails on such rows, failing the deploy.
+-- Keep each id on the live conversation that was active last, where the next Genesys message
+-- belongs, and clear it on the other live ones (their version moves on, as for any change): they
+-- keep their messages and stay findable by customer; closed conversations may share the id.
+WITH ranked AS (
+  SELECT id, row_number() OVER (
+           PARTITION BY tenant_id, genesys_conversation_id
+           ORDER BY last_activity_at DESC, opened_at DESC, id DESC) AS n
+    FROM conversations
+   WHERE genesys_conversation_id IS NOT NULL AND status <> 'closed'
+)
+UPDATE conversations c SET genesys_conversation_id = NULL, version = c.version + 1
+  FROM ranked r
+ WHERE c.id = r.id AND r.n > 1;--> statement-breakpoint
 CREATE UNIQUE INDEX "conversations_genesys_live_uq" ON "conversations" USING btree ("tenant_id","genesys_conversation_id") WHERE "conversations"."genesys_conversation_id" is not null and "conversations"."status" <> 'closed';--> statement-breakpoint
 CREATE INDEX "conversations_tenant_genesys_idx" ON "conversations" USING btree ("tenant_id","genesys_conversation_id") WHERE "conversations"."genesys_conversation_id" is not null;--> statement-breakpoint
 -- The sync-worker caches which channel claims a provider account. Every change of a channel tells

@@ -1,3 +1,6 @@
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
@@ -25,15 +28,35 @@ export async function ensureDatabase(url: string): Promise<void> {
   }
 }
 
-/** Applies the committed migrations; an advisory lock lets concurrent callers take turns. */
-export async function migrateDatabase(url: string): Promise<void> {
+/**
+ * Applies the committed migrations; an advisory lock lets concurrent callers take turns. `upTo`
+ * stops after the migration with that index (tests use it to put data of an older version in
+ * front of a later migration); a later call without it applies the rest.
+ */
+export async function migrateDatabase(url: string, opts: { upTo?: number } = {}): Promise<void> {
   await ensureDatabase(url);
+  const folder = opts.upTo === undefined ? migrationsFolder : await migrationsUpTo(opts.upTo);
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     await client.query('select pg_advisory_lock(7263001)');
-    await migrate(drizzle(client), { migrationsFolder });
+    await migrate(drizzle(client), { migrationsFolder: folder });
   } finally {
     await client.end();
+    if (folder !== migrationsFolder) await rm(folder, { recursive: true, force: true });
   }
+}
+
+/** A temporary copy of the migrations whose journal ends at index `upTo`. */
+async function migrationsUpTo(upTo: number): Promise<string> {
+  const journal = JSON.parse(await readFile(join(migrationsFolder, 'meta', '_journal.json'), 'utf8')) as {
+    entries: Array<{ idx: number; tag: string }>;
+  };
+  const entries = journal.entries.filter((e) => e.idx <= upTo);
+  if (!entries.some((e) => e.idx === upTo)) throw new Error(`no migration with index ${upTo}`);
+  const dir = await mkdtemp(join(tmpdir(), 'switchboard-migrations-'));
+  await mkdir(join(dir, 'meta'));
+  await writeFile(join(dir, 'meta', '_journal.json'), JSON.stringify({ ...journal, entries }));
+  for (const e of entries) await copyFile(join(migrationsFolder, `${e.tag}.sql`), join(dir, `${e.tag}.sql`));
+  return dir;
 }

@@ -57,7 +57,7 @@ export type PublisherMetrics = ReturnType<typeof publisherMetrics>;
 export const consumerMetrics = (registry: Registry) => ({
   consumed: new Counter({
     name: 'events_consumed_total',
-    help: 'Deliveries settled, by queue and outcome (done, skipped, retry, dead)',
+    help: 'Deliveries settled, by queue and outcome (done, skipped, retry, dead, park)',
     labelNames: ['queue', 'outcome'] as const,
     registers: [registry],
   }),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   canonicalSignature,
+  checkTimestampedHeaders,
   signHmacSha256,
   signTimestamped,
   verifyHmacSha256,
@@ -98,6 +99,37 @@ describe('verifyTimestamped (helpdesk and agent-desk scheme)', () => {
     ['bad_signature', { timestamp: String(now / 1000 + 1), nowMs: now }],
     // A body-only signature is not this scheme.
     ['bad_signature', { signature: signHmacSha256(body, 's3cret', 'hex') }],
+  ] as const)('rejects with %s', (reason, over) => {
+    expect(check(over)).toEqual({ ok: false, reason });
+  });
+});
+
+describe('checkTimestampedHeaders (before any secret is looked up)', () => {
+  const now = 1_767_000_000_000;
+  const ts = String(now / 1000);
+  const check = (over: Partial<Parameters<typeof checkTimestampedHeaders>[0]> = {}) =>
+    checkTimestampedHeaders({
+      signature: `sha256=${'ab'.repeat(32)}`,
+      timestamp: ts,
+      nowMs: now,
+      windowMs: 300_000,
+      ...over,
+    });
+
+  it('passes a well-formed signature with a fresh timestamp, whoever made it', () => {
+    expect(check()).toEqual({ ok: true, timestampMs: now });
+    expect(check({ signature: `sha256=${'AB'.repeat(32)}` }).ok).toBe(true);
+  });
+
+  it.each([
+    ['missing_signature', { signature: undefined }],
+    ['bad_timestamp', { timestamp: 'yesterday' }],
+    ['stale_timestamp', { nowMs: now - 301_000 }],
+    ['bad_signature', { signature: 'sha256=zz' }],
+    ['bad_signature', { signature: `sha1=${'ab'.repeat(20)}` }],
+    ['bad_signature', { signature: `sha256=${'ab'.repeat(32)}, sha256=${'cd'.repeat(32)}` }],
+    // Base64 is Genesys' encoding, not this scheme's.
+    ['bad_signature', { signature: `sha256=${Buffer.alloc(32, 1).toString('base64')}` }],
   ] as const)('rejects with %s', (reason, over) => {
     expect(check(over)).toEqual({ ok: false, reason });
   });

@@ -66,6 +66,27 @@ export type TimestampedVerdict =
   | { ok: true; timestampMs: number }
   | { ok: false; reason: 'missing_signature' | 'bad_timestamp' | 'stale_timestamp' | 'bad_signature' };
 
+/**
+ * What can be checked of a timestamped request without any secret: a signature header of the
+ * right form (`sha256=<64 hex>`), and a timestamp in unix seconds inside the window. Edges check
+ * this before they look up the secrets of the account the unverified body names, so a request
+ * that cannot verify costs the channel registry nothing. A malformed header is `bad_signature`:
+ * no secret could make it match.
+ */
+export function checkTimestampedHeaders(opts: {
+  signature: string | undefined;
+  timestamp: string | undefined;
+  nowMs: number;
+  windowMs: number;
+}): TimestampedVerdict {
+  if (!opts.signature) return { ok: false, reason: 'missing_signature' };
+  if (!opts.timestamp || !/^\d{1,12}$/.test(opts.timestamp)) return { ok: false, reason: 'bad_timestamp' };
+  const timestampMs = Number(opts.timestamp) * 1000;
+  if (Math.abs(opts.nowMs - timestampMs) > opts.windowMs) return { ok: false, reason: 'stale_timestamp' };
+  if (!signatureDigest(opts.signature, 'hex')) return { ok: false, reason: 'bad_signature' };
+  return { ok: true, timestampMs };
+}
+
 export function verifyTimestamped(opts: {
   rawBody: Buffer;
   signature: string | undefined;
@@ -74,11 +95,9 @@ export function verifyTimestamped(opts: {
   nowMs: number;
   windowMs: number;
 }): TimestampedVerdict {
-  if (!opts.signature) return { ok: false, reason: 'missing_signature' };
-  if (!opts.timestamp || !/^\d{1,12}$/.test(opts.timestamp)) return { ok: false, reason: 'bad_timestamp' };
-  const timestampMs = Number(opts.timestamp) * 1000;
-  if (Math.abs(opts.nowMs - timestampMs) > opts.windowMs) return { ok: false, reason: 'stale_timestamp' };
+  const headers = checkTimestampedHeaders(opts);
+  if (!headers.ok) return headers;
   const signed = Buffer.concat([Buffer.from(`${opts.timestamp}.`), opts.rawBody]);
   if (!verifyHmacSha256(signed, opts.signature, opts.secrets, 'hex')) return { ok: false, reason: 'bad_signature' };
-  return { ok: true, timestampMs };
+  return headers;
 }

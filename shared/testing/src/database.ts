@@ -23,11 +23,15 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** A fresh database cloned from the migrated template; `drop()` removes it. */
-export async function createTestDatabase(): Promise<TestDatabase> {
+/**
+ * A fresh database cloned from the migrated template; `drop()` removes it. `empty`: no tables at
+ * all, for a test that migrates it itself (`migrateDatabase(url, { upTo })`).
+ */
+export async function createTestDatabase(opts: { empty?: boolean } = {}): Promise<TestDatabase> {
   const name = `sbt_${Date.now().toString(36)}_${uniqueSuffix()}`;
+  if (opts.empty) await admin((c) => c.query(`create database ${name}`));
   // Cloning needs the template to have no other sessions; retry briefly if a clone races us.
-  for (let attempt = 0; ; attempt++) {
+  for (let attempt = 0; !opts.empty; attempt++) {
     try {
       await admin((c) => c.query(`create database ${name} template ${TEMPLATE_DB}`));
       break;

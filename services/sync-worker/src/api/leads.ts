@@ -8,7 +8,7 @@ import {
   type ThreadNode,
   threadMessages,
 } from '@switchboard/domain';
-import { parseRequest, RequestError } from '@switchboard/platform';
+import { parseRequest, RequestError, recordCounts } from '@switchboard/platform';
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { applyLeadEvent, type LeadChange, previewLeadEvent } from '../lead/apply.ts';
@@ -153,6 +153,7 @@ export const leadRoutes: ApiRoutes = (api, deps) => {
       return out;
     });
     if (!result) throw new RequestError(404, 'not_found', `no lead journey for conversation ${id}`);
+    recordCounts(deps.metrics, result.counts);
     const d = result.decision;
     switch (d.kind) {
       case 'apply':

@@ -1,5 +1,5 @@
 import { appendOutbox, transaction } from '@switchboard/db';
-import { parseRequest, RequestError } from '@switchboard/platform';
+import { parseRequest, RequestError, recordCounts } from '@switchboard/platform';
 import { z } from 'zod';
 import { recordDispatch } from '../dispatch.ts';
 import type { ApiRoutes } from './index.ts';
@@ -51,6 +51,8 @@ export const messageRoutes: ApiRoutes = (api, deps) => {
       case 'conflict':
         throw new RequestError(409, 'conflict', result.message);
       case 'dispatched':
+        // Committed (a deadlocked attempt rolled back and counted nothing).
+        recordCounts(deps.metrics, result.counts);
         if (result.changed) await deps.cache.invalidate([req.tenant.id]);
         return {
           messageId: id,

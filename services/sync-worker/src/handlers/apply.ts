@@ -1,8 +1,17 @@
 import { type CloudEvent, decodeEvent } from '@switchboard/contracts';
 import { appendOutbox, claimInboxMany, type OutboxEntry, transaction } from '@switchboard/db';
-import { type BatchHandler, type Delivery, dead, type Outcome, skipped, transient } from '@switchboard/platform';
+import {
+  type BatchHandler,
+  type Delivery,
+  dead,
+  type Outcome,
+  recordCounts,
+  skipped,
+  transient,
+} from '@switchboard/platform';
 import { z } from 'zod';
 import { CONSUMER, type Deps } from '../deps.ts';
+import type { Count } from '../metrics.ts';
 import type { ChannelScoped, Route } from './route.ts';
 import { routesByType } from './routes.ts';
 
@@ -50,7 +59,7 @@ export function createBatchHandler(deps: Deps, table: Map<string, Route> = route
   };
 }
 
-/** Delivery → envelope → route → payload → prepared; anything that fails here is dead on arrival. */
+/** Delivery → envelope → route → payload → prepared; anything that fails here is never applied. */
 async function parse(deps: Deps, table: Map<string, Route>, d: Delivery): Promise<Outcome | Omit<Item, 'index'>> {
   const decoded = decodeEvent(d.msg.content);
   if (!decoded.ok) return dead(`invalid_envelope: ${decoded.reason}`);
@@ -60,15 +69,9 @@ async function parse(deps: Deps, table: Map<string, Route>, d: Delivery): Promis
   if (!data.success) return dead(`invalid_payload: ${z.prettifyError(data.error)}`);
   const event = { ...decoded.event, data: data.data };
   const prepared = await r.prepare(deps, event);
-  if (prepared.ok) return { route: r, event, value: prepared.value };
-  const { outcome } = prepared;
-  // An account no active channel claims: parked (issue 3), not dead-lettered.
-  if (outcome.kind === 'dead' && /^(unknown_channel|channel_disabled)\b/.test(outcome.reason) && deps.park) {
-    const provider = (event.data as { provider?: unknown }).provider;
-    await deps.park(typeof provider === 'string' ? provider : 'unknown', outcome.reason, d.msg);
-    return skipped(`parked: ${outcome.reason}`);
-  }
-  return outcome;
+  // Not ok: dead, or parked (an account no active channel claims), settled by the consumer alone,
+  // outside the batch's transaction.
+  return prepared.ok ? { route: r, event, value: prepared.value } : prepared.outcome;
 }
 
 async function applyItems(deps: Deps, order: Route[], items: Item[], outcomes: Outcome[]): Promise<void> {
@@ -82,6 +85,7 @@ async function applyItems(deps: Deps, order: Route[], items: Item[], outcomes: O
       );
       const local = new Map<number, Outcome>();
       const outbox: OutboxEntry[] = [];
+      const counts: Count[] = [];
       const tenants = new Set<string>();
       const fresh = items.filter((i) => {
         if (claimed.delete(i.event.id)) return true;
@@ -97,6 +101,7 @@ async function applyItems(deps: Deps, order: Route[], items: Item[], outcomes: O
           if (!a) throw new Error('route returned fewer results than items');
           local.set(item.index, a.outcome);
           outbox.push(...a.outbox);
+          counts.push(...a.counts);
           // Applied (not a duplicate, not refused): it may have changed rows of its tenant without
           // an event, e.g. a late `delivered` after `read` only stamps a time.
           if (a.outcome.kind === 'done') tenants.add(item.value.channel.tenantId);
@@ -104,10 +109,13 @@ async function applyItems(deps: Deps, order: Route[], items: Item[], outcomes: O
       }
       await appendOutbox(tx, outbox);
       for (const o of outbox) if (o.event.tenantid) tenants.add(o.event.tenantid);
-      return { local, tenants };
+      return { local, tenants, counts };
     }),
   );
-  // After the commit: no later lookup of these tenants is answered from before the change.
+  // After the commit: what it did is counted once (a rolled-back batch, applied again one event at
+  // a time, counts nothing of its own), and no later lookup of these tenants is answered from
+  // before the change.
+  recordCounts(deps.metrics, results.counts);
   await deps.lookups?.invalidate(results.tenants);
   for (const [index, outcome] of results.local) outcomes[index] = outcome;
 }

@@ -1,4 +1,4 @@
-import { dead } from '@switchboard/platform';
+import { park } from '@switchboard/platform';
 import type { Deps } from '../deps.ts';
 import type { Channel } from '../store/channels.ts';
 import type { Prepared } from './route.ts';
@@ -16,7 +16,7 @@ const accountNames: Record<string, string> = {
  * The active channel that claims a provider account, or why the event is parked instead:
  * `unknown_channel` (no channel) or `channel_disabled`. Every kind of event is treated alike,
  * messages, statuses and receipts: nothing is applied for a channel an operator turned off, and
- * nothing is lost (the batch handler parks these; see `apply.ts`).
+ * nothing is lost (the consumer copies it to the parking queue and counts it by provider).
  */
 export async function activeChannel(
   deps: Pick<Deps, 'resolveChannel'>,
@@ -26,10 +26,13 @@ export async function activeChannel(
   const channel = await deps.resolveChannel(provider, accountId);
   if (!channel) {
     const name = accountNames[provider] ?? `${provider} account`;
-    return { ok: false, outcome: dead(`unknown_channel: no ${name} ${accountId}`) };
+    return { ok: false, outcome: park(`unknown_channel: no ${name} ${accountId}`, { provider }) };
   }
   if (channel.status !== 'active') {
-    return { ok: false, outcome: dead(`channel_disabled: channel ${channel.id} is ${channel.status}`) };
+    return {
+      ok: false,
+      outcome: park(`channel_disabled: channel ${channel.id} is ${channel.status}`, { provider }),
+    };
   }
   return { ok: true, value: channel };
 }

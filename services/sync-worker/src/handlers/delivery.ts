@@ -2,6 +2,7 @@ import type { ProviderError } from '@switchboard/contracts';
 import type { Executor, OutboxEntry } from '@switchboard/db';
 import { type DeliveryStatus, decideDeliveryStatus } from '@switchboard/domain';
 import type { Deps } from '../deps.ts';
+import type { Count } from '../metrics.ts';
 import { mergeErrors } from '../provider-errors.ts';
 import {
   findMessageForUpdate,
@@ -12,6 +13,7 @@ import {
   saveDelivery,
 } from '../store/messages.ts';
 import { domainEvent } from './events.ts';
+import type { Effects } from './route.ts';
 
 export interface StatusReport {
   status: DeliveryStatus;
@@ -26,7 +28,14 @@ export interface AppliedStatuses {
   /** The row changed (status, a status's first timestamp, or new errors): its lookups are stale. */
   changed: boolean;
   status: DeliveryStatus | null;
+  /** Each report by its result (applied, stale), to count once the transaction commits. */
+  counts: Count[];
 }
+
+const statusCount = (provider: string, result: 'applied' | 'stale' | 'held'): Count => ({
+  metric: 'statuses',
+  labels: { provider, result },
+});
 
 /**
  * Folds status reports into a stored message (the row is locked by the caller) and saves the
@@ -36,7 +45,7 @@ export interface AppliedStatuses {
  */
 export async function applyStatuses(
   tx: Executor,
-  deps: Pick<Deps, 'names' | 'now' | 'metrics'>,
+  deps: Pick<Deps, 'names' | 'now'>,
   meta: MessageKey,
   message: StoredDelivery,
   reports: StatusReport[],
@@ -45,6 +54,7 @@ export async function applyStatuses(
   let errors = message.errors;
   let changed = false;
   const events: OutboxEntry[] = [];
+  const counts: Count[] = [];
   for (const report of reports) {
     const merged = mergeErrors(errors, report.errors);
     changed ||= merged !== errors;
@@ -52,7 +62,7 @@ export async function applyStatuses(
     const decision = decideDeliveryStatus(state, { status: report.status, at: report.at });
     switch (decision.kind) {
       case 'ignore':
-        deps.metrics.statuses.inc({ provider: meta.provider, result: 'stale' });
+        counts.push(statusCount(meta.provider, 'stale'));
         continue;
       case 'apply':
         break;
@@ -62,7 +72,7 @@ export async function applyStatuses(
       }
     }
     changed = true;
-    deps.metrics.statuses.inc({ provider: meta.provider, result: decision.statusChanged ? 'applied' : 'stale' });
+    counts.push(statusCount(meta.provider, decision.statusChanged ? 'applied' : 'stale'));
     if (decision.statusChanged && decision.next.status) {
       events.push(
         domainEvent(
@@ -85,24 +95,26 @@ export async function applyStatuses(
     state = { ...state, ...decision.next };
   }
   if (changed) await saveDelivery(tx, message.id, state, errors);
-  return { events, changed, status: state.status };
+  return { events, changed, status: state.status, counts };
 }
 
 /**
  * One provider status report for the message `key`: applied to the stored message under its
- * advisory lock, or held until the message is stored. Returns the events it caused.
+ * advisory lock, or held until the message is stored. Returns the events it caused and its count.
  */
 export async function reportStatus(
   tx: Executor,
-  deps: Pick<Deps, 'names' | 'now' | 'metrics'>,
+  deps: Pick<Deps, 'names' | 'now'>,
   key: MessageKey,
   report: StatusReport,
   eventId: string,
-): Promise<OutboxEntry[]> {
+): Promise<Effects> {
   await lockMessageKey(tx, key);
   const message = await findMessageForUpdate(tx, key);
-  if (message) return (await applyStatuses(tx, deps, key, message, [report])).events;
+  if (message) {
+    const applied = await applyStatuses(tx, deps, key, message, [report]);
+    return { outbox: applied.events, counts: applied.counts };
+  }
   await holdStatus(tx, key, { ...report, eventId });
-  deps.metrics.statuses.inc({ provider: key.provider, result: 'held' });
-  return [];
+  return { outbox: [], counts: [statusCount(key.provider, 'held')] };
 }

@@ -4,6 +4,7 @@ import { ancestorChain, detectSignals, isReplySubject, normalizeSubject } from '
 import { done, skipped } from '@switchboard/platform';
 import type { Deps } from '../deps.ts';
 import { applyLeadEvent } from '../lead/apply.ts';
+import type { Count } from '../metrics.ts';
 import type { Channel } from '../store/channels.ts';
 import {
   createEmailConversation,
@@ -64,7 +65,7 @@ async function applyEmail(tx: Executor, deps: Deps, m: MailgunEmailReceived, cha
   const tenantId = channel.tenantId;
   await lockMessageKey(tx, { tenantId, provider: 'mailgun', providerMessageId: m.messageId });
   if (await emailStored(tx, tenantId, m.messageId)) {
-    return { outcome: skipped(`email ${m.messageId} already stored`), outbox: [] };
+    return { outcome: skipped(`email ${m.messageId} already stored`), outbox: [], counts: [] };
   }
   const customerId = await upsertAndLockEmailCustomer(tx, tenantId, m.from, m.fromName ?? null);
   const at = new Date(m.sentAt);
@@ -98,12 +99,14 @@ async function applyEmail(tx: Executor, deps: Deps, m: MailgunEmailReceived, cha
   });
   // Checked under the message's advisory lock above, so a duplicate cannot get here.
   if (!stored) throw new Error(`email ${m.messageId} was stored concurrently`);
-  deps.metrics.emailThreading.inc({ match });
-  deps.metrics.messagesStored.inc({ provider: 'mailgun', direction: 'inbound' });
+  const counts: Count[] = [
+    { metric: 'emailThreading', labels: { match } },
+    { metric: 'messagesStored', labels: { provider: 'mailgun', direction: 'inbound' } },
+  ];
   const meta = { tenantId, conversationId };
   const outbox: OutboxEntry[] = [];
   if (created) {
-    deps.metrics.conversationsOpened.inc({ provider: 'mailgun' });
+    counts.push({ metric: 'conversationsOpened', labels: { provider: 'mailgun' } });
     outbox.push(
       domainEvent(deps, 'conversation.opened', meta, {
         conversationId,
@@ -136,6 +139,9 @@ async function applyEmail(tx: Executor, deps: Deps, m: MailgunEmailReceived, cha
     facts: { inbound: detectSignals(body) },
     keepFactsOnReject: true,
   });
-  if (lead) outbox.push(...lead.outbox);
-  return { outcome: done, outbox };
+  if (lead) {
+    outbox.push(...lead.outbox);
+    counts.push(...lead.counts);
+  }
+  return { outcome: done, outbox, counts };
 }

@@ -5,13 +5,14 @@ import { done, skipped } from '@switchboard/platform';
 import { sql } from 'drizzle-orm';
 import type { Deps } from '../deps.ts';
 import { applyLeadEvent, type LeadChange } from '../lead/apply.ts';
+import type { Count } from '../metrics.ts';
 import type { Channel } from '../store/channels.ts';
 import { createEmailConversation, insertEmailMessage, upsertAndLockEmailCustomer } from '../store/email.ts';
 import { findMessageForUpdate, lockMessageKey, type MessageKey } from '../store/messages.ts';
 import { activeChannel } from './channel.ts';
 import { applyStatuses } from './delivery.ts';
 import { domainEvent } from './events.ts';
-import { type Applied, route } from './route.ts';
+import { type Applied, type Effects, route } from './route.ts';
 
 type E = MailgunEventReceived;
 
@@ -84,9 +85,12 @@ async function applyEvent(tx: Executor, deps: Deps, e: E, channel: Channel): Pro
   const at = new Date(e.at);
   await lockMessageKey(tx, key);
   const outbox: OutboxEntry[] = [];
+  const counts: Count[] = [];
   let message = await findMessageForUpdate(tx, key);
   if (!message) {
-    outbox.push(...(await recordSentEmail(tx, deps, e, channel, at)));
+    const sent = await recordSentEmail(tx, deps, e, channel, at);
+    outbox.push(...sent.outbox);
+    counts.push(...sent.counts);
     message = await findMessageForUpdate(tx, key);
     if (!message) throw new Error(`email ${e.messageId} missing after insert`);
   }
@@ -95,7 +99,9 @@ async function applyEvent(tx: Executor, deps: Deps, e: E, channel: Channel): Pro
     values (${tenantId}, ${e.mailgunEventId}, ${message.id}, ${e.event}, ${at.toISOString()},
             ${JSON.stringify({ severity: e.severity ?? null, reason: e.reason ?? null, url: e.url ?? null, deliveryStatus: e.deliveryStatus ?? null })}::jsonb)
     on conflict do nothing`);
-  if (fresh.rowCount === 0) return { outcome: skipped(`mailgun event ${e.mailgunEventId} already applied`), outbox };
+  if (fresh.rowCount === 0) {
+    return { outcome: skipped(`mailgun event ${e.mailgunEventId} already applied`), outbox, counts };
+  }
   const status = statusOf(e);
   if (status) {
     const errors =
@@ -108,7 +114,9 @@ async function applyEvent(tx: Executor, deps: Deps, e: E, channel: Channel): Pro
             },
           ]
         : null;
-    outbox.push(...(await applyStatuses(tx, deps, key, message, [{ status, at, errors }])).events);
+    const applied = await applyStatuses(tx, deps, key, message, [{ status, at, errors }]);
+    outbox.push(...applied.events);
+    counts.push(...applied.counts);
   }
   const change = leadChangeOf(e, at);
   if (change) {
@@ -116,13 +124,16 @@ async function applyEvent(tx: Executor, deps: Deps, e: E, channel: Channel): Pro
       ...change,
       keepFactsOnReject: true,
     });
-    if (lead) outbox.push(...lead.outbox);
+    if (lead) {
+      outbox.push(...lead.outbox);
+      counts.push(...lead.counts);
+    }
   }
-  return { outcome: done, outbox };
+  return { outcome: done, outbox, counts };
 }
 
 /** The outbound email an event names, recorded from the event's headers in a thread of its own. */
-async function recordSentEmail(tx: Executor, deps: Deps, e: E, channel: Channel, at: Date): Promise<OutboxEntry[]> {
+async function recordSentEmail(tx: Executor, deps: Deps, e: E, channel: Channel, at: Date): Promise<Effects> {
   const tenantId = channel.tenantId;
   const customerId = await upsertAndLockEmailCustomer(tx, tenantId, e.recipient.toLowerCase(), null);
   const conversation = await createEmailConversation(tx, {
@@ -148,10 +159,12 @@ async function recordSentEmail(tx: Executor, deps: Deps, e: E, channel: Channel,
     sentAt: at,
   });
   if (!stored) throw new Error(`email ${e.messageId} stored concurrently`);
-  deps.metrics.conversationsOpened.inc({ provider: 'mailgun' });
-  deps.metrics.messagesStored.inc({ provider: 'mailgun', direction: 'outbound' });
   const meta = { tenantId, conversationId: conversation.id };
-  return [
+  const counts: Count[] = [
+    { metric: 'conversationsOpened', labels: { provider: 'mailgun' } },
+    { metric: 'messagesStored', labels: { provider: 'mailgun', direction: 'outbound' } },
+  ];
+  const outbox = [
     domainEvent(deps, 'conversation.opened', meta, {
       conversationId: conversation.id,
       customerId,
@@ -173,4 +186,5 @@ async function recordSentEmail(tx: Executor, deps: Deps, e: E, channel: Channel,
       sentAt: at.toISOString(),
     }),
   ];
+  return { outbox, counts };
 }

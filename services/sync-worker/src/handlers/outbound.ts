@@ -89,7 +89,7 @@ export const genesysReceiptRoute = route<GenesysReceipt, { channel: Channel }>({
       const s = event.data;
       const key = { tenantId: value.channel.tenantId, provider: 'genesys', providerMessageId: s.messageId };
       const report = { status: s.status, at: new Date(s.at), errors: s.errors ?? null };
-      out.push({ outcome: done, outbox: await reportStatus(tx, deps, key, report, event.id) });
+      out.push({ outcome: done, ...(await reportStatus(tx, deps, key, report, event.id)) });
     }
     return out;
   },

@@ -3,6 +3,7 @@ import { type Executor, type OutboxEntry, pgSafe } from '@switchboard/db';
 import { dead, done, skipped } from '@switchboard/platform';
 import { sql } from 'drizzle-orm';
 import { CONSUMER, type Deps } from '../deps.ts';
+import type { Count } from '../metrics.ts';
 import { takeHeldStatusesMany } from '../store/batch.ts';
 import { recordOutboundEmail } from '../store/email-reply.ts';
 import { findMessageForUpdate, lockMessageKey, type MessageKey } from '../store/messages.ts';
@@ -15,7 +16,7 @@ import {
 import { applyStatuses } from './delivery.ts';
 import { domainEvent } from './events.ts';
 import { recipient } from './recipient.ts';
-import type { Applied } from './route.ts';
+import type { Applied, Effects } from './route.ts';
 
 /**
  * Replies written by people, a Genesys agent's or an agent-desk operator's: stored once as an
@@ -36,14 +37,14 @@ export interface Reply {
   agentId?: string;
 }
 
-async function reject(tx: Executor, deps: Deps, event: CloudEvent, origin: string, reason: string): Promise<Applied> {
+async function reject(tx: Executor, event: CloudEvent, origin: string, reason: string): Promise<Applied> {
   // Dropping the inbox claim lets a replay from the dead-letter queue be evaluated again.
   await tx.execute(sql`delete from inbox where consumer = ${CONSUMER} and event_id = ${event.id}`);
-  deps.metrics.outboundRejected.inc({ origin, reason: reason.split(':')[0] ?? reason });
-  return { outcome: dead(reason), outbox: [] };
+  const counts: Count[] = [{ metric: 'outboundRejected', labels: { origin, reason: reason.split(':')[0] ?? reason } }];
+  return { outcome: dead(reason), outbox: [], counts };
 }
 
-type Target = { conversation: OutboundConversation; opened?: OutboxEntry } | { outcome: Applied };
+type Target = { conversation: OutboundConversation; opened?: Effects } | { outcome: Applied };
 
 /**
  * The conversation a reply lands on. A closed conversation is final (seed 000), so a reply to it
@@ -59,25 +60,18 @@ async function target(
   r: Reply,
 ): Promise<Target> {
   if (!c) {
-    return {
-      outcome: await reject(
-        tx,
-        deps,
-        event,
-        r.origin,
-        'unknown_conversation: no conversation of this tenant for the reply',
-      ),
-    };
+    const reason = 'unknown_conversation: no conversation of this tenant for the reply';
+    return { outcome: await reject(tx, event, r.origin, reason) };
   }
   if (c.status !== 'closed') return { conversation: c };
   if (c.provider === 'mailgun') {
-    return { outcome: await reject(tx, deps, event, r.origin, `conversation_closed: email thread ${c.id} is closed`) };
+    return { outcome: await reject(tx, event, r.origin, `conversation_closed: email thread ${c.id} is closed`) };
   }
   // A reply stored before (its event redelivered after the inbox forgot it) opens nothing.
   const key = { tenantId: c.tenant_id, provider: r.origin, providerMessageId: r.originMessageId };
   await lockMessageKey(tx, key);
   if (await findMessageForUpdate(tx, key)) {
-    return { outcome: { outcome: skipped(`message ${r.originMessageId} already stored`), outbox: [] } };
+    return { outcome: { outcome: skipped(`message ${r.originMessageId} already stored`), outbox: [], counts: [] } };
   }
   const next = await lockSuccessor(tx, c, r.at, {
     source: 'agent',
@@ -86,23 +80,23 @@ async function target(
     causeEventId: event.id,
   });
   if (!next.created) return { conversation: next.conversation };
-  deps.metrics.conversationsOpened.inc({ provider: next.conversation.provider });
   const n = next.conversation;
+  const opened = domainEvent(
+    deps,
+    'conversation.opened',
+    { tenantId: n.tenant_id, conversationId: n.id },
+    {
+      conversationId: n.id,
+      customerId: n.customer_id,
+      channelId: n.channel_id,
+      provider: n.provider,
+      status: n.status as 'open',
+      openedAt: next.openedAt.toISOString(),
+    },
+  );
   return {
     conversation: n,
-    opened: domainEvent(
-      deps,
-      'conversation.opened',
-      { tenantId: n.tenant_id, conversationId: n.id },
-      {
-        conversationId: n.id,
-        customerId: n.customer_id,
-        channelId: n.channel_id,
-        provider: n.provider,
-        status: n.status as 'open',
-        openedAt: next.openedAt.toISOString(),
-      },
-    ),
+    opened: { outbox: [opened], counts: [{ metric: 'conversationsOpened', labels: { provider: n.provider } }] },
   };
 }
 
@@ -121,7 +115,7 @@ export async function recordReply(
   // reply to the same Message-ID).
   const id = eventId('outbound', c.tenant_id, r.origin, r.originMessageId);
   const to = await recipient(tx, c, id);
-  if ('reject' in to) return reject(tx, deps, event, r.origin, to.reject);
+  if ('reject' in to) return reject(tx, event, r.origin, to.reject);
   // An email reply is keyed by its Message-ID under `mailgun`, so Mailgun's events and the
   // customer's answer find it; other replies by the origin's id, so the origin's receipts do.
   const key = to.email
@@ -139,7 +133,7 @@ export async function recordReply(
     content: pgSafe({ ...r.content, origin: r.origin, originMessageId: r.originMessageId, author: r.author }),
     at: r.at,
   });
-  if (!stored) return { outcome: skipped(`message ${r.originMessageId} already stored`), outbox: [] };
+  if (!stored) return { outcome: skipped(`message ${r.originMessageId} already stored`), outbox: [], counts: [] };
   if (to.email && to.headers) {
     await recordOutboundEmail(tx, {
       tenantId: c.tenant_id,
@@ -150,10 +144,18 @@ export async function recordReply(
       sentAt: r.at,
     });
   }
-  const outbox = [...(t.opened ? [t.opened] : []), ...(await replyEvents(tx, deps, c, r, stored, to))];
-  outbox.push(...(await heldStatuses(tx, deps, key)));
-  deps.metrics.messagesStored.inc({ provider: r.origin, direction: 'outbound' });
-  return { outcome: done, outbox };
+  const events = await replyEvents(tx, deps, c, r, stored, to);
+  const held = await heldStatuses(tx, deps, key);
+  return {
+    outcome: done,
+    outbox: [...(t.opened?.outbox ?? []), ...events.outbox, ...held.outbox],
+    counts: [
+      ...(t.opened?.counts ?? []),
+      { metric: 'messagesStored', labels: { provider: r.origin, direction: 'outbound' } },
+      ...events.counts,
+      ...held.counts,
+    ],
+  };
 }
 
 /** Records the reply on its conversation (activity, mapping, agent) and builds its events. */
@@ -164,7 +166,7 @@ async function replyEvents(
   r: Reply,
   stored: { id: string; received_at: Date },
   to: { to: string; email?: MessageOutboundRequested['email'] },
-): Promise<OutboxEntry[]> {
+): Promise<Effects> {
   // Replies can arrive out of order (retries, parallel batches): only a reply newer than the one
   // that set the current agent may change it, so the agent never moves back to an earlier one.
   const agentId = r.agentId && (!c.agent_at || r.at > new Date(c.agent_at)) ? r.agentId : undefined;
@@ -173,8 +175,9 @@ async function replyEvents(
   const messageId = stored.id;
   const genesysConversationId = r.genesysConversationId ?? c.genesys_conversation_id ?? undefined;
   const outbox: OutboxEntry[] = [];
+  const counts: Count[] = [];
   if (agentId && agentId !== c.agent_id) {
-    deps.metrics.transfers.inc({ origin: r.origin });
+    counts.push({ metric: 'transfers', labels: { origin: r.origin } });
     outbox.push(
       domainEvent(deps, 'conversation.transferred', meta, {
         conversationId: c.id,
@@ -214,13 +217,14 @@ async function replyEvents(
       requestedAt: deps.now().toISOString(),
     }),
   );
-  return outbox;
+  return { outbox, counts };
 }
 
 /** Receipts that overtook the reply (held under its key), applied now that it is stored. */
-async function heldStatuses(tx: Executor, deps: Deps, key: MessageKey): Promise<OutboxEntry[]> {
+async function heldStatuses(tx: Executor, deps: Deps, key: MessageKey): Promise<Effects> {
   const held = (await takeHeldStatusesMany(tx, key.provider, [key])).get(`${key.tenantId}/${key.providerMessageId}`);
-  if (!held?.length) return [];
-  const row = await findMessageForUpdate(tx, key);
-  return row ? (await applyStatuses(tx, deps, key, row, held)).events : [];
+  const row = held?.length ? await findMessageForUpdate(tx, key) : null;
+  if (!row || !held) return { outbox: [], counts: [] };
+  const applied = await applyStatuses(tx, deps, key, row, held);
+  return { outbox: applied.events, counts: applied.counts };
 }

@@ -3,14 +3,22 @@ import type { Executor, OutboxEntry } from '@switchboard/db';
 import type { Outcome } from '@switchboard/platform';
 import type { z } from 'zod';
 import type { Deps } from '../deps.ts';
+import type { Count } from '../metrics.ts';
 import type { Channel } from '../store/channels.ts';
 
 export type Prepared<P> = { ok: true; value: P } | { ok: false; outcome: Outcome };
 
-export interface Applied {
-  outcome: Outcome;
+/** What work in a transaction produced: its events, and what to count once it committed. */
+export interface Effects {
   outbox: OutboxEntry[];
+  counts: Count[];
 }
+
+export interface Applied extends Effects {
+  outcome: Outcome;
+}
+
+export const noEffects = (): Effects => ({ outbox: [], counts: [] });
 
 /**
  * What every route's `prepare` resolves: the channel the event came in on, and through it the

@@ -10,6 +10,7 @@ import {
 import { dead, done, type Outcome, skipped } from '@switchboard/platform';
 import { sql } from 'drizzle-orm';
 import { CONSUMER, type Deps } from '../deps.ts';
+import type { Count } from '../metrics.ts';
 import type { Channel } from '../store/channels.ts';
 import { type LockedTicket, lockConversationState, type NewTicket, writeStatusDecision } from '../store/status.ts';
 import { activeChannel } from './channel.ts';
@@ -39,12 +40,13 @@ type Request = {
  * same transaction, so replaying it from the dead-letter queue (after the state it needed exists)
  * is evaluated again rather than skipped as a duplicate.
  */
-async function reject(tx: Executor, deps: Deps, event: CloudEvent, entity: string, reason: string): Promise<Applied> {
+async function reject(tx: Executor, event: CloudEvent, entity: string, reason: string): Promise<Applied> {
   await tx.execute(sql`delete from inbox where consumer = ${CONSUMER} and event_id = ${event.id}`);
-  deps.metrics.statusRejected.inc({ entity, reason: reason.split(':')[0] ?? reason });
-  return { outcome: dead(reason), outbox: [] };
+  const counts: Count[] = [{ metric: 'statusRejected', labels: { entity, reason: reason.split(':')[0] ?? reason } }];
+  return { outcome: dead(reason), outbox: [], counts };
 }
 
+/** Decides and writes one request, timed (the time is counted with it, once it committed). */
 async function applyRequest(
   tx: Executor,
   deps: Deps,
@@ -52,48 +54,56 @@ async function applyRequest(
   tenantId: string,
   r: Request,
 ): Promise<Applied> {
-  const stop = deps.metrics.syncDuration.startTimer({ entity: r.entity });
-  try {
-    const state = await lockConversationState(
+  const started = performance.now();
+  const applied = await decideRequest(tx, deps, event, tenantId, r);
+  const seconds = (performance.now() - started) / 1000;
+  applied.counts.push({ metric: 'syncDuration', labels: { entity: r.entity }, value: seconds });
+  return applied;
+}
+
+/** Locks the conversation's state, decides the request and writes what follows from it. */
+async function decideRequest(
+  tx: Executor,
+  deps: Deps,
+  event: CloudEvent,
+  tenantId: string,
+  r: Request,
+): Promise<Applied> {
+  const state = await lockConversationState(
+    tx,
+    tenantId,
+    r.conversationId,
+    r.ticketExternalId ? { ticketExternalId: r.ticketExternalId } : {},
+  );
+  if (!state) return reject(tx, event, r.entity, `unknown_conversation: ${r.conversationId} is not this tenant's`);
+  // The helpdesk's ticket id is unique per tenant: it may not move to another conversation.
+  if (state.ticketOwner && state.ticketOwner !== state.conversation.id) {
+    return reject(
       tx,
-      tenantId,
-      r.conversationId,
-      r.ticketExternalId ? { ticketExternalId: r.ticketExternalId } : {},
+      event,
+      r.entity,
+      `ticket_conversation_mismatch: ticket ${r.ticketExternalId} belongs to another conversation`,
     );
-    if (!state)
-      return reject(tx, deps, event, r.entity, `unknown_conversation: ${r.conversationId} is not this tenant's`);
-    // The helpdesk's ticket id is unique per tenant: it may not move to another conversation.
-    if (state.ticketOwner && state.ticketOwner !== state.conversation.id) {
-      return reject(
-        tx,
-        deps,
-        event,
-        r.entity,
-        `ticket_conversation_mismatch: ticket ${r.ticketExternalId} belongs to another conversation`,
-      );
-    }
-    const built = r.command(state.tickets);
-    if ('reject' in built) return reject(tx, deps, event, r.entity, built.reject);
-    if ('stale' in built) return { outcome: skipped(built.stale), outbox: [] };
-    const decision = decideStatusChange(
-      { conversation: { id: state.conversation.id, status: state.conversation.status }, tickets: state.tickets },
-      built.cmd,
-    );
-    if (!decision.ok) return reject(tx, deps, event, r.entity, decision.reason);
-    const outbox = await writeStatusDecision(
-      tx,
-      deps,
-      state,
-      decision,
-      { eventId: event.id, changedBy: r.changedBy, at: new Date(event.time) },
-      built.created,
-    );
-    await r.after?.(tx, state.conversation.id);
-    const outcome: Outcome = decision.changes.length === 0 && !decision.suggestion ? skipped('no status change') : done;
-    return { outcome, outbox };
-  } finally {
-    stop();
   }
+  const built = r.command(state.tickets);
+  if ('reject' in built) return reject(tx, event, r.entity, built.reject);
+  if ('stale' in built) return { outcome: skipped(built.stale), outbox: [], counts: [] };
+  const decision = decideStatusChange(
+    { conversation: { id: state.conversation.id, status: state.conversation.status }, tickets: state.tickets },
+    built.cmd,
+  );
+  if (!decision.ok) return reject(tx, event, r.entity, decision.reason);
+  const effects = await writeStatusDecision(
+    tx,
+    deps,
+    state,
+    decision,
+    { eventId: event.id, changedBy: r.changedBy, at: new Date(event.time) },
+    built.created,
+  );
+  await r.after?.(tx, state.conversation.id);
+  const outcome: Outcome = decision.changes.length === 0 && !decision.suggestion ? skipped('no status change') : done;
+  return { outcome, ...effects };
 }
 
 type Ticket = HelpdeskTicketChanged;

@@ -1,6 +1,7 @@
 import { WhatsAppMessageReceived } from '@switchboard/contracts';
 import type { OutboxEntry } from '@switchboard/db';
 import { dead, done, skipped } from '@switchboard/platform';
+import type { Count } from '../metrics.ts';
 import { toE164 } from '../phone.ts';
 import {
   insertMessages,
@@ -124,13 +125,14 @@ export const whatsappMessageRoute = route<WhatsAppMessageReceived, Prepared>({
       const message = stored.get(`${key.tenantId}/${m.messageId}`);
       // Stored by an earlier event (or twice in this batch): nothing more to do for this one.
       if (!message || announced.has(message.id)) {
-        results.push({ outcome: skipped(`message ${m.messageId} already stored`), outbox: [] });
+        results.push({ outcome: skipped(`message ${m.messageId} already stored`), outbox: [], counts: [] });
         continue;
       }
       announced.add(message.id);
       const conversation = conversationOf(value);
       const meta = { tenantId: key.tenantId, conversationId: conversation.id };
       const outbox: OutboxEntry[] = [];
+      const counts: Count[] = [{ metric: 'messagesStored', labels: { provider: 'whatsapp', direction: 'inbound' } }];
       if (conversation.created && !announced.has(conversation.id)) {
         announced.add(conversation.id);
         outbox.push(
@@ -143,7 +145,7 @@ export const whatsappMessageRoute = route<WhatsAppMessageReceived, Prepared>({
             openedAt: new Date(conversation.opened_at).toISOString(),
           }),
         );
-        deps.metrics.conversationsOpened.inc({ provider: 'whatsapp' });
+        counts.push({ metric: 'conversationsOpened', labels: { provider: 'whatsapp' } });
       }
       outbox.push(
         domainEvent(deps, 'message.received', meta, {
@@ -182,10 +184,13 @@ export const whatsappMessageRoute = route<WhatsAppMessageReceived, Prepared>({
       const held = heldByKey.get(`${key.tenantId}/${m.messageId}`) ?? [];
       if (held.length > 0) {
         const row = await findMessageForUpdate(tx, key);
-        if (row) outbox.push(...(await applyStatuses(tx, deps, key, row, held)).events);
+        if (row) {
+          const applied = await applyStatuses(tx, deps, key, row, held);
+          outbox.push(...applied.events);
+          counts.push(...applied.counts);
+        }
       }
-      deps.metrics.messagesStored.inc({ provider: 'whatsapp', direction: 'inbound' });
-      results.push({ outcome: done, outbox });
+      results.push({ outcome: done, outbox, counts });
     }
     await insertMedia(tx, media);
     return results;

@@ -25,10 +25,10 @@ export const whatsappStatusRoute = route<WhatsAppStatusUpdated, { channel: Chann
       const s = event.data;
       const key = { tenantId: value.channel.tenantId, provider: 'whatsapp', providerMessageId: s.messageId };
       const report = { status: s.status, at: new Date(s.at), errors: s.errors ?? null };
-      const outbox = await reportStatus(tx, deps, key, report, event.id);
+      const effects = await reportStatus(tx, deps, key, report, event.id);
       // Every report is kept whole (conversation, pricing, errors), applied, held or stale.
       await recordStatusReport(tx, key.tenantId, event.id, s);
-      results.push({ outcome: done, outbox });
+      results.push({ outcome: done, ...effects });
     }
     return results;
   },

@@ -17,6 +17,7 @@ import {
 } from '@switchboard/domain';
 import type { Deps } from '../deps.ts';
 import { domainEvent } from '../handlers/events.ts';
+import type { Count } from '../metrics.ts';
 import { findLead, type LeadRow, recordLeadTransition, saveLead } from './store.ts';
 
 /** One lead event and the facts it brings (counted into the journey before the rules read them). */
@@ -43,6 +44,8 @@ export interface LeadOutcome {
   decision: LeadDecision;
   lead: LeadRow;
   outbox: OutboxEntry[];
+  /** The event by its result, to count once the transaction commits. */
+  counts: Count[];
 }
 
 /** The lead after the change's facts (signals, opens, clicks, agent, criteria) are counted; pure. */
@@ -96,7 +99,7 @@ export async function previewLeadEvent(
  */
 export async function applyLeadEvent(
   tx: Executor,
-  deps: Pick<Deps, 'names' | 'now' | 'metrics'>,
+  deps: Pick<Deps, 'names' | 'now'>,
   tenantId: string,
   conversationId: string,
   c: LeadChange,
@@ -108,6 +111,8 @@ export async function applyLeadEvent(
   const meta = { tenantId, conversationId };
   const outbox: OutboxEntry[] = [];
   const by = `${c.trigger.kind}:${c.trigger.id}`;
+  const counted = (result: string): Count[] => [{ metric: 'leadEvents', labels: { event: c.event, result } }];
+  let counts: Count[];
   switch (decision.kind) {
     case 'apply':
       if (decision.changed) {
@@ -144,12 +149,12 @@ export async function applyLeadEvent(
           }),
         );
       }
-      deps.metrics.leadEvents.inc({ event: c.event, result: decision.changed ? 'moved' : 'absorbed' });
+      counts = counted(decision.changed ? 'moved' : 'absorbed');
       break;
     case 'ignore':
     case 'reject':
-      deps.metrics.leadEvents.inc({ event: c.event, result: decision.kind });
-      if (!c.keepFactsOnReject) return { decision, lead, outbox: [] };
+      counts = counted(decision.kind);
+      if (!c.keepFactsOnReject) return { decision, lead, outbox: [], counts };
       break;
     default: {
       const never: never = decision;
@@ -190,5 +195,5 @@ export async function applyLeadEvent(
     next.stageEnteredAt = c.at;
   }
   await saveLead(tx, next, c.at);
-  return { decision, lead: next, outbox };
+  return { decision, lead: next, outbox, counts };
 }

@@ -4,6 +4,8 @@ import type { ConversationStatus, StatusChange, SyncDecision, TicketStatus } fro
 import { sql } from 'drizzle-orm';
 import type { Deps } from '../deps.ts';
 import { domainEvent } from '../handlers/events.ts';
+import type { Effects } from '../handlers/route.ts';
+import type { Count } from '../metrics.ts';
 
 export interface LockedConversation {
   id: string;
@@ -89,20 +91,22 @@ export interface NewTicket {
 /**
  * Writes a decision: each change as a versioned update (the version must be the one read under
  * the row lock, or the transaction fails and is retried), its history row (by the trigger, with
- * this context), and its event; plus the close suggestion. Returns the outbox entries.
+ * this context), and its event; plus the close suggestion. Returns the outbox entries and the
+ * changes to count once the transaction commits.
  */
 export async function writeStatusDecision(
   tx: Executor,
-  deps: Pick<Deps, 'names' | 'now' | 'metrics'>,
+  deps: Pick<Deps, 'names' | 'now'>,
   state: { conversation: LockedConversation; tickets: LockedTicket[] },
   decision: Extract<SyncDecision, { ok: true }>,
   cause: Cause,
   created?: NewTicket,
-): Promise<OutboxEntry[]> {
+): Promise<Effects> {
   const { conversation } = state;
   const meta = { tenantId: conversation.tenantId, conversationId: conversation.id };
   const tickets = new Map(state.tickets.map((t) => [t.id, { ...t }]));
   const outbox: OutboxEntry[] = [];
+  const counts: Count[] = [];
   let convVersion = conversation.version;
   const common = (c: StatusChange, version: number) => ({
     source: c.source,
@@ -132,7 +136,7 @@ export async function writeStatusDecision(
       const v = res.rows[0]?.version;
       if (v === undefined) throw new Error(`conversation ${c.id} changed under its row lock (version ${convVersion})`);
       convVersion = v;
-      deps.metrics.statusChanges.inc({ entity: 'conversation', source: c.source });
+      counts.push({ metric: 'statusChanges', labels: { entity: 'conversation', source: c.source } });
       outbox.push(
         domainEvent(deps, 'conversation.status.changed', meta, {
           conversationId: c.id,
@@ -167,7 +171,7 @@ export async function writeStatusDecision(
       ticket.version = v;
       ticket.status = c.to;
     }
-    deps.metrics.statusChanges.inc({ entity: 'ticket', source: c.source });
+    counts.push({ metric: 'statusChanges', labels: { entity: 'ticket', source: c.source } });
     outbox.push(
       domainEvent(deps, 'ticket.status.changed', meta, {
         ticketId: ticket.id,
@@ -193,5 +197,5 @@ export async function writeStatusDecision(
       }),
     );
   }
-  return outbox;
+  return { outbox, counts };
 }

@@ -9,11 +9,11 @@ import {
   inboundType,
 } from '@switchboard/contracts';
 import { OPERATOR_STATUSES } from '@switchboard/domain';
-import { parseJson, parseRequest } from '@switchboard/platform';
+import { parseRequest } from '@switchboard/platform';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppDeps } from '../app.ts';
-import { channelSecrets, verifySigned } from '../signed.ts';
+import { verifySigned } from '../signed.ts';
 
 /**
  * The agent desk's webhook, one event per request:
@@ -102,13 +102,8 @@ export function normalizeAgentDesk(w: AgentDeskWebhook): { routingKey: string; e
 export function registerAgentDesk(app: FastifyInstance, deps: AppDeps): void {
   const { config, metrics } = deps;
   app.post('/webhooks/agent-desk', { bodyLimit: config.agentDesk.bodyLimit }, async (req, reply) => {
-    const { raw, publishOnce } = verifySigned(
-      req,
-      'agent_desk',
-      await channelSecrets(req, 'agent_desk', config.agentDesk.secret, deps.signed),
-      deps.signed,
-    );
-    const out = normalizeAgentDesk(parseRequest(AgentDeskWebhook, parseJson(raw), 'body'));
+    const { body, publishOnce } = await verifySigned(req, 'agent_desk', config.agentDesk.secret, deps.signed);
+    const out = normalizeAgentDesk(parseRequest(AgentDeskWebhook, body, 'body'));
     await publishOnce(deps.publish, [out]);
     metrics.normalized.inc({ provider: 'agent_desk', kind: out.routingKey });
     return reply.code(200).send({ status: 'accepted', id: out.event.id });

@@ -7,11 +7,11 @@ import {
   inboundType,
 } from '@switchboard/contracts';
 import { TICKET_STATUSES } from '@switchboard/domain';
-import { parseJson, parseRequest } from '@switchboard/platform';
+import { parseRequest } from '@switchboard/platform';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppDeps } from '../app.ts';
-import { channelSecrets, verifySigned } from '../signed.ts';
+import { verifySigned } from '../signed.ts';
 
 /**
  * The helpdesk's webhook, one ticket event per request: `{ id, type, occurredAt, accountId, data }`.
@@ -80,13 +80,8 @@ export function normalizeHelpdesk(w: HelpdeskWebhook): { routingKey: string; eve
 export function registerHelpdesk(app: FastifyInstance, deps: AppDeps): void {
   const { config, metrics } = deps;
   app.post('/webhooks/helpdesk', { bodyLimit: config.helpdesk.bodyLimit }, async (req, reply) => {
-    const { raw, publishOnce } = verifySigned(
-      req,
-      'helpdesk',
-      await channelSecrets(req, 'helpdesk', config.helpdesk.secret, deps.signed),
-      deps.signed,
-    );
-    const out = normalizeHelpdesk(parseRequest(HelpdeskWebhook, parseJson(raw), 'body'));
+    const { body, publishOnce } = await verifySigned(req, 'helpdesk', config.helpdesk.secret, deps.signed);
+    const out = normalizeHelpdesk(parseRequest(HelpdeskWebhook, body, 'body'));
     await publishOnce(deps.publish, [out]);
     metrics.normalized.inc({ provider: 'helpdesk', kind: out.routingKey });
     return reply.code(200).send({ status: 'accepted', id: out.event.id });

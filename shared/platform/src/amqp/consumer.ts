@@ -1,24 +1,11 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { Logger } from '../logger.ts';
-import type { ConsumerMetrics } from '../metrics.ts';
+import type { ConsumerMetrics, Counter } from '../metrics.ts';
 import type { Broker } from './broker.ts';
-import type { Publisher } from './publisher.ts';
+import type { Outcome } from './outcome.ts';
+import type { OutgoingMessage, Publisher } from './publisher.ts';
+import { ATTEMPT_HEADER, republish } from './republish.ts';
 import type { ConsumedQueue } from './topology.ts';
-
-/**
- * What a handler did with a delivery. `done` and `skipped` (a redelivery the inbox recognised)
- * ack it; `retry` sends it to a delay queue; `dead` parks it with its reason. A thrown error
- * means "transient": the same as `retry`.
- */
-export type Outcome =
-  | { kind: 'done' }
-  | { kind: 'skipped'; reason: string }
-  | { kind: 'retry'; reason: string }
-  | { kind: 'dead'; reason: string };
-
-export const done: Outcome = { kind: 'done' };
-export const skipped = (reason: string): Outcome => ({ kind: 'skipped', reason });
-export const dead = (reason: string): Outcome => ({ kind: 'dead', reason });
 
 export interface DeliveryContext {
   attempt: number;
@@ -36,9 +23,6 @@ export interface Delivery {
  */
 export type BatchHandler = (batch: Delivery[]) => Promise<Outcome[]>;
 
-export const ATTEMPT_HEADER = 'x-switchboard-attempt';
-export const REASON_HEADER = 'x-switchboard-reason';
-
 export interface ConsumerOptions {
   prefetch: number;
   logger: Logger;
@@ -49,6 +33,12 @@ export interface ConsumerOptions {
    * load, batches grow and per-batch costs (a transaction, a commit) are shared.
    */
   batch?: { maxSize: number; concurrency: number };
+  /**
+   * Counts parked deliveries, once each parked copy is confirmed: with the outcome's `labels` and
+   * `reason` (the reason's leading word). Every label it declares beside `reason` must be in the
+   * labels of every `park` outcome.
+   */
+  parked?: Counter<string>;
 }
 
 /**
@@ -151,10 +141,7 @@ export class Consumer {
     await Promise.all(
       batch.map(async ({ ch, msg }, i) => {
         const { ctx } = deliveries[i] as Delivery;
-        let outcome = outcomes[i] ?? { kind: 'retry', reason: 'handler returned no outcome' };
-        if (outcome.kind === 'retry' && ctx.attempt >= this.queue.maxAttempts) {
-          outcome = { kind: 'dead', reason: `attempts exhausted (${ctx.attempt}): ${outcome.reason}` };
-        }
+        const outcome = this.#final(outcomes[i], ctx.attempt);
         try {
           await this.#settle(ch, msg, outcome, ctx.attempt);
           ctx.logger.debug({ outcome: outcome.kind }, 'settled');
@@ -173,21 +160,48 @@ export class Consumer {
     this.opts.metrics.inFlight.dec({ queue }, batch.length);
   }
 
+  /** The outcome to settle: exhausted retries and parking without a parking queue become dead. */
+  #final(outcome: Outcome | undefined, attempt: number): Outcome {
+    const o = outcome ?? { kind: 'retry', reason: 'handler returned no outcome' };
+    if (o.kind === 'retry' && attempt >= this.queue.maxAttempts) {
+      return { kind: 'dead', reason: `attempts exhausted (${attempt}): ${o.reason}` };
+    }
+    // A queue without a parking queue cannot hold it for a person; the dead-letter queue can.
+    if (o.kind === 'park' && !this.queue.parkedQueue) {
+      return { kind: 'dead', reason: `unparkable: ${this.queue.name} has no parking queue; ${o.reason}` };
+    }
+    return o;
+  }
+
   async #settle(ch: Channel, msg: ConsumeMessage, outcome: Outcome, attempt: number): Promise<void> {
     const queue = this.queue.name;
+    const send = (m: OutgoingMessage) => this.publisher.publish(m);
+    const moved = { eventId: msg.properties.messageId, reason: 'reason' in outcome ? outcome.reason : '' };
     switch (outcome.kind) {
       case 'done':
       case 'skipped':
         break;
-      case 'retry':
-        await this.#republish(msg, '', this.queue.retryQueue(attempt), attempt + 1, outcome.reason);
+      case 'retry': {
+        const to = { exchange: '', routingKey: this.queue.retryQueue(attempt) };
+        await republish(send, msg, to, { attempt: attempt + 1, reason: outcome.reason });
         this.opts.metrics.retried.inc({ queue });
         break;
-      case 'dead':
-        this.opts.logger.error({ eventId: msg.properties.messageId, reason: outcome.reason }, 'dead-lettered');
-        await this.#republish(msg, this.broker.topologyNames.dlx, queue, attempt, outcome.reason);
-        this.opts.metrics.deadLettered.inc({ queue, reason: deadReason(outcome.reason) });
+      }
+      case 'dead': {
+        this.opts.logger.error(moved, 'dead-lettered');
+        const to = { exchange: this.broker.topologyNames.dlx, routingKey: queue };
+        await republish(send, msg, to, { attempt, reason: outcome.reason });
+        this.opts.metrics.deadLettered.inc({ queue, reason: leadingWord(outcome.reason) });
         break;
+      }
+      case 'park': {
+        // #final made a park on a queue without a parking queue a dead letter.
+        const to = { exchange: '', routingKey: this.queue.parkedQueue ?? '' };
+        this.opts.logger.info(moved, 'parked');
+        await republish(send, msg, to, { attempt, reason: outcome.reason });
+        this.opts.parked?.inc({ ...outcome.labels, reason: leadingWord(outcome.reason) });
+        break;
+      }
       default: {
         const never: never = outcome;
         throw new Error(`unknown outcome ${JSON.stringify(never)}`);
@@ -195,24 +209,6 @@ export class Consumer {
     }
     // The copy is confirmed before the original is acked: a crash in between duplicates, never loses.
     ch.ack(msg);
-  }
-
-  #republish(msg: ConsumeMessage, exchange: string, routingKey: string, attempt: number, reason: string) {
-    const { properties } = msg;
-    return this.publisher.publish({
-      exchange,
-      routingKey,
-      content: msg.content,
-      mandatory: true,
-      properties: {
-        messageId: String(properties.messageId),
-        type: properties.type,
-        contentType: properties.contentType,
-        timestamp: properties.timestamp,
-        persistent: true,
-        headers: { ...properties.headers, [ATTEMPT_HEADER]: attempt, [REASON_HEADER]: reason.slice(0, 1000) },
-      },
-    });
   }
 }
 
@@ -222,6 +218,6 @@ export function transient(d: Delivery, err: unknown): Outcome {
   return { kind: 'retry', reason: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
 }
 
-/** A bounded label for the dead-letter metric: the reason's leading word, e.g. `invalid_payload`. */
-const deadReason = (reason: string) =>
+/** A bounded label for a reason: its leading word, e.g. `invalid_payload`. */
+const leadingWord = (reason: string) =>
   reason.startsWith('attempts exhausted') ? 'attempts_exhausted' : (reason.match(/^[a-z_]+/)?.[0] ?? 'other');

@@ -1,6 +1,6 @@
 import type { ConfirmChannel, GetMessage } from 'amqplib';
 import type { AmqpConnection } from './broker.ts';
-import { ATTEMPT_HEADER, REASON_HEADER } from './consumer.ts';
+import { ATTEMPT_HEADER, type ConfirmedSend, REASON_HEADER, republish } from './republish.ts';
 import type { Topology } from './topology.ts';
 
 /** A parked message as an operator sees it. */
@@ -74,6 +74,10 @@ export async function replayDeadLetters(
   opts: { ids?: Set<string>; limit?: number } = {},
 ): Promise<number> {
   const ch: ConfirmChannel = await conn.createConfirmChannel();
+  const send: ConfirmedSend = (m) => {
+    ch.publish(m.exchange, m.routingKey, m.content, { ...m.properties, mandatory: m.mandatory });
+    return ch.waitForConfirms();
+  };
   let replayed = 0;
   try {
     const skipped: GetMessage[] = [];
@@ -84,17 +88,7 @@ export async function replayDeadLetters(
         skipped.push(msg);
         continue;
       }
-      const { [ATTEMPT_HEADER]: _a, [REASON_HEADER]: _r, 'x-death': _d, ...headers } = msg.properties.headers ?? {};
-      ch.publish('', target, msg.content, {
-        messageId: msg.properties.messageId,
-        type: msg.properties.type,
-        contentType: msg.properties.contentType,
-        timestamp: msg.properties.timestamp,
-        persistent: true,
-        mandatory: true,
-        headers,
-      });
-      await ch.waitForConfirms();
+      await republish(send, msg, { exchange: '', routingKey: target });
       ch.ack(msg);
       replayed++;
     }
