@@ -91,6 +91,46 @@ describe('POST /chats/:id/release', () => {
   });
 });
 
+describe("another tenant's chat", () => {
+  it('404 at once while its own tenant holds the row: the lookup neither locks it nor waits on it', async () => {
+    const b = await desk('lock-owner');
+    const [chatId] = b.chats as [string];
+    expect(await k.next('A', b.token)).toMatchObject({ status: 200, chatId });
+    const a = await k.tenant('lock-intruder');
+    const holder = await p.pool.connect();
+    try {
+      await holder.query('begin');
+      await holder.query('select 1 from chats where id = $1 for update', [chatId]);
+      const pid = (await holder.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]?.pid;
+      for (const [path, body] of [
+        ['release', {}],
+        ['complete', {}],
+        ['queue', { queue: 'vip' }],
+      ] as const) {
+        // Whichever comes first: A's answer, or a backend found waiting on B's transaction.
+        let answered = false;
+        const blocked = async () => {
+          while (!answered) {
+            const r = await p.pool.query('select 1 from pg_stat_activity where $1 = any(pg_blocking_pids(pid))', [pid]);
+            if (r.rowCount) return 'blocked on the other tenant’s row';
+          }
+          return 'answered';
+        };
+        const answer = k.command(`/chats/${chatId}/${path}`, body, a.token).finally(() => {
+          answered = true;
+        });
+        const first = await Promise.race([answer.then((r) => r.status), blocked()]);
+        expect(first, path).toBe(404);
+      }
+    } finally {
+      await holder.query('rollback');
+      holder.release();
+    }
+    expect(await k.chat(chatId)).toMatchObject({ state: 'assigned', assignee_id: 'A', queue: null });
+    expect(await k.announced(chatId)).toEqual(['chat.assigned']);
+  });
+});
+
 describe('POST /chats/:id/complete', () => {
   it('completes an assigned chat (ending its assignment) or a waiting one; chat.completed on the bus', async () => {
     const t = await desk('complete', 2);

@@ -29,7 +29,7 @@ export async function autoAssign(
   const o = sql.raw('o.id');
   const pick = await tx.execute<{ id: string; skills: string[] }>(sql`
     select o.id, o.skills from operators o
-      join chats c on c.id = ${chatId}
+      join chats c on c.id = ${chatId} and c.tenant_id = ${tenantId}
      where o.tenant_id = ${tenantId} and o.status = 'online' and o.active_chats < o.capacity
        and (c.queue is null or c.queue = any(o.skills))
        and not ${lastRepliedBy(c, o)} and not ${idleFrom(c, o)}

@@ -65,12 +65,16 @@ function toLockedChat(row: ChatRow): LockedChat {
 
 /**
  * The chat row-locked (the Postgres guard for every change to it), or null if the queue has not
- * seen it or it belongs to another tenant. Lock order everywhere: a chat before any operator.
+ * seen it or it belongs to another tenant. The tenant is in the WHERE, not checked afterwards: a
+ * caller naming another tenant's chat must neither lock it nor wait on whoever holds it. Lock
+ * order everywhere: a chat before any operator.
  */
 export async function lockChat(tx: Executor, id: string, tenantId: string): Promise<LockedChat | null> {
-  const r = await tx.execute<ChatRow>(sql`select ${COLUMNS} from chats where id = ${id} for update`);
+  const r = await tx.execute<ChatRow>(
+    sql`select ${COLUMNS} from chats where id = ${id} and tenant_id = ${tenantId} for update`,
+  );
   const row = r.rows[0];
-  return row && row.tenant_id === tenantId ? toLockedChat(row) : null;
+  return row ? toLockedChat(row) : null;
 }
 
 /**

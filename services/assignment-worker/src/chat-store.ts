@@ -61,7 +61,7 @@ function assignmentWrites(
   if (effects.released && locked?.assignmentId != null) {
     ctes.push(sql`closed_assignment as (
       update chat_assignments set ended_at = ${at}, end_reason = ${effects.released.reason}
-       where id = ${locked.assignmentId} and ended_at is null)`);
+       where id = ${locked.assignmentId} and tenant_id = ${target.tenantId} and ended_at is null)`);
     assignment = { id: sql`null::bigint`, at: sql`null::timestamptz` };
   }
   if (effects.assigned) {
@@ -145,7 +145,7 @@ function writeChat(
              waiting_since = ${ts(c.waitingSince)}, assignment_id = ${assignment.id}, assigned_at = ${assignment.at},
              completed_at = ${ts(c.completedAt)}, closed = ${c.closed}, idle_operator_id = ${c.idleOperatorId},
              flagged_at = ${ts(c.flaggedAt)}, queue = ${c.queue}, version = version + 1, updated_at = ${at}
-       where id = ${target.id} and version = ${locked.version}
+       where id = ${target.id} and tenant_id = ${target.tenantId} and version = ${locked.version}
       returning assignment_id`;
   }
   return sql`
