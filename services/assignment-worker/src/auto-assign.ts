@@ -64,10 +64,10 @@ export async function fillOperator(
 ): Promise<Applied[]> {
   const applied: Applied[] = [];
   for (let i = 0; i < 100; i++) {
-    const r = await claimFor(tx, deps, tenantId, operatorId, { mode: 'auto', exclude });
-    if (!r.applied) break;
-    r.applied.counts.push({ metric: 'assignment', mode: 'auto', outcome: 'assigned' });
-    applied.push(r.applied);
+    const { claimed } = await claimFor(tx, deps, tenantId, operatorId, { mode: 'auto', exclude });
+    if (!claimed) break;
+    claimed.applied.counts.push({ metric: 'assignment', mode: 'auto', outcome: 'assigned' });
+    applied.push(claimed.applied);
   }
   return applied;
 }

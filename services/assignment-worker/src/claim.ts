@@ -32,11 +32,13 @@ export async function nextChat(deps: Deps, tenantId: string, operatorId: string)
     mode: 'pull',
     statementName: 'assignment-next-chat',
   });
-  const outcome = r.result.outcome === 'assigned' ? 'assigned' : r.result.outcome;
-  record(deps.metrics, [...r.counts, { metric: 'assignment', mode: 'pull', outcome }]);
+  const result: NextChat = r.claimed
+    ? { outcome: 'assigned', chatId: r.claimed.chatId, assignmentId: r.claimed.assignmentId }
+    : { outcome: await whyNoClaim(deps.db, tenantId, operatorId) };
+  record(deps.metrics, [...r.counts, { metric: 'assignment', mode: 'pull', outcome: result.outcome }]);
   // The operator has the chat once the claim commits; its idle check is scheduled meanwhile.
-  if (r.applied) void afterCommit(deps, [r.applied]);
-  return r.result;
+  if (r.claimed) void afterCommit(deps, [r.claimed.applied]);
+  return result;
 }
 
 /**
@@ -44,8 +46,8 @@ export async function nextChat(deps: Deps, tenantId: string, operatorId: string)
  * below capacity, pick the oldest waiting chat it may take (`skip locked`), open the assignment,
  * assign the chat (its trigger counts the operator's load) and append `chat.assigned` to the
  * outbox. The pick mirrors the domain's `assign`: waiting, the operator's queue, not barred.
- * It also tells whether a barred chat would otherwise have been this operator's (the
- * exclusions metric). Nothing claimed: a second query says why.
+ * In pull mode it also tells whether a barred chat would otherwise have been this operator's
+ * (the exclusions metric); auto mode has no use for that and skips the two subqueries.
  */
 export async function claimFor(
   ex: Executor,
@@ -59,7 +61,7 @@ export async function claimFor(
     /** Chats not to hand this operator (the one it just released). */
     exclude?: string[];
   },
-): Promise<{ result: NextChat; applied: Applied | null; counts: Count[] }> {
+): Promise<{ claimed: { chatId: string; assignmentId: number; applied: Applied } | null; counts: Count[] }> {
   const at = deps.now().toISOString();
   const claim = claimStatement(deps, { tenantId, operatorId, mode: opts.mode, at, exclude: opts.exclude ?? [] });
   type Row = {
@@ -67,17 +69,17 @@ export async function claimFor(
     assignment_id: string | null;
     waiting_since: Date | string | null;
     idle_minutes: number;
-    held_last: boolean;
-    held_idle: boolean;
+    held_last?: boolean;
+    held_idle?: boolean;
   };
   const rows = opts.statementName
     ? (await deps.pool.query<Row>({ name: opts.statementName, ...pgQuery(claim) })).rows
     : (await ex.execute<Row>(claim)).rows;
   const row = rows[0];
   const counts: Count[] = [];
-  if (opts.mode === 'pull' && row?.held_last) counts.push({ metric: 'excluded', rule: 'last_replied' });
-  if (opts.mode === 'pull' && row?.held_idle) counts.push({ metric: 'excluded', rule: 'idle' });
-  if (!row?.chat_id) return { result: { outcome: await whyNoClaim(ex, tenantId, operatorId) }, applied: null, counts };
+  if (row?.held_last) counts.push({ metric: 'excluded', rule: 'last_replied' });
+  if (row?.held_idle) counts.push({ metric: 'excluded', rule: 'idle' });
+  if (!row?.chat_id) return { claimed: null, counts };
   const assignmentId = Number(row.assignment_id);
   const waitingSince = row.waiting_since === null ? Date.parse(at) : new Date(row.waiting_since).getTime();
   const target = { id: row.chat_id, tenantId };
@@ -86,7 +88,7 @@ export async function claimFor(
     idle: [{ tenantId, chatId: row.chat_id, assignmentId, delayMs: row.idle_minutes * 60_000 }],
     counts: [{ metric: 'wait', mode: opts.mode, seconds: Math.max(0, Date.parse(at) - waitingSince) / 1000 }],
   });
-  return { result: { outcome: 'assigned', chatId: row.chat_id, assignmentId }, applied, counts };
+  return { claimed: { chatId: row.chat_id, assignmentId, applied }, counts };
 }
 
 /** The claim statement (see `claimFor`). */
@@ -110,6 +112,12 @@ function claimStatement(
   const heldBack = (rule: SQL) => sql`exists (select 1 from op) and exists (
       select 1 from chats b where b.tenant_id = ${tenantId} and b.state = 'waiting_assignment' and ${rule}
          and ${fits(sql.raw('b'))} and ${before(sql.raw('b'))})`;
+  // Only next-chat reports why a chat was held back (the exclusions metric).
+  const held =
+    q.mode === 'pull'
+      ? sql`, ${heldBack(sql`b.last_operator_id = ${op} and ${lastRepliedBy(sql.raw('b'), op)}`)} as held_last,
+           ${heldBack(sql`b.idle_operator_id = ${op}`)} as held_idle`
+      : sql``;
   return sql`
     with op as (
       select o.skills from operators o
@@ -150,9 +158,8 @@ function claimStatement(
     )
     select claimed.id as chat_id, claimed.assignment_id, claimed.waiting_since,
            coalesce((select s.idle_minutes from assignment_settings s where s.tenant_id = ${tenantId}),
-                    ${DEFAULT_SETTINGS.idleMinutes}) as idle_minutes,
-           ${heldBack(sql`b.last_operator_id = ${op} and ${lastRepliedBy(sql.raw('b'), op)}`)} as held_last,
-           ${heldBack(sql`b.idle_operator_id = ${op}`)} as held_idle
+                    ${DEFAULT_SETTINGS.idleMinutes}) as idle_minutes
+           ${held}
       from (select 1) as one left join claimed on true`;
 }
 
