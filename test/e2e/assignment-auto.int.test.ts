@@ -177,6 +177,43 @@ describe('operator presence', () => {
     expect(await k.announced(c1)).toEqual(['chat.assigned', 'chat.released', 'chat.assigned', 'chat.released']);
   });
 
+  it('coming online fills in the report’s transaction: if it fails at commit nothing is claimed, its redelivery fills', async () => {
+    const t = await k.tenant('fill-atomic', { autoAssign: true });
+    await k.operators(t.tenantId, [{ id: 'A', status: 'away' }]);
+    const chatId = await arrives(t.tenantId);
+    const handle = createEventHandler(w.deps);
+    const online = createEvent({
+      source: '/test',
+      type: inboundType(agentDeskRoutingKeys.operatorStatus),
+      data: {
+        provider: 'agent_desk',
+        accountId: t.desk,
+        deskEventId: randomUUID(),
+        at: new Date().toISOString(),
+        operatorId: 'A',
+        status: 'online',
+      },
+    });
+    const deliver = () =>
+      handle({ content: encodeEvent(online) } as ConsumeMessage, { attempt: 1, logger: w.deps.logger });
+    // This test's own database: an assignment refused at commit, after every claim statement ran.
+    await p.pool.query(`create function refuse_assignment() returns trigger language plpgsql as $$
+      begin raise exception 'refused for the test'; end $$`);
+    await p.pool.query(`create constraint trigger refuse_assignment after insert on chat_assignments
+      initially deferred for each row execute function refuse_assignment()`);
+    try {
+      await expect(deliver()).rejects.toMatchObject({ cause: { message: 'refused for the test' } });
+    } finally {
+      await p.pool.query('drop trigger refuse_assignment on chat_assignments; drop function refuse_assignment()');
+    }
+    expect(await k.chat(chatId)).toMatchObject({ state: 'waiting_assignment', assignee_id: null });
+    const op = await p.pool.query('select status, active_chats from operators where tenant_id = $1', [t.tenantId]);
+    expect(op.rows).toEqual([{ status: 'away', active_chats: 0 }]);
+    expect(await k.announced(chatId)).toEqual([]);
+    expect(await deliver()).toMatchObject({ kind: 'done' });
+    expect(await k.holders(t.tenantId)).toEqual({ A: [chatId] });
+  });
+
   it('a stale report (older than the stored one) changes nothing: the operator keeps its chats', async () => {
     const t = await k.tenant('stale');
     const now = Date.now();

@@ -64,7 +64,7 @@ export async function fillOperator(
 ): Promise<Applied[]> {
   const applied: Applied[] = [];
   for (let i = 0; i < 100; i++) {
-    const { claimed } = await claimFor(tx, deps, tenantId, operatorId, { mode: 'auto', exclude });
+    const claimed = await claimFor(tx, deps, tenantId, operatorId, { exclude });
     if (!claimed) break;
     claimed.applied.counts.push({ metric: 'assignment', mode: 'auto', outcome: 'assigned' });
     applied.push(claimed.applied);
