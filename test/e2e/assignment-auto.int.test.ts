@@ -98,6 +98,27 @@ describe('auto-assign', () => {
     expect(modes.rows).toEqual([{ mode: 'auto' }]);
   });
 
+  it('both ways of pushing schedule the idle check after the tenant’s idle_minutes', async () => {
+    const t = await k.tenant('auto-idle-delay', { autoAssign: true, idleMinutes: 7 });
+    await k.operators(t.tenantId, [{ id: 'A', capacity: 1 }]);
+    const pushed = await arrives(t.tenantId);
+    const filled = await arrives(t.tenantId);
+    // A answers the chat it was pushed: its freed place is filled from the queue.
+    await k.processed(await k.reply(t.tenantId, pushed, 'A', new Date()));
+    expect(await k.holders(t.tenantId)).toEqual({ A: [filled] });
+    const assignments = await p.pool.query<{ id: string }>(
+      'select id from chat_assignments where tenant_id = $1 order by id',
+      [t.tenantId],
+    );
+    expect(assignments.rows).toHaveLength(2);
+    for (const { id } of assignments.rows) {
+      await vi.waitFor(async () => expect((await w.timers.queue.getJob(`idle-${id}`))?.opts.delay).toBe(7 * 60_000), {
+        timeout: 10_000,
+        interval: 50,
+      });
+    }
+  });
+
   it('never hands an idle-released chat straight back to the operator that idled on it', async () => {
     const t = await k.tenant('auto-idle', { autoAssign: true, idleMinutes: 10 });
     await k.operators(t.tenantId, [

@@ -63,17 +63,25 @@ export async function nextChat(deps: Deps, tenantId: string, operatorId: string)
 
 /**
  * Auto-assign's claim for `operatorId`, in the caller's transaction `ex` (see `claimStatement`),
- * never with a chat in `exclude` (the one it just released). Null: nothing it may take waits.
+ * never with a chat in `exclude` (the one it just released). `idleMinutes`: the tenant's, as the
+ * caller read them for the transaction. Null: nothing it may take waits.
  */
 export async function claimFor(
   ex: Executor,
   deps: Deps,
   tenantId: string,
   operatorId: string,
-  opts: { exclude?: string[] } = {},
+  opts: { exclude?: string[]; idleMinutes: number },
 ): Promise<Claimed | null> {
   const at = deps.now().toISOString();
-  const claim = claimStatement(deps, { tenantId, operatorId, mode: 'auto', at, exclude: opts.exclude ?? [] });
+  const claim = claimStatement(deps, {
+    tenantId,
+    operatorId,
+    mode: 'auto',
+    at,
+    exclude: opts.exclude ?? [],
+    idleMinutes: opts.idleMinutes,
+  });
   const r = await ex.execute<ClaimRow>(claim);
   return claimedFrom(r.rows[0], { tenantId, operatorId, mode: 'auto', at });
 }
@@ -107,7 +115,15 @@ function claimedFrom(
  */
 function claimStatement(
   deps: Pick<Deps, 'names'>,
-  q: { tenantId: string; operatorId: string; mode: 'pull' | 'auto'; at: string; exclude: string[] },
+  q: {
+    tenantId: string;
+    operatorId: string;
+    mode: 'pull' | 'auto';
+    at: string;
+    exclude: string[];
+    /** Known to the caller (auto-assign read the settings), or read by the statement (next-chat's one round trip). */
+    idleMinutes?: number;
+  },
 ): SQL {
   const { tenantId, at } = q;
   const { data: _, ...envelope } = createEvent({
@@ -125,6 +141,11 @@ function claimStatement(
   const heldBack = (rule: SQL) => sql`exists (select 1 from op) and exists (
       select 1 from chats b where b.tenant_id = ${tenantId} and b.state = 'waiting_assignment' and ${rule}
          and ${fits(sql.raw('b'))} and ${before(sql.raw('b'))})`;
+  const idleMinutes =
+    q.idleMinutes === undefined
+      ? sql`coalesce((select s.idle_minutes from assignment_settings s where s.tenant_id = ${tenantId}),
+                     ${DEFAULT_SETTINGS.idleMinutes})`
+      : sql`${q.idleMinutes}::int`;
   // Only next-chat reports why a chat was held back (the exclusions metric).
   const held =
     q.mode === 'pull'
@@ -170,8 +191,7 @@ function claimStatement(
         from claimed
     )
     select claimed.id as chat_id, claimed.assignment_id, claimed.waiting_since,
-           coalesce((select s.idle_minutes from assignment_settings s where s.tenant_id = ${tenantId}),
-                    ${DEFAULT_SETTINGS.idleMinutes}) as idle_minutes
+           ${idleMinutes} as idle_minutes
            ${held}
       from (select 1) as one left join claimed on true`;
 }
