@@ -3,6 +3,7 @@ import {
   type AssignmentWorker,
   handleStuck,
   loadConfig as loadAssignmentConfig,
+  nextChat,
   releaseIdle,
   startAssignmentWorker,
 } from '@switchboard/assignment-worker';
@@ -172,6 +173,62 @@ describe('stuck chats', () => {
     }
     expect(await k.chat(chatId)).toMatchObject({ state: 'waiting_assignment', flagged_at: null });
     expect(await k.metric('chats_stuck_total', { action: 'flag' })).toBe(flags);
+  });
+});
+
+describe('idle checks next-chat leaves scheduling', () => {
+  it('a failure to schedule is counted (the sweep catches the assignment)', async () => {
+    const t = await k.tenant('unscheduled');
+    await k.operators(t.tenantId, [{ id: 'A' }]);
+    const chatId = await opened(t.tenantId);
+    const before = await k.metric('chat_idle_checks_unscheduled_total');
+    const timers = w.deps.timers;
+    w.deps.timers = { schedule: () => Promise.reject(new Error('redis down')) };
+    try {
+      expect(await k.next('A', t.token)).toMatchObject({ chatId });
+      await w.deps.background.drain();
+    } finally {
+      w.deps.timers = timers;
+    }
+    expect(await k.metric('chat_idle_checks_unscheduled_total')).toBe(before + 1);
+  });
+
+  it('shutdown waits for the scheduling before it closes the timers', async () => {
+    const t = await k.tenant('drain');
+    await k.operators(t.tenantId, [{ id: 'A' }]);
+    const chatId = await opened(t.tenantId);
+    const own = await startAssignmentWorker(loadAssignmentConfig({ ...p.env, ASSIGNMENT_SWEEP_EVERY_MS: '0' }));
+    const order: string[] = [];
+    // The scheduling is held until intake has stopped (the consumer is the last intake to stop),
+    // then goes to Redis for real.
+    let release = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const real = own.deps.timers;
+    own.deps.timers = {
+      async schedule(check, delayMs) {
+        await gate;
+        await real.schedule(check, delayMs);
+        order.push('scheduled');
+      },
+    };
+    const { stop } = own.consumer;
+    own.consumer.stop = async () => {
+      await stop.call(own.consumer);
+      release();
+    };
+    const { close } = own.timers;
+    own.timers.close = () => {
+      order.push('timers closing');
+      return close();
+    };
+    try {
+      expect(await nextChat(own.deps, t.tenantId, 'A')).toMatchObject({ outcome: 'assigned', chatId });
+    } finally {
+      await own.lifecycle.stop();
+    }
+    expect(order).toEqual(['scheduled', 'timers closing']);
   });
 });
 

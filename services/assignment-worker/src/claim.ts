@@ -56,8 +56,9 @@ export async function nextChat(deps: Deps, tenantId: string, operatorId: string)
   if (row?.held_last) counts.push({ metric: 'excluded', rule: 'last_replied' });
   if (row?.held_idle) counts.push({ metric: 'excluded', rule: 'idle' });
   record(deps.metrics, counts);
-  // The operator has the chat once the claim commits; its idle check is scheduled meanwhile.
-  if (claimed) void afterCommit(deps, [claimed.applied]);
+  // The operator has the chat once the claim commits; its idle check is scheduled meanwhile,
+  // tracked so that shutdown waits for it.
+  if (claimed) deps.background.run('schedule idle check', afterCommit(deps, [claimed.applied]));
   return result;
 }
 
