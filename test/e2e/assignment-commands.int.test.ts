@@ -1,30 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { CloudEvent, domainEvents } from '@switchboard/contracts';
-import { type Pipeline, startPipeline } from '@switchboard/testing';
+import type { Pipeline } from '@switchboard/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type AssignmentKit, assignmentKit } from '../fixtures/assignment.ts';
+import { type AssignmentKit, startAssignment } from '../fixtures/assignment.ts';
 
 let p: Pipeline;
 let k: AssignmentKit;
 beforeAll(async () => {
-  p = await startPipeline({ assignment: true });
-  k = await assignmentKit(p);
+  ({ p, k } = await startAssignment());
 });
-afterAll(async () => {
-  await k.close();
-  await p.stop();
-});
+afterAll(() => k.stop());
 
 /** A tenant with operators A and B (capacity 3) and `n` waiting chats, a second apart, oldest first. */
 async function desk(slug: string, n = 1) {
   const t = await k.tenant(slug);
   await k.operators(t.tenantId, [{ id: 'A' }, { id: 'B' }]);
   const chats: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const chatId = randomUUID();
-    await k.processed(await k.customerMessage(t.tenantId, chatId, new Date(Date.now() - (n - i) * 1000)));
-    chats.push(chatId);
-  }
+  for (let i = 0; i < n; i++) chats.push(await k.opened(t.tenantId, new Date(Date.now() - (n - i) * 1000)));
   return { ...t, chats };
 }
 
