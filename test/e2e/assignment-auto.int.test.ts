@@ -1,30 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { type AssignmentWorker, createEventHandler, releaseIdle } from '@switchboard/assignment-worker';
-import { agentDeskRoutingKeys, createEvent, domainEventType, encodeEvent, inboundType } from '@switchboard/contracts';
-import { type Pipeline, startPipeline } from '@switchboard/testing';
-import type { ConsumeMessage } from 'amqplib';
+import { type AssignmentWorker, releaseIdle } from '@switchboard/assignment-worker';
+import type { Pipeline } from '@switchboard/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type AssignmentKit, assignmentKit } from '../fixtures/assignment.ts';
+import { type AssignmentKit, startAssignment } from '../fixtures/assignment.ts';
 
 let p: Pipeline;
 let k: AssignmentKit;
 let w: AssignmentWorker;
 beforeAll(async () => {
-  p = await startPipeline({ assignment: true });
-  k = await assignmentKit(p);
-  w = p.assignment as AssignmentWorker;
+  ({ p, k, w } = await startAssignment());
 });
-afterAll(async () => {
-  await k.close();
-  await p.stop();
-});
-
-/** A customer writes on a new chat of `tenantId`; returns once the worker committed it. */
-async function arrives(tenantId: string, at = new Date()) {
-  const chatId = randomUUID();
-  await k.processed(await k.customerMessage(tenantId, chatId, at));
-  return chatId;
-}
+afterAll(() => k.stop());
 
 describe('auto-assign', () => {
   it('pushes to the most free capacity first, then the least recently assigned', async () => {
@@ -37,7 +23,7 @@ describe('auto-assign', () => {
     ]);
     const order: string[] = [];
     for (let i = 0; i < 6; i++) {
-      const chatId = await arrives(t.tenantId);
+      const chatId = await k.opened(t.tenantId);
       order.push((await k.chat(chatId))?.assignee_id ?? 'none');
     }
     // Free 5/3/5: Z (longer since its last chat), X, then Z and X again (4 each > Y's 3), then all
@@ -71,9 +57,9 @@ describe('auto-assign', () => {
       { id: 'A', capacity: 1 },
       { id: 'B', capacity: 1 },
     ]);
-    const c1 = await arrives(t.tenantId);
-    const c2 = await arrives(t.tenantId);
-    const c3 = await arrives(t.tenantId);
+    const c1 = await k.opened(t.tenantId);
+    const c2 = await k.opened(t.tenantId);
+    const c3 = await k.opened(t.tenantId);
     expect(await k.holders(t.tenantId)).toEqual({ A: [c1], B: [c2] });
     expect((await k.chat(c3))?.state).toBe('waiting_assignment');
 
@@ -82,7 +68,7 @@ describe('auto-assign', () => {
     expect(await k.holders(t.tenantId)).toEqual({ A: [c3], B: [c2] });
 
     // B hands c2 back: nobody else is free, so c2 waits, and B takes the next chat, not c2 again.
-    const c4 = await arrives(t.tenantId);
+    const c4 = await k.opened(t.tenantId);
     expect(await k.command(`/chats/${c2}/release`, { reason: 'transfer' }, t.token)).toMatchObject({ status: 200 });
     expect(await k.holders(t.tenantId)).toEqual({ A: [c3], B: [c4] });
 
@@ -91,11 +77,32 @@ describe('auto-assign', () => {
     expect(await k.holders(t.tenantId)).toEqual({ A: [c2], B: [c4] });
 
     // C comes online: it is filled from the queue at once.
-    const c5 = await arrives(t.tenantId);
+    const c5 = await k.opened(t.tenantId);
     await k.processed(await k.presence(t.desk, { operatorId: 'C', status: 'online', capacity: 2, at: new Date() }));
     expect(await k.holders(t.tenantId)).toEqual({ A: [c2], B: [c4], C: [c5] });
     const modes = await p.pool.query(`select distinct mode from chat_assignments where tenant_id = $1`, [t.tenantId]);
     expect(modes.rows).toEqual([{ mode: 'auto' }]);
+  });
+
+  it('both ways of pushing schedule the idle check after the tenant’s idle_minutes', async () => {
+    const t = await k.tenant('auto-idle-delay', { autoAssign: true, idleMinutes: 7 });
+    await k.operators(t.tenantId, [{ id: 'A', capacity: 1 }]);
+    const pushed = await k.opened(t.tenantId);
+    const filled = await k.opened(t.tenantId);
+    // A answers the chat it was pushed: its freed place is filled from the queue.
+    await k.processed(await k.reply(t.tenantId, pushed, 'A', new Date()));
+    expect(await k.holders(t.tenantId)).toEqual({ A: [filled] });
+    const assignments = await p.pool.query<{ id: string }>(
+      'select id from chat_assignments where tenant_id = $1 order by id',
+      [t.tenantId],
+    );
+    expect(assignments.rows).toHaveLength(2);
+    for (const { id } of assignments.rows) {
+      await vi.waitFor(async () => expect((await w.timers.queue.getJob(`idle-${id}`))?.opts.delay).toBe(7 * 60_000), {
+        timeout: 10_000,
+        interval: 50,
+      });
+    }
   });
 
   it('never hands an idle-released chat straight back to the operator that idled on it', async () => {
@@ -104,8 +111,8 @@ describe('auto-assign', () => {
       { id: 'A', capacity: 1 },
       { id: 'B', capacity: 1 },
     ]);
-    const c1 = await arrives(t.tenantId);
-    const c2 = await arrives(t.tenantId);
+    const c1 = await k.opened(t.tenantId);
+    const c2 = await k.opened(t.tenantId);
     expect(await k.holders(t.tenantId)).toEqual({ A: [c1], B: [c2] });
     const idleChecks = () => k.metric('chat_releases_total', { reason: 'idle' });
     const before = await idleChecks();
@@ -132,7 +139,7 @@ describe('auto-assign', () => {
       { id: 'A', status: 'away' },
       { id: 'B', status: 'away', skills: ['vip'] },
     ]);
-    const x = await arrives(t.tenantId);
+    const x = await k.opened(t.tenantId);
     expect(await k.command(`/chats/${x}/queue`, { queue: 'vip' }, t.token)).toMatchObject({ status: 200 });
     await k.processed(await k.presence(t.desk, { operatorId: 'A', status: 'online', at: new Date() }));
     expect((await k.chat(x))?.state).toBe('waiting_assignment');
@@ -149,8 +156,8 @@ describe('operator presence', () => {
       { id: 'B', capacity: 2, status: 'away' },
       { id: 'C', capacity: 1, status: 'away' },
     ]);
-    const c1 = await arrives(t.tenantId);
-    const c2 = await arrives(t.tenantId);
+    const c1 = await k.opened(t.tenantId);
+    const c2 = await k.opened(t.tenantId);
     expect(await k.holders(t.tenantId)).toEqual({ A: [c1, c2].sort() });
     await k.processed(await k.presence(t.desk, { operatorId: 'B', status: 'online', at: new Date() }));
     await k.processed(await k.presence(t.desk, { operatorId: 'A', status: 'offline', at: new Date() }));
@@ -177,11 +184,34 @@ describe('operator presence', () => {
     expect(await k.announced(c1)).toEqual(['chat.assigned', 'chat.released', 'chat.assigned', 'chat.released']);
   });
 
+  it('coming online fills in the report’s transaction: if it fails at commit nothing is claimed, its redelivery fills', async () => {
+    const t = await k.tenant('fill-atomic', { autoAssign: true });
+    await k.operators(t.tenantId, [{ id: 'A', status: 'away' }]);
+    const chatId = await k.opened(t.tenantId);
+    const online = k.events.presence(t.desk, { operatorId: 'A', status: 'online', at: new Date() });
+    // This test's own database: an assignment refused at commit, after every claim statement ran.
+    await p.pool.query(`create function refuse_assignment() returns trigger language plpgsql as $$
+      begin raise exception 'refused for the test'; end $$`);
+    await p.pool.query(`create constraint trigger refuse_assignment after insert on chat_assignments
+      initially deferred for each row execute function refuse_assignment()`);
+    try {
+      await expect(k.deliver(online)).rejects.toMatchObject({ cause: { message: 'refused for the test' } });
+    } finally {
+      await p.pool.query('drop trigger refuse_assignment on chat_assignments; drop function refuse_assignment()');
+    }
+    expect(await k.chat(chatId)).toMatchObject({ state: 'waiting_assignment', assignee_id: null });
+    const op = await p.pool.query('select status, active_chats from operators where tenant_id = $1', [t.tenantId]);
+    expect(op.rows).toEqual([{ status: 'away', active_chats: 0 }]);
+    expect(await k.announced(chatId)).toEqual([]);
+    expect(await k.deliver(online)).toMatchObject({ kind: 'done' });
+    expect(await k.holders(t.tenantId)).toEqual({ A: [chatId] });
+  });
+
   it('a stale report (older than the stored one) changes nothing: the operator keeps its chats', async () => {
     const t = await k.tenant('stale');
     const now = Date.now();
     await k.processed(await k.presence(t.desk, { operatorId: 'A', status: 'online', at: new Date(now) }));
-    const chatId = await arrives(t.tenantId);
+    const chatId = await k.opened(t.tenantId);
     expect(await k.next('A', t.token)).toMatchObject({ chatId });
     await k.processed(await k.presence(t.desk, { operatorId: 'A', status: 'offline', at: new Date(now - 60_000) }));
     expect(await k.chat(chatId)).toMatchObject({ state: 'assigned', assignee_id: 'A' });
@@ -191,50 +221,19 @@ describe('operator presence', () => {
   });
 
   it('offline, replies and releases at once: no deadlock, and the counts add up', async () => {
-    const handle = createEventHandler(w.deps);
-    const deliver = (event: ReturnType<typeof createEvent>) =>
-      handle({ content: encodeEvent(event) } as ConsumeMessage, { attempt: 1, logger: w.deps.logger });
     for (let round = 0; round < 4; round++) {
       const t = await k.tenant(`deadlock-${round}`);
       await k.operators(t.tenantId, [{ id: 'A', capacity: 12 }]);
       const chats: string[] = [];
       for (let i = 0; i < 12; i++) {
-        chats.push(await arrives(t.tenantId, new Date(Date.now() - (12 - i) * 1000)));
+        chats.push(await k.opened(t.tenantId, new Date(Date.now() - (12 - i) * 1000)));
         expect((await k.next('A', t.token)).status).toBe(200);
       }
-      const key = agentDeskRoutingKeys.operatorStatus;
-      const offline = createEvent({
-        source: '/test',
-        type: inboundType(key),
-        data: {
-          provider: 'agent_desk',
-          accountId: t.desk,
-          deskEventId: randomUUID(),
-          at: new Date().toISOString(),
-          operatorId: 'A',
-          status: 'offline',
-        },
-      });
-      const reply = (chatId: string) =>
-        createEvent({
-          source: '/test',
-          type: domainEventType('message.sent'),
-          tenantid: t.tenantId,
-          data: {
-            messageId: randomUUID(),
-            conversationId: chatId,
-            customerId: randomUUID(),
-            provider: 'whatsapp',
-            origin: 'agent_desk',
-            originMessageId: randomUUID(),
-            author: { kind: 'operator', id: 'A' },
-            type: 'text',
-            sentAt: new Date().toISOString(),
-          },
-        });
+      const offline = k.events.presence(t.desk, { operatorId: 'A', status: 'offline', at: new Date() });
+      const reply = (chatId: string) => k.events.reply(t.tenantId, chatId, 'A', new Date());
       const results = await Promise.allSettled([
-        ...chats.slice(0, 6).map((c) => deliver(reply(c))),
-        deliver(offline),
+        ...chats.slice(0, 6).map((c) => k.deliver(reply(c))),
+        k.deliver(offline),
         ...chats
           .slice(6)
           .map((c) =>

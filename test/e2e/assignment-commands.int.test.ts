@@ -1,30 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { CloudEvent, domainEvents } from '@switchboard/contracts';
-import { type Pipeline, startPipeline } from '@switchboard/testing';
+import type { Pipeline } from '@switchboard/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type AssignmentKit, assignmentKit } from '../fixtures/assignment.ts';
+import { type AssignmentKit, startAssignment } from '../fixtures/assignment.ts';
 
 let p: Pipeline;
 let k: AssignmentKit;
 beforeAll(async () => {
-  p = await startPipeline({ assignment: true });
-  k = await assignmentKit(p);
+  ({ p, k } = await startAssignment());
 });
-afterAll(async () => {
-  await k.close();
-  await p.stop();
-});
+afterAll(() => k.stop());
 
 /** A tenant with operators A and B (capacity 3) and `n` waiting chats, a second apart, oldest first. */
 async function desk(slug: string, n = 1) {
   const t = await k.tenant(slug);
   await k.operators(t.tenantId, [{ id: 'A' }, { id: 'B' }]);
   const chats: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const chatId = randomUUID();
-    await k.processed(await k.customerMessage(t.tenantId, chatId, new Date(Date.now() - (n - i) * 1000)));
-    chats.push(chatId);
-  }
+  for (let i = 0; i < n; i++) chats.push(await k.opened(t.tenantId, new Date(Date.now() - (n - i) * 1000)));
   return { ...t, chats };
 }
 
@@ -87,6 +79,46 @@ describe('POST /chats/:id/release', () => {
     expect(await k.command('/chats/not-a-uuid/release', {}, t.token)).toMatchObject({ status: 400 });
     expect(await k.chat(chatId)).toEqual(before);
     expect(await history(chatId)).toEqual([{ operator_id: 'A', mode: 'pull', end_reason: null, ended: false }]);
+    expect(await k.announced(chatId)).toEqual(['chat.assigned']);
+  });
+});
+
+describe("another tenant's chat", () => {
+  it('404 at once while its own tenant holds the row: the lookup neither locks it nor waits on it', async () => {
+    const b = await desk('lock-owner');
+    const [chatId] = b.chats as [string];
+    expect(await k.next('A', b.token)).toMatchObject({ status: 200, chatId });
+    const a = await k.tenant('lock-intruder');
+    const holder = await p.pool.connect();
+    try {
+      await holder.query('begin');
+      await holder.query('select 1 from chats where id = $1 for update', [chatId]);
+      const pid = (await holder.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]?.pid;
+      for (const [path, body] of [
+        ['release', {}],
+        ['complete', {}],
+        ['queue', { queue: 'vip' }],
+      ] as const) {
+        // Whichever comes first: A's answer, or a backend found waiting on B's transaction.
+        let answered = false;
+        const blocked = async () => {
+          while (!answered) {
+            const r = await p.pool.query('select 1 from pg_stat_activity where $1 = any(pg_blocking_pids(pid))', [pid]);
+            if (r.rowCount) return 'blocked on the other tenant’s row';
+          }
+          return 'answered';
+        };
+        const answer = k.command(`/chats/${chatId}/${path}`, body, a.token).finally(() => {
+          answered = true;
+        });
+        const first = await Promise.race([answer.then((r) => r.status), blocked()]);
+        expect(first, path).toBe(404);
+      }
+    } finally {
+      await holder.query('rollback');
+      holder.release();
+    }
+    expect(await k.chat(chatId)).toMatchObject({ state: 'assigned', assignee_id: 'A', queue: null });
     expect(await k.announced(chatId)).toEqual(['chat.assigned']);
   });
 });

@@ -1,19 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { type CloudEvent, encodeEvent } from '@switchboard/contracts';
-import { type Pipeline, startPipeline } from '@switchboard/testing';
+import type { Pipeline } from '@switchboard/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type AssignmentKit, assignmentKit } from '../fixtures/assignment.ts';
+import { type AssignmentKit, startAssignment } from '../fixtures/assignment.ts';
+import type { Outgoing } from '../fixtures/assignment-events.ts';
 
 let p: Pipeline;
 let k: AssignmentKit;
 beforeAll(async () => {
-  p = await startPipeline({ assignment: true });
-  k = await assignmentKit(p);
+  ({ p, k } = await startAssignment());
 });
-afterAll(async () => {
-  await k.close();
-  await p.stop();
-});
+afterAll(() => k.stop());
 
 describe('next-chat under load', () => {
   it('200 operators, three calls at once each, over 1,000 waiting chats: no chat twice, no operator over capacity, never the chat it just answered', async () => {
@@ -92,22 +88,22 @@ describe('redelivery', () => {
     const at = (s: number) => new Date(now + s * 1000);
     const chatId = randomUUID();
     const other = randomUUID();
-    const events: CloudEvent[] = [];
-    const apply = async (e: Promise<CloudEvent>) => {
-      const event = await e;
-      await k.processed(event);
-      events.push(event);
+    const sent: Outgoing[] = [];
+    const apply = async (o: Outgoing) => {
+      await k.processed(await k.send(o));
+      sent.push(o);
     };
-    await apply(k.presence(t.desk, { operatorId: 'A', status: 'online', at: at(0) }));
-    await apply(k.customerMessage(t.tenantId, chatId, at(1)));
+    const e = k.events;
+    await apply(e.presence(t.desk, { operatorId: 'A', status: 'online', at: at(0) }));
+    await apply(e.customerMessage(t.tenantId, chatId, at(1)));
     expect(await k.next('A', t.token)).toMatchObject({ chatId });
-    await apply(k.reply(t.tenantId, chatId, 'A', at(2)));
-    await apply(k.customerMessage(t.tenantId, chatId, at(3)));
+    await apply(e.reply(t.tenantId, chatId, 'A', at(2)));
+    await apply(e.customerMessage(t.tenantId, chatId, at(3)));
     expect(await k.next('A', t.token)).toMatchObject({ chatId });
-    await apply(k.presence(t.desk, { operatorId: 'A', status: 'offline', at: at(4) }));
-    await apply(k.customerMessage(t.tenantId, other, at(5)));
-    await apply(k.closeConversation(t.tenantId, other, at(6)));
-    await apply(k.presence(t.desk, { operatorId: 'A', status: 'online', at: at(7) }));
+    await apply(e.presence(t.desk, { operatorId: 'A', status: 'offline', at: at(4) }));
+    await apply(e.customerMessage(t.tenantId, other, at(5)));
+    await apply(e.closeConversation(t.tenantId, other, at(6)));
+    await apply(e.presence(t.desk, { operatorId: 'A', status: 'online', at: at(7) }));
     expect(await k.next('A', t.token)).toMatchObject({ chatId });
 
     const snapshot = async () => ({
@@ -122,16 +118,9 @@ describe('redelivery', () => {
     const skipped = () => k.metric('events_consumed_total', { outcome: 'skipped' });
     const skippedBefore = await skipped();
     // Every event again, twice, as the broker would redeliver it (same CloudEvents id).
-    for (let i = 0; i < 2; i++) {
-      for (const event of events) {
-        const key = event.type.replace(/^switchboard\.(inbound\.)?/, '').replace(/\.v1$/, '');
-        const exchange = event.type.startsWith('switchboard.inbound.') ? p.names.inbound : p.names.events;
-        k.ch.publish(exchange, key, encodeEvent(event), { persistent: true, messageId: event.id });
-      }
-    }
-    await k.ch.waitForConfirms();
+    for (let i = 0; i < 2; i++) for (const o of sent) await k.send(o);
     // Proof that every copy was handled (as a duplicate), not a pause.
-    await vi.waitFor(async () => expect(await skipped()).toBe(skippedBefore + 2 * events.length), {
+    await vi.waitFor(async () => expect(await skipped()).toBe(skippedBefore + 2 * sent.length), {
       timeout: 15_000,
       interval: 50,
     });

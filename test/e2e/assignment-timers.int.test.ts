@@ -1,62 +1,41 @@
-import { randomUUID } from 'node:crypto';
 import {
   type AssignmentWorker,
   handleStuck,
   loadConfig as loadAssignmentConfig,
+  nextChat,
   releaseIdle,
   startAssignmentWorker,
 } from '@switchboard/assignment-worker';
-import { type Pipeline, startPipeline } from '@switchboard/testing';
+import type { Pipeline } from '@switchboard/testing';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type AssignmentKit, assignmentKit } from '../fixtures/assignment.ts';
+import { type AssignmentKit, startAssignment } from '../fixtures/assignment.ts';
 
-/** The assignment-worker's clock: real time moved by `offsetMs`, or frozen `at`. Tests move it instead of sleeping. */
-const clock = {
-  offsetMs: 0,
-  at: null as Date | null,
-  now: () => clock.at ?? new Date(Date.now() + clock.offsetMs),
-};
 const HOUR = 3_600_000;
 
 let p: Pipeline;
 let k: AssignmentKit;
 let w: AssignmentWorker;
 beforeAll(async () => {
-  p = await startPipeline({ assignment: { now: () => clock.now() } });
-  k = await assignmentKit(p);
-  w = p.assignment as AssignmentWorker;
+  ({ p, k, w } = await startAssignment({ clock: true }));
 });
-afterEach(() => {
-  clock.offsetMs = 0;
-  clock.at = null;
-});
-afterAll(async () => {
-  await k.close();
-  await p.stop();
-});
-
-/** A chat of `tenantId` the customer opened at `at` (the store's time). */
-async function opened(tenantId: string, at = new Date()) {
-  const chatId = randomUUID();
-  await k.processed(await k.customerMessage(tenantId, chatId, at));
-  return chatId;
-}
+afterEach(() => k.clock.reset());
+afterAll(() => k.stop());
 
 describe('idle assignments', () => {
   it('an assignment with no reply for idle_minutes is released and requeued at its place', async () => {
     const t = await k.tenant('idle', { idleMinutes: 10 });
     await k.operators(t.tenantId, [{ id: 'A' }]);
     const since = new Date(Date.now() - 60_000);
-    const chatId = await opened(t.tenantId, since);
+    const chatId = await k.opened(t.tenantId, since);
     expect(await k.next('A', t.token)).toMatchObject({ chatId });
     const idle = await k.metric('chat_releases_total', { reason: 'idle' });
 
-    clock.offsetMs = 9 * 60_000;
+    k.clock.offsetMs = 9 * 60_000;
     await releaseIdle(w.deps);
     expect(await k.chat(chatId)).toMatchObject({ state: 'assigned', assignee_id: 'A' });
 
-    clock.offsetMs = 11 * 60_000;
+    k.clock.offsetMs = 11 * 60_000;
     expect(await releaseIdle(w.deps)).toBeGreaterThanOrEqual(1);
     expect(await k.chat(chatId)).toMatchObject({
       state: 'waiting_assignment',
@@ -79,7 +58,7 @@ describe('stuck chats', () => {
   /** A tenant whose chats count as stuck after 2 hours, with one chat answered by A now. */
   async function answered(action: 'flag' | 'complete') {
     const t = await k.tenant(`stuck-${action}`, { stuckHours: 2, stuckAction: action });
-    const chatId = await opened(t.tenantId, new Date(Date.now() - 60_000));
+    const chatId = await k.opened(t.tenantId, new Date(Date.now() - 60_000));
     await k.processed(await k.reply(t.tenantId, chatId, 'A', new Date()));
     expect(await k.chat(chatId)).toMatchObject({ state: 'waiting_real_user_reply' });
     return { ...t, chatId };
@@ -94,14 +73,14 @@ describe('stuck chats', () => {
         k.metric('chats_stuck_total', { action: 'complete' }),
       ]);
     const before = await count();
-    clock.offsetMs = 1 * HOUR;
+    k.clock.offsetMs = 1 * HOUR;
     await handleStuck(w.deps);
     expect(await k.chat(flag.chatId)).toMatchObject({ state: 'waiting_real_user_reply', flagged_at: null });
     expect(await k.chat(complete.chatId)).toMatchObject({ state: 'waiting_real_user_reply' });
 
-    clock.at = new Date(Date.now() + 3 * HOUR);
+    k.clock.at = new Date(Date.now() + 3 * HOUR);
     await handleStuck(w.deps);
-    expect(await k.chat(flag.chatId)).toMatchObject({ state: 'waiting_real_user_reply', flagged_at: clock.at });
+    expect(await k.chat(flag.chatId)).toMatchObject({ state: 'waiting_real_user_reply', flagged_at: k.clock.at });
     expect(await k.chat(complete.chatId)).toMatchObject({ state: 'completed', closed: false });
     expect(await count()).toEqual([before[0] + 1, before[1] + 1]);
     await vi.waitFor(() =>
@@ -119,7 +98,7 @@ describe('stuck chats', () => {
     expect(await k.announced(complete.chatId)).toEqual(['chat.completed']);
 
     // The customer writes: the flag clears, the stuck-completed chat reopens.
-    clock.at = null;
+    k.clock.at = null;
     await k.processed(
       await k.customerMessage(flag.tenantId, flag.chatId, new Date()),
       await k.customerMessage(complete.tenantId, complete.chatId, new Date()),
@@ -130,7 +109,7 @@ describe('stuck chats', () => {
 
   it('a tenant that switches from flag to complete completes its flagged chats', async () => {
     const t = await answered('flag');
-    clock.offsetMs = 3 * HOUR;
+    k.clock.offsetMs = 3 * HOUR;
     await handleStuck(w.deps);
     expect(await k.chat(t.chatId)).toMatchObject({ state: 'waiting_real_user_reply', flagged_at: expect.any(Date) });
     await p.pool.query(`update assignment_settings set stuck_action = 'complete' where tenant_id = $1`, [t.tenantId]);
@@ -142,7 +121,7 @@ describe('stuck chats', () => {
   it('re-checks under the row lock: a chat the customer answered while the sweep waited is left alone', async () => {
     const { chatId } = await answered('flag');
     const flags = await k.metric('chats_stuck_total', { action: 'flag' });
-    clock.offsetMs = 3 * HOUR;
+    k.clock.offsetMs = 3 * HOUR;
     const holder = new pg.Client({ connectionString: p.env.DATABASE_URL });
     await holder.connect();
     try {
@@ -175,12 +154,68 @@ describe('stuck chats', () => {
   });
 });
 
+describe('idle checks next-chat leaves scheduling', () => {
+  it('a failure to schedule is counted (the sweep catches the assignment)', async () => {
+    const t = await k.tenant('unscheduled');
+    await k.operators(t.tenantId, [{ id: 'A' }]);
+    const chatId = await k.opened(t.tenantId);
+    const before = await k.metric('chat_idle_checks_unscheduled_total');
+    const timers = w.deps.timers;
+    w.deps.timers = { schedule: () => Promise.reject(new Error('redis down')) };
+    try {
+      expect(await k.next('A', t.token)).toMatchObject({ chatId });
+      await w.deps.background.drain();
+    } finally {
+      w.deps.timers = timers;
+    }
+    expect(await k.metric('chat_idle_checks_unscheduled_total')).toBe(before + 1);
+  });
+
+  it('shutdown waits for the scheduling before it closes the timers', async () => {
+    const t = await k.tenant('drain');
+    await k.operators(t.tenantId, [{ id: 'A' }]);
+    const chatId = await k.opened(t.tenantId);
+    const own = await startAssignmentWorker(loadAssignmentConfig({ ...p.env, ASSIGNMENT_SWEEP_EVERY_MS: '0' }));
+    const order: string[] = [];
+    // The scheduling is held until intake has stopped (the consumer is the last intake to stop),
+    // then goes to Redis for real.
+    let release = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const real = own.deps.timers;
+    own.deps.timers = {
+      async schedule(check, delayMs) {
+        await gate;
+        await real.schedule(check, delayMs);
+        order.push('scheduled');
+      },
+    };
+    const { stop } = own.consumer;
+    own.consumer.stop = async () => {
+      await stop.call(own.consumer);
+      release();
+    };
+    const { close } = own.timers;
+    own.timers.close = () => {
+      order.push('timers closing');
+      return close();
+    };
+    try {
+      expect(await nextChat(own.deps, t.tenantId, 'A')).toMatchObject({ outcome: 'assigned', chatId });
+    } finally {
+      await own.lifecycle.stop();
+    }
+    expect(order).toEqual(['scheduled', 'timers closing']);
+  });
+});
+
 // Last: it stops the pipeline's assignment-worker.
 describe('restart', () => {
   it('a restarted worker loses no scheduled idle check (the sweep off, so only the delayed job can release)', async () => {
     const t = await k.tenant('restart', { idleMinutes: 10 });
     await k.operators(t.tenantId, [{ id: 'A' }]);
-    const chatId = await opened(t.tenantId);
+    const chatId = await k.opened(t.tenantId);
     expect(await k.next('A', t.token)).toMatchObject({ chatId });
     const row = await p.pool.query<{ assignment_id: string }>('select assignment_id from chats where id = $1', [
       chatId,

@@ -1,40 +1,18 @@
-import { randomUUID } from 'node:crypto';
 import { type AssignmentWorker, handleStuck, releaseIdle } from '@switchboard/assignment-worker';
-import { type Pipeline, startPipeline } from '@switchboard/testing';
+import type { Pipeline } from '@switchboard/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type AssignmentKit, assignmentKit } from '../fixtures/assignment.ts';
+import { type AssignmentKit, startAssignment } from '../fixtures/assignment.ts';
 
-/** The assignment-worker's clock: real time moved by `offsetMs`, or frozen `at`. Tests move it instead of sleeping. */
-const clock = {
-  offsetMs: 0,
-  at: null as Date | null,
-  now: () => clock.at ?? new Date(Date.now() + clock.offsetMs),
-};
 const HOUR = 3_600_000;
 
 let p: Pipeline;
 let k: AssignmentKit;
 let w: AssignmentWorker;
 beforeAll(async () => {
-  p = await startPipeline({ assignment: { now: () => clock.now() } });
-  k = await assignmentKit(p);
-  w = p.assignment as AssignmentWorker;
+  ({ p, k, w } = await startAssignment({ clock: true }));
 });
-afterEach(() => {
-  clock.offsetMs = 0;
-  clock.at = null;
-});
-afterAll(async () => {
-  await k.close();
-  await p.stop();
-});
-
-/** A chat of `tenantId` the customer opened at `at` (the store's time). */
-async function opened(tenantId: string, at = new Date()) {
-  const chatId = randomUUID();
-  await k.processed(await k.customerMessage(tenantId, chatId, at));
-  return chatId;
-}
+afterEach(() => k.clock.reset());
+afterAll(() => k.stop());
 
 describe('views, on a frozen clock', () => {
   it('GET /chats/stuck, /queue/status and /chats/summary give exact answers', async () => {
@@ -45,18 +23,18 @@ describe('views, on a frozen clock', () => {
       { id: 'C', capacity: 5, status: 'offline' },
     ]);
     const t0 = new Date(Math.floor(Date.now() / 1000) * 1000 - 10 * 60_000);
-    const assigned = await opened(t.tenantId, t0);
-    await opened(t.tenantId, new Date(t0.getTime() + 60_000));
-    await opened(t.tenantId, new Date(t0.getTime() + 120_000));
-    const replied = await opened(t.tenantId, new Date(t0.getTime() + 180_000));
-    const done = await opened(t.tenantId, new Date(t0.getTime() + 240_000));
-    clock.at = new Date(t0.getTime() + 5 * 60_000);
+    const assigned = await k.opened(t.tenantId, t0);
+    await k.opened(t.tenantId, new Date(t0.getTime() + 60_000));
+    await k.opened(t.tenantId, new Date(t0.getTime() + 120_000));
+    const replied = await k.opened(t.tenantId, new Date(t0.getTime() + 180_000));
+    const done = await k.opened(t.tenantId, new Date(t0.getTime() + 240_000));
+    k.clock.at = new Date(t0.getTime() + 5 * 60_000);
     expect(await k.next('A', t.token)).toMatchObject({ chatId: assigned });
     await k.processed(await k.reply(t.tenantId, replied, 'B', new Date(t0.getTime() + 360_000)));
     expect(await k.command(`/chats/${done}/complete`, {}, t.token)).toMatchObject({ status: 200 });
 
     // Ten minutes after t0: two wait, the oldest since t0 + 1 min (540 s).
-    clock.at = new Date(t0.getTime() + 10 * 60_000);
+    k.clock.at = new Date(t0.getTime() + 10 * 60_000);
     expect(await k.get('/queue/status', t.token)).toEqual({
       waiting: 2,
       oldestWaitSeconds: 540,
@@ -75,7 +53,7 @@ describe('views, on a frozen clock', () => {
     expect(await k.get('/chats/stuck?hours=1', t.token)).toEqual({ hours: 1, chats: [] });
 
     // Three hours on: the assignment and the wait on the customer are both over an hour old.
-    clock.at = new Date(t0.getTime() + 3 * HOUR);
+    k.clock.at = new Date(t0.getTime() + 3 * HOUR);
     expect(await k.get('/chats/stuck?hours=1', t.token)).toEqual({
       hours: 1,
       chats: [
@@ -97,13 +75,13 @@ describe('views, on a frozen clock', () => {
     });
     expect((await k.get<{ chats: unknown[] }>('/chats/stuck?hours=4', t.token)).chats).toEqual([]);
     // A day on the sweep flags the wait on the customer; the view shows it whatever the hours.
-    clock.at = new Date(t0.getTime() + 25 * HOUR);
+    k.clock.at = new Date(t0.getTime() + 25 * HOUR);
     await handleStuck(w.deps);
     const flagged = await k.get<{ chats: Array<{ chatId: string; flaggedAt: string | null }> }>(
       '/chats/stuck?hours=48',
       t.token,
     );
-    expect(flagged.chats).toEqual([expect.objectContaining({ chatId: replied, flaggedAt: clock.at.toISOString() })]);
+    expect(flagged.chats).toEqual([expect.objectContaining({ chatId: replied, flaggedAt: k.clock.at.toISOString() })]);
     expect(await p.assignmentApi('/chats/stuck?hours=0', { token: t.token })).toMatchObject({ status: 400 });
   });
 });
@@ -127,7 +105,7 @@ describe('metrics', () => {
     const depth0 = await scrape();
     expect(depth0.gauge).toBe(depth0.db);
     const m = (name: string, labels: Record<string, string> = {}) => k.metric(name, labels);
-    const before = {
+    const counts = async () => ({
       waits: await m('chat_wait_seconds_count', { mode: 'pull' }),
       assigned: await m('chat_assignments_total', { mode: 'pull', outcome: 'assigned' }),
       none: await m('chat_assignments_total', { mode: 'pull', outcome: 'none_waiting' }),
@@ -136,9 +114,10 @@ describe('metrics', () => {
       unknown: await m('chat_assignments_total', { mode: 'pull', outcome: 'unknown_operator' }),
       idle: await m('chat_releases_total', { reason: 'idle' }),
       barred: await m('chat_same_operator_excluded_total', { rule: 'idle' }),
-    };
+    });
+    const before = await counts();
     expect(await k.next('A', t.token)).toMatchObject({ status: 204, reason: 'none_waiting' });
-    const chatId = await opened(t.tenantId, new Date(Date.now() - 30_000));
+    const chatId = await k.opened(t.tenantId, new Date(Date.now() - 30_000));
     expect((await scrape()).gauge).toBe(depth0.gauge + 1);
     expect(await k.next('A', t.token)).toMatchObject({ chatId });
     expect(await k.next('A', t.token)).toMatchObject({ status: 204, reason: 'at_capacity' });
@@ -147,19 +126,10 @@ describe('metrics', () => {
     const row = await p.pool.query<{ assignment_id: number }>('select assignment_id from chats where id = $1', [
       chatId,
     ]);
-    clock.offsetMs = 11 * 60_000;
+    k.clock.offsetMs = 11 * 60_000;
     expect(await releaseIdle(w.deps, { chatId, assignmentId: Number(row.rows[0]?.assignment_id) })).toBe(1);
     expect(await k.next('A', t.token)).toMatchObject({ status: 204, reason: 'none_waiting' });
-    expect({
-      waits: await m('chat_wait_seconds_count', { mode: 'pull' }),
-      assigned: await m('chat_assignments_total', { mode: 'pull', outcome: 'assigned' }),
-      none: await m('chat_assignments_total', { mode: 'pull', outcome: 'none_waiting' }),
-      full: await m('chat_assignments_total', { mode: 'pull', outcome: 'at_capacity' }),
-      away: await m('chat_assignments_total', { mode: 'pull', outcome: 'not_online' }),
-      unknown: await m('chat_assignments_total', { mode: 'pull', outcome: 'unknown_operator' }),
-      idle: await m('chat_releases_total', { reason: 'idle' }),
-      barred: await m('chat_same_operator_excluded_total', { rule: 'idle' }),
-    }).toEqual({
+    expect(await counts()).toEqual({
       waits: before.waits + 1,
       assigned: before.assigned + 1,
       none: before.none + 2,

@@ -1,19 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { CloudEvent, domainEvents, domainEventType } from '@switchboard/contracts';
-import { type Pipeline, startPipeline } from '@switchboard/testing';
+import type { Pipeline } from '@switchboard/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type AssignmentKit, assignmentKit } from '../fixtures/assignment.ts';
+import { type AssignmentKit, startAssignment } from '../fixtures/assignment.ts';
 
 let p: Pipeline;
 let k: AssignmentKit;
 beforeAll(async () => {
-  p = await startPipeline({ assignment: true });
-  k = await assignmentKit(p);
+  ({ p, k } = await startAssignment());
 });
-afterAll(async () => {
-  await k.close();
-  await p.stop();
-});
+afterAll(() => k.stop());
 
 const dataOf = (key: string, chatId: string) =>
   p.events

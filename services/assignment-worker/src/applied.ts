@@ -1,6 +1,7 @@
 import type { DomainEventData, DomainEventKey } from '@switchboard/contracts';
 import { domainOutboxEntry, type OutboxEntry } from '@switchboard/db';
 import type { Chat, ChatEffects } from '@switchboard/domain';
+import type { LockedChat } from './chat-row.ts';
 import { type Deps, type IdleCheck, SOURCE } from './deps.ts';
 import type { Count } from './metrics.ts';
 
@@ -29,6 +30,8 @@ export interface Applied {
   chatId: string;
   tenantId: string;
   chat?: Chat;
+  /** The row as this transaction wrote it, still row-locked by it: a later step in the transaction changes it from here. */
+  row?: LockedChat;
   effects: ChatEffects;
   outbox: OutboxEntry[];
   /** Idle checks to schedule once the transaction committed. */

@@ -1,14 +1,15 @@
 import type { Executor } from '@switchboard/db';
 import { sql } from 'drizzle-orm';
 import { type Applied, nothing } from './applied.ts';
-import { lockChat } from './chat-row.ts';
+import type { LockedChat } from './chat-row.ts';
 import { changeChat } from './chat-store.ts';
 import { claimFor, idleFrom, lastRepliedBy } from './claim.ts';
-import { type Deps, settingsOf } from './deps.ts';
+import { type Deps, type Settings, settingsOf } from './deps.ts';
 
 /**
  * Auto-assign (per tenant): a waiting chat goes to the online operator with the most free
  * capacity, the least recently assigned first, among those it fits (queue) and that no rule bars.
+ * `locked` is the chat as this transaction holds it (locked, or just written, by the caller).
  * Lock order: the chat, then the tenant's auto-assign lock, then the operator with `skip locked`
  * (chats before operators everywhere; nothing waits while holding the tenant lock). The tenant
  * lock makes pushes decide one after the other on current loads: ordered on a snapshot taken
@@ -18,18 +19,18 @@ import { type Deps, settingsOf } from './deps.ts';
 export async function autoAssign(
   tx: Executor,
   deps: Deps,
-  tenantId: string,
-  chatId: string,
+  settings: Settings,
+  locked: LockedChat,
   opts: { exclude?: string | undefined; countMiss?: boolean } = {},
 ): Promise<Applied[]> {
-  const locked = await lockChat(tx, chatId, tenantId);
-  if (locked?.chat.state !== 'waiting_assignment') return [];
+  if (locked.chat.state !== 'waiting_assignment') return [];
+  const { id: chatId, tenantId } = locked;
   await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`auto-assign:${tenantId}`}, 0))`);
   const c = sql.raw('c');
   const o = sql.raw('o.id');
   const pick = await tx.execute<{ id: string; skills: string[] }>(sql`
     select o.id, o.skills from operators o
-      join chats c on c.id = ${chatId}
+      join chats c on c.id = ${chatId} and c.tenant_id = ${tenantId}
      where o.tenant_id = ${tenantId} and o.status = 'online' and o.active_chats < o.capacity
        and (c.queue is null or c.queue = any(o.skills))
        and not ${lastRepliedBy(c, o)} and not ${idleFrom(c, o)}
@@ -51,6 +52,8 @@ export async function autoAssign(
     { mode: 'auto', locked },
   );
   a.counts.push({ metric: 'assignment', mode: 'auto', outcome: a.ok ? 'assigned' : 'refused' });
+  const assignmentId = a.effects.assigned ? a.row?.assignmentId : null;
+  if (assignmentId != null) a.idle.push({ tenantId, chatId, assignmentId, delayMs: settings.idleMinutes * 60_000 });
   return [a];
 }
 
@@ -58,16 +61,17 @@ export async function autoAssign(
 export async function fillOperator(
   tx: Executor,
   deps: Deps,
+  settings: Settings,
   tenantId: string,
   operatorId: string,
   exclude: string[] = [],
 ): Promise<Applied[]> {
   const applied: Applied[] = [];
   for (let i = 0; i < 100; i++) {
-    const r = await claimFor(tx, deps, tenantId, operatorId, { mode: 'auto', exclude });
-    if (!r.applied) break;
-    r.applied.counts.push({ metric: 'assignment', mode: 'auto', outcome: 'assigned' });
-    applied.push(r.applied);
+    const claimed = await claimFor(tx, deps, tenantId, operatorId, { exclude, idleMinutes: settings.idleMinutes });
+    if (!claimed) break;
+    claimed.applied.counts.push({ metric: 'assignment', mode: 'auto', outcome: 'assigned' });
+    applied.push(claimed.applied);
   }
   return applied;
 }
@@ -76,20 +80,24 @@ export async function fillOperator(
  * Auto-assign tenants, after a change in the same transaction: what it freed is handed out. A
  * chat that became waiting goes to the best operator other than the one that just released it;
  * an operator whose chat left it (reply, release, completion) is filled from the queue, oldest
- * first, but not with a chat it just released.
+ * first, but not with a chat it just released. The tenant's settings are read here, once for the
+ * transaction, and passed down.
  */
 export async function pushFreed(tx: Executor, deps: Deps, tenantId: string, changes: Applied[]): Promise<Applied[]> {
   const done = changes.filter((a) => a.ok);
-  if (done.length === 0 || !(await settingsOf(tx, tenantId)).autoAssign) return [];
+  if (done.length === 0) return [];
+  const settings = await settingsOf(tx, tenantId);
+  if (!settings.autoAssign) return [];
   const out: Applied[] = [];
   for (const a of done) {
-    if (a.chat?.state !== 'waiting_assignment') continue;
-    out.push(...(await autoAssign(tx, deps, tenantId, a.chatId, { exclude: a.effects.released?.operatorId })));
+    // The row as the change wrote it: this transaction still holds its lock.
+    if (a.row?.chat.state !== 'waiting_assignment') continue;
+    out.push(...(await autoAssign(tx, deps, settings, a.row, { exclude: a.effects.released?.operatorId })));
   }
   const freed = new Set(done.flatMap((a) => (a.effects.released ? [a.effects.released.operatorId] : [])));
   for (const operatorId of freed) {
     const released = done.filter((a) => a.effects.released?.operatorId === operatorId).map((a) => a.chatId);
-    out.push(...(await fillOperator(tx, deps, tenantId, operatorId, released)));
+    out.push(...(await fillOperator(tx, deps, settings, tenantId, operatorId, released)));
   }
   return out;
 }

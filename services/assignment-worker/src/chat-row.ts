@@ -2,7 +2,7 @@ import type { Executor } from '@switchboard/db';
 import type { Chat, ChatState } from '@switchboard/domain';
 import { sql } from 'drizzle-orm';
 
-type ChatRow = {
+export type ChatRow = {
   id: string;
   tenant_id: string;
   state: ChatState;
@@ -33,13 +33,14 @@ export interface LockedChat {
   dbNow: Date;
 }
 
-const COLUMNS = sql.raw(`id, tenant_id, state, assignee_id, assignment_id, last_operator_id, operator_replied_at,
+/** A chat row's columns as `LockedChat` reads them (also what a write returns). */
+export const COLUMNS = sql.raw(`id, tenant_id, state, assignee_id, assignment_id, last_operator_id, operator_replied_at,
   last_customer_message_at, waiting_since, assigned_at, completed_at, closed, idle_operator_id, flagged_at, queue,
   version, clock_timestamp() as db_now`);
 
 const toDate = (v: Date | string | null) => (v === null ? null : new Date(v));
 
-function toLockedChat(row: ChatRow): LockedChat {
+export function toLockedChat(row: ChatRow): LockedChat {
   return {
     id: row.id,
     tenantId: row.tenant_id,
@@ -65,12 +66,16 @@ function toLockedChat(row: ChatRow): LockedChat {
 
 /**
  * The chat row-locked (the Postgres guard for every change to it), or null if the queue has not
- * seen it or it belongs to another tenant. Lock order everywhere: a chat before any operator.
+ * seen it or it belongs to another tenant. The tenant is in the WHERE, not checked afterwards: a
+ * caller naming another tenant's chat must neither lock it nor wait on whoever holds it. Lock
+ * order everywhere: a chat before any operator.
  */
 export async function lockChat(tx: Executor, id: string, tenantId: string): Promise<LockedChat | null> {
-  const r = await tx.execute<ChatRow>(sql`select ${COLUMNS} from chats where id = ${id} for update`);
+  const r = await tx.execute<ChatRow>(
+    sql`select ${COLUMNS} from chats where id = ${id} and tenant_id = ${tenantId} for update`,
+  );
   const row = r.rows[0];
-  return row && row.tenant_id === tenantId ? toLockedChat(row) : null;
+  return row ? toLockedChat(row) : null;
 }
 
 /**

@@ -2,14 +2,15 @@ import type { Executor, OutboxEntry } from '@switchboard/db';
 import { applyChatEvent, type Chat, type ChatEffects, type ChatEvent } from '@switchboard/domain';
 import { type SQL, sql } from 'drizzle-orm';
 import { type Applied, chatEvent, nothing } from './applied.ts';
-import { type LockedChat, lockChat } from './chat-row.ts';
-import { type Deps, settingsOf } from './deps.ts';
+import { type ChatRow, COLUMNS, type LockedChat, lockChat, toLockedChat } from './chat-row.ts';
+import type { Deps } from './deps.ts';
 import type { Count } from './metrics.ts';
 
 /**
  * Applies one chat event under the chat's row lock: the state machine decides, this writes the
- * chat (against the version it read), opens or closes the assignment, and returns the events.
- * `opts.locked` is the chat as the caller already locked it.
+ * chat (against the version it read), opens or closes the assignment, and returns the events and
+ * the row as written (`row`). `opts.locked` is the chat as the caller already locked it. An
+ * assignment's idle check is the caller's to add: only it knows the tenant's settings.
  */
 export async function changeChat(
   tx: Executor,
@@ -21,27 +22,25 @@ export async function changeChat(
   const locked = opts.locked !== undefined ? opts.locked : await lockChat(tx, target.id, target.tenantId);
   const t = applyChatEvent(locked?.chat ?? null, e);
   if (!t.ok) return nothing(target, { ok: false, reason: t.reason });
-  if (!t.changed) return nothing(target, { chat: t.chat });
+  if (!t.changed) return nothing(target, { chat: t.chat, ...(locked ? { row: locked } : {}) });
   const at = e.at.toISOString();
   const mode = opts.mode ?? 'pull';
   // The whole change is one statement: the assignment closed or opened in data-modifying CTEs,
   // and the chat written with the new assignment's id (its trigger moves the operators' loads).
   const plan = assignmentWrites(target, t.effects, locked, at, mode);
   const write = writeChat(target, t.chat, locked, plan.assignment, at);
-  const r = await tx.execute<{ assignment_id: string | number | null }>(
+  const r = await tx.execute<ChatRow>(
     plan.ctes.length > 0 ? sql`with ${sql.join(plan.ctes, sql`, `)} ${write}` : write,
   );
-  if (r.rows.length !== 1) throw new Error(`chat ${target.id} changed under its row lock`);
-  const assignmentId = t.effects.assigned ? Number(r.rows[0]?.assignment_id) : null;
+  const written = r.rows[0];
+  if (r.rows.length !== 1 || !written) throw new Error(`chat ${target.id} changed under its row lock`);
+  const row = toLockedChat(written);
+  const assignmentId = t.effects.assigned ? row.assignmentId : null;
   const waitedMs = Math.max(0, e.at.getTime() - (t.chat.waitingSince?.getTime() ?? e.at.getTime()));
   const ids = { ended: locked?.assignmentId ?? null, opened: assignmentId, waitedMs };
-  const out = nothing(target, { chat: t.chat, effects: t.effects });
+  const out = nothing(target, { chat: t.chat, effects: t.effects, row });
   out.outbox.push(...announce(deps, target, t.effects, ids, at, mode));
   out.counts.push(...countsOf(t.effects, ids, mode));
-  if (assignmentId !== null) {
-    const { idleMinutes } = await settingsOf(tx, target.tenantId);
-    out.idle.push({ tenantId: target.tenantId, chatId: target.id, assignmentId, delayMs: idleMinutes * 60_000 });
-  }
   return out;
 }
 
@@ -61,7 +60,7 @@ function assignmentWrites(
   if (effects.released && locked?.assignmentId != null) {
     ctes.push(sql`closed_assignment as (
       update chat_assignments set ended_at = ${at}, end_reason = ${effects.released.reason}
-       where id = ${locked.assignmentId} and ended_at is null)`);
+       where id = ${locked.assignmentId} and tenant_id = ${target.tenantId} and ended_at is null)`);
     assignment = { id: sql`null::bigint`, at: sql`null::timestamptz` };
   }
   if (effects.assigned) {
@@ -145,13 +144,13 @@ function writeChat(
              waiting_since = ${ts(c.waitingSince)}, assignment_id = ${assignment.id}, assigned_at = ${assignment.at},
              completed_at = ${ts(c.completedAt)}, closed = ${c.closed}, idle_operator_id = ${c.idleOperatorId},
              flagged_at = ${ts(c.flaggedAt)}, queue = ${c.queue}, version = version + 1, updated_at = ${at}
-       where id = ${target.id} and version = ${locked.version}
-      returning assignment_id`;
+       where id = ${target.id} and tenant_id = ${target.tenantId} and version = ${locked.version}
+      returning ${COLUMNS}`;
   }
   return sql`
     insert into chats (id, tenant_id, state, assignee_id, last_operator_id, operator_replied_at, last_customer_message_at,
                        waiting_since, assignment_id, assigned_at, queue, updated_at)
     values (${target.id}, ${target.tenantId}, ${c.state}, ${c.assigneeId}, ${c.lastOperatorId}, ${ts(c.operatorRepliedAt)},
             ${ts(c.lastCustomerMessageAt)}, ${ts(c.waitingSince)}, ${assignment.id}, ${assignment.at}, ${c.queue}, ${at})
-    returning assignment_id`;
+    returning ${COLUMNS}`;
 }

@@ -21,22 +21,89 @@ export const lastRepliedBy = (c: SQL, operator: SQL) => sql`(${c}.last_operator_
   and (${c}.last_customer_message_at is null or ${c}.operator_replied_at >= ${c}.last_customer_message_at))`;
 export const idleFrom = (c: SQL, operator: SQL) => sql`(${c}.idle_operator_id is not distinct from ${operator})`;
 
+/** What one claim made: the chat, its assignment, and what to do once it committed. */
+interface Claimed {
+  chatId: string;
+  assignmentId: number;
+  applied: Applied;
+}
+
+type ClaimRow = {
+  chat_id: string | null;
+  assignment_id: string | null;
+  waiting_since: Date | string | null;
+  idle_minutes: number;
+  held_last?: boolean;
+  held_idle?: boolean;
+};
+
 /**
  * `POST /operators/:id/next-chat`: the oldest waiting chat this operator may take, claimed in one
  * statement (its own transaction): the operator's row lock serializes its claims and, read
  * through that lock, its load is current, so capacity holds; `skip locked` lets 200 operators
- * claim at once without two getting one chat or waiting on each other.
+ * claim at once without two getting one chat or waiting on each other. The statement is a named
+ * prepared statement on the pool (planned once per connection): this is the hot path.
  */
 export async function nextChat(deps: Deps, tenantId: string, operatorId: string): Promise<NextChat> {
-  const r = await claimFor(deps.db, deps, tenantId, operatorId, {
-    mode: 'pull',
-    statementName: 'assignment-next-chat',
+  const at = deps.now().toISOString();
+  const claim = claimStatement(deps, { tenantId, operatorId, mode: 'pull', at, exclude: [] });
+  const row = (await deps.pool.query<ClaimRow>({ name: 'assignment-next-chat', ...pgQuery(claim) })).rows[0];
+  const claimed = claimedFrom(row, { tenantId, operatorId, mode: 'pull', at });
+  const result: NextChat = claimed
+    ? { outcome: 'assigned', chatId: claimed.chatId, assignmentId: claimed.assignmentId }
+    : { outcome: await whyNoClaim(deps.db, tenantId, operatorId) };
+  const counts: Count[] = [{ metric: 'assignment', mode: 'pull', outcome: result.outcome }];
+  if (row?.held_last) counts.push({ metric: 'excluded', rule: 'last_replied' });
+  if (row?.held_idle) counts.push({ metric: 'excluded', rule: 'idle' });
+  record(deps.metrics, counts);
+  // The operator has the chat once the claim commits; its idle check is scheduled meanwhile,
+  // tracked so that shutdown waits for it.
+  if (claimed) deps.background.run('schedule idle check', afterCommit(deps, [claimed.applied]));
+  return result;
+}
+
+/**
+ * Auto-assign's claim for `operatorId`, in the caller's transaction `ex` (see `claimStatement`),
+ * never with a chat in `exclude` (the one it just released). `idleMinutes`: the tenant's, as the
+ * caller read them for the transaction. Null: nothing it may take waits.
+ */
+export async function claimFor(
+  ex: Executor,
+  deps: Deps,
+  tenantId: string,
+  operatorId: string,
+  opts: { exclude?: string[]; idleMinutes: number },
+): Promise<Claimed | null> {
+  const at = deps.now().toISOString();
+  const claim = claimStatement(deps, {
+    tenantId,
+    operatorId,
+    mode: 'auto',
+    at,
+    exclude: opts.exclude ?? [],
+    idleMinutes: opts.idleMinutes,
   });
-  const outcome = r.result.outcome === 'assigned' ? 'assigned' : r.result.outcome;
-  record(deps.metrics, [...r.counts, { metric: 'assignment', mode: 'pull', outcome }]);
-  // The operator has the chat once the claim commits; its idle check is scheduled meanwhile.
-  if (r.applied) void afterCommit(deps, [r.applied]);
-  return r.result;
+  const r = await ex.execute<ClaimRow>(claim);
+  return claimedFrom(r.rows[0], { tenantId, operatorId, mode: 'auto', at });
+}
+
+function claimedFrom(
+  row: ClaimRow | undefined,
+  q: { tenantId: string; operatorId: string; mode: 'pull' | 'auto'; at: string },
+): Claimed | null {
+  if (!row?.chat_id) return null;
+  const { tenantId, operatorId, at } = q;
+  const assignmentId = Number(row.assignment_id);
+  const waitingSince = row.waiting_since === null ? Date.parse(at) : new Date(row.waiting_since).getTime();
+  const applied = nothing(
+    { id: row.chat_id, tenantId },
+    {
+      effects: { assigned: { operatorId } },
+      idle: [{ tenantId, chatId: row.chat_id, assignmentId, delayMs: row.idle_minutes * 60_000 }],
+      counts: [{ metric: 'wait', mode: q.mode, seconds: Math.max(0, Date.parse(at) - waitingSince) / 1000 }],
+    },
+  );
+  return { chatId: row.chat_id, assignmentId, applied };
 }
 
 /**
@@ -44,55 +111,20 @@ export async function nextChat(deps: Deps, tenantId: string, operatorId: string)
  * below capacity, pick the oldest waiting chat it may take (`skip locked`), open the assignment,
  * assign the chat (its trigger counts the operator's load) and append `chat.assigned` to the
  * outbox. The pick mirrors the domain's `assign`: waiting, the operator's queue, not barred.
- * It also tells whether a barred chat would otherwise have been this operator's (the
- * exclusions metric). Nothing claimed: a second query says why.
+ * In pull mode it also tells whether a barred chat would otherwise have been this operator's
+ * (the exclusions metric); auto mode has no use for that and skips the two subqueries.
  */
-export async function claimFor(
-  ex: Executor,
-  deps: Deps,
-  tenantId: string,
-  operatorId: string,
-  opts: {
-    mode: 'pull' | 'auto';
-    /** Run as this named prepared statement on the pool (planned once per connection). */
-    statementName?: string;
-    /** Chats not to hand this operator (the one it just released). */
-    exclude?: string[];
-  },
-): Promise<{ result: NextChat; applied: Applied | null; counts: Count[] }> {
-  const at = deps.now().toISOString();
-  const claim = claimStatement(deps, { tenantId, operatorId, mode: opts.mode, at, exclude: opts.exclude ?? [] });
-  type Row = {
-    chat_id: string | null;
-    assignment_id: string | null;
-    waiting_since: Date | string | null;
-    idle_minutes: number;
-    held_last: boolean;
-    held_idle: boolean;
-  };
-  const rows = opts.statementName
-    ? (await deps.pool.query<Row>({ name: opts.statementName, ...pgQuery(claim) })).rows
-    : (await ex.execute<Row>(claim)).rows;
-  const row = rows[0];
-  const counts: Count[] = [];
-  if (opts.mode === 'pull' && row?.held_last) counts.push({ metric: 'excluded', rule: 'last_replied' });
-  if (opts.mode === 'pull' && row?.held_idle) counts.push({ metric: 'excluded', rule: 'idle' });
-  if (!row?.chat_id) return { result: { outcome: await whyNoClaim(ex, tenantId, operatorId) }, applied: null, counts };
-  const assignmentId = Number(row.assignment_id);
-  const waitingSince = row.waiting_since === null ? Date.parse(at) : new Date(row.waiting_since).getTime();
-  const target = { id: row.chat_id, tenantId };
-  const applied = nothing(target, {
-    effects: { assigned: { operatorId } },
-    idle: [{ tenantId, chatId: row.chat_id, assignmentId, delayMs: row.idle_minutes * 60_000 }],
-    counts: [{ metric: 'wait', mode: opts.mode, seconds: Math.max(0, Date.parse(at) - waitingSince) / 1000 }],
-  });
-  return { result: { outcome: 'assigned', chatId: row.chat_id, assignmentId }, applied, counts };
-}
-
-/** The claim statement (see `claimFor`). */
 function claimStatement(
   deps: Pick<Deps, 'names'>,
-  q: { tenantId: string; operatorId: string; mode: 'pull' | 'auto'; at: string; exclude: string[] },
+  q: {
+    tenantId: string;
+    operatorId: string;
+    mode: 'pull' | 'auto';
+    at: string;
+    exclude: string[];
+    /** Known to the caller (auto-assign read the settings), or read by the statement (next-chat's one round trip). */
+    idleMinutes?: number;
+  },
 ): SQL {
   const { tenantId, at } = q;
   const { data: _, ...envelope } = createEvent({
@@ -110,6 +142,17 @@ function claimStatement(
   const heldBack = (rule: SQL) => sql`exists (select 1 from op) and exists (
       select 1 from chats b where b.tenant_id = ${tenantId} and b.state = 'waiting_assignment' and ${rule}
          and ${fits(sql.raw('b'))} and ${before(sql.raw('b'))})`;
+  const idleMinutes =
+    q.idleMinutes === undefined
+      ? sql`coalesce((select s.idle_minutes from assignment_settings s where s.tenant_id = ${tenantId}),
+                     ${DEFAULT_SETTINGS.idleMinutes})`
+      : sql`${q.idleMinutes}::int`;
+  // Only next-chat reports why a chat was held back (the exclusions metric).
+  const held =
+    q.mode === 'pull'
+      ? sql`, ${heldBack(sql`b.last_operator_id = ${op} and ${lastRepliedBy(sql.raw('b'), op)}`)} as held_last,
+           ${heldBack(sql`b.idle_operator_id = ${op}`)} as held_idle`
+      : sql``;
   return sql`
     with op as (
       select o.skills from operators o
@@ -149,10 +192,8 @@ function claimStatement(
         from claimed
     )
     select claimed.id as chat_id, claimed.assignment_id, claimed.waiting_since,
-           coalesce((select s.idle_minutes from assignment_settings s where s.tenant_id = ${tenantId}),
-                    ${DEFAULT_SETTINGS.idleMinutes}) as idle_minutes,
-           ${heldBack(sql`b.last_operator_id = ${op} and ${lastRepliedBy(sql.raw('b'), op)}`)} as held_last,
-           ${heldBack(sql`b.idle_operator_id = ${op}`)} as held_idle
+           ${idleMinutes} as idle_minutes
+           ${held}
       from (select 1) as one left join claimed on true`;
 }
 

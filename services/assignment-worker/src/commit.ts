@@ -35,6 +35,7 @@ export function afterCommit(deps: Deps, applied: Applied[]): Promise<void> {
 async function scheduleIdle(deps: Deps, applied: Applied[]): Promise<void> {
   for (const i of applied.flatMap((a) => a.idle)) {
     await deps.timers.schedule(i, i.delayMs).catch((err: unknown) => {
+      deps.metrics.idleUnscheduled.inc();
       deps.logger.warn({ err, chatId: i.chatId }, 'could not schedule the idle check; the sweep will catch it');
     });
   }

@@ -2,6 +2,7 @@ import type { Database, Executor } from '@switchboard/db';
 import type { Logger, Topology } from '@switchboard/platform';
 import { sql } from 'drizzle-orm';
 import type pg from 'pg';
+import type { Background } from './background.ts';
 import type { Metrics } from './metrics.ts';
 
 export const CONSUMER = 'assignment-worker';
@@ -29,6 +30,8 @@ export interface Deps {
   /** The worker's clock: when timers are due (idle, stuck) and when assignments begin and end. */
   now: () => Date;
   timers: IdleTimers;
+  /** What runs on after an answer (next-chat's idle check); shutdown drains it before closing the timers. */
+  background: Background;
 }
 
 export interface Settings {

@@ -56,30 +56,27 @@ async function plan(deps: Deps, type: string, data: unknown, tenantId: string | 
     case domainEventType('message.received'): {
       const d = MessageReceived.safeParse(data);
       if (!d.success || !tenantId) return invalid(d);
-      return chatChange(deps, tenantId, d.data.conversationId, async () => ({
+      return chatChange(deps, tenantId, d.data.conversationId, {
         kind: 'customer_message',
         at: new Date(d.data.receivedAt),
-      }));
+      });
     }
     case domainEventType('message.sent'): {
       const d = MessageSent.safeParse(data);
       if (!d.success || !tenantId) return invalid(d);
       if (d.data.author.kind !== 'operator') return skipped('not an operator reply');
       const { author, conversationId } = d.data;
-      return chatChange(deps, tenantId, conversationId, async () => ({
+      return chatChange(deps, tenantId, conversationId, {
         kind: 'operator_reply',
         operatorId: author.id,
         at: new Date(d.data.recordedAt ?? d.data.sentAt),
-      }));
+      });
     }
     case domainEventType('conversation.status.changed'): {
       const d = ConversationStatusChanged.safeParse(data);
       if (!d.success || !tenantId) return invalid(d);
       if (d.data.status !== 'closed') return skipped('only a close completes a chat');
-      return chatChange(deps, tenantId, d.data.conversationId, async () => ({
-        kind: 'close',
-        at: new Date(d.data.at),
-      }));
+      return chatChange(deps, tenantId, d.data.conversationId, { kind: 'close', at: new Date(d.data.at) });
     }
     case inboundType(agentDeskRoutingKeys.operatorStatus): {
       const d = AgentDeskOperatorStatusChanged.safeParse(data);
@@ -95,9 +92,9 @@ async function plan(deps: Deps, type: string, data: unknown, tenantId: string | 
 
 /** One chat event (a close of a conversation the queue never saw is refused by the state machine: nothing happens). */
 const chatChange =
-  (deps: Deps, tenantId: string, chatId: string, event: (tx: Executor) => Promise<ChatEvent>): Apply =>
+  (deps: Deps, tenantId: string, chatId: string, event: ChatEvent): Apply =>
   async (tx) => {
-    const a = await changeChat(tx, deps, { id: chatId, tenantId }, await event(tx));
+    const a = await changeChat(tx, deps, { id: chatId, tenantId }, event);
     if (!a.ok) return [];
     return [a, ...(await pushFreed(tx, deps, tenantId, [a]))];
   };

@@ -62,6 +62,11 @@ export function createMetrics(opts: { chatsWaiting?: () => Promise<number> } = {
       labelNames: ['rule'] as const,
       registers: [registry],
     }),
+    idleUnscheduled: new Counter({
+      name: 'chat_idle_checks_unscheduled_total',
+      help: 'Idle checks that could not be scheduled once their assignment committed (the sweep releases those assignments instead)',
+      registers: [registry],
+    }),
     stuck: new Counter({
       name: 'chats_stuck_total',
       help: 'Chats that waited on the customer too long, by action (complete, flag)',

@@ -29,8 +29,8 @@ export async function operatorStatus(
   const held = leaving ? await lockAssignedTo(tx, tenantId, d.operatorId) : [];
   if (!(await upsertOperator(tx, tenantId, d))) return [];
   if (!leaving) {
-    const { autoAssign } = await settingsOf(tx, tenantId);
-    return autoAssign ? fillOperator(tx, deps, tenantId, d.operatorId) : [];
+    const settings = await settingsOf(tx, tenantId);
+    return settings.autoAssign ? fillOperator(tx, deps, settings, tenantId, d.operatorId) : [];
   }
   const late = await lockAssignedTo(tx, tenantId, d.operatorId, {
     skipLocked: true,

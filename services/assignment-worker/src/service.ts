@@ -15,6 +15,7 @@ import {
 } from '@switchboard/platform';
 import { sql } from 'drizzle-orm';
 import { assignmentRoutes } from './api.ts';
+import { createBackground } from './background.ts';
 import type { Config } from './config.ts';
 import type { Deps } from './deps.ts';
 import { createEventHandler } from './events.ts';
@@ -68,6 +69,7 @@ export async function startAssignmentWorker(config: Config, opts: { logger?: Log
     logger,
     now: opts.now ?? (() => new Date()),
     timers: { schedule: async () => undefined },
+    background: createBackground(logger),
   };
   const timers = await startTimers(
     {
@@ -80,6 +82,8 @@ export async function startAssignmentWorker(config: Config, opts: { logger?: Log
   );
   deps.timers = timers.timers;
   lifecycle.onStop('timers', () => timers.close());
+  // Runs after HTTP and the consumer stopped (nothing new starts) and before the timers close.
+  lifecycle.onStop('background work', () => deps.background.drain());
 
   const consumer = new Consumer(broker, publisher, topology.consumers.assignmentEvents, createEventHandler(deps), {
     prefetch: config.ASSIGNMENT_PREFETCH,

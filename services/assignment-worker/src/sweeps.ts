@@ -3,7 +3,7 @@ import { autoAssign, pushFreed } from './auto-assign.ts';
 import { lockChat } from './chat-row.ts';
 import { changeChat } from './chat-store.ts';
 import { commit } from './commit.ts';
-import { DEFAULT_SETTINGS, type Deps } from './deps.ts';
+import { DEFAULT_SETTINGS, type Deps, settingsOf } from './deps.ts';
 
 /**
  * The idle rule: an assignment still open `idle_minutes` (the tenant's) after it began is
@@ -97,9 +97,12 @@ export async function pushWaiting(deps: Deps): Promise<number> {
      limit 200`);
   let pushed = 0;
   for (const row of waiting.rows) {
-    const { applied } = await commit(deps, async (tx) => ({
-      applied: await autoAssign(tx, deps, row.tenant_id, row.id, { countMiss: false }),
-    }));
+    const { applied } = await commit(deps, async (tx) => {
+      const locked = await lockChat(tx, row.id, row.tenant_id);
+      if (!locked) return { applied: [] };
+      const settings = await settingsOf(tx, row.tenant_id);
+      return { applied: await autoAssign(tx, deps, settings, locked, { countMiss: false }) };
+    });
     if (applied.some((a) => a.effects.assigned)) pushed += 1;
   }
   return pushed;

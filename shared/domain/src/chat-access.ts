@@ -15,5 +15,3 @@ export function barredBy(c: Chat, operatorId: string): string | null {
   if (c.idleOperatorId === operatorId) return 'idle_operator: released from this operator for idleness';
   return null;
 }
-
-export const excludedForOperator = (c: Chat, operatorId: string): boolean => barredBy(c, operatorId) !== null;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { barredBy, excludedForOperator } from './chat-access.ts';
+import { barredBy } from './chat-access.ts';
 import { applyChatEvent, type Chat, type ChatEffects, type ChatEvent } from './chat-state.ts';
 
 const t = (m: number) => new Date(Date.UTC(2025, 0, 1, 12, m));
@@ -253,8 +253,8 @@ describe('applyChatEvent: the rest', () => {
 describe('the same-operator rule and the idle bar', () => {
   const replied = chat({ lastOperatorId: 'A', operatorRepliedAt: t(20), lastCustomerMessageAt: t(10) });
   it('bars the operator who answered last while the customer has not written since', () => {
-    expect(excludedForOperator(replied, 'A')).toBe(true);
-    expect(excludedForOperator(replied, 'B')).toBe(false);
+    expect(barredBy(replied, 'A')).toBe('same_operator: this operator answered last');
+    expect(barredBy(replied, 'B')).toBeNull();
     expect(applyChatEvent(replied, { kind: 'assign', operatorId: 'A', skills: [], at: t(21) })).toEqual({
       ok: false,
       reason: 'same_operator: this operator answered last',
@@ -262,7 +262,7 @@ describe('the same-operator rule and the idle bar', () => {
   });
   it('lifts once the customer wrote after the reply', () => {
     const wrote = applyChatEvent(replied, { kind: 'customer_message', at: t(30) });
-    expect(wrote.ok && excludedForOperator(wrote.chat, 'A')).toBe(false);
+    expect(wrote.ok && barredBy(wrote.chat, 'A')).toBeNull();
   });
   it('a reply older than the customer message does not bar its operator', () => {
     const late = applyChatEvent(chat(), { kind: 'operator_reply', operatorId: 'A', at: t(5) });
