@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  clearOfWindowEnd,
   helpdeskEvent,
   type Pipeline,
   peekQueue,
@@ -12,7 +13,7 @@ import {
   whatsappFixtures,
   whatsappText,
 } from '@switchboard/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { genesysAgentText, genesysTyping, signedGenesys } from '../fixtures/genesys.ts';
 
 type Edge = Pipeline['ingest'] | Pipeline['webhooks'];
@@ -52,6 +53,8 @@ describe('edge limits: 413, 415 and the per-channel rate limit (429 + Retry-Afte
       },
     });
   });
+  // Each test's requests in one rate-limit window (60 s, aligned to the epoch).
+  beforeEach(() => clearOfWindowEnd(60_000));
   afterAll(async () => {
     await p.stop();
   });

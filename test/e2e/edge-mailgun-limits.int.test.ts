@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  clearOfWindowEnd,
   deliveredEventData,
   inboundFields,
   inboundUrlencoded,
@@ -8,7 +9,7 @@ import {
   type Pipeline,
   startPipeline,
 } from '@switchboard/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 type Signature = ReturnType<typeof mailgunSignature>;
 
@@ -40,6 +41,8 @@ describe('Mailgun: the per-domain rate limit (429 + Retry-After)', () => {
   beforeAll(async () => {
     p = await startPipeline({ env: { RATE_LIMIT_PER_CHANNEL: '3', RATE_LIMIT_WINDOW_MS: '60000' } });
   });
+  // Each test's requests in one rate-limit window (60 s, aligned to the epoch).
+  beforeEach(() => clearOfWindowEnd(60_000));
   afterAll(async () => {
     await p.stop();
   });

@@ -1,5 +1,5 @@
 import { createLogger, createRateLimit, type RateLimit, RequestError } from '@switchboard/platform';
-import { testRedisPrefix, testUrls } from '@switchboard/testing';
+import { clearOfWindowEnd, testRedisPrefix, testUrls } from '@switchboard/testing';
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
@@ -8,7 +8,8 @@ let redis: Redis;
 let limit: RateLimit;
 const windowMs = 60_000;
 
-beforeEach(() => {
+beforeEach(async () => {
+  await clearOfWindowEnd(windowMs);
   prefix = testRedisPrefix();
   redis = new Redis(testUrls.redis, { keyPrefix: prefix.prefix });
   limit = createRateLimit(redis, { limit: 2, windowMs, logger: createLogger('test', 'silent') });
