@@ -41,7 +41,7 @@ export async function autoAssign(
   const operator = pick.rows[0];
   if (!operator) {
     if (opts.countMiss === false) return [];
-    const miss = { metric: 'assignment', mode: 'auto', outcome: 'none_available' } as const;
+    const miss = { metric: 'assignments', labels: { mode: 'auto', outcome: 'none_available' } } as const;
     return [nothing({ id: chatId, tenantId }, { ok: false, reason: 'none_available', counts: [miss] })];
   }
   const a = await changeChat(
@@ -51,7 +51,7 @@ export async function autoAssign(
     { kind: 'assign', operatorId: operator.id, skills: operator.skills, at: deps.now() },
     { mode: 'auto', locked },
   );
-  a.counts.push({ metric: 'assignment', mode: 'auto', outcome: a.ok ? 'assigned' : 'refused' });
+  a.counts.push({ metric: 'assignments', labels: { mode: 'auto', outcome: a.ok ? 'assigned' : 'refused' } });
   const assignmentId = a.effects.assigned ? a.row?.assignmentId : null;
   if (assignmentId != null) a.idle.push({ tenantId, chatId, assignmentId, delayMs: settings.idleMinutes * 60_000 });
   return [a];
@@ -70,7 +70,7 @@ export async function fillOperator(
   for (let i = 0; i < 100; i++) {
     const claimed = await claimFor(tx, deps, tenantId, operatorId, { exclude, idleMinutes: settings.idleMinutes });
     if (!claimed) break;
-    claimed.applied.counts.push({ metric: 'assignment', mode: 'auto', outcome: 'assigned' });
+    claimed.applied.counts.push({ metric: 'assignments', labels: { mode: 'auto', outcome: 'assigned' } });
     applied.push(claimed.applied);
   }
   return applied;

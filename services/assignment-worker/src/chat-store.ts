@@ -120,10 +120,11 @@ function countsOf(
   mode: 'pull' | 'auto',
 ): Count[] {
   const out: Count[] = [];
-  if (effects.released && assignment.ended !== null) out.push({ metric: 'release', reason: effects.released.reason });
-  if (assignment.opened !== null) out.push({ metric: 'wait', mode, seconds: assignment.waitedMs / 1000 });
-  if (effects.flagged) out.push({ metric: 'stuck', action: 'flag' });
-  if (effects.completed?.reason === 'stuck') out.push({ metric: 'stuck', action: 'complete' });
+  if (effects.released && assignment.ended !== null)
+    out.push({ metric: 'releases', labels: { reason: effects.released.reason } });
+  if (assignment.opened !== null) out.push({ metric: 'waitTime', labels: { mode }, value: assignment.waitedMs / 1000 });
+  if (effects.flagged) out.push({ metric: 'stuck', labels: { action: 'flag' } });
+  if (effects.completed?.reason === 'stuck') out.push({ metric: 'stuck', labels: { action: 'complete' } });
   return out;
 }
 

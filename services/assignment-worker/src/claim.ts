@@ -1,12 +1,13 @@
 import { createEvent, domainEventType } from '@switchboard/contracts';
 import type { Executor } from '@switchboard/db';
 import type { OperatorStatus } from '@switchboard/domain';
+import { recordCounts } from '@switchboard/platform';
 import { type SQL, sql } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import { type Applied, nothing } from './applied.ts';
 import { afterCommit } from './commit.ts';
 import { DEFAULT_SETTINGS, type Deps, SOURCE } from './deps.ts';
-import { type Count, record } from './metrics.ts';
+import type { Count } from './metrics.ts';
 
 export type NextChat =
   | { outcome: 'assigned'; chatId: string; assignmentId: number }
@@ -52,10 +53,10 @@ export async function nextChat(deps: Deps, tenantId: string, operatorId: string)
   const result: NextChat = claimed
     ? { outcome: 'assigned', chatId: claimed.chatId, assignmentId: claimed.assignmentId }
     : { outcome: await whyNoClaim(deps.db, tenantId, operatorId) };
-  const counts: Count[] = [{ metric: 'assignment', mode: 'pull', outcome: result.outcome }];
-  if (row?.held_last) counts.push({ metric: 'excluded', rule: 'last_replied' });
-  if (row?.held_idle) counts.push({ metric: 'excluded', rule: 'idle' });
-  record(deps.metrics, counts);
+  const counts: Count[] = [{ metric: 'assignments', labels: { mode: 'pull', outcome: result.outcome } }];
+  if (row?.held_last) counts.push({ metric: 'sameOperatorExcluded', labels: { rule: 'last_replied' } });
+  if (row?.held_idle) counts.push({ metric: 'sameOperatorExcluded', labels: { rule: 'idle' } });
+  recordCounts(deps.metrics, counts);
   // The operator has the chat once the claim commits; its idle check is scheduled meanwhile,
   // tracked so that shutdown waits for it.
   if (claimed) deps.background.run('schedule idle check', afterCommit(deps, [claimed.applied]));
@@ -100,7 +101,9 @@ function claimedFrom(
     {
       effects: { assigned: { operatorId } },
       idle: [{ tenantId, chatId: row.chat_id, assignmentId, delayMs: row.idle_minutes * 60_000 }],
-      counts: [{ metric: 'wait', mode: q.mode, seconds: Math.max(0, Date.parse(at) - waitingSince) / 1000 }],
+      counts: [
+        { metric: 'waitTime', labels: { mode: q.mode }, value: Math.max(0, Date.parse(at) - waitingSince) / 1000 },
+      ],
     },
   );
   return { chatId: row.chat_id, assignmentId, applied };

@@ -1,7 +1,7 @@
 import { appendOutbox, type Executor, transaction } from '@switchboard/db';
+import { recordCounts } from '@switchboard/platform';
 import type { Applied } from './applied.ts';
 import type { Deps } from './deps.ts';
-import { record } from './metrics.ts';
 
 /**
  * Runs `fn` in a transaction with the outbox of what it applied; once it committed, records its
@@ -25,7 +25,7 @@ export async function commit<T extends { applied: Applied[] }>(
 
 /** Metrics now; idle checks in the background (a crash before they are scheduled loses nothing: the sweep finds them). */
 export function afterCommit(deps: Deps, applied: Applied[]): Promise<void> {
-  record(
+  recordCounts(
     deps.metrics,
     applied.flatMap((a) => a.counts),
   );

@@ -6,6 +6,7 @@ import {
   Gauge,
   Histogram,
   httpMetrics,
+  type Count as PlatformCount,
   publisherMetrics,
   queueDepthMetric,
 } from '@switchboard/platform';
@@ -77,35 +78,5 @@ export function createMetrics(opts: { chatsWaiting?: () => Promise<number> } = {
 }
 export type Metrics = ReturnType<typeof createMetrics>;
 
-/**
- * A metric observation decided inside a transaction, recorded only after it commits (a rolled
- * back or retried transaction must not count).
- */
-export type Count =
-  | { metric: 'assignment'; mode: 'pull' | 'auto'; outcome: string }
-  | { metric: 'wait'; mode: 'pull' | 'auto'; seconds: number }
-  | { metric: 'release'; reason: string }
-  | { metric: 'excluded'; rule: 'last_replied' | 'idle' }
-  | { metric: 'stuck'; action: 'complete' | 'flag' };
-
-export function record(metrics: Metrics, counts: Count[]): void {
-  for (const c of counts) {
-    switch (c.metric) {
-      case 'assignment':
-        metrics.assignments.inc({ mode: c.mode, outcome: c.outcome });
-        break;
-      case 'wait':
-        metrics.waitTime.observe({ mode: c.mode }, c.seconds);
-        break;
-      case 'release':
-        metrics.releases.inc({ reason: c.reason });
-        break;
-      case 'excluded':
-        metrics.sameOperatorExcluded.inc({ rule: c.rule });
-        break;
-      case 'stuck':
-        metrics.stuck.inc({ action: c.action });
-        break;
-    }
-  }
-}
+/** A metric observation decided inside a transaction, recorded only after it commits (`recordCounts`). */
+export type Count = PlatformCount<Metrics>;
