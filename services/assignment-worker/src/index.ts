@@ -1,3 +1,4 @@
+export { assignmentRoutes } from './api.ts';
 export { nextChat } from './claim.ts';
 export { loadConfig } from './config.ts';
 export { createEventHandler } from './events.ts';

@@ -1,4 +1,5 @@
 export { type ApiDeps, registerApi } from './api/index.ts';
+export { registerInternal } from './api/internal.ts';
 export { loadConfig } from './config.ts';
 export { createBatchHandler } from './handlers/apply.ts';
 export { type Route, route } from './handlers/route.ts';

@@ -4,6 +4,7 @@ import Fastify, {
   type FastifyServerOptions,
   LogController,
 } from 'fastify';
+import { recordRoutes, registerDocs } from './docs.ts';
 import type { Logger } from './logger.ts';
 import type { HttpMetrics, Registry } from './metrics.ts';
 
@@ -12,11 +13,13 @@ import type { HttpMetrics, Registry } from './metrics.ts';
  * webhook rates they would drown the logs, and `http_requests_total` already counts requests.
  */
 export function createHttpApp(logger: Logger, opts: Omit<FastifyServerOptions, 'logger' | 'loggerInstance'> = {}) {
-  return Fastify({
+  const app = Fastify({
     ...opts,
     loggerInstance: logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
   });
+  recordRoutes(app);
+  return app;
 }
 
 /** A named dependency check; it resolves when the dependency answers, and throws otherwise. */
@@ -48,8 +51,8 @@ async function runCheck(check: ReadinessCheck): Promise<string> {
 }
 
 /**
- * `/healthz` (the process is alive), `/readyz` (every dependency answers) and `/metrics`, plus
- * request metrics for every route of the app. Route labels are the route pattern, never the URL.
+ * `/healthz` (the process is alive), `/readyz` (every dependency answers), `/metrics` and `/docs`
+ * (the service's part of openapi.yaml), plus request metrics for every route of the app. Route labels are the route pattern, never the URL.
  */
 export function registerOps(app: FastifyInstance, opts: OpsOptions): void {
   app.addHook('onResponse', async (req, reply) => {
@@ -76,4 +79,6 @@ export function registerOps(app: FastifyInstance, opts: OpsOptions): void {
     const body = await opts.registry.metrics();
     return reply.type(opts.registry.contentType).send(body);
   });
+
+  registerDocs(app);
 }

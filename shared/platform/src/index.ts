@@ -9,6 +9,7 @@ export * from './amqp/topology.ts';
 export * from './channel-secrets.ts';
 export * from './config.ts';
 export * from './counts.ts';
+export * from './docs.ts';
 export * from './edge.ts';
 export * from './http.ts';
 export * from './lifecycle.ts';
