@@ -45,5 +45,5 @@ describe('infra/docker/healthcheck.mjs', () => {
       await app.close();
     }
     expect(await healthcheck({ ...others, SYNC_WORKER_PORT: port })).toBe(1);
-  });
+  }, 60_000); // three node processes: seconds each on a loaded machine
 });

@@ -80,15 +80,20 @@ export function documentFor(
 
 /**
  * `/docs` (Swagger UI), `/docs/json` and `/docs/yaml`: the service's part of the document, decided
- * at request time from the routes the app has, so routes added after this call are included.
+ * at request time from the routes the app has, so routes added after this call are included. The
+ * file is found now (a service without it fails at boot) but parsed on the first request: parsing
+ * costs more than building the app, and most processes never serve the docs.
  */
 export function registerDocs(app: FastifyInstance): void {
-  void app.register(swagger, { mode: 'static', specification: { document: loadOpenApi() as never } });
+  findOpenApiFile();
+  const placeholder = { openapi: '3.1.0', info: { title: 'Switchboard', version: '0' }, paths: {} };
+  void app.register(swagger, { mode: 'static', specification: { document: placeholder as never } });
   void app.register(swaggerUi, {
     routePrefix: '/docs',
     logLevel: 'warn',
-    transformSpecification: (doc) =>
-      documentFor(doc as OpenApiDocument, (method, path) =>
+    transformSpecificationClone: false,
+    transformSpecification: () =>
+      documentFor(loadOpenApi(), (method, path) =>
         app.hasRoute({ method: method.toUpperCase() as 'GET', url: fastifyPath(path) }),
       ),
   });
