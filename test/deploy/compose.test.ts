@@ -16,6 +16,7 @@ type Service = {
   ports?: string[];
   environment?: Record<string, string>;
   depends_on?: Record<string, { condition: string }>;
+  healthcheck?: unknown;
 };
 const compose = parse(read('infra/compose.yaml'), { merge: true }) as { services: Record<string, Service> };
 const app = Object.entries(compose.services).filter(([, s]) => s.profiles?.includes('app'));
@@ -51,6 +52,7 @@ describe('infra/compose.yaml', () => {
     const migrate = compose.services.migrate as Service;
     expect(migrate.command?.join(' ')).toMatch(/switchboard\.js migrate/);
     expect(migrate.depends_on?.postgres?.condition).toBe('service_healthy');
+    expect(migrate.healthcheck).toEqual({ disable: true });
   });
 
   it('reaches the infrastructure by service name, and publishes each port once on loopback', () => {
