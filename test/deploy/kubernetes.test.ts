@@ -35,7 +35,7 @@ type Container = {
   readinessProbe?: { httpGet?: { path: string } };
   livenessProbe?: { httpGet?: { path: string } };
   resources?: { requests?: object; limits?: object };
-  env?: Array<{ valueFrom?: { secretKeyRef?: { name: string } } }>;
+  env?: Array<{ valueFrom?: { secretKeyRef?: { name: string; key: string } } }>;
   envFrom?: Array<{ configMapRef?: { name: string } }>;
 };
 const containersOf = (o: K8sObject) =>
@@ -90,10 +90,15 @@ describe('the example overlay', () => {
     const secrets = named(objects, 'Secret').map((s) => s.metadata.name);
     const configMaps = named(objects, 'ConfigMap').map((s) => s.metadata.name);
     expect(secrets).toHaveLength(1);
+    const secretData = (named(objects, 'Secret')[0] as { data: Record<string, string> } & K8sObject).data;
     for (const w of [...named(objects, 'Deployment'), ...named(objects, 'Job')]) {
       for (const c of containersOf(w)) {
-        for (const e of c.env ?? [])
-          if (e.valueFrom?.secretKeyRef) expect(secrets).toContain(e.valueFrom.secretKeyRef.name);
+        for (const e of c.env ?? []) {
+          const ref = e.valueFrom?.secretKeyRef;
+          if (!ref) continue;
+          expect(secrets).toContain(ref.name);
+          expect(Object.keys(secretData), `${w.metadata.name}: Secret key ${ref.key}`).toContain(ref.key);
+        }
         for (const e of c.envFrom ?? []) if (e.configMapRef) expect(configMaps).toContain(e.configMapRef.name);
       }
     }
