@@ -47,6 +47,11 @@ export class Connection implements Subscriber {
     this.#write(frame({ type: 'welcome', tenantId: tenant.tenantId }));
   }
 
+  /** Closed or dropped: it gets nothing more, though its socket may still be closing. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   get tenantId(): string {
     return this.tenant.tenantId;
   }

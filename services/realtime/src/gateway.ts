@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Logger, Redis } from '@switchboard/platform';
+import type { Redis } from '@switchboard/platform';
 import { WebSocketServer } from 'ws';
 import { type Auth, AuthUnavailableError, type Tenant, tokenOf } from './auth.ts';
 import { Connection, type ConnectionDeps } from './connection.ts';
@@ -31,8 +31,11 @@ export class Gateway {
 
   constructor(private readonly opts: GatewayOptions) {}
 
+  /** Open connections (a dropped one whose socket is still closing does not count). */
   get connections(): number {
-    return this.#connections.size;
+    let n = 0;
+    for (const c of this.#connections) if (!c.closed) n++;
+    return n;
   }
 
   /** Starts tailing from the live stream's current end and takes upgrades from `server`. */
