@@ -20,6 +20,9 @@ const CONSOLE_FILES: Record<string, string> = {
   '/': 'index.html',
   '/console.js': 'console.js',
   '/console.css': 'console.css',
+  '/live.js': 'live.js',
+  '/state.js': 'state.js',
+  '/views.js': 'views.js',
 };
 const TYPES: Record<string, string> = {
   html: 'text/html; charset=utf-8',
