@@ -11,8 +11,13 @@ export function foldQueue(q, f, me) {
   switch (f.cloudEventType) {
     case 'switchboard.message.received.v1': {
       const id = d.conversationId;
-      if (!q.mine.has(id)) q.waiting.set(id, { id, from: d.from, text: d.text ?? `(${d.type})`, at: d.receivedAt });
-      else q.mine.set(id, { ...q.mine.get(id), text: d.text ?? `(${d.type})` });
+      const chat = { ...q.mine.get(id), id, from: d.from, text: d.text ?? `(${d.type})`, at: d.receivedAt };
+      // Still assigned to me: it stays mine. Waiting on the customer: the customer's answer queues it.
+      if (q.mine.has(id) && !q.mine.get(id).waitingOnCustomer) q.mine.set(id, chat);
+      else {
+        q.mine.delete(id);
+        q.waiting.set(id, { ...chat, waitingOnCustomer: false });
+      }
       return;
     }
     case 'switchboard.chat.assigned.v1': {
@@ -24,9 +29,10 @@ export function foldQueue(q, f, me) {
     }
     case 'switchboard.chat.released.v1': {
       const chat = q.mine.get(d.chatId) ?? { id: d.chatId };
-      if (d.operatorId === me) q.mine.delete(d.chatId);
-      // After a reply the chat waits on the customer, not in the queue.
-      if (d.reason !== 'replied' && d.reason !== 'completed') q.waiting.set(d.chatId, chat);
+      q.mine.delete(d.chatId);
+      // After my reply the chat waits on the customer: still mine to watch, not in the queue.
+      if (d.reason === 'replied' && d.operatorId === me) q.mine.set(d.chatId, { ...chat, waitingOnCustomer: true });
+      else if (d.reason !== 'replied' && d.reason !== 'completed') q.waiting.set(d.chatId, chat);
       return;
     }
     case 'switchboard.chat.completed.v1':

@@ -21,8 +21,8 @@ export function renderChats(list, chats, selected, open) {
       el(
         'li',
         { class: c.id === selected ? 'selected' : '', 'data-chat': c.id, onclick: () => open(c.id) },
-        c.from ? `+${c.from}` : c.id.slice(0, 8),
-        el('small', {}, c.text ?? ''),
+        c.from ?? c.id.slice(0, 8),
+        el('small', {}, c.waitingOnCustomer ? `waiting on the customer · ${c.text ?? ''}` : (c.text ?? '')),
       ),
     ),
   );
