@@ -160,6 +160,19 @@ export function switchboardTopology(ns = '', opts: TopologyOptions = {}): Topolo
     opts.retryDelaysMs ?? [1_000, 5_000, 30_000],
     opts.maxAttempts ?? 5,
   );
+  // Bounded, oldest dropped, with no dead-lettering of what it drops: with every gateway stopped
+  // it must neither grow without limit nor refuse the relay's publishes (reject-publish would
+  // stall the outbox for every consumer). What it drops is only a push to screens; Postgres and
+  // the read API still have it.
+  const [realtimeMain, ...realtimeRest] = realtimeEvents.queues;
+  if (realtimeMain) {
+    realtimeMain.arguments = quorum({
+      'x-delivery-limit': DELIVERY_LIMIT,
+      'x-max-length': 100_000,
+      'x-overflow': 'drop-head',
+      'x-message-ttl': 3_600_000,
+    });
+  }
   return {
     names,
     exchanges: [
@@ -170,7 +183,8 @@ export function switchboardTopology(ns = '', opts: TopologyOptions = {}): Topolo
     queues: [
       ...syncInbound.queues,
       ...assignmentEvents.queues,
-      ...realtimeEvents.queues,
+      ...(realtimeMain ? [realtimeMain] : []),
+      ...realtimeRest,
       // What an edge could verify but not understand: kept for people, consumed by no service.
       { name: names.parked, arguments: quorum(), bindings: [{ exchange: names.inbound, pattern: 'parked.#' }] },
     ],
