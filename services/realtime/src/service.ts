@@ -59,7 +59,7 @@ export async function startRealtime(config: Config, opts: { logger?: Logger } = 
     ...config.tokens,
     cacheMs: config.tokens.apiTokenCacheMs,
   });
-  await waitForRedis(redis);
+  await Promise.all([waitForRedis(redis), waitForRedis(blocking)]);
   const gateway = new Gateway({
     auth,
     log,
