@@ -52,13 +52,18 @@ export function compareSeq(a: string, b: string): number {
   return am - bm || an - bn;
 }
 
+type AppendCommand = (...keysAndArgs: Array<string | number>) => Promise<[number, string]>;
+
 export function createEventLog(redis: Redis, opts: LogOptions) {
+  // Sent once, then called by its SHA (EVALSHA): the script text is not on every append's wire.
+  redis.defineCommand('realtimeAppend', { numberOfKeys: 3, lua: APPEND });
+  const appendScript = (redis as unknown as { realtimeAppend: AppendCommand }).realtimeAppend.bind(redis);
   return {
     /** Appends an event once per CloudEvents id; `appended: false` for one already in the log. */
     async append(tenantId: string, eventId: string, json: string, receivedAt: number) {
       const keys = [idKey(tenantId, eventId), logKey(tenantId), LIVE_KEY];
       const args = [json, opts.maxLen, opts.ttlMs, tenantId, opts.liveMaxLen, receivedAt];
-      const [fresh, seq] = (await redis.eval(APPEND, keys.length, ...keys, ...args)) as [number, string];
+      const [fresh, seq] = await appendScript(...keys, ...args);
       return { appended: fresh === 1, seq };
     },
 
