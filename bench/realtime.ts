@@ -156,7 +156,8 @@ async function runRealtime(ctx: BenchContext, replicas: number): Promise<Scenari
   const t0 = benchClock();
   try {
     const { expected, lastSentAt } = await publishAtRate(ctx, tenantId, conversations, seconds);
-    const deadline = benchClock() + 15_000;
+    // Generous: on a loaded machine the clients read late, and a late frame is latency, not loss.
+    const deadline = benchClock() + 60_000;
     let counts = tally(clients, expected);
     while (counts.arrived < counts.wanted && benchClock() < deadline) {
       await sleep(100);

@@ -179,6 +179,6 @@ export class Connection implements Subscriber {
   #flushPending(): void {
     const waiting = this.pending ?? [];
     this.pending = undefined;
-    for (const p of waiting) offer(this, { seq: p.seq, frame: p.frame, receivedAt: p.receivedAt });
+    for (const f of waiting) offer(this, f);
   }
 }

@@ -13,7 +13,7 @@ export interface Subscriber {
   /** The last sequence sent; live events at or before it are duplicates of a replay. */
   cursor: string | undefined;
   /** While a replay runs, live events wait here and are sent after it, in order. */
-  pending: Array<{ seq: string; frame: string; receivedAt: number }> | undefined;
+  pending: Frame[] | undefined;
   /** Sends one frame; false when the client is too far behind and has been dropped. */
   send(frame: string, receivedAt?: number): boolean;
 }
@@ -75,7 +75,7 @@ export class Hub {
 /** A live event for one client: held during its replay, dropped when the replay already sent it. */
 export function offer(client: Subscriber, f: Frame): boolean {
   if (client.pending) {
-    client.pending.push({ seq: f.seq, frame: f.frame, receivedAt: f.receivedAt ?? 0 });
+    client.pending.push(f);
     return false;
   }
   if (client.cursor !== undefined && compareSeq(f.seq, client.cursor) <= 0) return false;
