@@ -56,6 +56,19 @@ describe('a client that stops reading', () => {
     expect(r.gateway.connections).toBe(1);
   });
 
+  it('sending an oversized frame closes that client only; the replica carries on', async () => {
+    const r = await kit.replica();
+    const bad = await connectClient(urlOf(r), TENANT_A.token);
+    const good = await connectClient(urlOf(r), TENANT_A.token);
+    clients.push(bad, good);
+    bad.ws.send('x'.repeat(128 * 1024));
+    await expect.poll(() => bad.closed()?.code, { timeout: 10_000 }).toBe(1009);
+    const conv = randomUUID();
+    await good.subscribe([`conversation:${conv}`]);
+    await kit.publish(TENANT_A.tenantId, 'message.received', message(conv, 'still here'));
+    await expect.poll(() => good.events().length, { timeout: 10_000 }).toBe(1);
+  });
+
   it('is dropped when it misses a heartbeat', async () => {
     const r = await kit.replica({ REALTIME_HEARTBEAT_MS: '200' });
     const stalled = await connectClient(urlOf(r), TENANT_A.token);

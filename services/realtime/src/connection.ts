@@ -43,6 +43,9 @@ export class Connection implements Subscriber {
       this.alive = true;
     });
     ws.on('close', () => this.#onClose());
+    // A protocol error (an oversized or malformed frame) closes this client only; without a
+    // listener the emitter would throw and take the whole replica down.
+    ws.on('error', (err) => this.deps.logger.debug({ err }, 'client socket error'));
     this.deps.metrics.connections.inc();
     this.#write(frame({ type: 'welcome', tenantId: tenant.tenantId }));
   }

@@ -42,7 +42,10 @@ export class Gateway {
   async start(server: Server): Promise<void> {
     const from = await this.opts.log.liveHead();
     this.#tailing = this.#tail(from);
-    server.on('upgrade', (req, socket, head) => void this.#upgrade(req, socket, head));
+    server.on('upgrade', (req, socket, head) => {
+      socket.on('error', () => socket.destroy());
+      void this.#upgrade(req, socket, head);
+    });
     this.#heartbeat = setInterval(() => this.#ping(), this.opts.heartbeatMs);
   }
 
@@ -64,8 +67,8 @@ export class Gateway {
     try {
       tenant = token ? await this.opts.auth.authenticate(token) : null;
     } catch (err) {
-      if (!(err instanceof AuthUnavailableError)) throw err;
-      this.opts.logger.warn({ err }, 'cannot check a token');
+      // Whatever went wrong checking it, the client is told to come back, and the replica lives.
+      this.opts.logger.warn({ err, unavailable: err instanceof AuthUnavailableError }, 'cannot check a token');
       return refuse(socket, 503, 'Service Unavailable');
     }
     if (!tenant || this.#stopped) {
