@@ -2,13 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createEvent } from '@switchboard/contracts';
-import { switchboardTopology } from '@switchboard/platform';
-import amqp from 'amqplib';
 import type { BenchContext, Scenario, ScenarioResult } from './context.ts';
 import { cpuUse, sampleCpu } from './cpu.ts';
 import { metricsDelta, scrapeMetrics } from './metrics.ts';
 import { benchClock, closeFleet, connectFleet, type FleetClient } from './realtime-clients.ts';
+import { publishAtRate, RATE } from './realtime-load.ts';
 import { freePort, type ServiceProcess, startService } from './services.ts';
 import { perSecond, round, summarize } from './stats.ts';
 
@@ -21,7 +19,6 @@ import { perSecond, round, summarize } from './stats.ts';
  */
 const CONVERSATION_CLIENTS = 2_000;
 const QUEUE_CLIENTS = 50;
-const RATE = 500;
 const TOKEN = 'bench-realtime-token';
 
 function readApiStub(tenantId: string) {
@@ -57,59 +54,7 @@ async function startGateways(ctx: BenchContext, replicas: number, readApiUrl: st
   return started;
 }
 
-/** The event due at `i`, and who must get it: its conversation's client, plus the queue's on a chat event. */
-function eventAt(i: number, tenantId: string, conversations: string[], dueAt: number) {
-  const conversationId = conversations[i % conversations.length] as string;
-  const chat = i % 10 === 9;
-  const at = new Date(dueAt).toISOString();
-  const data = chat
-    ? { chatId: conversationId, operatorId: 'op-bench', assignmentId: i + 1, mode: 'pull', waitedMs: 0, at }
-    : {
-        messageId: randomUUID(),
-        conversationId,
-        provider: 'whatsapp',
-        providerMessageId: `wamid.bench-${i}`,
-        previousStatus: 'sent',
-        status: 'delivered',
-        at,
-      };
-  const key = chat ? 'chat.assigned' : 'message.status.changed';
-  const ev = createEvent({
-    source: 'bench',
-    type: `switchboard.${key}.v1`,
-    subject: conversationId,
-    tenantid: tenantId,
-    data: { ...data, benchDueAt: dueAt },
-  });
-  return { key, ev, conversationId, toQueue: chat };
-}
-
-/** Publishes at RATE for `seconds`, open loop; returns each event's expected receivers. */
-async function publishAtRate(ctx: BenchContext, tenantId: string, conversations: string[], seconds: number) {
-  const conn = await amqp.connect(ctx.env.amqpUrl);
-  const ch = await conn.createConfirmChannel();
-  const exchange = switchboardTopology(ctx.env.namespace).names.events;
-  const expected: Array<{ id: string; conversationId: string; toQueue: boolean }> = [];
-  const total = RATE * seconds;
-  const t0 = benchClock();
-  try {
-    for (let i = 0; i < total; i++) {
-      const dueAt = t0 + (i * 1000) / RATE;
-      const wait = dueAt - benchClock();
-      if (wait > 1) await sleep(wait);
-      const { key, ev, conversationId, toQueue } = eventAt(i, tenantId, conversations, dueAt);
-      ch.publish(exchange, key, Buffer.from(JSON.stringify(ev)), { messageId: ev.id, persistent: true });
-      expected.push({ id: ev.id, conversationId, toQueue });
-    }
-    // Confirms are awaited once at the end: the bus's own confirm latency is not the gateway's.
-    await ch.waitForConfirms();
-  } finally {
-    await conn.close();
-  }
-  return { expected, lastSentAt: benchClock() };
-}
-
-function tally(clients: FleetClient[], expected: Array<{ id: string; conversationId: string; toQueue: boolean }>) {
+function tally(clients: FleetClient[], expected: Expected) {
   const byConversation = new Map<string, FleetClient>();
   for (const c of clients) if (c.topics[0]?.startsWith('conversation:')) byConversation.set(c.topics[0].slice(13), c);
   const queueClients = clients.filter((c) => c.topics[0] === 'queue');
@@ -128,71 +73,93 @@ function tally(clients: FleetClient[], expected: Array<{ id: string; conversatio
   return { wanted, arrived, duplicates };
 }
 
+type Expected = Awaited<ReturnType<typeof publishAtRate>>['expected'];
+
+/** Waits (up to 60 s) until every frame owed arrived; on a loaded machine a late frame is latency, not loss. */
+async function awaitFrames(clients: FleetClient[], expected: Expected) {
+  const deadline = benchClock() + 60_000;
+  let counts = tally(clients, expected);
+  while (counts.arrived < counts.wanted && benchClock() < deadline) {
+    await sleep(100);
+    counts = tally(clients, expected);
+  }
+  return counts;
+}
+
+interface Setup {
+  name: string;
+  tenantId: string;
+  gateways: ServiceProcess[];
+  clients: FleetClient[];
+  conversations: string[];
+  /** Gateway RSS growth per connection over the connect phase, KiB. */
+  memPerConn: number;
+}
+
+async function measure(ctx: BenchContext, s: Setup): Promise<ScenarioResult> {
+  const pids = Object.fromEntries(s.gateways.map((g, i) => [`realtime-${i + 1}`, g.pid]));
+  const seconds = Math.min(ctx.options.durationS, 30);
+  ctx.log(`${s.name}: ${RATE} events/s for ${seconds} s`);
+  const metricsBefore = await scrapeMetrics(s.gateways);
+  const cpuBefore = sampleCpu(ctx.env.databaseName, pids);
+  const t0 = benchClock();
+  const { expected, lastSentAt } = await publishAtRate(ctx, s.tenantId, s.conversations, seconds);
+  const counts = await awaitFrames(s.clients, expected);
+  const lastArrival = benchClock();
+  const cpu = cpuUse(cpuBefore, sampleCpu(ctx.env.databaseName, pids), counts.arrived);
+  const gatewayMs = Object.keys(pids).reduce((sum, k) => sum + (cpu.msPerMessage[k] ?? 0), 0);
+  const dropped = s.clients.filter((c) => c.closedEarly).length;
+  return {
+    scenario: s.name,
+    description: `${s.clients.length} WebSocket clients on ${s.gateways.length} gateway(s), ${RATE} events/s on the bus`,
+    messages: counts.wanted,
+    delivered: counts.arrived,
+    durationMs: round(lastArrival - t0, 0),
+    throughput: perSecond(counts.arrived, lastArrival - t0),
+    drainMs: round(Math.max(0, lastArrival - lastSentAt), 0),
+    offeredRate: RATE,
+    latency: summarize(s.clients.flatMap((c) => c.latencies)),
+    ack: summarize([]),
+    errors: dropped,
+    duplicates: counts.duplicates,
+    stored: null,
+    cpu,
+    serviceMetrics: metricsDelta(metricsBefore, await scrapeMetrics(s.gateways)),
+    warnings: s.gateways.flatMap((g) => g.problems().latest.map((l) => `${g.name}: ${l}`)),
+    notes: [
+      `${expected.length} events → ${counts.wanted} frames owed (each to its conversation's client; chat events also to the ${QUEUE_CLIENTS} queue clients)`,
+      `gateway CPU ${round(gatewayMs * 1000, 1)} µs per delivered frame`,
+      `gateway memory ${s.memPerConn} KiB per connection (RSS growth over the connect phase)`,
+      `${dropped} clients dropped`,
+    ],
+  };
+}
+
 async function runRealtime(ctx: BenchContext, replicas: number): Promise<ScenarioResult> {
   const name = replicas === 1 ? 'realtime' : `realtime-${replicas}`;
   const tenantId = randomUUID();
   const stub = readApiStub(tenantId).listen(0, '127.0.0.1');
   await new Promise((r) => stub.once('listening', r));
-  const stubUrl = `http://127.0.0.1:${(stub.address() as { port: number }).port}`;
-  const gateways = await startGateways(ctx, replicas, stubUrl);
-  const pids = Object.fromEntries(gateways.map((g, i) => [`realtime-${i + 1}`, g.pid]));
-  const rssBefore = gateways.reduce((s, g) => s + rssKb(g.pid), 0);
-  const conversations = Array.from({ length: CONVERSATION_CLIENTS }, () => randomUUID());
-  const topics = [
-    ...conversations.map((c) => [`conversation:${c}`]),
-    ...Array.from({ length: QUEUE_CLIENTS }, () => ['queue']),
-  ];
-  ctx.log(`${name}: connecting ${topics.length} clients to ${replicas} gateway(s)`);
-  const clients = await connectFleet(
-    gateways.map((g) => g.url),
-    TOKEN,
-    topics,
-  );
-  const rssAfter = gateways.reduce((s, g) => s + rssKb(g.pid), 0);
-  const seconds = Math.min(ctx.options.durationS, 30);
-  ctx.log(`${name}: ${RATE} events/s for ${seconds} s`);
-  const metricsBefore = await scrapeMetrics(gateways);
-  const cpuBefore = sampleCpu(ctx.env.databaseName, pids);
-  const t0 = benchClock();
+  const gateways: ServiceProcess[] = [];
+  let clients: FleetClient[] = [];
   try {
-    const { expected, lastSentAt } = await publishAtRate(ctx, tenantId, conversations, seconds);
-    // Generous: on a loaded machine the clients read late, and a late frame is latency, not loss.
-    const deadline = benchClock() + 60_000;
-    let counts = tally(clients, expected);
-    while (counts.arrived < counts.wanted && benchClock() < deadline) {
-      await sleep(100);
-      counts = tally(clients, expected);
-    }
-    const lastArrival = benchClock();
-    const cpuAfter = sampleCpu(ctx.env.databaseName, pids);
-    const cpu = cpuUse(cpuBefore, cpuAfter, counts.arrived);
-    const gatewayMs = Object.keys(pids).reduce((s, k) => s + (cpu.msPerMessage[k] ?? 0), 0);
-    const memPerConn = round((rssAfter - rssBefore) / topics.length, 1);
-    const dropped = clients.filter((c) => c.closedEarly).length;
-    return {
-      scenario: name,
-      description: `${topics.length} WebSocket clients on ${replicas} gateway(s), ${RATE} events/s on the bus`,
-      messages: counts.wanted,
-      delivered: counts.arrived,
-      durationMs: round(lastArrival - t0, 0),
-      throughput: perSecond(counts.arrived, lastArrival - t0),
-      drainMs: round(Math.max(0, lastArrival - lastSentAt), 0),
-      offeredRate: RATE,
-      latency: summarize(clients.flatMap((c) => c.latencies)),
-      ack: summarize([]),
-      errors: dropped,
-      duplicates: counts.duplicates,
-      stored: null,
-      cpu,
-      serviceMetrics: metricsDelta(metricsBefore, await scrapeMetrics(gateways)),
-      warnings: gateways.flatMap((g) => g.problems().latest.map((l) => `${g.name}: ${l}`)),
-      notes: [
-        `${expected.length} events → ${counts.wanted} frames owed (each to its conversation's client; chat events also to the ${QUEUE_CLIENTS} queue clients)`,
-        `gateway CPU ${round(gatewayMs * 1000, 1)} µs per delivered frame`,
-        `gateway memory ${memPerConn} KiB per connection (RSS growth over the connect phase)`,
-        `${dropped} clients dropped`,
-      ],
-    };
+    gateways.push(
+      ...(await startGateways(ctx, replicas, `http://127.0.0.1:${(stub.address() as { port: number }).port}`)),
+    );
+    const rssBefore = gateways.reduce((sum, g) => sum + rssKb(g.pid), 0);
+    const conversations = Array.from({ length: CONVERSATION_CLIENTS }, () => randomUUID());
+    const topics = [
+      ...conversations.map((c) => [`conversation:${c}`]),
+      ...Array.from({ length: QUEUE_CLIENTS }, () => ['queue']),
+    ];
+    ctx.log(`${name}: connecting ${topics.length} clients to ${replicas} gateway(s)`);
+    clients = await connectFleet(
+      gateways.map((g) => g.url),
+      TOKEN,
+      topics,
+    );
+    const memPerConn = round((gateways.reduce((sum, g) => sum + rssKb(g.pid), 0) - rssBefore) / topics.length, 1);
+    return await measure(ctx, { name, tenantId, gateways, clients, conversations, memPerConn });
   } finally {
     await closeFleet(clients);
     for (const g of gateways) await g.stop();
