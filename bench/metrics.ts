@@ -17,6 +17,10 @@ const WANTED = [
   'amqp_publish_failures_total',
   'http_request_duration_seconds_sum',
   'http_request_duration_seconds_count',
+  'realtime_delivery_latency_seconds_sum',
+  'realtime_delivery_latency_seconds_count',
+  'realtime_events_fanned_out_total',
+  'realtime_clients_dropped_total',
 ];
 
 export async function scrapeMetrics(services: Array<{ name: string; url: string }>): Promise<MetricTotals> {

@@ -55,6 +55,14 @@ export function evaluateTargets(results: ScenarioResult[], rate: number): Target
       detail: `p50 ${assign.latency.p50} ms, p99 ${assign.latency.p99} ms over ${assign.latency.count} calls`,
     });
   }
+  for (const rt of [by.get('realtime'), by.get('realtime-2')]) {
+    if (!rt) continue;
+    targets.push({
+      name: `${rt.scenario}: bus → client p99 < 50 ms at ${rt.offeredRate} events/s, nothing lost`,
+      met: rt.delivered === rt.messages && rt.duplicates === 0 && rt.latency.p99 < 50,
+      detail: `p50 ${rt.latency.p50} ms, p99 ${rt.latency.p99} ms; ${rt.delivered}/${rt.messages} frames`,
+    });
+  }
   for (const r of results) {
     const problems = correctnessProblems(r);
     targets.push({

@@ -6,6 +6,7 @@ import { runEmailBench } from './email.ts';
 import { closedLoop, openLoop } from './load.ts';
 import { runLookupBench } from './lookups.ts';
 import { type Driven, drive } from './pipeline.ts';
+import { realtimeScenarios } from './realtime.ts';
 import { runStatusSyncBench } from './status-sync.ts';
 import { whatsappMixedScenario } from './whatsapp-mixed.ts';
 
@@ -88,6 +89,7 @@ export const scenarios: Scenario[] = [
     run: runAssignmentBench,
   },
   whatsappMixedScenario,
+  ...realtimeScenarios,
 ];
 
 async function baseline(ctx: BenchContext, label: string, opts: { messages: number; window?: number; rate?: number }) {

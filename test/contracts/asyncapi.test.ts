@@ -119,15 +119,18 @@ interface AmqpChannel {
   messages: Obj[];
   amqp: Obj;
 }
-const channels: AmqpChannel[] = Object.entries(obj(doc.channels, 'channels')).map(([id, c]) => {
-  const channel = obj(c, id);
-  return {
-    id,
-    address: String(channel.address),
-    messages: Object.values(isObj(channel.messages) ? channel.messages : {}).map((m) => obj(m, `${id} message`)),
-    amqp: obj(obj(channel.bindings, `${id} bindings`).amqp, `${id} amqp binding`),
-  };
-});
+// The broker's channels; the realtime gateway's WebSocket channel (bindings.ws) is not one.
+const channels: AmqpChannel[] = Object.entries(obj(doc.channels, 'channels'))
+  .filter(([, c]) => !isObj(obj(c, 'channel').bindings) || !('ws' in (obj(c, 'channel').bindings as Obj)))
+  .map(([id, c]) => {
+    const channel = obj(c, id);
+    return {
+      id,
+      address: String(channel.address),
+      messages: Object.values(isObj(channel.messages) ? channel.messages : {}).map((m) => obj(m, `${id} message`)),
+      amqp: obj(obj(channel.bindings, `${id} bindings`).amqp, `${id} amqp binding`),
+    };
+  });
 const routingKeyChannels = (exchange: string) =>
   channels.filter((c) => c.amqp.is === 'routingKey' && obj(c.amqp.exchange, c.id).name === exchange);
 function channelFor(exchange: string, routingKey: string): AmqpChannel {
@@ -264,9 +267,15 @@ describe('asyncapi.yaml', () => {
         messageRefs: ((op.messages as Obj[] | undefined) ?? []).map((m) => String(m.$ref)),
       };
     });
+    // The realtime gateway's WebSocket operations are not the sync-worker's broker operations.
+    const webSocket = new Set(
+      Object.entries(obj(raw.channels, 'channels'))
+        .filter(([, c]) => isObj(obj(c, 'channel').bindings) && 'ws' in (obj(c, 'channel').bindings as Obj))
+        .map(([id]) => `#/channels/${id}`),
+    );
     const addresses = (action: string, exchange: string) =>
       operations
-        .filter((o) => o.action === action)
+        .filter((o) => o.action === action && !webSocket.has(o.channelRef))
         .map((o) => {
           if (!o.channel || obj(o.channel.amqp.exchange, o.id).name !== exchange) {
             throw new Error(`${o.id} does not ${action} on a ${exchange} routing key`);

@@ -42,6 +42,7 @@ export interface Topology {
   consumers: {
     syncInbound: ConsumedQueue;
     assignmentEvents: ConsumedQueue;
+    realtimeEvents: ConsumedQueue;
   };
 }
 
@@ -141,6 +142,37 @@ export function switchboardTopology(ns = '', opts: TopologyOptions = {}): Topolo
     opts.retryDelaysMs ?? [1_000, 5_000, 30_000],
     opts.maxAttempts ?? 5,
   );
+  // The realtime gateway: one queue shared by its replicas (each event appended to the replay log
+  // once); the replicas fan out from that log, so every replica sees every event.
+  const realtimeEvents = consumed(
+    ns,
+    'realtime.events',
+    names,
+    [
+      'conversation.#',
+      'message.received',
+      'message.sent',
+      'message.status.changed',
+      'ticket.#',
+      'lead.#',
+      'chat.#',
+    ].map((pattern) => ({ exchange: names.events, pattern })),
+    opts.retryDelaysMs ?? [1_000, 5_000, 30_000],
+    opts.maxAttempts ?? 5,
+  );
+  // Bounded, oldest dropped, with no dead-lettering of what it drops: with every gateway stopped
+  // it must neither grow without limit nor refuse the relay's publishes (reject-publish would
+  // stall the outbox for every consumer). What it drops is only a push to screens; Postgres and
+  // the read API still have it.
+  const [realtimeMain, ...realtimeRest] = realtimeEvents.queues;
+  if (realtimeMain) {
+    realtimeMain.arguments = quorum({
+      'x-delivery-limit': DELIVERY_LIMIT,
+      'x-max-length': 100_000,
+      'x-overflow': 'drop-head',
+      'x-message-ttl': 3_600_000,
+    });
+  }
   return {
     names,
     exchanges: [
@@ -151,10 +183,16 @@ export function switchboardTopology(ns = '', opts: TopologyOptions = {}): Topolo
     queues: [
       ...syncInbound.queues,
       ...assignmentEvents.queues,
+      ...(realtimeMain ? [realtimeMain] : []),
+      ...realtimeRest,
       // What an edge could verify but not understand: kept for people, consumed by no service.
       { name: names.parked, arguments: quorum(), bindings: [{ exchange: names.inbound, pattern: 'parked.#' }] },
     ],
-    consumers: { syncInbound: syncInbound.spec, assignmentEvents: assignmentEvents.spec },
+    consumers: {
+      syncInbound: syncInbound.spec,
+      assignmentEvents: assignmentEvents.spec,
+      realtimeEvents: realtimeEvents.spec,
+    },
   };
 }
 
