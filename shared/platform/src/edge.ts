@@ -5,6 +5,7 @@ import { Broker, brokerReady } from './amqp/broker.ts';
 import { BrokerUnavailableError, Publisher, PublishFailedError } from './amqp/publisher.ts';
 import { switchboardTopology, type Topology } from './amqp/topology.ts';
 import { createHttpApp, type ReadinessCheck, registerOps } from './http.ts';
+import { jsonDepth } from './json-depth.ts';
 import { Lifecycle } from './lifecycle.ts';
 import type { Logger } from './logger.ts';
 import type { HttpMetrics, PublisherMetrics, Registry } from './metrics.ts';
@@ -113,14 +114,30 @@ export function rawJsonBody(req: FastifyRequest): Buffer {
 }
 
 /** A raw body read as JSON: its value, or why it is not JSON. */
-export type JsonBody = { ok: true; value: unknown } | { ok: false; error: string };
+export type JsonBody =
+  | { ok: true; value: unknown }
+  /** `tooDeep`: the value of a body that is JSON but nests too deep to encode again (see below). */
+  | { ok: false; error: string; tooDeep?: unknown };
+
+/**
+ * The deepest nesting a webhook body may have. Real payloads nest about ten levels; JSON.parse
+ * reads any depth, but JSON.stringify (the event's encoding, a parked fragment) recurses and
+ * overflows the stack at a few thousand, so a deeper body is treated as unreadable: parked whole
+ * (signed routes that park) or refused, never a 500.
+ */
+export const MAX_JSON_DEPTH = 64;
 
 export function readJson(raw: Buffer): JsonBody {
+  let value: unknown;
   try {
-    return { ok: true, value: JSON.parse(raw.toString('utf8')) };
+    value = JSON.parse(raw.toString('utf8'));
   } catch (err) {
     return { ok: false, error: `body is not valid JSON: ${(err as Error).message}` };
   }
+  if (jsonDepth(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+    return { ok: false, error: `too_deep: body nests deeper than ${MAX_JSON_DEPTH} levels`, tooDeep: value };
+  }
+  return { ok: true, value };
 }
 
 /** Parses a verified raw body as JSON, or answers 400 saying why. */

@@ -2,8 +2,8 @@ import { type CloudEvent, createEvent, eventId, inboundType, mailgunRoutingKeys 
 import {
   type PublishInbound,
   parkedEvent,
-  parseJson,
   RequestError,
+  readJson,
   type SecretsFor,
   verifyMailgunSignature,
 } from '@switchboard/platform';
@@ -24,6 +24,7 @@ export interface MailgunDeps {
 }
 
 const SOURCE = '/switchboard/ingest/mailgun';
+type MailgunEventBody = { signature?: Record<string, unknown>; 'event-data'?: unknown } | null;
 const envKeyOnly: SecretsFor = async (_p, _a, envDefault) => [envDefault];
 const reasons = {
   missing_signature: 'timestamp, token and signature are required',
@@ -94,7 +95,7 @@ export function registerMailgun(app: FastifyInstance, deps: AppDeps, mg: Mailgun
     }
   };
 
-  const parked = (reason: string, body: string, subject: string) =>
+  const parked = (reason: string, body: string | Buffer, subject: string) =>
     parkedEvent({ provider: 'mailgun', source: SOURCE, reason, body, subject });
 
   app.register(async (scope) => {
@@ -142,7 +143,11 @@ export function registerMailgun(app: FastifyInstance, deps: AppDeps, mg: Mailgun
       if (!Buffer.isBuffer(req.body))
         throw new RequestError(415, 'unsupported_media_type', 'expected application/json');
       const raw = req.body;
-      const body = parseJson(raw) as { signature?: Record<string, unknown>; 'event-data'?: unknown } | null;
+      // A body too deep to encode again is still verified (its signature sits near the top) and,
+      // when signed, parked whole as it came rather than answered 400 for Mailgun to retry.
+      const read = readJson(raw);
+      if (!read.ok && read.tooDeep === undefined) throw new RequestError(400, 'malformed_json', read.error);
+      const body = (read.ok ? read.value : read.tooDeep) as MailgunEventBody;
       const sig = body && typeof body === 'object' ? body.signature : undefined;
       const str = (v: unknown) => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined);
       const token = await admit(mailgunEventAccount(body?.['event-data']), {
@@ -150,7 +155,9 @@ export function registerMailgun(app: FastifyInstance, deps: AppDeps, mg: Mailgun
         token: str(sig?.token),
         signature: str(sig?.signature),
       });
-      const normalized = normalizeMailgunEvent(body?.['event-data']);
+      const normalized = read.ok
+        ? normalizeMailgunEvent(body?.['event-data'])
+        : { ok: false as const, reason: read.error };
       const batch = normalized.ok
         ? [
             {
@@ -164,7 +171,7 @@ export function registerMailgun(app: FastifyInstance, deps: AppDeps, mg: Mailgun
               }),
             },
           ]
-        : [parked(normalized.reason, JSON.stringify(body?.['event-data'] ?? null), req.id)];
+        : [parked(normalized.reason, read.ok ? JSON.stringify(body?.['event-data'] ?? null) : raw, req.id)];
       await publishOnce(token, batch);
       if (normalized.ok) metrics.normalized.inc({ provider: 'mailgun', kind: mailgunRoutingKeys.event });
       else {
