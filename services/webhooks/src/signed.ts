@@ -87,7 +87,9 @@ export async function verifySigned(req: FastifyRequest, provider: string, envDef
       .filter((a): a is string => typeof a === 'string');
     await deps.rateLimit?.(provider, accounts);
     // Keyed on the digest, not the header as sent: a replay with its hex recased is the same request.
-    const fresh = await deps.replay.guard(canonicalSignature(signature, 'hex') as string, () => publish(batch));
+    const fresh = await deps.replay.guard(canonicalSignature(signature, 'hex') as string, Number(timestamp), () =>
+      publish(batch),
+    );
     if (!fresh) {
       deps.metrics.signatureFailures.inc({ provider, reason: 'replayed' });
       throw new RequestError(401, 'replayed', 'this signed request was already accepted');

@@ -76,14 +76,44 @@ export interface EdgeAppOptions {
   isStopping?: (() => boolean) | undefined;
   /** The default body limit; routes may set their own. */
   bodyLimit: number;
+  /** Socket timeouts; tests shorten them. */
+  timeouts?: EdgeTimeouts;
 }
+
+/**
+ * How long a webhook sender's connection may take, chosen for senders that post small bodies
+ * and retry on a timeout: headers within 10 s, the whole request (a 1 MiB body on a slow link)
+ * within 15 s, and an idle keep-alive connection closed after 5 s. Node reads them at server
+ * creation (set afterwards, a body was not cut for about 70 s), and checks them every second so a
+ * slow body is cut within a second of its deadline rather than up to 30 s later (Node's default).
+ */
+export interface EdgeTimeouts {
+  headersMs: number;
+  requestMs: number;
+  keepAliveMs: number;
+  checkIntervalMs: number;
+}
+export const EDGE_TIMEOUTS: EdgeTimeouts = {
+  headersMs: 10_000,
+  requestMs: 15_000,
+  keepAliveMs: 5_000,
+  checkIntervalMs: 1_000,
+};
 
 /** A Fastify app with the edge's error table, raw JSON bodies and ops routes; add routes to it. */
 export function createEdgeApp(opts: EdgeAppOptions): FastifyInstance {
+  const t = opts.timeouts ?? EDGE_TIMEOUTS;
   const app = createHttpApp(opts.logger, {
     bodyLimit: opts.bodyLimit,
-    // Providers retry on timeouts; answer or fail well inside their window.
-    requestTimeout: 10_000,
+    // Fastify sets these two on the server after creating it; they must agree with `http`.
+    requestTimeout: t.requestMs,
+    keepAliveTimeout: t.keepAliveMs,
+    http: {
+      headersTimeout: t.headersMs,
+      requestTimeout: t.requestMs,
+      keepAliveTimeout: t.keepAliveMs,
+      connectionsCheckingInterval: t.checkIntervalMs,
+    },
   });
 
   // Signatures are computed over the exact bytes, so JSON bodies reach routes unparsed.

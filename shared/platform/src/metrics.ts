@@ -28,6 +28,22 @@ export const httpMetrics = (registry: Registry) => ({
 });
 export type HttpMetrics = ReturnType<typeof httpMetrics>;
 
+export const replayMetrics = (registry: Registry) => ({
+  resets: new Counter({
+    name: 'replay_cache_resets_total',
+    help: 'Times the replay cache was found without its up-since marker (new, or lost its state), by scope',
+    labelNames: ['scope'] as const,
+    registers: [registry],
+  }),
+  refusedAfterLoss: new Counter({
+    name: 'replay_refused_after_loss_total',
+    help: 'Signed requests refused because they were signed before the replay cache lost its state, by scope',
+    labelNames: ['scope'] as const,
+    registers: [registry],
+  }),
+});
+export type ReplayMetrics = ReturnType<typeof replayMetrics>;
+
 export const publisherMetrics = (registry: Registry) => ({
   published: new Counter({
     name: 'amqp_published_total',
