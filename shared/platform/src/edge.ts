@@ -9,6 +9,7 @@ import { jsonDepth } from './json-depth.ts';
 import { Lifecycle } from './lifecycle.ts';
 import type { Logger } from './logger.ts';
 import type { HttpMetrics, PublisherMetrics, Registry } from './metrics.ts';
+import { isUnreachable } from './outage.ts';
 
 /**
  * What the two HTTP edges (ingest, webhooks) share: one error → status table, raw-body JSON
@@ -53,6 +54,9 @@ export function edgeErrorResponse(err: FastifyError | Error): ErrorResponse {
     return { status: 503, code: 'unavailable', message: 'could not hand the event to the broker; retry later' };
   }
   if (err instanceof DependencyUnavailableError) return { status: 503, code: 'unavailable', message: err.message };
+  // A read API whose database (or Redis) is down: the client retries, as for the broker.
+  if (isUnreachable(err))
+    return { status: 503, code: 'unavailable', message: 'a dependency is unreachable; retry later' };
   const fe = err as FastifyError;
   switch (fe.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -254,6 +258,7 @@ export function registerTenantScope(
     scope.setErrorHandler((err: FastifyError, req, reply) => {
       const res = edgeErrorResponse(err);
       if (res.status >= 500) req.log.error({ err }, 'request failed');
+      if (res.status === 503) reply.header('retry-after', '5');
       for (const [name, value] of Object.entries(res.headers ?? {})) reply.header(name, value);
       return reply.code(res.status).send({ error: res.code, message: res.message });
     });

@@ -71,6 +71,18 @@ export const publisherMetrics = (registry: Registry) => ({
 export type PublisherMetrics = ReturnType<typeof publisherMetrics>;
 
 export const consumerMetrics = (registry: Registry) => ({
+  paused: new Gauge({
+    name: 'consumer_paused',
+    help: '1 while the consumer is paused because a dependency it needs is unreachable',
+    labelNames: ['queue'] as const,
+    registers: [registry],
+  }),
+  pauses: new Counter({
+    name: 'consumer_pauses_total',
+    help: 'Times the consumer paused for an unreachable dependency (deliveries held, no attempt spent)',
+    labelNames: ['queue'] as const,
+    registers: [registry],
+  }),
   consumed: new Counter({
     name: 'events_consumed_total',
     help: 'Deliveries settled, by queue and outcome (done, skipped, retry, dead, park)',
