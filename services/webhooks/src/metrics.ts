@@ -21,6 +21,12 @@ export function createMetrics() {
       labelNames: ['provider', 'reason'] as const,
       registers: [registry],
     }),
+    senderClockClamped: new Counter({
+      name: 'sender_clock_clamped_total',
+      help: 'Webhooks whose occurredAt was later than the verification time plus the allowed skew, clamped, by provider',
+      labelNames: ['provider'] as const,
+      registers: [registry],
+    }),
     parked: new Counter({
       name: 'webhook_parked_total',
       help: 'Correctly signed webhooks that could not be understood, parked for people, by provider',

@@ -1,3 +1,4 @@
+import { boundSenderTime } from '@switchboard/domain';
 import {
   canonicalSignature,
   checkTimestampedHeaders,
@@ -96,4 +97,22 @@ export async function verifySigned(req: FastifyRequest, provider: string, envDef
     }
   };
   return { body: body.value, publishOnce };
+}
+
+/**
+ * The sender's `occurredAt`, bounded by the time its request was verified (`boundSenderTime`):
+ * a date in the future is clamped, counted and logged, so it cannot make later real events stale.
+ */
+export function boundedOccurredAt(
+  req: FastifyRequest,
+  provider: string,
+  occurredAt: string,
+  deps: { signed: Pick<SignedDeps, 'now' | 'metrics'> },
+): string {
+  const bounded = boundSenderTime(occurredAt, new Date(deps.signed.now()));
+  if (bounded.clamped) {
+    deps.signed.metrics.senderClockClamped.inc({ provider });
+    req.log.warn({ provider, occurredAt, clampedTo: bounded.at }, 'sender clock ahead, occurredAt clamped');
+  }
+  return bounded.at;
 }

@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import type { CloudEvent } from '@switchboard/contracts';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -109,15 +110,17 @@ export function createEdgeApp(opts: EdgeAppOptions): FastifyInstance {
   const t = opts.timeouts ?? EDGE_TIMEOUTS;
   const app = createHttpApp(opts.logger, {
     bodyLimit: opts.bodyLimit,
-    // Fastify sets these two on the server after creating it; they must agree with `http`.
-    requestTimeout: t.requestMs,
-    keepAliveTimeout: t.keepAliveMs,
-    http: {
-      headersTimeout: t.headersMs,
-      requestTimeout: t.requestMs,
-      keepAliveTimeout: t.keepAliveMs,
-      connectionsCheckingInterval: t.checkIntervalMs,
-    },
+    // Fastify would create the server first and set the timeouts after; Node must get them here.
+    serverFactory: (handler) =>
+      createServer(
+        {
+          headersTimeout: t.headersMs,
+          requestTimeout: t.requestMs,
+          keepAliveTimeout: t.keepAliveMs,
+          connectionsCheckingInterval: t.checkIntervalMs,
+        },
+        handler,
+      ),
   });
 
   // Signatures are computed over the exact bytes, so JSON bodies reach routes unparsed.
