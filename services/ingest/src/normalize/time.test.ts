@@ -20,10 +20,11 @@ describe('sender timestamps out of the Date range', () => {
   });
 
   it.each(['99999999999999999999', '8640000000001'])('a WhatsApp message and status at %s are parked', (ts) => {
-    const message = whatsappText({ from: '16315551181', id: 'wamid.far', text: 'hi', timestamp: 1 });
-    (message.entry[0]?.changes[0]?.value.messages?.[0] as { timestamp: string }).timestamp = ts;
-    const status = whatsappStatus({ id: 'wamid.far', status: 'delivered', timestamp: 1 });
-    (status.entry[0]?.changes[0]?.value.statuses?.[0] as { timestamp: string }).timestamp = ts;
+    // Built at timestamp 1, then given the sender's out-of-range one.
+    const at = (payload: unknown) =>
+      JSON.parse(JSON.stringify(payload).replace('"timestamp":"1"', `"timestamp":"${ts}"`));
+    const message = at(whatsappText({ from: '16315551181', id: 'wamid.far', text: 'hi', timestamp: 1 }));
+    const status = at(whatsappStatus({ id: 'wamid.far', status: 'delivered', timestamp: 1 }));
     for (const payload of [message, status]) {
       const out = normalizeWhatsApp(payload);
       expect(out.events).toEqual([]);
