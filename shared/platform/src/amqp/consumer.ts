@@ -205,9 +205,10 @@ export class Consumer {
     if (ch && this.#tag) await ch.cancel(this.#tag).catch(() => undefined);
     this.#tag = undefined;
     await untilBack(pause, () => this.#stopped);
-    this.#paused = false;
     this.opts.metrics.paused.set({ queue }, 0);
+    // Stopping: stays paused, so stop() leaves what waits to the broker instead of trying it now.
     if (this.#stopped) return;
+    this.#paused = false;
     this.opts.logger.info({ queue }, 'dependency back, consumer resumed');
     const current = this.#channel;
     if (current) await this.#consume(current).catch((err: unknown) => this.opts.logger.warn({ err }, 'resume failed'));
