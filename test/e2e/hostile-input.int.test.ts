@@ -54,7 +54,7 @@ describe('hostile input through the pipeline', () => {
       for (const payload of [message, status]) {
         expect((await p.post('/webhooks/whatsapp', signed(withTimestamp(payload, ts)))).status).toBe(200);
       }
-      await expect.poll(() => parkedWith(/out of the representable range/)).toBe(before + 2);
+      await expect.poll(() => parkedWith(/out of the representable range/), { timeout: 10_000 }).toBe(before + 2);
     },
   );
 
@@ -62,7 +62,7 @@ describe('hostile input through the pipeline', () => {
     const before = parkedWith(/out of the representable range/);
     const req = mailgunEventBody(deliveredEventData({ timestamp: 1e20 }));
     expect((await p.post('/webhooks/mailgun/events', req)).status).toBe(200);
-    await expect.poll(() => parkedWith(/out of the representable range/)).toBe(before + 1);
+    await expect.poll(() => parkedWith(/out of the representable range/), { timeout: 10_000 }).toBe(before + 1);
   });
 
   it('a signed body of 100,000 nested arrays, and a message with a 5,000-deep field: 200, parked whole', async () => {
@@ -75,7 +75,7 @@ describe('hostile input through the pipeline', () => {
       `"type":"text","extra":${'['.repeat(5_000)}1${']'.repeat(5_000)}`,
     );
     expect((await p.post('/webhooks/whatsapp', signed(message))).status).toBe(200);
-    await expect.poll(() => parkedWith(/too_deep/)).toBe(before + 2);
+    await expect.poll(() => parkedWith(/too_deep/), { timeout: 10_000 }).toBe(before + 2);
     const kept = parked.received.filter((r) => (r.event.data as { body: string }).body.includes(id));
     expect(kept).toHaveLength(1);
   });
@@ -91,6 +91,7 @@ describe('hostile input through the pipeline', () => {
       .poll(
         async () =>
           (await p.pool.query('select body from messages where provider_message_id = $1', [id])).rows[0]?.body,
+        { timeout: 10_000 },
       )
       .toBe('half \uFFFD');
     expect(await queueDepth(p.worker?.topology.consumers.syncInbound.deadQueue as string)).toBe(0);

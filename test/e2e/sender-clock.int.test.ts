@@ -37,10 +37,13 @@ async function openConversation(): Promise<string> {
     (await p.post('/webhooks/whatsapp', signedWhatsApp(whatsappText({ from, id: wamid, text: 'hi' })))).status,
   ).toBe(200);
   await expect
-    .poll(async () => {
-      const r = await p.pool.query('select conversation_id from messages where provider_message_id = $1', [wamid]);
-      return r.rows[0]?.conversation_id as string | undefined;
-    })
+    .poll(
+      async () => {
+        const r = await p.pool.query('select conversation_id from messages where provider_message_id = $1', [wamid]);
+        return r.rows[0]?.conversation_id as string | undefined;
+      },
+      { timeout: 10_000 },
+    )
     .toBeDefined();
   const r = await p.pool.query('select conversation_id from messages where provider_message_id = $1', [wamid]);
   const conversationId = r.rows[0]?.conversation_id as string;
@@ -51,6 +54,7 @@ async function openConversation(): Promise<string> {
     .poll(
       async () =>
         (await p.pool.query('select status from conversations where id = $1', [conversationId])).rows[0]?.status,
+      { timeout: 10_000 },
     )
     .toBe('active');
   return conversationId;
@@ -71,9 +75,9 @@ describe('a sender clock ahead of ours', () => {
     const conversationId = await openConversation();
     const ticketId = `T-${randomUUID()}`;
     await ticket('ticket.created', { ticketId, conversationId, status: 'open' });
-    await expect.poll(async () => (await ticketStatus(ticketId))?.status).toBe('open');
+    await expect.poll(async () => (await ticketStatus(ticketId))?.status, { timeout: 10_000 }).toBe('open');
     await ticket('ticket.status_changed', { ticketId, conversationId, status: 'in_progress' }, YEAR_AHEAD());
-    await expect.poll(async () => (await ticketStatus(ticketId))?.status).toBe('in_progress');
+    await expect.poll(async () => (await ticketStatus(ticketId))?.status, { timeout: 10_000 }).toBe('in_progress');
     expect((await ticketStatus(ticketId))?.updated_at.getTime()).toBeLessThanOrEqual(Date.now() + 5_000);
     const clamped = await p.webhooks.metrics.senderClockClamped.get();
     expect(clamped.values).toEqual([expect.objectContaining({ labels: { provider: 'helpdesk' }, value: 1 })]);
@@ -81,7 +85,7 @@ describe('a sender clock ahead of ours', () => {
     // A few seconds later, as a real next change comes: the clamp bounds the future time to 5 s.
     await expect.poll(() => Date.now(), { timeout: 7_000, interval: 200 }).toBeGreaterThan(Date.now() + 5_500);
     await ticket('ticket.status_changed', { ticketId, conversationId, status: 'resolved' });
-    await expect.poll(async () => (await ticketStatus(ticketId))?.status).toBe('resolved');
+    await expect.poll(async () => (await ticketStatus(ticketId))?.status, { timeout: 10_000 }).toBe('resolved');
   });
 
   it('sync-worker: bounds a ticket event dated ahead that reached the queue without the edge', async () => {
@@ -112,7 +116,7 @@ describe('a sender clock ahead of ours', () => {
         data,
       }),
     );
-    await expect.poll(async () => (await ticketStatus(ticketId))?.status).toBe('open');
+    await expect.poll(async () => (await ticketStatus(ticketId))?.status, { timeout: 10_000 }).toBe('open');
     expect((await ticketStatus(ticketId))?.updated_at.getTime()).toBeLessThanOrEqual(Date.now() + 5_000);
   });
 
@@ -128,10 +132,10 @@ describe('a sender clock ahead of ours', () => {
         | string
         | undefined;
     expect((await presence('online', YEAR_AHEAD())).status).toBe(200);
-    await expect.poll(status).toBe('online');
+    await expect.poll(status, { timeout: 10_000 }).toBe('online');
     await expect.poll(() => Date.now(), { timeout: 7_000, interval: 200 }).toBeGreaterThan(Date.now() + 5_500);
     expect((await presence('offline')).status).toBe(200);
-    await expect.poll(status).toBe('offline');
+    await expect.poll(status, { timeout: 10_000 }).toBe('offline');
   });
 
   it('assignment-worker: bounds a presence report dated ahead that reached the queue without the edge', async () => {
@@ -158,7 +162,7 @@ describe('a sender clock ahead of ours', () => {
     await publishInbound(p.names.inbound, key, report('online', YEAR_AHEAD()));
     const row = async () =>
       (await p.pool.query('select status, updated_at from operators where id = $1', [operatorId])).rows[0];
-    await expect.poll(async () => (await row())?.status).toBe('online');
+    await expect.poll(async () => (await row())?.status, { timeout: 10_000 }).toBe('online');
     expect((await row())?.updated_at?.getTime()).toBeLessThanOrEqual(Date.now() + 5_000);
   });
 });
