@@ -106,6 +106,33 @@ describe('consumer pause on an unreachable dependency', () => {
     await expect.poll(() => queueDepth(q.name), { timeout: 10_000 }).toBe(0);
   });
 
+  it('sends a message whose own handling keeps looking like an outage down the retry ladder after 10 holds', async () => {
+    const metrics = consumerMetrics(createRegistry('test'));
+    let handled = 0;
+    consumer = new Consumer(
+      broker,
+      publisher,
+      topology.consumers.syncInbound,
+      async () => {
+        handled++;
+        throw refused();
+      },
+      // The dependency answers its probe: it is this message that fails.
+      { prefetch: 10, logger, metrics, pause: { isOutage: isUnreachable, probe: async () => undefined } },
+    );
+    await consumer.start();
+    await publisher.publishEvent(
+      topology.names.inbound,
+      'whatsapp.message.received',
+      createEvent({ id: randomUUID(), source: '/test', type: 'test.v1', data: {} }),
+      { mandatory: true },
+    );
+    await expect.poll(() => queueDepth(topology.consumers.syncInbound.deadQueue), { timeout: 30_000 }).toBe(1);
+    // 10 holds, then one attempt per rung of the ladder (3 attempts), each held 10 times again.
+    expect(handled).toBeGreaterThanOrEqual(13);
+    expect((await metrics.pauses.get()).values[0]?.value).toBeGreaterThanOrEqual(10);
+  });
+
   it('still retries a failure of the message itself', async () => {
     const metrics = consumerMetrics(createRegistry('test'));
     consumer = new Consumer(

@@ -63,6 +63,8 @@ export class Consumer {
   readonly #waiting: Array<{ ch: Channel; msg: ConsumeMessage }> = [];
   #running = 0;
   #paused = false;
+  /** How often each message was held; a message held `MAX_HOLDS` times takes the retry ladder. */
+  readonly #holds = new Map<string, number>();
   readonly #handleBatch: BatchHandler;
 
   constructor(
@@ -154,7 +156,8 @@ export class Consumer {
     } catch (err) {
       outcomes = deliveries.map((d) => transient(d, err));
     }
-    const held = batch.filter((_, i) => this.#isOutage(outcomes[i]));
+    const holding = batch.map((d, i) => this.#isOutage(outcomes[i]) && this.#mayHold(d.msg));
+    const held = batch.filter((_, i) => holding[i]);
     if (held.length > 0)
       this.#hold(
         held,
@@ -163,7 +166,8 @@ export class Consumer {
     await Promise.all(
       batch.map(async ({ ch, msg }, i) => {
         const { ctx } = deliveries[i] as Delivery;
-        if (this.#isOutage(outcomes[i])) return;
+        if (holding[i]) return;
+        this.#holds.delete(String(msg.properties.messageId));
         const outcome = this.#final(outcomes[i], ctx.attempt);
         try {
           await this.#settle(ch, msg, outcome, ctx.attempt);
@@ -181,6 +185,24 @@ export class Consumer {
       }),
     );
     this.opts.metrics.inFlight.dec({ queue }, batch.length);
+  }
+
+  /**
+   * Whether a delivery may be held once more. A message whose own handling keeps looking like an
+   * outage (a query that kills its connection) while the probe answers would be held forever and
+   * block the queue: after `MAX_HOLDS` it takes the retry ladder like any failure.
+   */
+  #mayHold(msg: ConsumeMessage): boolean {
+    const id = String(msg.properties.messageId);
+    const holds = (this.#holds.get(id) ?? 0) + 1;
+    if (holds > MAX_HOLDS) {
+      this.#holds.delete(id);
+      return false;
+    }
+    // Ids of deliveries that left another way (a closed channel) are dropped wholesale, not leaked.
+    if (this.#holds.size >= 10_000) this.#holds.clear();
+    this.#holds.set(id, holds);
+    return true;
   }
 
   #isOutage(o: Outcome | undefined): boolean {
@@ -272,6 +294,9 @@ export function transient(d: Delivery, err: unknown): Outcome {
   d.ctx.logger.warn({ err }, 'handler failed');
   return { kind: 'retry', reason: err instanceof Error ? `${err.name}: ${err.message}` : String(err), cause: err };
 }
+
+/** Holds of one message before its failure counts as an attempt after all (see `#mayHold`). */
+const MAX_HOLDS = 10;
 
 /** A bounded label for a reason: its leading word, e.g. `invalid_payload`. */
 const leadingWord = (reason: string) =>
