@@ -11,7 +11,29 @@ export type BodyRecipe =
   | { kind: 'field'; seed: number; path: number; value: unknown; remove: boolean }
   | { kind: 'json'; text: string }
   | { kind: 'bytes'; bytes: Uint8Array }
-  | { kind: 'constant'; text: string };
+  | { kind: 'constant'; text: string }
+  | { kind: 'hostile'; seed: number; path: number; shape: number };
+
+/**
+ * What a hostile sender found (issue 13), put at any field of a seed: times no Date can hold, as
+ * digits and as numbers; text Postgres cannot store; nesting too deep to encode again.
+ */
+/** Stands for a field 5,000 levels deep (JSON.stringify cannot write one: spliced in as text). */
+const DEEP_FIELD = '@deep-5000@';
+export const HOSTILE_SHAPES: Array<() => unknown> = [
+  () => '99999999999999999999',
+  () => '8640000000001',
+  () => 1e20,
+  () => 8_640_000_000_001,
+  () => 'half \ud83d',
+  () => '\ude00 tail',
+  () => 'nul \u0000 inside',
+  () => DEEP_FIELD,
+  () => '2026-13-01 00:00:00+00',
+];
+const deepText = (levels: number) => `${'['.repeat(levels)}"bottom"${']'.repeat(levels)}`;
+/** A whole body of 100,000 nested arrays. */
+export const DEEP_BODY = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
 
 const SIGNATURES = [
   'right',
@@ -85,6 +107,15 @@ export const bodyRecipe = (seeds: number): fc.Arbitrary<BodyRecipe> => {
       arbitrary: fc.record({ kind: fc.constant('bytes' as const), bytes: fc.uint8Array({ maxLength: 300 }) }),
     },
     {
+      weight: 2,
+      arbitrary: fc.record({
+        kind: fc.constant('hostile' as const),
+        seed,
+        path: fc.nat(),
+        shape: fc.nat(HOSTILE_SHAPES.length - 1),
+      }),
+    },
+    {
       weight: 1,
       arbitrary: fc.record({
         kind: fc.constant('constant' as const),
@@ -97,6 +128,7 @@ export const bodyRecipe = (seeds: number): fc.Arbitrary<BodyRecipe> => {
           '{"a":',
           '\u0000',
           '{"entry":[{"changes":[{"value":{"metadata":{"phone_number_id":1}}}]}]}',
+          DEEP_BODY,
         ),
       }),
     },
@@ -125,7 +157,7 @@ function paths(value: unknown, at: Array<string | number> = []): Array<Array<str
   return keys.flatMap((k) => [[...at, k], ...paths((value as Record<string | number, unknown>)[k], [...at, k])]);
 }
 
-function replaceField(seed: unknown, r: Extract<BodyRecipe, { kind: 'field' }>): string {
+function replaceField(seed: unknown, r: { path: number; value: unknown; remove: boolean }): string {
   const all = paths(seed);
   const path = all[r.path % Math.max(1, all.length)];
   if (!path) return JSON.stringify(r.value);
@@ -149,6 +181,10 @@ function renderBody(seeds: Array<() => unknown>, r: BodyRecipe): string | Buffer
     }
     case 'field':
       return replaceField(seed, r);
+    case 'hostile': {
+      const value = (HOSTILE_SHAPES[r.shape] as () => unknown)();
+      return replaceField(seed, { ...r, value, remove: false }).replace(`"${DEEP_FIELD}"`, () => deepText(5_000));
+    }
     case 'json':
     case 'constant':
       return r.text;
@@ -194,6 +230,8 @@ export interface FuzzRoute {
   encoding: 'hex' | 'base64';
   sign: (body: string | Buffer, timestamp: string) => string;
   timestamped: boolean;
+  /** The signature travels in the body (Mailgun): the header recipe's signature does not apply. */
+  bodySigned?: boolean;
 }
 
 /** The request a recipe makes, and whether it is an unmutated seed sent right (which must be accepted). */
@@ -211,7 +249,7 @@ export function render(route: FuzzRoute, b: BodyRecipe, h: HeaderRecipe) {
   if (h.length === 'less' && length > 0) headers['content-length'] = String(length - 1);
   const pristine =
     b.kind === 'seed' &&
-    h.signature === 'right' &&
+    (h.signature === 'right' || route.bodySigned === true) &&
     h.length === 'right' &&
     (h.timestamp === 'now' || !route.timestamped) &&
     JSON_TYPES.includes(h.contentType);

@@ -1,5 +1,6 @@
 import type { AgentDeskOperatorStatusChanged } from '@switchboard/contracts';
 import type { Executor } from '@switchboard/db';
+import { boundSenderTime } from '@switchboard/domain';
 import { sql } from 'drizzle-orm';
 import type { Applied } from './applied.ts';
 import { fillOperator, pushFreed } from './auto-assign.ts';
@@ -23,8 +24,11 @@ export async function operatorStatus(
   tx: Executor,
   deps: Deps,
   tenantId: string,
-  d: AgentDeskOperatorStatusChanged,
+  report: AgentDeskOperatorStatusChanged,
 ): Promise<Applied[]> {
+  // Presence is ordered by the desk's time: a report dated ahead of our clock would outrank
+  // every later real one (an operator left online), so it is bounded (see boundSenderTime).
+  const d = { ...report, at: boundSenderTime(report.at, deps.now()).at };
   const leaving = d.status !== 'online';
   const held = leaving ? await lockAssignedTo(tx, tenantId, d.operatorId) : [];
   if (!(await upsertOperator(tx, tenantId, d))) return [];

@@ -5,6 +5,7 @@ import {
   Consumer,
   createHttpApp,
   createLogger,
+  isUnreachable,
   Lifecycle,
   type Logger,
   Publisher,
@@ -92,6 +93,14 @@ export async function startAssignmentWorker(config: Config, opts: { logger?: Log
     // One event per transaction, a few at once: chats of one conversation serialize on their row
     // anyway, and dozens of concurrent transactions would only contend.
     batch: { maxSize: 1, concurrency: config.ASSIGNMENT_CONCURRENCY },
+    // Postgres or Redis (its timers) unreachable: stop consuming until both answer, no attempt spent.
+    pause: {
+      isOutage: isUnreachable,
+      probe: async () => {
+        await postgresReady(pool)();
+        await timers.queue.client.then((c) => c.ping());
+      },
+    },
   });
   await consumer.start();
   lifecycle.onStop('consumer', () => consumer.stop());

@@ -1,4 +1,11 @@
-import { Counter, channelSecretMetrics, createRegistry, httpMetrics, publisherMetrics } from '@switchboard/platform';
+import {
+  Counter,
+  channelSecretMetrics,
+  createRegistry,
+  httpMetrics,
+  publisherMetrics,
+  replayMetrics,
+} from '@switchboard/platform';
 
 export function createMetrics() {
   const registry = createRegistry('ingest');
@@ -6,6 +13,7 @@ export function createMetrics() {
     registry,
     http: httpMetrics(registry),
     publisher: publisherMetrics(registry),
+    replay: replayMetrics(registry),
     channelSecrets: channelSecretMetrics(registry),
     signatureFailures: new Counter({
       name: 'webhook_signature_failures_total',

@@ -29,6 +29,8 @@ export async function startIngest(config: Config, opts: { logger?: Logger; now?:
     lifecycle,
     ttlMs: 2 * config.mailgun.signatureWindowMs,
     scope: 'ingest',
+    metrics: metrics.replay,
+    now: opts.now ?? Date.now,
   });
   const app = buildApp({
     config,

@@ -8,6 +8,7 @@ import {
   createLocks,
   createLogger,
   createRedis,
+  isUnreachable,
   Lifecycle,
   type Logger,
   Publisher,
@@ -117,6 +118,9 @@ export async function startSyncWorker(config: Config, opts: { logger?: Logger } 
       // Events of an account no active channel claims, by provider (see handlers/channel.ts).
       parked: metrics.parked,
       batch: { maxSize: config.SYNC_BATCH_SIZE, concurrency: config.SYNC_BATCH_CONCURRENCY },
+      // Postgres unreachable: stop consuming until it answers, spending no attempt (Redis is
+      // optional here: its locks degrade to the Postgres guards).
+      pause: { isOutage: isUnreachable, probe: postgresReady(pool) },
     },
   );
   await consumer.start();

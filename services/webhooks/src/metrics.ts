@@ -1,4 +1,11 @@
-import { Counter, channelSecretMetrics, createRegistry, httpMetrics, publisherMetrics } from '@switchboard/platform';
+import {
+  Counter,
+  channelSecretMetrics,
+  createRegistry,
+  httpMetrics,
+  publisherMetrics,
+  replayMetrics,
+} from '@switchboard/platform';
 
 export function createMetrics() {
   const registry = createRegistry('webhooks');
@@ -6,11 +13,18 @@ export function createMetrics() {
     registry,
     http: httpMetrics(registry),
     publisher: publisherMetrics(registry),
+    replay: replayMetrics(registry),
     channelSecrets: channelSecretMetrics(registry),
     signatureFailures: new Counter({
       name: 'webhook_signature_failures_total',
       help: 'Webhooks rejected for a missing, wrong, stale or replayed signature, by provider and reason',
       labelNames: ['provider', 'reason'] as const,
+      registers: [registry],
+    }),
+    senderClockClamped: new Counter({
+      name: 'sender_clock_clamped_total',
+      help: 'Webhooks whose occurredAt was later than the verification time plus the allowed skew, clamped, by provider',
+      labelNames: ['provider'] as const,
       registers: [registry],
     }),
     parked: new Counter({

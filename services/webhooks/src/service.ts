@@ -32,6 +32,8 @@ export async function startWebhooks(config: Config, opts: { logger?: Logger; now
     lifecycle,
     ttlMs: 2 * config.signatureWindowMs,
     scope: 'webhooks',
+    metrics: metrics.replay,
+    now: opts.now ?? Date.now,
   });
   const signed = {
     metrics,

@@ -1,3 +1,4 @@
+import { boundSenderTime } from '@switchboard/domain';
 import {
   canonicalSignature,
   checkTimestampedHeaders,
@@ -87,11 +88,31 @@ export async function verifySigned(req: FastifyRequest, provider: string, envDef
       .filter((a): a is string => typeof a === 'string');
     await deps.rateLimit?.(provider, accounts);
     // Keyed on the digest, not the header as sent: a replay with its hex recased is the same request.
-    const fresh = await deps.replay.guard(canonicalSignature(signature, 'hex') as string, () => publish(batch));
+    const fresh = await deps.replay.guard(canonicalSignature(signature, 'hex') as string, Number(timestamp), () =>
+      publish(batch),
+    );
     if (!fresh) {
       deps.metrics.signatureFailures.inc({ provider, reason: 'replayed' });
       throw new RequestError(401, 'replayed', 'this signed request was already accepted');
     }
   };
   return { body: body.value, publishOnce };
+}
+
+/**
+ * The sender's `occurredAt`, bounded by the time its request was verified (`boundSenderTime`):
+ * a date in the future is clamped, counted and logged, so it cannot make later real events stale.
+ */
+export function boundedOccurredAt(
+  req: FastifyRequest,
+  provider: string,
+  occurredAt: string,
+  deps: { signed: Pick<SignedDeps, 'now' | 'metrics'> },
+): string {
+  const bounded = boundSenderTime(occurredAt, new Date(deps.signed.now()));
+  if (bounded.clamped) {
+    deps.signed.metrics.senderClockClamped.inc({ provider });
+    req.log.warn({ provider, occurredAt, clampedTo: bounded.at }, 'sender clock ahead, occurredAt clamped');
+  }
+  return bounded.at;
 }

@@ -8,5 +8,6 @@ export * from './lead-journey.ts';
 export * from './lead-state.ts';
 export * from './lead-validation.ts';
 export * from './operator-status.ts';
+export * from './sender-clock.ts';
 export * from './status-sync.ts';
 export * from './ticket-status.ts';

@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import type { CloudEvent } from '@switchboard/contracts';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -5,9 +6,11 @@ import { Broker, brokerReady } from './amqp/broker.ts';
 import { BrokerUnavailableError, Publisher, PublishFailedError } from './amqp/publisher.ts';
 import { switchboardTopology, type Topology } from './amqp/topology.ts';
 import { createHttpApp, type ReadinessCheck, registerOps } from './http.ts';
+import { jsonDepth } from './json-depth.ts';
 import { Lifecycle } from './lifecycle.ts';
 import type { Logger } from './logger.ts';
 import type { HttpMetrics, PublisherMetrics, Registry } from './metrics.ts';
+import { isUnreachable } from './outage.ts';
 
 /**
  * What the two HTTP edges (ingest, webhooks) share: one error → status table, raw-body JSON
@@ -52,6 +55,9 @@ export function edgeErrorResponse(err: FastifyError | Error): ErrorResponse {
     return { status: 503, code: 'unavailable', message: 'could not hand the event to the broker; retry later' };
   }
   if (err instanceof DependencyUnavailableError) return { status: 503, code: 'unavailable', message: err.message };
+  // A read API whose database (or Redis) is down: the client retries, as for the broker.
+  if (isUnreachable(err))
+    return { status: 503, code: 'unavailable', message: 'a dependency is unreachable; retry later' };
   const fe = err as FastifyError;
   switch (fe.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -75,14 +81,46 @@ export interface EdgeAppOptions {
   isStopping?: (() => boolean) | undefined;
   /** The default body limit; routes may set their own. */
   bodyLimit: number;
+  /** Socket timeouts; tests shorten them. */
+  timeouts?: EdgeTimeouts;
 }
+
+/**
+ * How long a webhook sender's connection may take, chosen for senders that post small bodies
+ * and retry on a timeout: headers within 10 s, the whole request (a 1 MiB body on a slow link)
+ * within 15 s, and an idle keep-alive connection closed after 5 s. Node reads them at server
+ * creation (set afterwards, a body was not cut for about 70 s), and checks them every second so a
+ * slow body is cut within a second of its deadline rather than up to 30 s later (Node's default).
+ */
+export interface EdgeTimeouts {
+  headersMs: number;
+  requestMs: number;
+  keepAliveMs: number;
+  checkIntervalMs: number;
+}
+export const EDGE_TIMEOUTS: EdgeTimeouts = {
+  headersMs: 10_000,
+  requestMs: 15_000,
+  keepAliveMs: 5_000,
+  checkIntervalMs: 1_000,
+};
 
 /** A Fastify app with the edge's error table, raw JSON bodies and ops routes; add routes to it. */
 export function createEdgeApp(opts: EdgeAppOptions): FastifyInstance {
+  const t = opts.timeouts ?? EDGE_TIMEOUTS;
   const app = createHttpApp(opts.logger, {
     bodyLimit: opts.bodyLimit,
-    // Providers retry on timeouts; answer or fail well inside their window.
-    requestTimeout: 10_000,
+    // Fastify would create the server first and set the timeouts after; Node must get them here.
+    serverFactory: (handler) =>
+      createServer(
+        {
+          headersTimeout: t.headersMs,
+          requestTimeout: t.requestMs,
+          keepAliveTimeout: t.keepAliveMs,
+          connectionsCheckingInterval: t.checkIntervalMs,
+        },
+        handler,
+      ),
   });
 
   // Signatures are computed over the exact bytes, so JSON bodies reach routes unparsed.
@@ -113,14 +151,30 @@ export function rawJsonBody(req: FastifyRequest): Buffer {
 }
 
 /** A raw body read as JSON: its value, or why it is not JSON. */
-export type JsonBody = { ok: true; value: unknown } | { ok: false; error: string };
+export type JsonBody =
+  | { ok: true; value: unknown }
+  /** `tooDeep`: the value of a body that is JSON but nests too deep to encode again (see below). */
+  | { ok: false; error: string; tooDeep?: unknown };
+
+/**
+ * The deepest nesting a webhook body may have. Real payloads nest about ten levels; JSON.parse
+ * reads any depth, but JSON.stringify (the event's encoding, a parked fragment) recurses and
+ * overflows the stack at a few thousand, so a deeper body is treated as unreadable: parked whole
+ * (signed routes that park) or refused, never a 500.
+ */
+export const MAX_JSON_DEPTH = 64;
 
 export function readJson(raw: Buffer): JsonBody {
+  let value: unknown;
   try {
-    return { ok: true, value: JSON.parse(raw.toString('utf8')) };
+    value = JSON.parse(raw.toString('utf8'));
   } catch (err) {
     return { ok: false, error: `body is not valid JSON: ${(err as Error).message}` };
   }
+  if (jsonDepth(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+    return { ok: false, error: `too_deep: body nests deeper than ${MAX_JSON_DEPTH} levels`, tooDeep: value };
+  }
+  return { ok: true, value };
 }
 
 /** Parses a verified raw body as JSON, or answers 400 saying why. */
@@ -207,6 +261,7 @@ export function registerTenantScope(
     scope.setErrorHandler((err: FastifyError, req, reply) => {
       const res = edgeErrorResponse(err);
       if (res.status >= 500) req.log.error({ err }, 'request failed');
+      if (res.status === 503) reply.header('retry-after', '5');
       for (const [name, value] of Object.entries(res.headers ?? {})) reply.header(name, value);
       return reply.code(res.status).send({ error: res.code, message: res.message });
     });

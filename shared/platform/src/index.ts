@@ -17,6 +17,7 @@ export * from './lock.ts';
 export * from './logger.ts';
 export * from './mailgun-signature.ts';
 export * from './metrics.ts';
+export * from './outage.ts';
 export * from './parked.ts';
 export * from './rate-limit.ts';
 export * from './redis.ts';

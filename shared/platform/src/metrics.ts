@@ -28,6 +28,22 @@ export const httpMetrics = (registry: Registry) => ({
 });
 export type HttpMetrics = ReturnType<typeof httpMetrics>;
 
+export const replayMetrics = (registry: Registry) => ({
+  resets: new Counter({
+    name: 'replay_cache_resets_total',
+    help: 'Times the replay cache was found without its up-since marker (new, or lost its state), by scope',
+    labelNames: ['scope'] as const,
+    registers: [registry],
+  }),
+  refusedAfterLoss: new Counter({
+    name: 'replay_refused_after_loss_total',
+    help: 'Signed requests refused because they were signed before the replay cache lost its state, by scope',
+    labelNames: ['scope'] as const,
+    registers: [registry],
+  }),
+});
+export type ReplayMetrics = ReturnType<typeof replayMetrics>;
+
 export const publisherMetrics = (registry: Registry) => ({
   published: new Counter({
     name: 'amqp_published_total',
@@ -55,6 +71,18 @@ export const publisherMetrics = (registry: Registry) => ({
 export type PublisherMetrics = ReturnType<typeof publisherMetrics>;
 
 export const consumerMetrics = (registry: Registry) => ({
+  paused: new Gauge({
+    name: 'consumer_paused',
+    help: '1 while the consumer is paused because a dependency it needs is unreachable',
+    labelNames: ['queue'] as const,
+    registers: [registry],
+  }),
+  pauses: new Counter({
+    name: 'consumer_pauses_total',
+    help: 'Times the consumer paused for an unreachable dependency (deliveries held, no attempt spent)',
+    labelNames: ['queue'] as const,
+    registers: [registry],
+  }),
   consumed: new Counter({
     name: 'events_consumed_total',
     help: 'Deliveries settled, by queue and outcome (done, skipped, retry, dead, park)',

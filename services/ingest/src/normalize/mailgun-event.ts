@@ -2,6 +2,7 @@ import { MAILGUN_EVENTS, type MailgunEventReceived } from '@switchboard/contract
 import { parseMessageIds } from '@switchboard/domain';
 import { z } from 'zod';
 import { domainOf, type Normalized, opt, parseAddress } from './mailgun.ts';
+import { isoFromUnixSeconds } from './time.ts';
 
 /**
  * A Mailgun tracking webhook's `event-data` → an event about an email we sent. Unknown kinds and
@@ -11,7 +12,9 @@ import { domainOf, type Normalized, opt, parseAddress } from './mailgun.ts';
 const EventData = z.looseObject({
   id: z.string().min(1),
   event: z.string(),
-  timestamp: z.number(),
+  timestamp: z
+    .number()
+    .refine((s) => isoFromUnixSeconds(s) !== undefined, 'timestamp is out of the representable range'),
   severity: z.enum(['temporary', 'permanent']).optional(),
   reason: z.string().optional(),
   recipient: z.string().min(1),
@@ -92,7 +95,7 @@ export function normalizeMailgunEvent(eventData: unknown): Normalized<MailgunEve
             },
           }
         : {}),
-      at: new Date(e.timestamp * 1000).toISOString(),
+      at: isoFromUnixSeconds(e.timestamp) as string,
       raw: e,
     },
   };

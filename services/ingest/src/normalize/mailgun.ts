@@ -3,6 +3,7 @@ import type { EmailAttachment, MailgunEmailReceived } from '@switchboard/contrac
 import { decodeEncodedWords, parseMessageIds } from '@switchboard/domain';
 import { simpleParser } from 'mailparser';
 import { z } from 'zod';
+import { isoFromUnixSeconds } from './time.ts';
 
 /**
  * Mailgun inbound email → canonical inbound event. An email arrives as the fields of a route's
@@ -59,8 +60,10 @@ const derivedMessageId = (parts: Array<string | undefined>, domain: string) =>
 const isoDate = (value: string | Date | undefined, fallbackSeconds: string | undefined) => {
   const d = value instanceof Date ? value : value ? new Date(value) : undefined;
   if (d && !Number.isNaN(d.getTime())) return d.toISOString();
-  const s = Number(fallbackSeconds);
-  return new Date(Number.isFinite(s) && s > 0 ? s * 1000 : Date.now()).toISOString();
+  return (
+    (Number(fallbackSeconds) > 0 ? isoFromUnixSeconds(fallbackSeconds as string) : undefined) ??
+    new Date().toISOString()
+  );
 };
 
 export const opt = <K extends string, V>(key: K, value: V | undefined | null) =>

@@ -9,6 +9,7 @@ import {
   type WhatsAppStatusUpdated,
 } from '@switchboard/contracts';
 import { z } from 'zod';
+import { isoFromUnixSeconds } from './time.ts';
 import { messageParts, providerErrors } from './whatsapp-parts.ts';
 
 /**
@@ -51,17 +52,23 @@ const Payload = z.looseObject({
   entry: z.array(z.looseObject({ id: z.string().optional(), changes: z.array(z.unknown()) })).min(1),
 });
 
+/** Unix seconds as digits, and a time a Date can hold (see `isoFromUnixSeconds`). */
+const unixSeconds = z
+  .string()
+  .regex(/^\d+$/)
+  .refine((s) => isoFromUnixSeconds(s) !== undefined, 'timestamp is out of the representable range');
+
 const Message = z.looseObject({
   from: z.string().min(1),
   id: z.string().min(1),
-  timestamp: z.string().regex(/^\d+$/),
+  timestamp: unixSeconds,
   type: z.string().min(1),
 });
 
 const Status = z.looseObject({
   id: z.string().min(1),
   status: z.enum(['sent', 'delivered', 'read', 'failed']),
-  timestamp: z.string().regex(/^\d+$/),
+  timestamp: unixSeconds,
   recipient_id: z.string().optional(),
   errors: z.array(z.unknown()).optional(),
   conversation: z.record(z.string(), z.unknown()).optional(),

@@ -2,8 +2,8 @@ import { type CloudEvent, createEvent, eventId, inboundType, mailgunRoutingKeys 
 import {
   type PublishInbound,
   parkedEvent,
-  parseJson,
   RequestError,
+  readJson,
   type SecretsFor,
   verifyMailgunSignature,
 } from '@switchboard/platform';
@@ -15,7 +15,7 @@ import { mailgunEventAccount, normalizeMailgunEvent } from '../normalize/mailgun
 
 /** Claims a provider token once within the signature window (the Redis replay cache). */
 export interface ReplayGuard {
-  guard(id: string, fn: () => Promise<void>): Promise<boolean>;
+  guard(id: string, signedAtSeconds: number, fn: () => Promise<void>): Promise<boolean>;
 }
 
 export interface MailgunDeps {
@@ -24,6 +24,7 @@ export interface MailgunDeps {
 }
 
 const SOURCE = '/switchboard/ingest/mailgun';
+type MailgunEventBody = { signature?: Record<string, unknown>; 'event-data'?: unknown } | null;
 const envKeyOnly: SecretsFor = async (_p, _a, envDefault) => [envDefault];
 const reasons = {
   missing_signature: 'timestamp, token and signature are required',
@@ -83,18 +84,21 @@ export function registerMailgun(app: FastifyInstance, deps: AppDeps, mg: Mailgun
       throw new RequestError(401, 'invalid_signature', reasons[verdict.reason]);
     }
     if (domain !== undefined) await deps.rateLimit?.('mailgun', [domain]);
-    return sig.token as string;
+    return { token: sig.token as string, signedAt: Number(sig.timestamp) };
   };
 
-  const publishOnce = async (token: string, batch: Parameters<PublishInbound>[0]) => {
-    const fresh = await mg.replay.guard(`mailgun:${token}`, () => deps.publish(batch));
+  const publishOnce = async (
+    { token, signedAt }: { token: string; signedAt: number },
+    batch: Parameters<PublishInbound>[0],
+  ) => {
+    const fresh = await mg.replay.guard(`mailgun:${token}`, signedAt, () => deps.publish(batch));
     if (!fresh) {
       metrics.signatureFailures.inc({ provider: 'mailgun' });
       throw new RequestError(406, 'replayed', 'this token was already accepted');
     }
   };
 
-  const parked = (reason: string, body: string, subject: string) =>
+  const parked = (reason: string, body: string | Buffer, subject: string) =>
     parkedEvent({ provider: 'mailgun', source: SOURCE, reason, body, subject });
 
   app.register(async (scope) => {
@@ -109,7 +113,7 @@ export function registerMailgun(app: FastifyInstance, deps: AppDeps, mg: Mailgun
       const form = await parseForm(formBody(req), req.headers['content-type'] ?? '').catch((err: Error) => {
         throw new RequestError(400, 'malformed_form', `body is not a valid form: ${err.message}`);
       });
-      const token = await admit(await mailgunInboundAccount(form), {
+      const signed = await admit(await mailgunInboundAccount(form), {
         timestamp: form.fields.get('timestamp'),
         token: form.fields.get('token'),
         signature: form.fields.get('signature'),
@@ -132,7 +136,7 @@ export function registerMailgun(app: FastifyInstance, deps: AppDeps, mg: Mailgun
         const fields = Object.fromEntries([...form.fields].filter(([k]) => k !== 'signature'));
         batch.push(parked(normalized.reason, JSON.stringify(fields), req.id));
       }
-      await publishOnce(token, batch);
+      await publishOnce(signed, batch);
       if (normalized.ok) metrics.normalized.inc({ provider: 'mailgun', kind: mailgunRoutingKeys.email });
       else metrics.parked.inc({ provider: 'mailgun' });
       return reply.code(200).send({ status: 'accepted', events: normalized.ok ? 1 : 0, parked: normalized.ok ? 0 : 1 });
@@ -142,15 +146,21 @@ export function registerMailgun(app: FastifyInstance, deps: AppDeps, mg: Mailgun
       if (!Buffer.isBuffer(req.body))
         throw new RequestError(415, 'unsupported_media_type', 'expected application/json');
       const raw = req.body;
-      const body = parseJson(raw) as { signature?: Record<string, unknown>; 'event-data'?: unknown } | null;
+      // A body too deep to encode again is still verified (its signature sits near the top) and,
+      // when signed, parked whole as it came rather than answered 400 for Mailgun to retry.
+      const read = readJson(raw);
+      if (!read.ok && read.tooDeep === undefined) throw new RequestError(400, 'malformed_json', read.error);
+      const body = (read.ok ? read.value : read.tooDeep) as MailgunEventBody;
       const sig = body && typeof body === 'object' ? body.signature : undefined;
       const str = (v: unknown) => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined);
-      const token = await admit(mailgunEventAccount(body?.['event-data']), {
+      const signed = await admit(mailgunEventAccount(body?.['event-data']), {
         timestamp: str(sig?.timestamp),
         token: str(sig?.token),
         signature: str(sig?.signature),
       });
-      const normalized = normalizeMailgunEvent(body?.['event-data']);
+      const normalized = read.ok
+        ? normalizeMailgunEvent(body?.['event-data'])
+        : { ok: false as const, reason: read.error };
       const batch = normalized.ok
         ? [
             {
@@ -164,8 +174,8 @@ export function registerMailgun(app: FastifyInstance, deps: AppDeps, mg: Mailgun
               }),
             },
           ]
-        : [parked(normalized.reason, JSON.stringify(body?.['event-data'] ?? null), req.id)];
-      await publishOnce(token, batch);
+        : [parked(normalized.reason, read.ok ? JSON.stringify(body?.['event-data'] ?? null) : raw, req.id)];
+      await publishOnce(signed, batch);
       if (normalized.ok) metrics.normalized.inc({ provider: 'mailgun', kind: mailgunRoutingKeys.event });
       else {
         metrics.parked.inc({ provider: 'mailgun' });

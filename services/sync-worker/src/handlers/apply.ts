@@ -1,5 +1,12 @@
 import { type CloudEvent, decodeEvent } from '@switchboard/contracts';
-import { appendOutbox, claimInboxMany, type OutboxEntry, transaction } from '@switchboard/db';
+import {
+  appendOutbox,
+  claimInboxMany,
+  mayHoldUnstorableText,
+  type OutboxEntry,
+  pgSafe,
+  transaction,
+} from '@switchboard/db';
 import {
   type BatchHandler,
   type Delivery,
@@ -63,11 +70,13 @@ export function createBatchHandler(deps: Deps, table: Map<string, Route> = route
 async function parse(deps: Deps, table: Map<string, Route>, d: Delivery): Promise<Outcome | Omit<Item, 'index'>> {
   const decoded = decodeEvent(d.msg.content);
   if (!decoded.ok) return dead(`invalid_envelope: ${decoded.reason}`);
-  const r = table.get(decoded.event.type);
-  if (!r) return dead(`unknown_type: no handler for ${decoded.event.type}`);
-  const data = r.schema.safeParse(decoded.event.data);
+  // Text Postgres cannot hold (NUL, lone surrogates) is made storable once, before any insert.
+  const envelope = mayHoldUnstorableText(d.msg.content.toString('utf8')) ? pgSafe(decoded.event) : decoded.event;
+  const r = table.get(envelope.type);
+  if (!r) return dead(`unknown_type: no handler for ${envelope.type}`);
+  const data = r.schema.safeParse(envelope.data);
   if (!data.success) return dead(`invalid_payload: ${z.prettifyError(data.error)}`);
-  const event = { ...decoded.event, data: data.data };
+  const event = { ...envelope, data: data.data };
   const prepared = await r.prepare(deps, event);
   // Not ok: dead, or parked (an account no active channel claims), settled by the consumer alone,
   // outside the batch's transaction.

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AgentDeskConversationRequested, type CloudEvent, HelpdeskTicketChanged } from '@switchboard/contracts';
 import type { Executor } from '@switchboard/db';
 import {
+  boundSenderTime,
   type ConversationStatus,
   decideStatusChange,
   type StatusCommand,
@@ -55,7 +56,9 @@ async function applyRequest(
   r: Request,
 ): Promise<Applied> {
   const started = performance.now();
-  const applied = await decideRequest(tx, deps, event, tenantId, r);
+  // The sender's time orders status changes; bounded again here for events queued before the edge did.
+  const time = boundSenderTime(event.time, deps.now()).at;
+  const applied = await decideRequest(tx, deps, { ...event, time }, tenantId, r);
   const seconds = (performance.now() - started) / 1000;
   applied.counts.push({ metric: 'syncDuration', labels: { entity: r.entity }, value: seconds });
   return applied;
@@ -124,7 +127,8 @@ export const helpdeskTicketRoute = route<Ticket, { channel: Channel; conversatio
   async apply(tx, deps, items) {
     const out: Applied[] = [];
     for (const { event, value } of items) {
-      const e = event.data;
+      // Its time decides what is stale: never later than our clock allows (see boundSenderTime).
+      const e = { ...event.data, at: boundSenderTime(event.data.at, deps.now()).at };
       const tenantId = value.channel.tenantId;
       out.push(
         await applyRequest(tx, deps, event, tenantId, {

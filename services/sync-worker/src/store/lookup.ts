@@ -101,8 +101,33 @@ export interface MessageCursor {
 export const encodeCursor = (c: MessageCursor) => Buffer.from(`${c.at}|${c.id}`).toString('base64url');
 export function decodeCursor(s: string): MessageCursor | null {
   const [at, id] = Buffer.from(s, 'base64url').toString('utf8').split('|');
-  if (!at || !id || !/^[0-9T:. +-]{10,40}$/.test(at) || !/^[0-9a-f-]{36}$/i.test(id)) return null;
+  if (!at || !id || !isPgTimestamp(at) || !UUID.test(id)) return null;
   return { at, id };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const PG_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.\d{1,6})?([+-])(\d{2})(?::(\d{2}))?$/;
+
+/**
+ * Whether `at` is the text Postgres writes for a timestamptz, with every field in range: a cursor
+ * is client input, and one Postgres cannot cast (month 13, a 10-digit year) must be a 400, not a
+ * failed query.
+ */
+function isPgTimestamp(at: string): boolean {
+  const m = PG_TIMESTAMP.exec(at);
+  if (!m) return false;
+  const [year, month, day, hour, minute, second, , offsetHours, offsetMinutes] = m.slice(1).map(Number) as number[];
+  const date = new Date(Date.UTC(year as number, (month as number) - 1, day));
+  return (
+    (year as number) >= 1 &&
+    date.getUTCMonth() === (month as number) - 1 &&
+    date.getUTCDate() === day &&
+    (hour as number) < 24 &&
+    (minute as number) < 60 &&
+    (second as number) < 60 &&
+    (offsetHours as number) < 16 &&
+    (Number.isNaN(offsetMinutes) || (offsetMinutes as number) < 60)
+  );
 }
 
 /**

@@ -13,7 +13,7 @@ import { parseRequest } from '@switchboard/platform';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppDeps } from '../app.ts';
-import { verifySigned } from '../signed.ts';
+import { boundedOccurredAt, verifySigned } from '../signed.ts';
 
 /**
  * The agent desk's webhook, one event per request:
@@ -103,7 +103,8 @@ export function registerAgentDesk(app: FastifyInstance, deps: AppDeps): void {
   const { config, metrics } = deps;
   app.post('/webhooks/agent-desk', { bodyLimit: config.agentDesk.bodyLimit }, async (req, reply) => {
     const { body, publishOnce } = await verifySigned(req, 'agent_desk', config.agentDesk.secret, deps.signed);
-    const out = normalizeAgentDesk(parseRequest(AgentDeskWebhook, body, 'body'));
+    const w = parseRequest(AgentDeskWebhook, body, 'body');
+    const out = normalizeAgentDesk({ ...w, occurredAt: boundedOccurredAt(req, 'agent_desk', w.occurredAt, deps) });
     await publishOnce(deps.publish, [out]);
     metrics.normalized.inc({ provider: 'agent_desk', kind: out.routingKey });
     return reply.code(200).send({ status: 'accepted', id: out.event.id });

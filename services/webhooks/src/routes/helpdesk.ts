@@ -11,7 +11,7 @@ import { parseRequest } from '@switchboard/platform';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AppDeps } from '../app.ts';
-import { verifySigned } from '../signed.ts';
+import { boundedOccurredAt, verifySigned } from '../signed.ts';
 
 /**
  * The helpdesk's webhook, one ticket event per request: `{ id, type, occurredAt, accountId, data }`.
@@ -81,7 +81,8 @@ export function registerHelpdesk(app: FastifyInstance, deps: AppDeps): void {
   const { config, metrics } = deps;
   app.post('/webhooks/helpdesk', { bodyLimit: config.helpdesk.bodyLimit }, async (req, reply) => {
     const { body, publishOnce } = await verifySigned(req, 'helpdesk', config.helpdesk.secret, deps.signed);
-    const out = normalizeHelpdesk(parseRequest(HelpdeskWebhook, body, 'body'));
+    const w = parseRequest(HelpdeskWebhook, body, 'body');
+    const out = normalizeHelpdesk({ ...w, occurredAt: boundedOccurredAt(req, 'helpdesk', w.occurredAt, deps) });
     await publishOnce(deps.publish, [out]);
     metrics.normalized.inc({ provider: 'helpdesk', kind: out.routingKey });
     return reply.code(200).send({ status: 'accepted', id: out.event.id });

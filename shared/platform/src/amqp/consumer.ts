@@ -3,6 +3,7 @@ import type { Logger } from '../logger.ts';
 import type { ConsumerMetrics, Counter } from '../metrics.ts';
 import type { Broker } from './broker.ts';
 import type { Outcome } from './outcome.ts';
+import { type PauseOptions, untilBack } from './pause.ts';
 import type { OutgoingMessage, Publisher } from './publisher.ts';
 import { ATTEMPT_HEADER, republish } from './republish.ts';
 import type { ConsumedQueue } from './topology.ts';
@@ -39,6 +40,13 @@ export interface ConsumerOptions {
    * labels of every `park` outcome.
    */
   parked?: Counter<string>;
+  /**
+   * Outages pause, they do not poison: a delivery whose handler failed because a dependency is
+   * unreachable (`isOutage` of the error) is not an attempt of the message. It goes back to the
+   * front of the line, unsettled, the consumer is cancelled (nothing more arrives) until `probe`
+   * answers, then consumption resumes where it stopped. The message keeps its attempt count.
+   */
+  pause?: PauseOptions;
 }
 
 /**
@@ -54,6 +62,9 @@ export class Consumer {
   readonly #inFlight = new Set<Promise<void>>();
   readonly #waiting: Array<{ ch: Channel; msg: ConsumeMessage }> = [];
   #running = 0;
+  #paused = false;
+  /** How often each message was held; a message held `MAX_HOLDS` times takes the retry ladder. */
+  readonly #holds = new Map<string, number>();
   readonly #handleBatch: BatchHandler;
 
   constructor(
@@ -81,14 +92,19 @@ export class Consumer {
         this.#waiting.splice(0, this.#waiting.length, ...kept);
       });
       await ch.prefetch(this.opts.prefetch);
-      const { consumerTag } = await ch.consume(this.queue.name, (msg) => {
-        if (!msg) return;
-        this.#waiting.push({ ch, msg });
-        this.#pump();
-      });
       this.#channel = ch;
-      this.#tag = consumerTag;
+      // Paused: consumption starts again when the dependency is back.
+      if (!this.#paused) await this.#consume(ch);
     });
+  }
+
+  async #consume(ch: Channel): Promise<void> {
+    const { consumerTag } = await ch.consume(this.queue.name, (msg) => {
+      if (!msg) return;
+      this.#waiting.push({ ch, msg });
+      this.#pump();
+    });
+    this.#tag = consumerTag;
   }
 
   /** Stops intake, waits for every delivery in hand to settle, then closes the channel. */
@@ -96,17 +112,19 @@ export class Consumer {
     this.#stopped = true;
     const ch = this.#channel;
     if (ch && this.#tag) await ch.cancel(this.#tag).catch(() => undefined);
-    while (this.#inFlight.size > 0 || this.#waiting.length > 0) {
+    // Paused, what waits stays unsettled: closing the channel hands it back to the queue.
+    while (this.#inFlight.size > 0 || (!this.#paused && this.#waiting.length > 0)) {
       this.#pump();
       await Promise.allSettled([...this.#inFlight]);
     }
+    this.#waiting.length = 0;
     if (ch) await ch.close().catch(() => undefined);
   }
 
   /** Starts batches while there is room; each takes what is waiting, up to the batch size. */
   #pump(): void {
     const { maxSize, concurrency } = this.opts.batch ?? { maxSize: 1, concurrency: this.opts.prefetch };
-    while (this.#waiting.length > 0 && this.#running < concurrency) {
+    while (!this.#paused && this.#waiting.length > 0 && this.#running < concurrency) {
       const batch = this.#waiting.splice(0, maxSize);
       this.#running++;
       const p = this.#handle(batch).finally(() => {
@@ -138,9 +156,18 @@ export class Consumer {
     } catch (err) {
       outcomes = deliveries.map((d) => transient(d, err));
     }
+    const holding = batch.map((d, i) => this.#isOutage(outcomes[i]) && this.#mayHold(d.msg));
+    const held = batch.filter((_, i) => holding[i]);
+    if (held.length > 0)
+      this.#hold(
+        held,
+        outcomes.find((o) => this.#isOutage(o)),
+      );
     await Promise.all(
       batch.map(async ({ ch, msg }, i) => {
         const { ctx } = deliveries[i] as Delivery;
+        if (holding[i]) return;
+        this.#holds.delete(String(msg.properties.messageId));
         const outcome = this.#final(outcomes[i], ctx.attempt);
         try {
           await this.#settle(ch, msg, outcome, ctx.attempt);
@@ -158,6 +185,56 @@ export class Consumer {
       }),
     );
     this.opts.metrics.inFlight.dec({ queue }, batch.length);
+  }
+
+  /**
+   * Whether a delivery may be held once more. A message whose own handling keeps looking like an
+   * outage (a query that kills its connection) while the probe answers would be held forever and
+   * block the queue: after `MAX_HOLDS` it takes the retry ladder like any failure.
+   */
+  #mayHold(msg: ConsumeMessage): boolean {
+    const id = String(msg.properties.messageId);
+    const holds = (this.#holds.get(id) ?? 0) + 1;
+    if (holds > MAX_HOLDS) {
+      this.#holds.delete(id);
+      return false;
+    }
+    // Ids of deliveries that left another way (a closed channel) are dropped wholesale, not leaked.
+    if (this.#holds.size >= 10_000) this.#holds.clear();
+    this.#holds.set(id, holds);
+    return true;
+  }
+
+  #isOutage(o: Outcome | undefined): boolean {
+    return o?.kind === 'retry' && this.opts.pause !== undefined && this.opts.pause.isOutage(o.cause);
+  }
+
+  /** Puts deliveries back at the front, unsettled (no attempt spent), and pauses if not paused yet. */
+  #hold(held: Array<{ ch: Channel; msg: ConsumeMessage }>, outcome: Outcome | undefined): void {
+    this.#waiting.unshift(...held);
+    if (this.#paused || !this.opts.pause) return;
+    this.#paused = true;
+    void this.#pauseUntilBack(this.opts.pause, outcome);
+  }
+
+  async #pauseUntilBack(pause: PauseOptions, outcome: Outcome | undefined): Promise<void> {
+    const queue = this.queue.name;
+    const reason = outcome && 'reason' in outcome ? outcome.reason : 'unknown';
+    this.opts.logger.warn({ queue, reason }, 'dependency unreachable, consumer paused');
+    this.opts.metrics.paused.set({ queue }, 1);
+    this.opts.metrics.pauses.inc({ queue });
+    const ch = this.#channel;
+    if (ch && this.#tag) await ch.cancel(this.#tag).catch(() => undefined);
+    this.#tag = undefined;
+    await untilBack(pause, () => this.#stopped);
+    this.opts.metrics.paused.set({ queue }, 0);
+    // Stopping: stays paused, so stop() leaves what waits to the broker instead of trying it now.
+    if (this.#stopped) return;
+    this.#paused = false;
+    this.opts.logger.info({ queue }, 'dependency back, consumer resumed');
+    const current = this.#channel;
+    if (current) await this.#consume(current).catch((err: unknown) => this.opts.logger.warn({ err }, 'resume failed'));
+    this.#pump();
   }
 
   /** The outcome to settle: exhausted retries and parking without a parking queue become dead. */
@@ -215,8 +292,11 @@ export class Consumer {
 /** The outcome of a delivery whose handling threw: logged, and retried through the delay queues. */
 export function transient(d: Delivery, err: unknown): Outcome {
   d.ctx.logger.warn({ err }, 'handler failed');
-  return { kind: 'retry', reason: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
+  return { kind: 'retry', reason: err instanceof Error ? `${err.name}: ${err.message}` : String(err), cause: err };
 }
+
+/** Holds of one message before its failure counts as an attempt after all (see `#mayHold`). */
+const MAX_HOLDS = 10;
 
 /** A bounded label for a reason: its leading word, e.g. `invalid_payload`. */
 const leadingWord = (reason: string) =>

@@ -7,7 +7,8 @@
 export type Outcome =
   | { kind: 'done' }
   | { kind: 'skipped'; reason: string }
-  | { kind: 'retry'; reason: string }
+  /** `cause`: the error, when it threw; an unreachable dependency pauses the consumer instead. */
+  | { kind: 'retry'; reason: string; cause?: unknown }
   | { kind: 'dead'; reason: string }
   | { kind: 'park'; reason: string; labels: Record<string, string> };
 

@@ -96,12 +96,26 @@ export class Publisher {
           resolve();
         },
       );
-      if (!accepted && !this.#drained) {
-        this.#drained = Promise.race([once(ch, 'drain'), once(ch, 'close')]).finally(() => {
-          this.#drained = undefined;
-        });
-      }
+      if (!accepted && !this.#drained) this.#drained = this.#drain(ch);
     });
+  }
+
+  /**
+   * Resolves when the channel drains or closes. Each `once` adds listeners (and `once` an `error`
+   * one too) that stay until their event fires: the loser of the race is aborted, or every
+   * back-pressure episode would leave a `close` and an `error` listener behind on the channel.
+   */
+  async #drain(ch: ConfirmChannel): Promise<void> {
+    const done = new AbortController();
+    const { signal } = done;
+    try {
+      await Promise.race([once(ch, 'drain', { signal }), once(ch, 'close', { signal })]);
+    } catch {
+      // The channel errored: the publishes waiting on it fail on their own confirms.
+    } finally {
+      done.abort();
+      this.#drained = undefined;
+    }
   }
 
   publishEvent(exchange: string, routingKey: string, event: CloudEvent, opts: { mandatory: boolean }): Promise<void> {
