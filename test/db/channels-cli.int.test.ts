@@ -21,7 +21,7 @@ afterEach(async () => {
 });
 
 const channels = (...args: string[]) =>
-  run(process.execPath, ['--import', 'tsx', 'shared/db/src/channels-cli.ts', ...args], {
+  run(process.execPath, ['--import', 'tsx', 'tools/cli/src/switchboard.ts', 'channels', ...args], {
     cwd: root,
     env: { ...process.env, DATABASE_URL: database.url },
   }).then((r) => r.stdout);
@@ -55,7 +55,7 @@ it('adds, lists, rotates the secret of, disables and enables a channel from the 
   expect(afterNoGrace).toHaveLength(2); // the new one, and the first (still in its hour of grace)
   expect(afterNoGrace).not.toContain(second);
 
-  expect(await channels('disable', '--id', id as string)).toContain('disabled');
+  expect(await channels('disable', '--id', id as string, '--yes')).toContain('disabled');
   expect((await channelSecretsFor(handle.db, 'whatsapp', '555000'))?.status).toBe('disabled');
   expect(await channels('enable', '--id', id as string)).toContain('enabled');
   expect((await channelSecretsFor(handle.db, 'whatsapp', '555000'))?.status).toBe('active');

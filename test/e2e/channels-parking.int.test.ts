@@ -63,7 +63,7 @@ const deadLettered = async () =>
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const dlq = (...args: string[]) =>
-  promisify(execFile)(process.execPath, ['--import', 'tsx', 'shared/platform/src/amqp/dlq-cli.ts', ...args], {
+  promisify(execFile)(process.execPath, ['--import', 'tsx', 'tools/cli/src/switchboard.ts', 'dlq', ...args], {
     cwd: root,
     env: { ...process.env, AMQP_URL: testUrls.amqp, AMQP_NAMESPACE: p.env.AMQP_NAMESPACE ?? '' },
   }).then((r) => r.stdout);
@@ -131,7 +131,7 @@ describe('events no active channel claims', () => {
     expect(JSON.parse(letter.body)).toMatchObject({ data: { accountId: B_NUMBER, messageId: 'wamid.early' } });
     expect(await dlq('list')).toContain(`${parkedQueue}`);
 
-    expect(await dlq('replay', parkedQueue)).toContain('replayed 1 message(s)');
+    expect(await dlq('replay', parkedQueue, '--yes')).toContain('replayed 1 message(s)');
     await expect.poll(() => p.events.ofKey('message.received').length, { timeout: 10_000 }).toBe(2);
     const stored = await p.pool.query<{ provider_message_id: string; tenant_id: string }>(
       'select provider_message_id, tenant_id from messages order by provider_message_id',

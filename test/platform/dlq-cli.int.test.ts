@@ -36,7 +36,7 @@ afterEach(async () => {
 });
 
 const dlq = (...args: string[]) =>
-  run(process.execPath, ['--import', 'tsx', 'shared/platform/src/amqp/dlq-cli.ts', ...args], {
+  run(process.execPath, ['--import', 'tsx', 'tools/cli/src/switchboard.ts', 'dlq', ...args], {
     cwd: root,
     env: { ...process.env, AMQP_URL: testUrls.amqp, AMQP_NAMESPACE: ns.ns },
   }).then((r) => r.stdout);
@@ -63,7 +63,7 @@ it('lists, shows and replays dead letters from the command line', async () => {
   const [shown] = (await dlq('show', consumers.syncInbound.deadQueue)).trim().split('\n');
   expect(JSON.parse(shown ?? '{}')).toMatchObject({ messageId: event.id, reason: 'invalid_payload: x' });
 
-  expect(await dlq('replay', consumers.syncInbound.deadQueue)).toMatch(/replayed 1 message/);
+  expect(await dlq('replay', consumers.syncInbound.deadQueue, '--yes')).toMatch(/replayed 1 message/);
   expect(await queueDepth(consumers.syncInbound.deadQueue)).toBe(0);
   expect(await queueDepth(consumers.syncInbound.name)).toBe(1);
 });
