@@ -46,7 +46,8 @@ export function report(err: unknown, verbose: boolean, print: (line: string) => 
   }
   const e = err instanceof Error ? err : new Error(String(err));
   const code = e instanceof CliError ? e.exitCode : e instanceof ConfigError ? 2 : 1;
-  print(`switchboard: ${e.message.split('\n').join('; ')}`);
+  // One line even for a multi-line message (a config error lists each bad variable on its own line).
+  print(`switchboard: ${e.message.replace(/:\n\s*/g, ': ').replace(/\n\s*/g, '; ')}`);
   if (verbose) print(e.stack ?? '');
   else if (!(e instanceof CliError || e instanceof ConfigError)) print('(run with --verbose for the stack trace)');
   return code;
