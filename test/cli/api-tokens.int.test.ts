@@ -1,7 +1,11 @@
 import { createDb, devTenant, seedTenant, tenantForApiToken } from '@switchboard/db';
 import { createTestDatabase, type TestDatabase } from '@switchboard/testing';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import { npmRun, oneLine, switchboard } from './run.ts';
+
+// Each step starts a node process; on the shared 2-core machine under load one start has taken
+// over 10 s, so these tests get a longer bound than the project's default.
+vi.setConfig({ testTimeout: 300_000 });
 
 let database: TestDatabase;
 let handle: ReturnType<typeof createDb>;

@@ -9,8 +9,12 @@ import {
   switchboardTopology,
 } from '@switchboard/platform';
 import { queueDepth, testNamespace, testUrls } from '@switchboard/testing';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import { npmRun, oneLine, switchboard } from '../cli/run.ts';
+
+// Each step starts a node process; on the shared 2-core machine under load one start has taken
+// over 10 s, so these tests get a longer bound than the project's default.
+vi.setConfig({ testTimeout: 300_000 });
 
 let ns: ReturnType<typeof testNamespace>;
 let broker: Broker;
