@@ -7,7 +7,12 @@ export default defineConfig({
         test: {
           name: 'unit',
           sequence: { groupOrder: 0 },
-          include: ['shared/**/src/**/*.test.ts', 'services/**/src/**/*.test.ts', 'test/**/*.test.ts'],
+          include: [
+            'shared/**/src/**/*.test.ts',
+            'services/**/src/**/*.test.ts',
+            'tools/**/src/**/*.test.ts',
+            'test/**/*.test.ts',
+          ],
           exclude: ['**/*.int.test.ts', '**/node_modules/**'],
         },
       },
@@ -15,7 +20,12 @@ export default defineConfig({
         test: {
           name: 'integration',
           sequence: { groupOrder: 1 },
-          include: ['shared/**/src/**/*.int.test.ts', 'services/**/src/**/*.int.test.ts', 'test/**/*.int.test.ts'],
+          include: [
+            'shared/**/src/**/*.int.test.ts',
+            'services/**/src/**/*.int.test.ts',
+            'tools/**/src/**/*.int.test.ts',
+            'test/**/*.int.test.ts',
+          ],
           exclude: ['**/node_modules/**', 'test/faults/**'],
           globalSetup: ['shared/testing/src/global-setup.ts'],
           setupFiles: ['shared/testing/src/leak-check.ts'],

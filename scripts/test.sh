@@ -6,6 +6,7 @@
 # Prometheus config, alert rules and their unit tests (a few hundred milliseconds together).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/node-env.sh # everything below runs on the Node in .nvmrc
 bash scripts/setup.sh --with-test-tools
 if [[ $# -eq 0 ]]; then
   npx biome check .

@@ -1,12 +1,7 @@
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { channelSecretsFor, createDb, devTenant, seedTenant } from '@switchboard/db';
 import { createTestDatabase, type TestDatabase } from '@switchboard/testing';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-
-const run = promisify(execFile);
-const root = fileURLToPath(new URL('../..', import.meta.url));
+import { npmRun, switchboard } from '../cli/run.ts';
 
 let database: TestDatabase;
 let handle: ReturnType<typeof createDb>;
@@ -20,11 +15,11 @@ afterEach(async () => {
   await database.drop();
 });
 
+// Resolves with stdout; rejects with { code, stdout, stderr } on a non-zero exit.
 const channels = (...args: string[]) =>
-  run(process.execPath, ['--import', 'tsx', 'shared/db/src/channels-cli.ts', ...args], {
-    cwd: root,
-    env: { ...process.env, DATABASE_URL: database.url },
-  }).then((r) => r.stdout);
+  switchboard(['channels', ...args], { DATABASE_URL: database.url }).then((r) =>
+    r.code === 0 ? r.stdout : Promise.reject(r),
+  );
 
 it('adds, lists, rotates the secret of, disables and enables a channel from the command line', async () => {
   const added = await channels(
@@ -55,7 +50,7 @@ it('adds, lists, rotates the secret of, disables and enables a channel from the 
   expect(afterNoGrace).toHaveLength(2); // the new one, and the first (still in its hour of grace)
   expect(afterNoGrace).not.toContain(second);
 
-  expect(await channels('disable', '--id', id as string)).toContain('disabled');
+  expect(await channels('disable', '--id', id as string, '--yes')).toContain('disabled');
   expect((await channelSecretsFor(handle.db, 'whatsapp', '555000'))?.status).toBe('disabled');
   expect(await channels('enable', '--id', id as string)).toContain('enabled');
   expect((await channelSecretsFor(handle.db, 'whatsapp', '555000'))?.status).toBe('active');
@@ -66,4 +61,15 @@ it('adds, lists, rotates the secret of, disables and enables a channel from the 
   await expect(
     channels('add', '--tenant', 'dev', '--provider', 'whatsapp', '--account', 'y', '--secret', 'short'),
   ).rejects.toMatchObject({ code: 2 });
-}, 60_000);
+}, 300_000); // seven process starts: slow on the shared machine under load
+
+it('the old script names print help instead of a stack trace', async () => {
+  const [channelsHelp, legacyHelp] = await Promise.all([
+    npmRun('channels', ['--help'], { DATABASE_URL: database.url }),
+    npmRun('migrate:legacy', ['--help'], { DATABASE_URL: database.url }),
+  ]);
+  expect(channelsHelp).toMatchObject({ code: 0, stderr: '' });
+  expect(channelsHelp.stdout).toContain('Usage: switchboard channels');
+  expect(legacyHelp).toMatchObject({ code: 0, stderr: '' });
+  expect(legacyHelp.stdout).toContain('--rollback');
+}, 300_000);

@@ -101,7 +101,7 @@ describe('legacy migration (seeds 000 and 002)', () => {
     expect(await digest()).toBe(afterApply);
 
     // The CLI's --verify exits 0 on a clean import.
-    const cli = await run('npx', ['tsx', 'shared/db/src/legacy/cli.ts', '--verify'], {
+    const cli = await run('npx', ['tsx', 'tools/cli/src/switchboard.ts', 'migrate-legacy', '--verify'], {
       cwd: root,
       env: { ...process.env, DATABASE_URL: database.url },
     });
@@ -145,10 +145,14 @@ describe('legacy migration (seeds 000 and 002)', () => {
       return s;
     });
     expect(src.name).toBe(`file:${path}`);
-    const cli = await run('npx', ['tsx', 'shared/db/src/legacy/cli.ts', '--verify', '--file', path], {
-      cwd: root,
-      env: { ...process.env, DATABASE_URL: database.url },
-    }).catch((err: { code: number; stdout: string }) => err);
+    const cli = await run(
+      'npx',
+      ['tsx', 'tools/cli/src/switchboard.ts', 'migrate-legacy', '--verify', '--file', path],
+      {
+        cwd: root,
+        env: { ...process.env, DATABASE_URL: database.url },
+      },
+    ).catch((err: { code: number; stdout: string }) => err);
     expect('code' in cli ? cli.code : 0).toBe(1);
     expect(cli.stdout).toMatch(/FAIL records the import refused: 3/);
     expect(cli.stdout).toContain('unknown_status: escalated');

@@ -1,6 +1,3 @@
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { addChannel, disableChannel, schema } from '@switchboard/db';
 import {
   DEV_WHATSAPP_SECRET,
@@ -12,6 +9,7 @@ import {
   whatsappFixturePayload,
 } from '@switchboard/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { switchboard } from '../cli/run.ts';
 import { genesysAgentText, genesysReceipt, signedGenesys } from '../fixtures/genesys.ts';
 
 /**
@@ -61,12 +59,10 @@ const count = async (sql: string, params: unknown[] = []) => Number((await p.poo
 const deadLettered = async () =>
   (await p.worker?.metrics.consumer.deadLettered.get())?.values.reduce((n, v) => n + v.value, 0) ?? 0;
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const dlq = (...args: string[]) =>
-  promisify(execFile)(process.execPath, ['--import', 'tsx', 'shared/platform/src/amqp/dlq-cli.ts', ...args], {
-    cwd: root,
-    env: { ...process.env, AMQP_URL: testUrls.amqp, AMQP_NAMESPACE: p.env.AMQP_NAMESPACE ?? '' },
-  }).then((r) => r.stdout);
+  switchboard(['dlq', ...args], { AMQP_URL: testUrls.amqp, AMQP_NAMESPACE: p.env.AMQP_NAMESPACE ?? '' }).then((r) =>
+    r.code === 0 ? r.stdout : Promise.reject(r),
+  );
 
 describe('events no active channel claims', () => {
   it('an unknown account: its messages and statuses are parked and counted, not dead-lettered', async () => {
@@ -131,7 +127,7 @@ describe('events no active channel claims', () => {
     expect(JSON.parse(letter.body)).toMatchObject({ data: { accountId: B_NUMBER, messageId: 'wamid.early' } });
     expect(await dlq('list')).toContain(`${parkedQueue}`);
 
-    expect(await dlq('replay', parkedQueue)).toContain('replayed 1 message(s)');
+    expect(await dlq('replay', parkedQueue, '--yes')).toContain('replayed 1 message(s)');
     await expect.poll(() => p.events.ofKey('message.received').length, { timeout: 10_000 }).toBe(2);
     const stored = await p.pool.query<{ provider_message_id: string; tenant_id: string }>(
       'select provider_message_id, tenant_id from messages order by provider_message_id',

@@ -9,5 +9,6 @@ export * from './relay.ts';
 export * as schema from './schema/index.ts';
 export * from './seed.ts';
 export * from './status-context.ts';
+export * from './tenants.ts';
 export * from './text.ts';
 export * from './transaction.ts';

@@ -31,11 +31,13 @@ export async function ensureDatabase(url: string): Promise<void> {
 /**
  * Applies the committed migrations; an advisory lock lets concurrent callers take turns. `upTo`
  * stops after the migration with that index (tests use it to put data of an older version in
- * front of a later migration); a later call without it applies the rest.
+ * front of a later migration); a later call without it applies the rest. `folder` is for bundled
+ * code (the built CLI), where this file's own location says nothing about where migrations are.
  */
-export async function migrateDatabase(url: string, opts: { upTo?: number } = {}): Promise<void> {
+export async function migrateDatabase(url: string, opts: { upTo?: number; folder?: string } = {}): Promise<void> {
   await ensureDatabase(url);
-  const folder = opts.upTo === undefined ? migrationsFolder : await migrationsUpTo(opts.upTo);
+  const folder =
+    opts.upTo === undefined ? (opts.folder ?? migrationsFolder) : await migrationsUpTo(opts.upTo, opts.folder);
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
@@ -43,13 +45,13 @@ export async function migrateDatabase(url: string, opts: { upTo?: number } = {})
     await migrate(drizzle(client), { migrationsFolder: folder });
   } finally {
     await client.end();
-    if (folder !== migrationsFolder) await rm(folder, { recursive: true, force: true });
+    if (opts.upTo !== undefined) await rm(folder, { recursive: true, force: true });
   }
 }
 
 /** A temporary copy of the migrations whose journal ends at index `upTo`. */
-async function migrationsUpTo(upTo: number): Promise<string> {
-  const journal = JSON.parse(await readFile(join(migrationsFolder, 'meta', '_journal.json'), 'utf8')) as {
+async function migrationsUpTo(upTo: number, source = migrationsFolder): Promise<string> {
+  const journal = JSON.parse(await readFile(join(source, 'meta', '_journal.json'), 'utf8')) as {
     entries: Array<{ idx: number; tag: string }>;
   };
   const entries = journal.entries.filter((e) => e.idx <= upTo);
@@ -57,6 +59,6 @@ async function migrationsUpTo(upTo: number): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'switchboard-migrations-'));
   await mkdir(join(dir, 'meta'));
   await writeFile(join(dir, 'meta', '_journal.json'), JSON.stringify({ ...journal, entries }));
-  for (const e of entries) await copyFile(join(migrationsFolder, `${e.tag}.sql`), join(dir, `${e.tag}.sql`));
+  for (const e of entries) await copyFile(join(source, `${e.tag}.sql`), join(dir, `${e.tag}.sql`));
   return dir;
 }

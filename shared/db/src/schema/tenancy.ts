@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { check, index, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
-/** Written by: the `db:seed` and channel CLIs (operators), never by a service at run time. */
+/** Written by: the `switchboard` CLI (`seed`, `tenants`; operators), never by a service at run time. */
 export const tenants = pgTable('tenants', {
   id: uuid('id').primaryKey().defaultRandom(),
   slug: text('slug').notNull().unique(),
@@ -13,7 +13,7 @@ export const tenants = pgTable('tenants', {
 /**
  * A provider account that belongs to a tenant: a WhatsApp `phone_number_id`, a Mailgun domain,
  * a Genesys integration id. Inbound events name the account; this row names the tenant.
- * Written by: the `db:seed` and channel CLIs (operators).
+ * Written by: the `switchboard` CLI (`seed`, `channels`, `tenants disable`; operators).
  */
 export const channels = pgTable(
   'channels',
@@ -38,7 +38,7 @@ export const channels = pgTable(
 /**
  * Bearer tokens for the read API, one tenant each: a request sees only its token's tenant. Only
  * the SHA-256 of a token is stored (tokens are 256 random bits, so a plain hash is enough).
- * Written by: the `api-tokens` CLI and `db:seed` (operators).
+ * Written by: the `switchboard` CLI (`api-tokens`, `seed`; operators).
  */
 export const apiTokens = pgTable(
   'api_tokens',

@@ -1,0 +1,49 @@
+import { issueApiToken, listApiTokens, revokeApiToken } from '@switchboard/db';
+import type { Command } from 'commander';
+import { slug, uuid } from '../args.ts';
+import { readEnv } from '../config.ts';
+import { confirm } from '../confirm.ts';
+import { withDb } from '../connect.ts';
+import { CliError } from '../errors.ts';
+import { requireTenant } from '../tenant.ts';
+
+export function registerApiTokens(program: Command): void {
+  const tokens = program.command('api-tokens').description("bearer tokens for a tenant's read API");
+
+  tokens
+    .command('issue')
+    .description('print a new token once; only its hash is stored')
+    .requiredOption('--tenant <slug>', 'the tenant', slug)
+    .requiredOption('--name <name>', 'what it is for')
+    .action(async (o: { tenant: string; name: string }) => {
+      await withDb(readEnv().DATABASE_URL, async (db) => {
+        const issued = await issueApiToken(db, await requireTenant(db, o.tenant), o.name);
+        console.log(`token ${issued.id}: ${issued.token}`);
+      });
+    });
+
+  tokens
+    .command('list')
+    .description("the tenant's tokens (never the tokens themselves)")
+    .requiredOption('--tenant <slug>', 'the tenant', slug)
+    .action(async (o: { tenant: string }) => {
+      await withDb(readEnv().DATABASE_URL, async (db) => {
+        for (const t of await listApiTokens(db, await requireTenant(db, o.tenant))) {
+          console.log(`${t.id}  ${t.name}  created ${t.createdAt.toISOString()}${t.revokedAt ? '  REVOKED' : ''}`);
+        }
+      });
+    });
+
+  tokens
+    .command('revoke')
+    .description("the token stops working within the API's cache TTL")
+    .requiredOption('--id <uuid>', 'the token id (from list)', uuid)
+    .option('-y, --yes', 'do not ask for confirmation')
+    .action(async (o: { id: string; yes?: boolean }) => {
+      await confirm(`revoke API token ${o.id}`, o.yes);
+      await withDb(readEnv().DATABASE_URL, async (db) => {
+        if (!(await revokeApiToken(db, o.id))) throw new CliError('no such active token');
+        console.log('revoked');
+      });
+    });
+}
