@@ -6,11 +6,12 @@ import {
   inboundType,
   mailgunRoutingKeys,
 } from '@switchboard/contracts';
+import { agentDeskConversationRoute } from './agent-desk-conversation.ts';
+import { helpdeskTicketRoute } from './helpdesk-ticket.ts';
 import { mailgunEmailRoute } from './mailgun-email.ts';
 import { mailgunEventRoute } from './mailgun-event.ts';
 import { agentDeskReplyRoute, genesysAgentMessageRoute, genesysReceiptRoute } from './outbound.ts';
 import type { Route } from './route.ts';
-import { agentDeskConversationRoute, helpdeskTicketRoute } from './status.ts';
 import { whatsappMessageRoute } from './whatsapp-message.ts';
 import { whatsappStatusRoute } from './whatsapp-status.ts';
 
