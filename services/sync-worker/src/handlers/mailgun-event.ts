@@ -10,7 +10,7 @@ import type { Channel } from '../store/channels.ts';
 import { createEmailConversation, insertEmailMessage, upsertAndLockEmailCustomer } from '../store/email.ts';
 import { findMessageForUpdate, lockMessageKey, type MessageKey } from '../store/messages.ts';
 import { activeChannel } from './channel.ts';
-import { applyStatuses } from './delivery.ts';
+import { applyDeliveryReports } from './delivery-status.ts';
 import { domainEvent } from './events.ts';
 import { type Applied, type Effects, route } from './route.ts';
 
@@ -114,7 +114,7 @@ async function applyEvent(tx: Executor, deps: Deps, e: E, channel: Channel): Pro
             },
           ]
         : null;
-    const applied = await applyStatuses(tx, deps, key, message, [{ status, at, errors }]);
+    const applied = await applyDeliveryReports(tx, deps, key, message, [{ status, at, errors }]);
     outbox.push(...applied.events);
     counts.push(...applied.counts);
   }

@@ -4,8 +4,8 @@ import { dead, done, skipped } from '@switchboard/platform';
 import { sql } from 'drizzle-orm';
 import { CONSUMER, type Deps } from '../deps.ts';
 import type { Count } from '../metrics.ts';
-import { takeHeldStatusesMany } from '../store/batch.ts';
 import { recordOutboundEmail } from '../store/email-reply.ts';
+import { takeHeldDeliveryStatusesOf } from '../store/held-delivery-statuses.ts';
 import { findMessageForUpdate, lockMessageKey, type MessageKey } from '../store/messages.ts';
 import {
   insertOutboundMessage,
@@ -13,7 +13,7 @@ import {
   type OutboundConversation,
   touchForOutbound,
 } from '../store/outbound.ts';
-import { applyStatuses } from './delivery.ts';
+import { applyDeliveryReports } from './delivery-status.ts';
 import { domainEvent } from './events.ts';
 import { recipient } from './recipient.ts';
 import type { Applied, Effects } from './route.ts';
@@ -145,7 +145,7 @@ export async function recordReply(
     });
   }
   const events = await replyEvents(tx, deps, c, r, stored, to);
-  const held = await heldStatuses(tx, deps, key);
+  const held = await applyHeldDeliveryStatuses(tx, deps, key);
   return {
     outcome: done,
     outbox: [...(t.opened?.outbox ?? []), ...events.outbox, ...held.outbox],
@@ -221,10 +221,10 @@ async function replyEvents(
 }
 
 /** Receipts that overtook the reply (held under its key), applied now that it is stored. */
-async function heldStatuses(tx: Executor, deps: Deps, key: MessageKey): Promise<Effects> {
-  const held = (await takeHeldStatusesMany(tx, key.provider, [key])).get(`${key.tenantId}/${key.providerMessageId}`);
-  const row = held?.length ? await findMessageForUpdate(tx, key) : null;
-  if (!row || !held) return { outbox: [], counts: [] };
-  const applied = await applyStatuses(tx, deps, key, row, held);
+async function applyHeldDeliveryStatuses(tx: Executor, deps: Deps, key: MessageKey): Promise<Effects> {
+  const held = await takeHeldDeliveryStatusesOf(tx, key);
+  const row = held.length > 0 ? await findMessageForUpdate(tx, key) : null;
+  if (!row) return { outbox: [], counts: [] };
+  const applied = await applyDeliveryReports(tx, deps, key, row, held);
   return { outbox: applied.events, counts: applied.counts };
 }

@@ -4,9 +4,9 @@ import { type DeliveryStatus, decideDeliveryStatus } from '@switchboard/domain';
 import type { Deps } from '../deps.ts';
 import type { Count } from '../metrics.ts';
 import { mergeErrors } from '../provider-errors.ts';
+import { holdDeliveryStatus } from '../store/held-delivery-statuses.ts';
 import {
   findMessageForUpdate,
-  holdStatus,
   lockMessageKey,
   type MessageKey,
   type StoredDelivery,
@@ -15,14 +15,15 @@ import {
 import { domainEvent } from './events.ts';
 import type { Effects } from './route.ts';
 
-export interface StatusReport {
+/** A provider's report of a message's delivery status (sent, delivered, read, failed). */
+export interface DeliveryReport {
   status: DeliveryStatus;
   at: Date;
   errors: ProviderError[] | null;
 }
 
-/** What folding reports into a message did. */
-export interface AppliedStatuses {
+/** What folding delivery reports into a message did. */
+export interface AppliedDeliveryReports {
   /** A `message.status.changed` for each report that moved the status. */
   events: OutboxEntry[];
   /** The row changed (status, a status's first timestamp, or new errors): its lookups are stale. */
@@ -32,7 +33,7 @@ export interface AppliedStatuses {
   counts: Count[];
 }
 
-const statusCount = (provider: string, result: 'applied' | 'stale' | 'held'): Count => ({
+const deliveryCount = (provider: string, result: 'applied' | 'stale' | 'held'): Count => ({
   metric: 'statuses',
   labels: { provider, result },
 });
@@ -43,13 +44,13 @@ const statusCount = (provider: string, result: 'applied' | 'stale' | 'held'): Co
  * when the status does not move, a repeated `failed` included (it adds its errors, not a second
  * event).
  */
-export async function applyStatuses(
+export async function applyDeliveryReports(
   tx: Executor,
   deps: Pick<Deps, 'names' | 'now'>,
   meta: MessageKey,
   message: StoredDelivery,
-  reports: StatusReport[],
-): Promise<AppliedStatuses> {
+  reports: DeliveryReport[],
+): Promise<AppliedDeliveryReports> {
   let state: StoredDelivery = message;
   let errors = message.errors;
   let changed = false;
@@ -62,7 +63,7 @@ export async function applyStatuses(
     const decision = decideDeliveryStatus(state, { status: report.status, at: report.at });
     switch (decision.kind) {
       case 'ignore':
-        counts.push(statusCount(meta.provider, 'stale'));
+        counts.push(deliveryCount(meta.provider, 'stale'));
         continue;
       case 'apply':
         break;
@@ -72,7 +73,7 @@ export async function applyStatuses(
       }
     }
     changed = true;
-    counts.push(statusCount(meta.provider, decision.statusChanged ? 'applied' : 'stale'));
+    counts.push(deliveryCount(meta.provider, decision.statusChanged ? 'applied' : 'stale'));
     if (decision.statusChanged && decision.next.status) {
       events.push(
         domainEvent(
@@ -102,19 +103,19 @@ export async function applyStatuses(
  * One provider status report for the message `key`: applied to the stored message under its
  * advisory lock, or held until the message is stored. Returns the events it caused and its count.
  */
-export async function reportStatus(
+export async function reportDeliveryStatus(
   tx: Executor,
   deps: Pick<Deps, 'names' | 'now'>,
   key: MessageKey,
-  report: StatusReport,
+  report: DeliveryReport,
   eventId: string,
 ): Promise<Effects> {
   await lockMessageKey(tx, key);
   const message = await findMessageForUpdate(tx, key);
   if (message) {
-    const applied = await applyStatuses(tx, deps, key, message, [report]);
+    const applied = await applyDeliveryReports(tx, deps, key, message, [report]);
     return { outbox: applied.events, counts: applied.counts };
   }
-  await holdStatus(tx, key, { ...report, eventId });
-  return { outbox: [], counts: [statusCount(key.provider, 'held')] };
+  await holdDeliveryStatus(tx, key, { ...report, eventId });
+  return { outbox: [], counts: [deliveryCount(key.provider, 'held')] };
 }
