@@ -38,8 +38,17 @@ const deliveryCount = (provider: string, result: 'applied' | 'stale' | 'held'): 
   labels: { provider, result },
 });
 
+/** The message as the reports fold into it, and what folding them did so far. */
+interface Fold {
+  state: StoredDelivery;
+  errors: StoredDelivery['errors'];
+  changed: boolean;
+  events: OutboxEntry[];
+  counts: Count[];
+}
+
 /**
- * Folds status reports into a stored message (the row is locked by the caller) and saves the
+ * Folds delivery reports into a stored message (the row is locked by the caller) and saves the
  * result once. Errors accumulate, each distinct one once: a failure report's errors are kept even
  * when the status does not move, a repeated `failed` included (it adds its errors, not a second
  * event).
@@ -51,53 +60,63 @@ export async function applyDeliveryReports(
   message: StoredDelivery,
   reports: DeliveryReport[],
 ): Promise<AppliedDeliveryReports> {
-  let state: StoredDelivery = message;
-  let errors = message.errors;
-  let changed = false;
-  const events: OutboxEntry[] = [];
-  const counts: Count[] = [];
-  for (const report of reports) {
-    const merged = mergeErrors(errors, report.errors);
-    changed ||= merged !== errors;
-    errors = merged;
-    const decision = decideDeliveryStatus(state, { status: report.status, at: report.at });
-    switch (decision.kind) {
-      case 'ignore':
-        counts.push(deliveryCount(meta.provider, 'stale'));
-        continue;
-      case 'apply':
-        break;
-      default: {
-        const never: never = decision;
-        throw new Error(`unhandled decision ${JSON.stringify(never)}`);
-      }
-    }
-    changed = true;
-    counts.push(deliveryCount(meta.provider, decision.statusChanged ? 'applied' : 'stale'));
-    if (decision.statusChanged && decision.next.status) {
-      events.push(
-        domainEvent(
-          deps,
-          'message.status.changed',
-          { tenantId: meta.tenantId, conversationId: message.conversationId },
-          {
-            messageId: message.id,
-            conversationId: message.conversationId,
-            provider: meta.provider,
-            providerMessageId: meta.providerMessageId,
-            previousStatus: state.status,
-            status: decision.next.status,
-            at: report.at.toISOString(),
-            ...(report.errors?.length ? { errors: report.errors } : {}),
-          },
-        ),
-      );
-    }
-    state = { ...state, ...decision.next };
-  }
-  if (changed) await saveDelivery(tx, message.id, state, errors);
-  return { events, changed, status: state.status, counts };
+  const fold: Fold = { state: message, errors: message.errors, changed: false, events: [], counts: [] };
+  for (const report of reports) foldReport(deps, meta, fold, report);
+  if (fold.changed) await saveDelivery(tx, message.id, fold.state, fold.errors);
+  return { events: fold.events, changed: fold.changed, status: fold.state.status, counts: fold.counts };
 }
+
+/**
+ * One report: its errors kept, its status applied only forward (`decideDeliveryStatus`: a status's
+ * first timestamp is still stamped when it arrives late), and a `message.status.changed` when the
+ * status moved.
+ */
+function foldReport(deps: Pick<Deps, 'names' | 'now'>, meta: MessageKey, fold: Fold, report: DeliveryReport): void {
+  const merged = mergeErrors(fold.errors, report.errors);
+  fold.changed ||= merged !== fold.errors;
+  fold.errors = merged;
+  const decision = decideDeliveryStatus(fold.state, { status: report.status, at: report.at });
+  switch (decision.kind) {
+    case 'ignore':
+      fold.counts.push(deliveryCount(meta.provider, 'stale'));
+      return;
+    case 'apply':
+      break;
+    default: {
+      const never: never = decision;
+      throw new Error(`unhandled decision ${JSON.stringify(never)}`);
+    }
+  }
+  fold.changed = true;
+  fold.counts.push(deliveryCount(meta.provider, decision.statusChanged ? 'applied' : 'stale'));
+  if (decision.statusChanged && decision.next.status) {
+    fold.events.push(statusChangedEvent(deps, meta, fold.state, decision.next.status, report));
+  }
+  fold.state = { ...fold.state, ...decision.next };
+}
+
+const statusChangedEvent = (
+  deps: Pick<Deps, 'names' | 'now'>,
+  meta: MessageKey,
+  message: StoredDelivery,
+  status: DeliveryStatus,
+  report: DeliveryReport,
+): OutboxEntry =>
+  domainEvent(
+    deps,
+    'message.status.changed',
+    { tenantId: meta.tenantId, conversationId: message.conversationId },
+    {
+      messageId: message.id,
+      conversationId: message.conversationId,
+      provider: meta.provider,
+      providerMessageId: meta.providerMessageId,
+      previousStatus: message.status,
+      status,
+      at: report.at.toISOString(),
+      ...(report.errors?.length ? { errors: report.errors } : {}),
+    },
+  );
 
 /**
  * One provider status report for the message `key`: applied to the stored message under its
