@@ -17,7 +17,7 @@ import { type Applied, type Effects, route } from './route.ts';
 type E = MailgunEventReceived;
 
 /** Mailgun event → delivery status of the email (temporary failures, complaints and unsubscribes move none). */
-function statusOf(e: E): DeliveryStatus | null {
+function deliveryStatusOf(e: E): DeliveryStatus | null {
   switch (e.event) {
     case 'accepted':
       return 'sent';
@@ -112,7 +112,7 @@ async function applyEvent(tx: Executor, deps: Deps, e: E, channel: Channel): Pro
   if (!(await recordEmailEvent(tx, tenantId, message.id, e))) {
     return { outcome: skipped(`mailgun event ${e.mailgunEventId} already applied`), ...effects };
   }
-  const status = statusOf(e);
+  const status = deliveryStatusOf(e);
   if (status) {
     const applied = await applyDeliveryReports(tx, deps, key, message, [
       { status, at, errors: failureErrors(e, status) },

@@ -53,6 +53,15 @@ export async function lockConversationState(
        for update`);
   const row = c.rows[0];
   if (!row) return null;
+  return {
+    ...(opts.ticketExternalId ? { ticketOwner: row.ticket_owner ?? null } : {}),
+    conversation: { id: row.id, tenantId: row.tenant_id, status: row.status, version: row.version },
+    tickets: await lockTickets(tx, conversationId),
+  };
+}
+
+/** The conversation's tickets, row-locked in id order (after the conversation's row: one order for every writer). */
+async function lockTickets(tx: Executor, conversationId: string): Promise<LockedTicket[]> {
   const t = await tx.execute<{
     id: string;
     external_id: string;
@@ -62,17 +71,13 @@ export async function lockConversationState(
   }>(sql`
     select id, external_id, status, version, updated_at from tickets
      where conversation_id = ${conversationId} order by id for update`);
-  return {
-    ...(opts.ticketExternalId ? { ticketOwner: row.ticket_owner ?? null } : {}),
-    conversation: { id: row.id, tenantId: row.tenant_id, status: row.status, version: row.version },
-    tickets: t.rows.map((r) => ({
-      id: r.id,
-      externalId: r.external_id,
-      status: r.status,
-      version: r.version,
-      updatedAt: new Date(r.updated_at),
-    })),
-  };
+  return t.rows.map((r) => ({
+    id: r.id,
+    externalId: r.external_id,
+    status: r.status,
+    version: r.version,
+    updatedAt: new Date(r.updated_at),
+  }));
 }
 
 /** A ticket the decision may create: its helpdesk id and what we know about it. */

@@ -12,7 +12,7 @@ import { type Applied, route } from './route.ts';
  * stored message; held when the message is not stored yet, and applied when it lands. Statuses
  * of one batch are applied one after another, after the batch's messages, in its transaction.
  */
-export const whatsappStatusRoute = route<WhatsAppStatusUpdated, { channel: Channel; messageId: string }>({
+export const whatsappDeliveryStatusRoute = route<WhatsAppStatusUpdated, { channel: Channel; messageId: string }>({
   schema: WhatsAppStatusUpdated,
   async prepare(deps, event) {
     const channel = await activeChannel(deps, 'whatsapp', event.data.accountId);
