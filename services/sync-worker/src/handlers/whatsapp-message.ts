@@ -9,6 +9,7 @@ import {
   type InsertedMessage,
   insertMessages,
   type LiveConversationInput,
+  type NewCustomer,
   touchLiveConversations,
   upsertCustomers,
 } from '../store/batch.ts';
@@ -69,7 +70,7 @@ async function applyMessages(tx: Executor, deps: Deps, items: Item[]): Promise<A
  * wins, and a message without one keeps the name an earlier message gave.
  */
 async function upsertSenders(tx: Executor, items: Item[]): Promise<KeyedMap<CustomerKey, string>> {
-  const input = keyedMap<CustomerKey, Parameters<typeof upsertCustomers>[1][number]>();
+  const input = keyedMap<CustomerKey, NewCustomer>();
   for (const { event, value } of items) {
     const key: CustomerKey = [value.channel.tenantId, value.phone];
     input.set(key, {

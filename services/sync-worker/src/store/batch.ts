@@ -15,14 +15,18 @@ export type CustomerRow = {
   phone_e164: string;
 };
 
+export interface NewCustomer {
+  tenantId: string;
+  phone: string;
+  whatsappId: string;
+  name: string | null;
+}
+
 /**
  * Customers by (tenant, phone), created when missing and renamed when the profile name changed.
  * Input must hold each (tenant, phone) once. Concurrent creators converge on the unique index.
  */
-export async function upsertCustomers(
-  tx: Executor,
-  rows: Array<{ tenantId: string; phone: string; whatsappId: string; name: string | null }>,
-): Promise<CustomerRow[]> {
+export async function upsertCustomers(tx: Executor, rows: NewCustomer[]): Promise<CustomerRow[]> {
   const res = await tx.execute<CustomerRow>(sql`
     insert into customers (tenant_id, phone_e164, whatsapp_id, name)
     select * from unnest(${p(rows.map((r) => r.tenantId))}::uuid[], ${p(rows.map((r) => r.phone))}::text[],
