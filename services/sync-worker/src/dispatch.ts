@@ -1,10 +1,10 @@
 import type { Executor, OutboxEntry } from '@switchboard/db';
 import type { DeliveryStatus } from '@switchboard/domain';
 import type { Deps } from './deps.ts';
-import { applyStatuses, type StatusReport } from './handlers/delivery.ts';
+import { applyDeliveryReports, type DeliveryReport } from './handlers/delivery-status.ts';
 import type { Count } from './metrics.ts';
 import { findDispatchTarget, insertAlias, messageNamedBy } from './store/aliases.ts';
-import { takeHeldStatusesMany } from './store/batch.ts';
+import { takeHeldDeliveryStatusesOf } from './store/held-delivery-statuses.ts';
 import { findMessageForUpdate, lockMessageKey } from './store/messages.ts';
 
 export interface Dispatch {
@@ -76,11 +76,11 @@ export async function recordDispatch(
   }
   const row = await findMessageForUpdate(tx, key);
   if (!row || row.id !== messageId) throw new Error(`${provider} message ${d.providerMessageId} lost its message`);
-  const held = (await takeHeldStatusesMany(tx, provider, [key])).get(`${tenantId}/${d.providerMessageId}`) ?? [];
-  const reports: StatusReport[] = [...held, { status: 'sent' as const, at: d.sentAt, errors: null }].sort(
+  const held = await takeHeldDeliveryStatusesOf(tx, key);
+  const reports: DeliveryReport[] = [...held, { status: 'sent' as const, at: d.sentAt, errors: null }].sort(
     (a, b) => a.at.getTime() - b.at.getTime(),
   );
-  const applied = await applyStatuses(tx, deps, key, row, reports);
+  const applied = await applyDeliveryReports(tx, deps, key, row, reports);
   return {
     kind: 'dispatched',
     provider,

@@ -5,7 +5,8 @@ import { recordCounts } from '@switchboard/platform';
 import { sql } from 'drizzle-orm';
 import type { Config } from './config.ts';
 import type { Deps } from './deps.ts';
-import { lockConversationState, writeStatusDecision } from './store/status.ts';
+import { writeSyncDecision } from './handlers/status-sync.ts';
+import { lockConversationState } from './store/status-sync.ts';
 
 /**
  * Closes chat conversations nobody has written in for `idleMs` (issue 3's lifecycle): through the
@@ -42,7 +43,7 @@ export async function closeInactiveConversations(
       if (!decision.ok || decision.changes.length === 0) return null;
       // No inbound event caused this: the cause is the timer, named after the state it closed.
       const cause = eventId('inactivity', c.id, String(state.conversation.version));
-      const effects = await writeStatusDecision(tx, deps, state, decision, { eventId: cause, at: deps.now() });
+      const effects = await writeSyncDecision(tx, deps, state, decision, { eventId: cause, at: deps.now() });
       await appendOutbox(tx, effects.outbox);
       return effects;
     });

@@ -3,7 +3,7 @@ import { pruneInbox, pruneOutbox } from '@switchboard/db';
 import type { Logger } from '@switchboard/platform';
 import type pg from 'pg';
 import type { Metrics } from './metrics.ts';
-import { expireHeldStatuses } from './store/messages.ts';
+import { expireHeldDeliveryStatuses } from './store/held-delivery-statuses.ts';
 
 export interface RetentionOptions {
   db: Database;
@@ -38,7 +38,7 @@ export async function prune(opts: Omit<RetentionOptions, 'everyMs'>): Promise<vo
   const inbox = await pruneInbox(opts.db, new Date(now - opts.inboxRetentionMs));
   let held = 0;
   for (;;) {
-    const expired = await expireHeldStatuses(opts.db, new Date(now - opts.heldStatusRetentionMs), EXPIRE_BATCH);
+    const expired = await expireHeldDeliveryStatuses(opts.db, new Date(now - opts.heldStatusRetentionMs), EXPIRE_BATCH);
     let n = 0;
     for (const [provider, count] of expired) {
       opts.metrics.heldStatusesExpired.inc({ provider }, count);

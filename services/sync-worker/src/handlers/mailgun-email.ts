@@ -1,10 +1,9 @@
 import { MailgunEmailReceived } from '@switchboard/contracts';
-import type { Executor, OutboxEntry } from '@switchboard/db';
+import type { Executor } from '@switchboard/db';
 import { ancestorChain, detectSignals, isReplySubject, normalizeSubject } from '@switchboard/domain';
 import { done, skipped } from '@switchboard/platform';
 import type { Deps } from '../deps.ts';
 import { applyLeadEvent } from '../lead/apply.ts';
-import type { Count } from '../metrics.ts';
 import type { Channel } from '../store/channels.ts';
 import {
   createEmailConversation,
@@ -18,7 +17,7 @@ import {
 import { lockMessageKey } from '../store/messages.ts';
 import { activeChannel } from './channel.ts';
 import { domainEvent } from './events.ts';
-import { type Applied, route } from './route.ts';
+import { type Applied, type Effects, route } from './route.ts';
 
 /** How far back a reply may find its thread by subject alone. */
 const SUBJECT_FALLBACK_MS = 30 * 86_400_000;
@@ -44,22 +43,16 @@ export const mailgunEmailRoute = route<MailgunEmailReceived, { channel: Channel;
   },
 });
 
-async function findConversation(tx: Executor, tenantId: string, customerId: string, m: MailgunEmailReceived, at: Date) {
-  const chain = ancestorChain({ messageId: m.messageId, references: m.references, inReplyTo: m.inReplyTo });
-  const byRefs = await findThreadAncestor(tx, tenantId, customerId, chain);
-  if (byRefs) return { hit: byRefs, match: 'references' as const };
-  // JWZ's subject grouping, only for a message that says it is a reply and cites nothing we hold.
-  const bySubject: ThreadHit | null = isReplySubject(m.subject)
-    ? await findBySubject(
-        tx,
-        tenantId,
-        customerId,
-        normalizeSubject(m.subject),
-        new Date(at.getTime() - SUBJECT_FALLBACK_MS),
-      )
-    : null;
-  return bySubject ? { hit: bySubject, match: 'subject' as const } : { hit: null, match: 'new' as const };
+/** Where an email belongs: the conversation its thread is in (or a new one) and the message it answers. */
+interface Thread {
+  conversationId: string;
+  parentId: string | null;
+  match: 'references' | 'subject' | 'new';
+  /** Set when this email opened a new conversation. */
+  openedAt: Date | null;
 }
+
+type Sender = { tenantId: string; channelId: string; customerId: string };
 
 async function applyEmail(tx: Executor, deps: Deps, m: MailgunEmailReceived, channel: Channel): Promise<Applied> {
   const tenantId = channel.tenantId;
@@ -68,18 +61,62 @@ async function applyEmail(tx: Executor, deps: Deps, m: MailgunEmailReceived, cha
     return { outcome: skipped(`email ${m.messageId} already stored`), outbox: [], counts: [] };
   }
   const customerId = await upsertAndLockEmailCustomer(tx, tenantId, m.from, m.fromName ?? null);
-  const at = new Date(m.sentAt);
-  const { hit, match } = await findConversation(tx, tenantId, customerId, m, at);
-  const created = hit ? null : await createEmailConversation(tx, { tenantId, channelId: channel.id, customerId, at });
-  const conversationId = hit?.conversationId ?? (created as { id: string }).id;
+  const sender: Sender = { tenantId, channelId: channel.id, customerId };
+  const thread = await threadEmail(tx, sender, m);
   const body = m.strippedText ?? m.text ?? null;
+  const stored = await storeEmail(tx, sender, m, thread, body);
+  const effects = announceEmail(deps, sender, m, thread, stored, body);
+  const lead = await applyLeadEvent(tx, deps, tenantId, thread.conversationId, {
+    event: 'LEAD_REPLIED',
+    trigger: { kind: 'provider', id: 'mailgun' },
+    at: new Date(m.sentAt),
+    facts: { inbound: detectSignals(body) },
+    keepFactsOnReject: true,
+  });
+  if (lead) {
+    effects.outbox.push(...lead.outbox);
+    effects.counts.push(...lead.counts);
+  }
+  return { outcome: done, ...effects };
+}
+
+/**
+ * One conversation per thread: the one holding a message this email cites (References /
+ * In-Reply-To, JWZ), else by subject for a reply that cites nothing we hold, else a new one.
+ */
+async function threadEmail(tx: Executor, sender: Sender, m: MailgunEmailReceived): Promise<Thread> {
+  const { tenantId, customerId } = sender;
+  const at = new Date(m.sentAt);
+  const chain = ancestorChain({ messageId: m.messageId, references: m.references, inReplyTo: m.inReplyTo });
+  const byRefs = await findThreadAncestor(tx, tenantId, customerId, chain);
+  if (byRefs)
+    return { conversationId: byRefs.conversationId, parentId: byRefs.messageId, match: 'references', openedAt: null };
+  // JWZ's subject grouping, only for a message that says it is a reply and cites nothing we hold.
+  const since = new Date(at.getTime() - SUBJECT_FALLBACK_MS);
+  const bySubject: ThreadHit | null = isReplySubject(m.subject)
+    ? await findBySubject(tx, tenantId, customerId, normalizeSubject(m.subject), since)
+    : null;
+  if (bySubject) {
+    return {
+      conversationId: bySubject.conversationId,
+      parentId: bySubject.messageId,
+      match: 'subject',
+      openedAt: null,
+    };
+  }
+  const created = await createEmailConversation(tx, { ...sender, at });
+  return { conversationId: created.id, parentId: null, match: 'new', openedAt: created.openedAt };
+}
+
+/** The email as a message of its thread, linked to its parent, with what the customer sent kept whole. */
+async function storeEmail(tx: Executor, sender: Sender, m: MailgunEmailReceived, thread: Thread, body: string | null) {
   const stored = await insertEmailMessage(tx, {
-    tenantId,
-    conversationId,
-    customerId,
+    tenantId: sender.tenantId,
+    conversationId: thread.conversationId,
+    customerId: sender.customerId,
     direction: 'inbound',
     messageIdHeader: m.messageId,
-    parentId: hit?.messageId ?? null,
+    parentId: thread.parentId,
     inReplyTo: m.inReplyTo,
     references: m.references,
     subject: m.subject ?? null,
@@ -95,30 +132,46 @@ async function applyEmail(tx: Executor, deps: Deps, m: MailgunEmailReceived, cha
       attachments: m.attachments,
       format: m.format,
     },
-    sentAt: at,
+    sentAt: new Date(m.sentAt),
   });
   // Checked under the message's advisory lock above, so a duplicate cannot get here.
   if (!stored) throw new Error(`email ${m.messageId} was stored concurrently`);
-  const counts: Count[] = [
-    { metric: 'emailThreading', labels: { match } },
-    { metric: 'messagesStored', labels: { provider: 'mailgun', direction: 'inbound' } },
-  ];
-  const meta = { tenantId, conversationId };
-  const outbox: OutboxEntry[] = [];
-  if (created) {
-    counts.push({ metric: 'conversationsOpened', labels: { provider: 'mailgun' } });
-    outbox.push(
+  return stored;
+}
+
+/** `conversation.opened` when the email started a thread, then `message.received`; and their counts. */
+function announceEmail(
+  deps: Deps,
+  sender: Sender,
+  m: MailgunEmailReceived,
+  thread: Thread,
+  stored: { id: string; receivedAt: Date },
+  body: string | null,
+): Effects {
+  const { conversationId } = thread;
+  const { customerId } = sender;
+  const meta = { tenantId: sender.tenantId, conversationId };
+  const effects: Effects = {
+    outbox: [],
+    counts: [
+      { metric: 'emailThreading', labels: { match: thread.match } },
+      { metric: 'messagesStored', labels: { provider: 'mailgun', direction: 'inbound' } },
+    ],
+  };
+  if (thread.openedAt) {
+    effects.counts.push({ metric: 'conversationsOpened', labels: { provider: 'mailgun' } });
+    effects.outbox.push(
       domainEvent(deps, 'conversation.opened', meta, {
         conversationId,
         customerId,
-        channelId: channel.id,
+        channelId: sender.channelId,
         provider: 'mailgun',
         status: 'open',
-        openedAt: created.openedAt.toISOString(),
+        openedAt: thread.openedAt.toISOString(),
       }),
     );
   }
-  outbox.push(
+  effects.outbox.push(
     domainEvent(deps, 'message.received', meta, {
       messageId: stored.id,
       conversationId,
@@ -132,16 +185,5 @@ async function applyEmail(tx: Executor, deps: Deps, m: MailgunEmailReceived, cha
       receivedAt: stored.receivedAt.toISOString(),
     }),
   );
-  const lead = await applyLeadEvent(tx, deps, tenantId, conversationId, {
-    event: 'LEAD_REPLIED',
-    trigger: { kind: 'provider', id: 'mailgun' },
-    at,
-    facts: { inbound: detectSignals(body) },
-    keepFactsOnReject: true,
-  });
-  if (lead) {
-    outbox.push(...lead.outbox);
-    counts.push(...lead.counts);
-  }
-  return { outcome: done, outbox, counts };
+  return effects;
 }

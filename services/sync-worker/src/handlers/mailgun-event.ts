@@ -1,23 +1,23 @@
-import { MailgunEventReceived } from '@switchboard/contracts';
-import type { Executor, OutboxEntry } from '@switchboard/db';
+import { MailgunEventReceived, type ProviderError } from '@switchboard/contracts';
+import type { Executor } from '@switchboard/db';
 import { type DeliveryStatus, type LeadEvent, normalizeSubject } from '@switchboard/domain';
 import { done, skipped } from '@switchboard/platform';
-import { sql } from 'drizzle-orm';
 import type { Deps } from '../deps.ts';
 import { applyLeadEvent, type LeadChange } from '../lead/apply.ts';
 import type { Count } from '../metrics.ts';
 import type { Channel } from '../store/channels.ts';
 import { createEmailConversation, insertEmailMessage, upsertAndLockEmailCustomer } from '../store/email.ts';
+import { recordEmailEvent } from '../store/email-events.ts';
 import { findMessageForUpdate, lockMessageKey, type MessageKey } from '../store/messages.ts';
 import { activeChannel } from './channel.ts';
-import { applyStatuses } from './delivery.ts';
+import { applyDeliveryReports } from './delivery-status.ts';
 import { domainEvent } from './events.ts';
 import { type Applied, type Effects, route } from './route.ts';
 
 type E = MailgunEventReceived;
 
 /** Mailgun event → delivery status of the email (temporary failures, complaints and unsubscribes move none). */
-function statusOf(e: E): DeliveryStatus | null {
+function deliveryStatusOf(e: E): DeliveryStatus | null {
   switch (e.event) {
     case 'accepted':
       return 'sent';
@@ -79,57 +79,54 @@ export const mailgunEventRoute = route<E, { channel: Channel; messageId: string 
   },
 });
 
+/** A permanent failure's detail, as the provider errors a failed delivery status keeps. */
+function failureErrors(e: E, status: DeliveryStatus): ProviderError[] | null {
+  if (status !== 'failed' || !e.deliveryStatus) return null;
+  return [
+    {
+      ...(e.deliveryStatus.code === undefined ? {} : { code: e.deliveryStatus.code }),
+      ...(e.deliveryStatus.message ? { message: e.deliveryStatus.message } : {}),
+      ...(e.reason ? { title: e.reason } : {}),
+    },
+  ];
+}
+
+const merge = (into: Effects, more: Effects | null) => {
+  if (!more) return;
+  into.outbox.push(...more.outbox);
+  into.counts.push(...more.counts);
+};
+
 async function applyEvent(tx: Executor, deps: Deps, e: E, channel: Channel): Promise<Applied> {
   const tenantId = channel.tenantId;
   const key: MessageKey = { tenantId, provider: 'mailgun', providerMessageId: e.messageId };
   const at = new Date(e.at);
   await lockMessageKey(tx, key);
-  const outbox: OutboxEntry[] = [];
-  const counts: Count[] = [];
+  const effects: Effects = { outbox: [], counts: [] };
   let message = await findMessageForUpdate(tx, key);
   if (!message) {
-    const sent = await recordSentEmail(tx, deps, e, channel, at);
-    outbox.push(...sent.outbox);
-    counts.push(...sent.counts);
+    merge(effects, await recordSentEmail(tx, deps, e, channel, at));
     message = await findMessageForUpdate(tx, key);
     if (!message) throw new Error(`email ${e.messageId} missing after insert`);
   }
-  const fresh = await tx.execute(sql`
-    insert into email_events (tenant_id, mailgun_event_id, message_id, event, at, detail)
-    values (${tenantId}, ${e.mailgunEventId}, ${message.id}, ${e.event}, ${at.toISOString()},
-            ${JSON.stringify({ severity: e.severity ?? null, reason: e.reason ?? null, url: e.url ?? null, deliveryStatus: e.deliveryStatus ?? null })}::jsonb)
-    on conflict do nothing`);
-  if (fresh.rowCount === 0) {
-    return { outcome: skipped(`mailgun event ${e.mailgunEventId} already applied`), outbox, counts };
+  if (!(await recordEmailEvent(tx, tenantId, message.id, e))) {
+    return { outcome: skipped(`mailgun event ${e.mailgunEventId} already applied`), ...effects };
   }
-  const status = statusOf(e);
+  const status = deliveryStatusOf(e);
   if (status) {
-    const errors =
-      status === 'failed' && e.deliveryStatus
-        ? [
-            {
-              ...(e.deliveryStatus.code === undefined ? {} : { code: e.deliveryStatus.code }),
-              ...(e.deliveryStatus.message ? { message: e.deliveryStatus.message } : {}),
-              ...(e.reason ? { title: e.reason } : {}),
-            },
-          ]
-        : null;
-    const applied = await applyStatuses(tx, deps, key, message, [{ status, at, errors }]);
-    outbox.push(...applied.events);
-    counts.push(...applied.counts);
+    const applied = await applyDeliveryReports(tx, deps, key, message, [
+      { status, at, errors: failureErrors(e, status) },
+    ]);
+    merge(effects, { outbox: applied.events, counts: applied.counts });
   }
   const change = leadChangeOf(e, at);
   if (change) {
-    const lead = await applyLeadEvent(tx, deps, tenantId, message.conversationId, {
-      ...change,
-      keepFactsOnReject: true,
-    });
-    if (lead) {
-      outbox.push(...lead.outbox);
-      counts.push(...lead.counts);
-    }
+    merge(
+      effects,
+      await applyLeadEvent(tx, deps, tenantId, message.conversationId, { ...change, keepFactsOnReject: true }),
+    );
   }
-  return { outcome: done, outbox, counts };
+  return { outcome: done, ...effects };
 }
 
 /** The outbound email an event names, recorded from the event's headers in a thread of its own. */
@@ -159,7 +156,19 @@ async function recordSentEmail(tx: Executor, deps: Deps, e: E, channel: Channel,
     sentAt: at,
   });
   if (!stored) throw new Error(`email ${e.messageId} stored concurrently`);
-  const meta = { tenantId, conversationId: conversation.id };
+  return sentEmailEffects(deps, e, { tenantId, channelId: channel.id, customerId }, conversation, stored.id);
+}
+
+/** A thread the event revealed: `conversation.opened` and the email's `message.sent`, and their counts. */
+function sentEmailEffects(
+  deps: Deps,
+  e: E,
+  sender: { tenantId: string; channelId: string; customerId: string },
+  conversation: { id: string; openedAt: Date },
+  messageId: string,
+): Effects {
+  const { customerId } = sender;
+  const meta = { tenantId: sender.tenantId, conversationId: conversation.id };
   const counts: Count[] = [
     { metric: 'conversationsOpened', labels: { provider: 'mailgun' } },
     { metric: 'messagesStored', labels: { provider: 'mailgun', direction: 'outbound' } },
@@ -168,13 +177,13 @@ async function recordSentEmail(tx: Executor, deps: Deps, e: E, channel: Channel,
     domainEvent(deps, 'conversation.opened', meta, {
       conversationId: conversation.id,
       customerId,
-      channelId: channel.id,
+      channelId: sender.channelId,
       provider: 'mailgun',
       status: 'open',
       openedAt: conversation.openedAt.toISOString(),
     }),
     domainEvent(deps, 'message.sent', meta, {
-      messageId: stored.id,
+      messageId,
       conversationId: conversation.id,
       customerId,
       provider: 'mailgun',
@@ -183,7 +192,7 @@ async function recordSentEmail(tx: Executor, deps: Deps, e: E, channel: Channel,
       author: { kind: 'system', id: e.from ?? 'mailgun' },
       type: 'email',
       ...(e.subject ? { text: e.subject } : {}),
-      sentAt: at.toISOString(),
+      sentAt: new Date(e.at).toISOString(),
     }),
   ];
   return { outbox, counts };

@@ -4,7 +4,7 @@ import { toE164 } from '../phone.ts';
 import type { Channel } from '../store/channels.ts';
 import { lockConversationById, lockConversationForGenesys } from '../store/outbound.ts';
 import { activeChannel } from './channel.ts';
-import { reportStatus } from './delivery.ts';
+import { reportDeliveryStatus } from './delivery-status.ts';
 import { recordReply } from './reply.ts';
 import { type Applied, route } from './route.ts';
 
@@ -89,7 +89,7 @@ export const genesysReceiptRoute = route<GenesysReceipt, { channel: Channel }>({
       const s = event.data;
       const key = { tenantId: value.channel.tenantId, provider: 'genesys', providerMessageId: s.messageId };
       const report = { status: s.status, at: new Date(s.at), errors: s.errors ?? null };
-      out.push({ outcome: done, ...(await reportStatus(tx, deps, key, report, event.id)) });
+      out.push({ outcome: done, ...(await reportDeliveryStatus(tx, deps, key, report, event.id)) });
     }
     return out;
   },

@@ -6,13 +6,14 @@ import {
   inboundType,
   mailgunRoutingKeys,
 } from '@switchboard/contracts';
+import { agentDeskConversationRoute } from './agent-desk-conversation.ts';
+import { helpdeskTicketRoute } from './helpdesk-ticket.ts';
 import { mailgunEmailRoute } from './mailgun-email.ts';
 import { mailgunEventRoute } from './mailgun-event.ts';
 import { agentDeskReplyRoute, genesysAgentMessageRoute, genesysReceiptRoute } from './outbound.ts';
 import type { Route } from './route.ts';
-import { agentDeskConversationRoute, helpdeskTicketRoute } from './status.ts';
+import { whatsappDeliveryStatusRoute } from './whatsapp-delivery-status.ts';
 import { whatsappMessageRoute } from './whatsapp-message.ts';
-import { whatsappStatusRoute } from './whatsapp-status.ts';
 
 /**
  * The sync-worker's routing table: routing key → route. A test checks these keys against the
@@ -21,7 +22,7 @@ import { whatsappStatusRoute } from './whatsapp-status.ts';
  */
 export const routes: Record<string, Route> = {
   [inboundRoutingKeys.whatsappMessage]: whatsappMessageRoute,
-  [inboundRoutingKeys.whatsappStatus]: whatsappStatusRoute,
+  [inboundRoutingKeys.whatsappStatus]: whatsappDeliveryStatusRoute,
   [mailgunRoutingKeys.email]: mailgunEmailRoute,
   [mailgunRoutingKeys.event]: mailgunEventRoute,
   [agentDeskRoutingKeys.conversationRequested]: agentDeskConversationRoute,

@@ -7,18 +7,14 @@ import {
   type LeadDecision,
   type LeadEvent,
   type LeadFacts,
-  nextStage,
   qualificationScore,
   type RuleResult,
-  STAGE_MILESTONE,
-  STAGE_PROGRESS,
-  stagesBetween,
   validateTransition,
 } from '@switchboard/domain';
 import type { Deps } from '../deps.ts';
-import { domainEvent } from '../handlers/events.ts';
 import type { Count } from '../metrics.ts';
-import { findLead, type LeadRow, recordLeadTransition, saveLead } from './store.ts';
+import { findLead, type LeadRow, saveLead } from './store.ts';
+import { advanceStage, enterState } from './transitions.ts';
 
 /** One lead event and the facts it brings (counted into the journey before the rules read them). */
 export interface LeadChange {
@@ -92,6 +88,9 @@ export async function previewLeadEvent(
   return { decision, rules: to ? validateTransition(to, factsOf(next, c.at)) : [], lead };
 }
 
+/** How a lead event is counted: moved or absorbed (no change) when applied, else ignored or rejected. */
+const leadResult = (d: LeadDecision) => (d.kind === 'apply' ? (d.changed ? 'moved' : 'absorbed') : d.kind);
+
 /**
  * Applies a lead event in the caller's transaction: locks the lead row, counts the facts,
  * `decideLead`, and writes state, stage, audit rows and outbox events together. The worker's
@@ -108,52 +107,14 @@ export async function applyLeadEvent(
   if (!lead) return null;
   const next = withFacts(lead, c);
   const decision = decideLead(lead.state, c.event, factsOf(next, c.at));
-  const meta = { tenantId, conversationId };
   const outbox: OutboxEntry[] = [];
-  const by = `${c.trigger.kind}:${c.trigger.id}`;
-  const counted = (result: string): Count[] => [{ metric: 'leadEvents', labels: { event: c.event, result } }];
-  let counts: Count[];
+  const counts: Count[] = [{ metric: 'leadEvents', labels: { event: c.event, result: leadResult(decision) } }];
   switch (decision.kind) {
     case 'apply':
-      if (decision.changed) {
-        next.state = decision.to;
-        next.stateEnteredAt = c.at;
-        const warnings = decision.warnings.map((w) => ({ rule: w.rule, message: w.message }));
-        await recordLeadTransition(tx, {
-          ...meta,
-          kind: 'state',
-          event: c.event,
-          from: decision.from,
-          to: decision.to,
-          triggeredBy: by,
-          warnings,
-          at: c.at,
-        });
-        const handover =
-          decision.to === 'READY_FOR_HANDOVER'
-            ? { handover: { status: 'requested' as const } }
-            : decision.to === 'HANDED_OVER'
-              ? { handover: { status: 'assigned' as const, ...(next.agentId ? { agentId: next.agentId } : {}) } }
-              : {};
-        outbox.push(
-          domainEvent(deps, 'conversation.state.changed', meta, {
-            conversationId,
-            customerId: lead.customerId,
-            previousState: decision.from,
-            state: decision.to,
-            event: c.event,
-            triggeredBy: c.trigger,
-            warnings,
-            ...handover,
-            at: c.at.toISOString(),
-          }),
-        );
-      }
-      counts = counted(decision.changed ? 'moved' : 'absorbed');
+      if (decision.changed) outbox.push(await enterState(tx, deps, next, decision, c));
       break;
     case 'ignore':
     case 'reject':
-      counts = counted(decision.kind);
       if (!c.keepFactsOnReject) return { decision, lead, outbox: [], counts };
       break;
     default: {
@@ -161,39 +122,8 @@ export async function applyLeadEvent(
       throw new Error(`unhandled lead decision ${JSON.stringify(never)}`);
     }
   }
-  const stage = nextStage(next.stage, next.state, next.counters);
-  if (stage !== next.stage) {
-    const passed = stagesBetween(next.stage, stage);
-    next.milestones = [
-      ...next.milestones,
-      ...passed.map((s) => ({ milestone: STAGE_MILESTONE[s], stage: s, at: c.at.toISOString() })),
-    ];
-    await recordLeadTransition(tx, {
-      ...meta,
-      kind: 'stage',
-      event: c.event,
-      from: next.stage,
-      to: stage,
-      triggeredBy: by,
-      warnings: [],
-      at: c.at,
-    });
-    outbox.push(
-      domainEvent(deps, 'lead.stage.changed', meta, {
-        conversationId,
-        customerId: lead.customerId,
-        previousStage: next.stage,
-        stage,
-        progress: STAGE_PROGRESS[stage],
-        engagementScore: next.engagementScore,
-        qualificationScore: next.qualificationScore,
-        milestones: passed.map((s) => STAGE_MILESTONE[s]),
-        at: c.at.toISOString(),
-      }),
-    );
-    next.stage = stage;
-    next.stageEnteredAt = c.at;
-  }
+  const staged = await advanceStage(tx, deps, next, c);
+  if (staged) outbox.push(staged);
   await saveLead(tx, next, c.at);
   return { decision, lead: next, outbox, counts };
 }

@@ -1,7 +1,6 @@
-import type { ProviderError } from '@switchboard/contracts';
 import { type ChangeContext, type Executor, pgSafe, setChangeContext } from '@switchboard/db';
-import type { DeliveryStatus } from '@switchboard/domain';
 import { sql } from 'drizzle-orm';
+import { keyedMap } from '../keyed-map.ts';
 
 /**
  * Set-based statements for a batch of inbound messages: one statement per step, whatever the
@@ -16,14 +15,18 @@ export type CustomerRow = {
   phone_e164: string;
 };
 
+export interface NewCustomer {
+  tenantId: string;
+  phone: string;
+  whatsappId: string;
+  name: string | null;
+}
+
 /**
  * Customers by (tenant, phone), created when missing and renamed when the profile name changed.
  * Input must hold each (tenant, phone) once. Concurrent creators converge on the unique index.
  */
-export async function upsertCustomers(
-  tx: Executor,
-  rows: Array<{ tenantId: string; phone: string; whatsappId: string; name: string | null }>,
-): Promise<CustomerRow[]> {
+export async function upsertCustomers(tx: Executor, rows: NewCustomer[]): Promise<CustomerRow[]> {
   const res = await tx.execute<CustomerRow>(sql`
     insert into customers (tenant_id, phone_e164, whatsapp_id, name)
     select * from unnest(${p(rows.map((r) => r.tenantId))}::uuid[], ${p(rows.map((r) => r.phone))}::text[],
@@ -36,14 +39,14 @@ export async function upsertCustomers(
          or customers.whatsapp_id is distinct from coalesce(excluded.whatsapp_id, customers.whatsapp_id)
     returning id, tenant_id, phone_e164`);
   // Rows the WHERE left alone are not returned: read them.
-  const found = new Map(res.rows.map((r) => [`${r.tenant_id}/${r.phone_e164}`, r]));
-  const missing = rows.filter((r) => !found.has(`${r.tenantId}/${r.phone}`));
+  const found = keyedMap(res.rows.map((r) => [[r.tenant_id, r.phone_e164] as const, r]));
+  const missing = rows.filter((r) => !found.has([r.tenantId, r.phone]));
   if (missing.length > 0) {
     const rest = await tx.execute<CustomerRow>(sql`
       select c.id, c.tenant_id, c.phone_e164 from customers c
       join unnest(${p(missing.map((r) => r.tenantId))}::uuid[], ${p(missing.map((r) => r.phone))}::text[]) as k(t, ph)
         on c.tenant_id = k.t and c.phone_e164 = k.ph`);
-    for (const r of rest.rows) found.set(`${r.tenant_id}/${r.phone_e164}`, r);
+    for (const r of rest.rows) found.set([r.tenant_id, r.phone_e164], r);
   }
   return [...found.values()];
 }
@@ -58,7 +61,7 @@ export interface ConversationRow {
   created: boolean;
 }
 
-interface ConversationKey {
+export interface LiveConversationInput {
   tenantId: string;
   channelId: string;
   customerId: string;
@@ -66,7 +69,11 @@ interface ConversationKey {
   activityAt: Date;
 }
 
+type LiveConversation = Omit<ConversationRow, 'created'>;
+
 const firstMessage: ChangeContext = { source: 'customer', reason: 'first customer message' };
+const liveKey = (r: { channel_id: string; customer_id: string }) => [r.channel_id, r.customer_id] as const;
+const inputKey = (k: LiveConversationInput) => [k.channelId, k.customerId] as const;
 
 /**
  * Each customer's live conversation on each channel, touched for activity (row lock + version
@@ -76,38 +83,54 @@ const firstMessage: ChangeContext = { source: 'customer', reason: 'first custome
  */
 export async function touchLiveConversations(
   tx: Executor,
-  keys: ConversationKey[],
+  keys: LiveConversationInput[],
   opener: ChangeContext = firstMessage,
 ): Promise<ConversationRow[]> {
   const out: ConversationRow[] = [];
-  let todo = [...keys].sort((a, b) => `${a.channelId}${a.customerId}`.localeCompare(`${b.channelId}${b.customerId}`));
+  let todo = [...keys].sort(
+    (a, b) => a.channelId.localeCompare(b.channelId) || a.customerId.localeCompare(b.customerId),
+  );
   for (let pass = 0; pass < 3 && todo.length > 0; pass++) {
-    const touched = await tx.execute<Omit<ConversationRow, 'created'>>(sql`
-      update conversations c
-         set last_activity_at = greatest(c.last_activity_at, v.at), version = c.version + 1
-        from unnest(${p(todo.map((k) => k.channelId))}::uuid[], ${p(todo.map((k) => k.customerId))}::uuid[],
-                    ${p(todo.map((k) => k.activityAt.toISOString()))}::timestamptz[]) as v(channel_id, customer_id, at)
-       where c.channel_id = v.channel_id and c.customer_id = v.customer_id and c.status <> 'closed'
-      returning c.id, c.channel_id, c.customer_id, c.status, c.genesys_conversation_id, c.opened_at`);
-    for (const r of touched.rows) out.push({ ...r, created: false });
-    const have = new Set(touched.rows.map((r) => `${r.channel_id}/${r.customer_id}`));
-    const absent = todo.filter((k) => !have.has(`${k.channelId}/${k.customerId}`));
+    const touched = keyedMap((await touchConversations(tx, todo)).map((r) => [liveKey(r), r]));
+    for (const r of touched.values()) out.push({ ...r, created: false });
+    const absent = todo.filter((k) => !touched.has(inputKey(k)));
     if (absent.length === 0) return out;
-    await setChangeContext(tx, opener);
-    const created = await tx.execute<Omit<ConversationRow, 'created'>>(sql`
-      insert into conversations (tenant_id, channel_id, customer_id, provider, status, last_activity_at)
-      select t, ch, cu, pr, 'open', at
-        from unnest(${p(absent.map((k) => k.tenantId))}::uuid[], ${p(absent.map((k) => k.channelId))}::uuid[],
-                    ${p(absent.map((k) => k.customerId))}::uuid[], ${p(absent.map((k) => k.provider))}::text[],
-                    ${p(absent.map((k) => k.activityAt.toISOString()))}::timestamptz[]) as v(t, ch, cu, pr, at)
-      on conflict (channel_id, customer_id) where status <> 'closed' and provider <> 'mailgun' do nothing
-      returning id, channel_id, customer_id, status, genesys_conversation_id, opened_at`);
-    for (const r of created.rows) out.push({ ...r, created: true });
-    const made = new Set(created.rows.map((r) => `${r.channel_id}/${r.customer_id}`));
-    todo = absent.filter((k) => !made.has(`${k.channelId}/${k.customerId}`));
+    const opened = keyedMap((await openConversations(tx, absent, opener)).map((r) => [liveKey(r), r]));
+    for (const r of opened.values()) out.push({ ...r, created: true });
+    todo = absent.filter((k) => !opened.has(inputKey(k)));
   }
   if (todo.length > 0) throw new Error('live conversation kept changing under us');
   return out;
+}
+
+/** The live (not closed) conversations of these keys, their activity moved forward. */
+async function touchConversations(tx: Executor, keys: LiveConversationInput[]): Promise<LiveConversation[]> {
+  const res = await tx.execute<LiveConversation>(sql`
+    update conversations c
+       set last_activity_at = greatest(c.last_activity_at, v.at), version = c.version + 1
+      from unnest(${p(keys.map((k) => k.channelId))}::uuid[], ${p(keys.map((k) => k.customerId))}::uuid[],
+                  ${p(keys.map((k) => k.activityAt.toISOString()))}::timestamptz[]) as v(channel_id, customer_id, at)
+     where c.channel_id = v.channel_id and c.customer_id = v.customer_id and c.status <> 'closed'
+    returning c.id, c.channel_id, c.customer_id, c.status, c.genesys_conversation_id, c.opened_at`);
+  return res.rows;
+}
+
+/** Opens a conversation for each key; a key whose conversation a concurrent writer opened first is left out. */
+async function openConversations(
+  tx: Executor,
+  keys: LiveConversationInput[],
+  opener: ChangeContext,
+): Promise<LiveConversation[]> {
+  await setChangeContext(tx, opener);
+  const res = await tx.execute<LiveConversation>(sql`
+    insert into conversations (tenant_id, channel_id, customer_id, provider, status, last_activity_at)
+    select t, ch, cu, pr, 'open', at
+      from unnest(${p(keys.map((k) => k.tenantId))}::uuid[], ${p(keys.map((k) => k.channelId))}::uuid[],
+                  ${p(keys.map((k) => k.customerId))}::uuid[], ${p(keys.map((k) => k.provider))}::text[],
+                  ${p(keys.map((k) => k.activityAt.toISOString()))}::timestamptz[]) as v(t, ch, cu, pr, at)
+    on conflict (channel_id, customer_id) where status <> 'closed' and provider <> 'mailgun' do nothing
+    returning id, channel_id, customer_id, status, genesys_conversation_id, opened_at`);
+  return res.rows;
 }
 
 export interface NewMessageRow {
@@ -122,12 +145,16 @@ export interface NewMessageRow {
   providerSentAt: Date;
 }
 
+export type InsertedMessage = {
+  id: string;
+  provider_message_id: string;
+  tenant_id: string;
+  received_at: Date;
+};
+
 /** Inserts messages; returns those stored now (a provider id already stored is left out). */
-export async function insertMessages(
-  tx: Executor,
-  rows: NewMessageRow[],
-): Promise<Array<{ id: string; provider_message_id: string; tenant_id: string; received_at: Date }>> {
-  const res = await tx.execute<{ id: string; provider_message_id: string; tenant_id: string; received_at: Date }>(sql`
+export async function insertMessages(tx: Executor, rows: NewMessageRow[]): Promise<InsertedMessage[]> {
+  const res = await tx.execute<InsertedMessage>(sql`
     insert into messages (tenant_id, conversation_id, direction, provider, provider_message_id, type, body, content, provider_sent_at)
     select * from unnest(${p(rows.map((r) => r.tenantId))}::uuid[], ${p(rows.map((r) => r.conversationId))}::uuid[],
                          ${p(rows.map((r) => r.direction))}::text[], ${p(rows.map((r) => r.provider))}::text[],
@@ -137,44 +164,4 @@ export async function insertMessages(
     on conflict (tenant_id, provider, provider_message_id) do nothing
     returning id, provider_message_id, tenant_id, received_at`);
   return res.rows.map((r) => ({ ...r, received_at: new Date(r.received_at) }));
-}
-
-/**
- * Takes the transaction-scoped advisory locks of many message keys, in one sorted order (see
- * `lockMessageKey`: the lock that makes "store a message" and "hold its status" see each other).
- */
-export async function lockMessageKeys(tx: Executor, keys: string[]): Promise<void> {
-  await tx.execute(sql`
-    select pg_advisory_xact_lock(hashtextextended(k, 0))
-      from (select k from unnest(${p(keys)}::text[]) as k order by k) sorted`);
-}
-
-export type HeldRow = {
-  tenant_id: string;
-  provider_message_id: string;
-  status: DeliveryStatus;
-  at: Date;
-  errors: ProviderError[] | null;
-};
-
-/**
- * Removes and returns the statuses held for these messages, keyed `tenant/providerMessageId`,
- * oldest first. Callers hold the messages' advisory locks (see `lockMessageKeys`).
- */
-export async function takeHeldStatusesMany(
-  tx: Executor,
-  provider: string,
-  keys: Array<{ tenantId: string; providerMessageId: string }>,
-): Promise<Map<string, HeldRow[]>> {
-  const res = await tx.execute<HeldRow>(sql`
-    delete from pending_statuses ps
-     using unnest(${p(keys.map((k) => k.tenantId))}::uuid[], ${p(keys.map((k) => k.providerMessageId))}::text[]) as k(t, m)
-     where ps.tenant_id = k.t and ps.provider = ${provider} and ps.provider_message_id = k.m
-    returning ps.tenant_id, ps.provider_message_id, ps.status, ps.at, ps.errors`);
-  const out = new Map<string, HeldRow[]>();
-  for (const r of res.rows.sort((a, b) => new Date(a.at).getTime() - new Date(b.at).getTime())) {
-    const key = `${r.tenant_id}/${r.provider_message_id}`;
-    out.set(key, [...(out.get(key) ?? []), { ...r, at: new Date(r.at) }]);
-  }
-  return out;
 }

@@ -2,9 +2,8 @@ import type { ProviderError } from '@switchboard/contracts';
 import { type Executor, schema } from '@switchboard/db';
 import type { DeliveryState, DeliveryStatus } from '@switchboard/domain';
 import { and, eq, sql } from 'drizzle-orm';
-import { mergeErrors } from '../provider-errors.ts';
 
-const { messages, pendingStatuses } = schema;
+const { messages } = schema;
 
 export interface MessageKey {
   tenantId: string;
@@ -22,7 +21,17 @@ export async function lockMessageKey(tx: Executor, k: MessageKey): Promise<void>
   await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${messageLockKey(k)}, 0))`);
 }
 
-export const messageLockKey = (k: MessageKey) => `${k.tenantId}/${k.provider}/${k.providerMessageId}`;
+const messageLockKey = (k: MessageKey) => `${k.tenantId}/${k.provider}/${k.providerMessageId}`;
+
+/**
+ * Takes the advisory locks of many message keys (see `lockMessageKey`) in one statement, in one
+ * sorted order, so concurrent batches never wait on each other in a cycle.
+ */
+export async function lockMessageKeys(tx: Executor, keys: MessageKey[]): Promise<void> {
+  await tx.execute(sql`
+    select pg_advisory_xact_lock(hashtextextended(k, 0))
+      from (select k from unnest(${sql.param(keys.map(messageLockKey))}::text[]) as k order by k) sorted`);
+}
 
 export interface StoredDelivery extends DeliveryState {
   id: string;
@@ -82,55 +91,4 @@ export async function saveDelivery(
       errors,
     })
     .where(eq(messages.id, id));
-}
-
-export interface HeldStatus {
-  status: DeliveryStatus;
-  at: Date;
-  errors: ProviderError[] | null;
-  eventId: string;
-}
-
-/**
- * Keeps a status whose message is not stored yet. A repeat of a status already held adds only its
- * new errors to the held one (a repeated failure's detail is kept, not a second hold). Callers
- * hold the message's advisory lock (`lockMessageKey`), so the read and the write see each other.
- */
-export async function holdStatus(tx: Executor, k: MessageKey, s: HeldStatus): Promise<void> {
-  const [held] = await tx
-    .select({ id: pendingStatuses.id, errors: pendingStatuses.errors })
-    .from(pendingStatuses)
-    .where(
-      and(
-        eq(pendingStatuses.tenantId, k.tenantId),
-        eq(pendingStatuses.provider, k.provider),
-        eq(pendingStatuses.providerMessageId, k.providerMessageId),
-        eq(pendingStatuses.status, s.status),
-      ),
-    );
-  if (!held) {
-    await tx
-      .insert(pendingStatuses)
-      .values({ ...k, ...s })
-      .onConflictDoNothing();
-    return;
-  }
-  const kept = held.errors as ProviderError[] | null;
-  const merged = mergeErrors(kept, s.errors);
-  if (merged !== kept) await tx.update(pendingStatuses).set({ errors: merged }).where(eq(pendingStatuses.id, held.id));
-}
-
-/**
- * Deletes statuses held since before `olderThan` (their message never arrived), at most `limit`;
- * returns how many per provider. `skip locked` leaves alone a hold whose message is landing right
- * now (its transaction takes it); replicas sweeping at once share the work.
- */
-export async function expireHeldStatuses(tx: Executor, olderThan: Date, limit: number): Promise<Map<string, number>> {
-  const res = await tx.execute<{ provider: string; n: number }>(sql`
-    with doomed as (
-      select id from pending_statuses where held_at < ${olderThan.toISOString()}::timestamptz
-       order by id limit ${limit} for update skip locked),
-    gone as (delete from pending_statuses ps using doomed where ps.id = doomed.id returning ps.provider)
-    select provider, count(*)::int as n from gone group by provider`);
-  return new Map(res.rows.map((r) => [r.provider, r.n]));
 }

@@ -1,9 +1,10 @@
 import { WhatsAppStatusUpdated } from '@switchboard/contracts';
 import { done } from '@switchboard/platform';
 import type { Channel } from '../store/channels.ts';
-import { recordStatusReport } from '../store/status-reports.ts';
+import { recordDeliveryReport } from '../store/delivery-reports.ts';
+
 import { activeChannel } from './channel.ts';
-import { reportStatus } from './delivery.ts';
+import { reportDeliveryStatus } from './delivery-status.ts';
 import { type Applied, route } from './route.ts';
 
 /**
@@ -11,7 +12,7 @@ import { type Applied, route } from './route.ts';
  * stored message; held when the message is not stored yet, and applied when it lands. Statuses
  * of one batch are applied one after another, after the batch's messages, in its transaction.
  */
-export const whatsappStatusRoute = route<WhatsAppStatusUpdated, { channel: Channel; messageId: string }>({
+export const whatsappDeliveryStatusRoute = route<WhatsAppStatusUpdated, { channel: Channel; messageId: string }>({
   schema: WhatsAppStatusUpdated,
   async prepare(deps, event) {
     const channel = await activeChannel(deps, 'whatsapp', event.data.accountId);
@@ -25,9 +26,9 @@ export const whatsappStatusRoute = route<WhatsAppStatusUpdated, { channel: Chann
       const s = event.data;
       const key = { tenantId: value.channel.tenantId, provider: 'whatsapp', providerMessageId: s.messageId };
       const report = { status: s.status, at: new Date(s.at), errors: s.errors ?? null };
-      const effects = await reportStatus(tx, deps, key, report, event.id);
+      const effects = await reportDeliveryStatus(tx, deps, key, report, event.id);
       // Every report is kept whole (conversation, pricing, errors), applied, held or stale.
-      await recordStatusReport(tx, key.tenantId, event.id, s);
+      await recordDeliveryReport(tx, key.tenantId, event.id, s);
       results.push({ outcome: done, ...effects });
     }
     return results;

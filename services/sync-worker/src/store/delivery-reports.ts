@@ -2,10 +2,10 @@ import type { WhatsAppStatusUpdated } from '@switchboard/contracts';
 import { type Executor, schema } from '@switchboard/db';
 
 /**
- * Keeps a status report's conversation, pricing and errors as the provider sent them, whether or
+ * Keeps a delivery-status report's conversation, pricing and errors as the provider sent them, whether or
  * not its message is stored yet; a redelivered or repeated report changes nothing.
  */
-export async function recordStatusReport(
+export async function recordDeliveryReport(
   tx: Executor,
   tenantId: string,
   eventId: string,

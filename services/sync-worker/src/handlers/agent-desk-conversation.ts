@@ -1,0 +1,56 @@
+import { AgentDeskConversationRequested } from '@switchboard/contracts';
+import type { ConversationStatus } from '@switchboard/domain';
+import type { Channel } from '../store/channels.ts';
+import { setConversationAgent } from '../store/status-sync.ts';
+import { activeChannel } from './channel.ts';
+import { type Applied, route } from './route.ts';
+import { applySyncRequest, conversationLock } from './status-sync-request.ts';
+
+type ConversationRequest = AgentDeskConversationRequested;
+
+/** The conversation status each agent-desk action asks for. */
+const target: Record<ConversationRequest['action'], ConversationStatus> = {
+  assign: 'active',
+  release: 'open',
+  close: 'closed',
+};
+
+/**
+ * An operator's request on the agent desk to assign, release or close a conversation: its status
+ * synced with its tickets', and its agent recorded (a close keeps the agent who had it).
+ */
+export const agentDeskConversationRoute = route<ConversationRequest, { channel: Channel; conversationId: string }>({
+  schema: AgentDeskConversationRequested,
+  async prepare(deps, event) {
+    const channel = await activeChannel(deps, 'agent_desk', event.data.accountId);
+    if (!channel.ok) return channel;
+    return { ok: true, value: { channel: channel.value, conversationId: event.data.conversationId } };
+  },
+  lockKeys: conversationLock,
+  async apply(tx, deps, items) {
+    const out: Applied[] = [];
+    for (const { event, value } of items) {
+      const e = event.data;
+      out.push(
+        await applySyncRequest(tx, deps, event, value.channel.tenantId, {
+          entity: 'conversation',
+          conversationId: e.conversationId,
+          changedBy: e.operatorId,
+          command: () => ({
+            cmd: {
+              kind: 'conversation',
+              status: target[e.action],
+              source: 'agent',
+              reason: e.reason ?? `${e.action} requested on the agent desk`,
+            },
+          }),
+          after: async (tx2, conversationId) => {
+            if (e.action === 'close') return;
+            await setConversationAgent(tx2, conversationId, e.action === 'assign' ? e.operatorId : null);
+          },
+        }),
+      );
+    }
+    return out;
+  },
+});

@@ -1,0 +1,101 @@
+import type { CloudEvent } from '@switchboard/contracts';
+import type { Executor } from '@switchboard/db';
+import { boundSenderTime, decideStatusChange, type StatusCommand } from '@switchboard/domain';
+import { dead, done, type Outcome, skipped } from '@switchboard/platform';
+import { sql } from 'drizzle-orm';
+import { CONSUMER, type Deps } from '../deps.ts';
+import type { Count } from '../metrics.ts';
+import type { Channel } from '../store/channels.ts';
+import { type LockedTicket, lockConversationState, type NewTicket } from '../store/status-sync.ts';
+import type { Applied } from './route.ts';
+import { writeSyncDecision } from './status-sync.ts';
+
+/**
+ * Status-sync requests from the helpdesk (tickets) and the agent desk (conversations), applied
+ * through one pure decision (`decideStatusChange`) under the conversation's Redis lock and row
+ * locks.
+ */
+
+/** What a request asks, built from the locked state: a command, a refusal, or "already newer". */
+export type SyncCommand = { cmd: StatusCommand; created?: NewTicket } | { reject: string } | { stale: string };
+
+export type SyncRequest = {
+  entity: 'ticket' | 'conversation';
+  conversationId: string;
+  /** A helpdesk ticket's id: refused if that ticket belongs to another conversation. */
+  ticketExternalId?: string;
+  changedBy: string | undefined;
+  /** Builds the command from the locked state (an `assigned` ticket needs its current status). */
+  command: (tickets: LockedTicket[]) => SyncCommand;
+  /** Extra writes beside the status (the conversation's agent). */
+  after?: (tx: Executor, conversationId: string) => Promise<void>;
+};
+
+/** Every status request about a conversation takes that conversation's lock. */
+export const conversationLock = (p: { channel: Channel; conversationId: string }) => [
+  `conversation:${p.channel.tenantId}:${p.conversationId}`,
+];
+
+/**
+ * A refused request: dead-lettered with its reason and counted. Its inbox claim is dropped in the
+ * same transaction, so replaying it from the dead-letter queue (after the state it needed exists)
+ * is evaluated again rather than skipped as a duplicate.
+ */
+async function reject(tx: Executor, event: CloudEvent, entity: string, reason: string): Promise<Applied> {
+  await tx.execute(sql`delete from inbox where consumer = ${CONSUMER} and event_id = ${event.id}`);
+  const counts: Count[] = [{ metric: 'statusRejected', labels: { entity, reason: reason.split(':')[0] ?? reason } }];
+  return { outcome: dead(reason), outbox: [], counts };
+}
+
+/** Decides and writes one request, timed (the time is counted with it, once it committed). */
+export async function applySyncRequest(
+  tx: Executor,
+  deps: Deps,
+  event: CloudEvent,
+  tenantId: string,
+  r: SyncRequest,
+): Promise<Applied> {
+  const started = performance.now();
+  // The sender's time orders status changes; bounded again here for events queued before the edge did.
+  const time = boundSenderTime(event.time, deps.now()).at;
+  const applied = await decideSyncRequest(tx, deps, { ...event, time }, tenantId, r);
+  const seconds = (performance.now() - started) / 1000;
+  applied.counts.push({ metric: 'syncDuration', labels: { entity: r.entity }, value: seconds });
+  return applied;
+}
+
+/** Locks the conversation's state, decides the request and writes what follows from it. */
+async function decideSyncRequest(
+  tx: Executor,
+  deps: Deps,
+  event: CloudEvent,
+  tenantId: string,
+  r: SyncRequest,
+): Promise<Applied> {
+  const state = await lockConversationState(
+    tx,
+    tenantId,
+    r.conversationId,
+    r.ticketExternalId ? { ticketExternalId: r.ticketExternalId } : {},
+  );
+  if (!state) return reject(tx, event, r.entity, `unknown_conversation: ${r.conversationId} is not this tenant's`);
+  // The helpdesk's ticket id is unique per tenant: it may not move to another conversation.
+  if (state.ticketOwner && state.ticketOwner !== state.conversation.id) {
+    const reason = `ticket_conversation_mismatch: ticket ${r.ticketExternalId} belongs to another conversation`;
+    return reject(tx, event, r.entity, reason);
+  }
+  const built = r.command(state.tickets);
+  if ('reject' in built) return reject(tx, event, r.entity, built.reject);
+  if ('stale' in built) return { outcome: skipped(built.stale), outbox: [], counts: [] };
+  const { conversation, tickets } = state;
+  const decision = decideStatusChange(
+    { conversation: { id: conversation.id, status: conversation.status }, tickets },
+    built.cmd,
+  );
+  if (!decision.ok) return reject(tx, event, r.entity, decision.reason);
+  const cause = { eventId: event.id, changedBy: r.changedBy, at: new Date(event.time) };
+  const effects = await writeSyncDecision(tx, deps, state, decision, cause, built.created);
+  await r.after?.(tx, conversation.id);
+  const outcome: Outcome = decision.changes.length === 0 && !decision.suggestion ? skipped('no status change') : done;
+  return { outcome, ...effects };
+}
