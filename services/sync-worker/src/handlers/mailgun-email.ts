@@ -2,10 +2,11 @@ import { MailgunEmailReceived } from '@switchboard/contracts';
 import type { Executor, OutboxEntry } from '@switchboard/db';
 import { ancestorChain, detectSignals, isReplySubject, normalizeSubject } from '@switchboard/domain';
 import { done, skipped } from '@switchboard/platform';
+import type { Channel } from '@switchboard/worker';
+import { activeChannel } from '@switchboard/worker';
 import type { Deps } from '../deps.ts';
 import { applyLeadEvent } from '../lead/apply.ts';
 import type { Count } from '../metrics.ts';
-import type { Channel } from '../store/channels.ts';
 import {
   createEmailConversation,
   emailStored,
@@ -16,7 +17,6 @@ import {
   upsertAndLockEmailCustomer,
 } from '../store/email.ts';
 import { lockMessageKey } from '../store/messages.ts';
-import { activeChannel } from './channel.ts';
 import { domainEvent } from './events.ts';
 import { type Applied, route } from './route.ts';
 

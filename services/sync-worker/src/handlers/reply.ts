@@ -1,7 +1,6 @@
 import { type CloudEvent, eventId, type MessageAuthor, type MessageOutboundRequested } from '@switchboard/contracts';
-import { type Executor, type OutboxEntry, pgSafe } from '@switchboard/db';
+import { type Executor, type OutboxEntry, pgSafe, unclaimInbox } from '@switchboard/db';
 import { dead, done, skipped } from '@switchboard/platform';
-import { sql } from 'drizzle-orm';
 import { CONSUMER, type Deps } from '../deps.ts';
 import type { Count } from '../metrics.ts';
 import { takeHeldStatusesMany } from '../store/batch.ts';
@@ -39,7 +38,7 @@ export interface Reply {
 
 async function reject(tx: Executor, event: CloudEvent, origin: string, reason: string): Promise<Applied> {
   // Dropping the inbox claim lets a replay from the dead-letter queue be evaluated again.
-  await tx.execute(sql`delete from inbox where consumer = ${CONSUMER} and event_id = ${event.id}`);
+  await unclaimInbox(tx, CONSUMER, event.id);
   const counts: Count[] = [{ metric: 'outboundRejected', labels: { origin, reason: reason.split(':')[0] ?? reason } }];
   return { outcome: dead(reason), outbox: [], counts };
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AgentDeskConversationRequested, type CloudEvent, HelpdeskTicketChanged } from '@switchboard/contracts';
-import type { Executor } from '@switchboard/db';
+import { type Executor, unclaimInbox } from '@switchboard/db';
 import {
   type ConversationStatus,
   decideStatusChange,
@@ -8,12 +8,12 @@ import {
   type TicketStatus,
 } from '@switchboard/domain';
 import { dead, done, type Outcome, skipped } from '@switchboard/platform';
+import type { Channel } from '@switchboard/worker';
+import { activeChannel } from '@switchboard/worker';
 import { sql } from 'drizzle-orm';
 import { CONSUMER, type Deps } from '../deps.ts';
 import type { Count } from '../metrics.ts';
-import type { Channel } from '../store/channels.ts';
 import { type LockedTicket, lockConversationState, type NewTicket, writeStatusDecision } from '../store/status.ts';
-import { activeChannel } from './channel.ts';
 import { type Applied, route } from './route.ts';
 
 /**
@@ -41,7 +41,7 @@ type Request = {
  * is evaluated again rather than skipped as a duplicate.
  */
 async function reject(tx: Executor, event: CloudEvent, entity: string, reason: string): Promise<Applied> {
-  await tx.execute(sql`delete from inbox where consumer = ${CONSUMER} and event_id = ${event.id}`);
+  await unclaimInbox(tx, CONSUMER, event.id);
   const counts: Count[] = [{ metric: 'statusRejected', labels: { entity, reason: reason.split(':')[0] ?? reason } }];
   return { outcome: dead(reason), outbox: [], counts };
 }

@@ -1,6 +1,8 @@
 import { WhatsAppMessageReceived } from '@switchboard/contracts';
 import type { OutboxEntry } from '@switchboard/db';
 import { dead, done, skipped } from '@switchboard/platform';
+import type { Channel } from '@switchboard/worker';
+import { activeChannel } from '@switchboard/worker';
 import type { Count } from '../metrics.ts';
 import { toE164 } from '../phone.ts';
 import {
@@ -10,10 +12,8 @@ import {
   touchLiveConversations,
   upsertCustomers,
 } from '../store/batch.ts';
-import type { Channel } from '../store/channels.ts';
 import { insertMedia, type MediaRow } from '../store/media.ts';
 import { findMessageForUpdate, messageLockKey } from '../store/messages.ts';
-import { activeChannel } from './channel.ts';
 import { applyStatuses } from './delivery.ts';
 import { domainEvent } from './events.ts';
 import { type Applied, route } from './route.ts';

@@ -1,11 +1,11 @@
 import type { Executor, OutboxEntry } from '@switchboard/db';
 import type { DeliveryStatus } from '@switchboard/domain';
-import type { Deps } from './deps.ts';
-import { applyStatuses, type StatusReport } from './handlers/delivery.ts';
-import type { Count } from './metrics.ts';
-import { findDispatchTarget, insertAlias, messageNamedBy } from './store/aliases.ts';
-import { takeHeldStatusesMany } from './store/batch.ts';
-import { findMessageForUpdate, lockMessageKey } from './store/messages.ts';
+import type { Deps } from '../deps.ts';
+import type { Count } from '../metrics.ts';
+import { findDispatchTarget, insertAlias, messageNamedBy } from '../store/aliases.ts';
+import { takeHeldStatusesMany } from '../store/batch.ts';
+import { findMessageForUpdate, lockMessageKey } from '../store/messages.ts';
+import { applyStatuses, type StatusReport } from './delivery.ts';
 
 export interface Dispatch {
   /** The id the channel's provider gave the message (WhatsApp: the wamid Meta returned). */
