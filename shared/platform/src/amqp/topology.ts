@@ -140,6 +140,8 @@ export function switchboardTopology(ns = '', opts: TopologyOptions = {}): Topolo
     ],
     opts.retryDelaysMs ?? [1_000, 5_000, 30_000],
     opts.maxAttempts ?? 5,
+    // Presence from an account no active channel claims is parked, as in the sync-worker.
+    true,
   );
   return {
     names,
