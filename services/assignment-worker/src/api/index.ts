@@ -6,8 +6,8 @@ import { z } from 'zod';
 import type { Deps } from '../deps.ts';
 import { pushFreed } from '../handlers/auto-assign.ts';
 import { changeChat } from '../handlers/change-chat.ts';
-import { type ChatChange, commitChatChanges } from '../handlers/chat-change.ts';
 import { nextChat } from '../handlers/claim.ts';
+import { type ChatChange, commitChatChanges } from '../handlers/effects.ts';
 import { type LockedChat, lockChat } from '../store/chat-row.ts';
 import { assignmentViews } from './views.ts';
 

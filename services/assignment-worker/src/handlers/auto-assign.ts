@@ -4,8 +4,8 @@ import type { LockedChat } from '../store/chat-row.ts';
 import { lockAutoAssign, pickOperatorFor } from '../store/operators.ts';
 import { type Settings, settingsOf } from '../store/settings.ts';
 import { changeChat } from './change-chat.ts';
-import { type ChatChange, nothing } from './chat-change.ts';
 import { claimFor } from './claim.ts';
+import { type ChatChange, nothing } from './effects.ts';
 
 /**
  * Auto-assign (per tenant): a waiting chat goes to the online operator with the most free

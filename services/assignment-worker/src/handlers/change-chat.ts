@@ -4,7 +4,7 @@ import type { Deps } from '../deps.ts';
 import type { Count } from '../metrics.ts';
 import { type LockedChat, lockChat } from '../store/chat-row.ts';
 import { writeChatChange } from '../store/chats.ts';
-import { type ChatChange, chatEvent, nothing } from './chat-change.ts';
+import { type ChatChange, chatEvent, nothing } from './effects.ts';
 
 /**
  * Applies one chat event under the chat's row lock: the state machine decides, this writes the

@@ -3,7 +3,7 @@ import { unitOfWork } from '@switchboard/worker';
 import type { Deps } from '../deps.ts';
 import type { Count } from '../metrics.ts';
 import { type ClaimQuery, type ClaimRow, claimIn, claimPrepared, whyNoClaim } from '../store/claim.ts';
-import { type ChatChange, chatEvent, effectsOf, nothing } from './chat-change.ts';
+import { type ChatChange, chatEvent, effectsOf, nothing } from './effects.ts';
 
 export type NextChat =
   | { outcome: 'assigned'; chatId: string; assignmentId: number }

@@ -1,6 +1,6 @@
 import { ConversationStatusChanged } from '@switchboard/contracts';
 import { skipped } from '@switchboard/platform';
-import { applyChatEvent, eachItem, route, type TenantScoped, tenantOf } from './route.ts';
+import { changeChatAndPush, eachItem, route, type TenantScoped, tenantOf } from './route.ts';
 
 /** `conversation.status.changed`: only a close matters to the queue, and it completes the chat. */
 export const conversationClosedRoute = route({
@@ -12,7 +12,7 @@ export const conversationClosedRoute = route({
   },
   lockKeys: () => [],
   apply: eachItem<ConversationStatusChanged, TenantScoped>((tx, deps, { event, value }) =>
-    applyChatEvent(
+    changeChatAndPush(
       tx,
       deps,
       { id: event.data.conversationId, tenantId: value.tenantId },

@@ -1,5 +1,5 @@
 import { MessageReceived } from '@switchboard/contracts';
-import { applyChatEvent, eachItem, route, tenantOf } from './route.ts';
+import { changeChatAndPush, eachItem, route, tenantOf } from './route.ts';
 
 /**
  * A customer's message: the chat waits for an operator (again). Ordered by when the conversation
@@ -10,7 +10,7 @@ export const messageReceivedRoute = route({
   prepare: async (_deps, event) => tenantOf(event),
   lockKeys: () => [],
   apply: eachItem<MessageReceived, { tenantId: string }>((tx, deps, { event, value }) =>
-    applyChatEvent(
+    changeChatAndPush(
       tx,
       deps,
       { id: event.data.conversationId, tenantId: value.tenantId },

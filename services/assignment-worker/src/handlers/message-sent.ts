@@ -1,6 +1,6 @@
 import { MessageSent } from '@switchboard/contracts';
 import { skipped } from '@switchboard/platform';
-import { applyChatEvent, eachItem, route, type TenantScoped, tenantOf } from './route.ts';
+import { changeChatAndPush, eachItem, route, type TenantScoped, tenantOf } from './route.ts';
 
 /**
  * An operator's reply: the chat waits for the customer. Ordered by when the conversation store
@@ -17,7 +17,7 @@ export const messageSentRoute = route({
   },
   lockKeys: () => [],
   apply: eachItem<MessageSent, TenantScoped>((tx, deps, { event, value }) =>
-    applyChatEvent(
+    changeChatAndPush(
       tx,
       deps,
       { id: event.data.conversationId, tenantId: value.tenantId },

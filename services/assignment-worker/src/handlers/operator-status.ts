@@ -7,7 +7,7 @@ import { upsertOperator } from '../store/operators.ts';
 import { settingsOf } from '../store/settings.ts';
 import { fillOperator, pushFreed } from './auto-assign.ts';
 import { changeChat } from './change-chat.ts';
-import type { ChatChange } from './chat-change.ts';
+import type { ChatChange } from './effects.ts';
 import { appliedOf, eachItem, route, type TenantScoped } from './route.ts';
 
 /**

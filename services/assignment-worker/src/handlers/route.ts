@@ -7,7 +7,7 @@ import type { Deps } from '../deps.ts';
 import type { Metrics } from '../metrics.ts';
 import { pushFreed } from './auto-assign.ts';
 import { changeChat } from './change-chat.ts';
-import { type ChatChange, effectsOf } from './chat-change.ts';
+import { type ChatChange, effectsOf } from './effects.ts';
 
 /** What every assignment route's `prepare` resolves: the tenant whose chats and operators it changes. */
 export interface TenantScoped {
@@ -39,7 +39,7 @@ export const appliedOf = (deps: Deps, changes: ChatChange[]): Applied => ({
  * One chat event, then on auto-assign tenants what it freed is handed out in the same transaction.
  * A close of a conversation the queue never saw is refused by the state machine: nothing happens.
  */
-export async function applyChatEvent(
+export async function changeChatAndPush(
   tx: Executor,
   deps: Deps,
   target: { id: string; tenantId: string },

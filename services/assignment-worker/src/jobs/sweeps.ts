@@ -1,7 +1,7 @@
 import type { Deps } from '../deps.ts';
 import { autoAssign, pushFreed } from '../handlers/auto-assign.ts';
 import { changeChat } from '../handlers/change-chat.ts';
-import { commitChatChanges } from '../handlers/chat-change.ts';
+import { commitChatChanges } from '../handlers/effects.ts';
 import { lockChat } from '../store/chat-row.ts';
 import { dueIdle, dueStuck, waitingWithRoom } from '../store/due.ts';
 import { settingsOf } from '../store/settings.ts';
