@@ -26,7 +26,9 @@ export interface UnitDeps<M> {
  * Runs `work` in one transaction: what it records is appended to the outbox in that transaction
  * (no event without its commit, no commit without its event); once it committed, its counts are
  * recorded and its after-commit hooks run, in order. A rollback (an error thrown by `work` or by
- * the commit) records nothing and runs nothing, so work tried again counts once.
+ * the commit) records nothing and runs nothing, so work tried again counts once. A hook handles
+ * its own failures (the idle checks count theirs): one that throws reaches the caller after the
+ * commit, and a consumer would retry work that is already applied (the inbox then skips it).
  */
 export async function unitOfWork<M, T>(deps: UnitDeps<M>, work: (unit: Unit<M>) => Promise<T>): Promise<T> {
   const outbox: OutboxEntry[] = [];
