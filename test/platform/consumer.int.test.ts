@@ -4,6 +4,7 @@ import {
   type BatchHandler,
   Broker,
   BrokerUnavailableError,
+  type ConsumedQueue,
   Consumer,
   Counter,
   consumerMetrics,
@@ -193,7 +194,9 @@ describe('Consumer', () => {
   });
 
   it('dead-letters a park outcome on a queue without a parking queue, rather than losing or looping it', async () => {
-    const queue = topology.consumers.assignmentEvents;
+    // Every worker queue has a parking queue now: this one is the assignment-worker's without it.
+    const { parkedQueue: _, ...rest } = topology.consumers.assignmentEvents;
+    const queue: ConsumedQueue = rest;
     expect(queue.parkedQueue).toBeUndefined();
     const metrics = await consume(async () => park('unknown_channel: nobody', { provider: 'x' }), { queue });
     const id = randomUUID();

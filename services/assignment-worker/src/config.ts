@@ -9,6 +9,9 @@ const env = commonEnv.extend({
   ASSIGNMENT_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),
   API_TOKEN_CACHE_TTL_MS: z.coerce.number().int().min(0).default(30_000),
+  /** The channel resolver's bounds (the same as the sync-worker's; see @switchboard/worker channels.ts). */
+  CHANNEL_CACHE_TTL_MS: z.coerce.number().int().min(0).default(30_000),
+  CHANNEL_CACHE_MAX_ENTRIES: z.coerce.number().int().min(1).default(10_000),
   /** How often the idle and stuck sweeps run (a BullMQ job scheduler); 0 turns it off. Per-chat idle jobs are exact. */
   ASSIGNMENT_SWEEP_EVERY_MS: z.coerce
     .number()

@@ -1,6 +1,6 @@
-export { assignmentRoutes } from './api.ts';
-export { nextChat } from './claim.ts';
+export { assignmentRoutes } from './api/index.ts';
 export { loadConfig } from './config.ts';
-export { createEventHandler } from './events.ts';
+export { nextChat } from './handlers/claim.ts';
+export { createBatchEventHandler, createEventHandler } from './handlers/routes.ts';
+export { handleStuck, pushWaiting, releaseIdle } from './jobs/sweeps.ts';
 export { type AssignmentWorker, startAssignmentWorker } from './service.ts';
-export { handleStuck, pushWaiting, releaseIdle } from './sweeps.ts';

@@ -63,6 +63,12 @@ export function createMetrics(opts: { chatsWaiting?: () => Promise<number> } = {
       labelNames: ['rule'] as const,
       registers: [registry],
     }),
+    parked: new Counter({
+      name: 'inbound_parked_total',
+      help: 'Events parked because no active channel claims their account, by provider and reason',
+      labelNames: ['provider', 'reason'] as const,
+      registers: [registry],
+    }),
     idleUnscheduled: new Counter({
       name: 'chat_idle_checks_unscheduled_total',
       help: 'Idle checks that could not be scheduled once their assignment committed (the sweep releases those assignments instead)',

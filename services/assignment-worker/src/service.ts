@@ -1,4 +1,4 @@
-import { createDb, createTokenAuth, OutboxRelay, postgresReady } from '@switchboard/db';
+import { createDb, createTokenAuth, postgresReady } from '@switchboard/db';
 import {
   Broker,
   brokerReady,
@@ -14,14 +14,15 @@ import {
   sampleQueueDepths,
   switchboardTopology,
 } from '@switchboard/platform';
+import { OutboxRelay, startChannelResolver } from '@switchboard/worker';
 import { sql } from 'drizzle-orm';
-import { assignmentRoutes } from './api.ts';
+import { assignmentRoutes } from './api/index.ts';
 import { createBackground } from './background.ts';
 import type { Config } from './config.ts';
 import type { Deps } from './deps.ts';
-import { createEventHandler } from './events.ts';
+import { createBatchEventHandler } from './handlers/routes.ts';
+import { startTimers } from './jobs/timers.ts';
 import { createMetrics } from './metrics.ts';
-import { startTimers } from './timers.ts';
 
 /**
  * Builds and starts the assignment-worker: pool, broker, relay, BullMQ timers, consumer, HTTP
@@ -62,6 +63,13 @@ export async function startAssignmentWorker(config: Config, opts: { logger?: Log
   relay.start();
   lifecycle.onStop('relay', () => relay.stop());
 
+  // Which channel claims an account: the worker kit's resolver, the sync-worker's too.
+  const { cache: channels, stop: stopChannels } = startChannelResolver(
+    { pool, db },
+    { ttlMs: config.CHANNEL_CACHE_TTL_MS, maxEntries: config.CHANNEL_CACHE_MAX_ENTRIES, logger },
+  );
+  lifecycle.onStop('channel listener', stopChannels);
+
   const deps: Deps = {
     db,
     pool,
@@ -71,6 +79,7 @@ export async function startAssignmentWorker(config: Config, opts: { logger?: Log
     now: opts.now ?? (() => new Date()),
     timers: { schedule: async () => undefined },
     background: createBackground(logger),
+    resolveChannel: channels.resolve,
   };
   const timers = await startTimers(
     {
@@ -86,22 +95,30 @@ export async function startAssignmentWorker(config: Config, opts: { logger?: Log
   // Runs after HTTP and the consumer stopped (nothing new starts) and before the timers close.
   lifecycle.onStop('background work', () => deps.background.drain());
 
-  const consumer = new Consumer(broker, publisher, topology.consumers.assignmentEvents, createEventHandler(deps), {
-    prefetch: config.ASSIGNMENT_PREFETCH,
-    logger,
-    metrics: metrics.consumer,
-    // One event per transaction, a few at once: chats of one conversation serialize on their row
-    // anyway, and dozens of concurrent transactions would only contend.
-    batch: { maxSize: 1, concurrency: config.ASSIGNMENT_CONCURRENCY },
-    // Postgres or Redis (its timers) unreachable: stop consuming until both answer, no attempt spent.
-    pause: {
-      isOutage: isUnreachable,
-      probe: async () => {
-        await postgresReady(pool)();
-        await timers.queue.client.then((c) => c.ping());
+  const consumer = new Consumer(
+    broker,
+    publisher,
+    topology.consumers.assignmentEvents,
+    { batch: createBatchEventHandler(deps) },
+    {
+      prefetch: config.ASSIGNMENT_PREFETCH,
+      logger,
+      metrics: metrics.consumer,
+      // Presence from an account no active channel claims, by provider (see handlers/operator-status.ts).
+      parked: metrics.parked,
+      // One event per transaction, a few at once: chats of one conversation serialize on their row
+      // anyway, and dozens of concurrent transactions would only contend.
+      batch: { maxSize: 1, concurrency: config.ASSIGNMENT_CONCURRENCY },
+      // Postgres or Redis (its timers) unreachable: stop consuming until both answer, no attempt spent.
+      pause: {
+        isOutage: isUnreachable,
+        probe: async () => {
+          await postgresReady(pool)();
+          await timers.queue.client.then((c) => c.ping());
+        },
       },
     },
-  });
+  );
   await consumer.start();
   lifecycle.onStop('consumer', () => consumer.stop());
   broker.start();

@@ -1,9 +1,9 @@
 import type { Database } from '@switchboard/db';
 import type { Locks, Logger, Topology } from '@switchboard/platform';
+import type { ResolveChannel } from '@switchboard/worker';
 import type pg from 'pg';
 import type { LookupCache } from './lookup-cache.ts';
 import type { Metrics } from './metrics.ts';
-import type { ResolveChannel } from './store/channels.ts';
 
 /** Everything a handler may touch, built once in `main.ts`. Handlers take a `Pick` of it. */
 export interface Deps {

@@ -1,7 +1,6 @@
 import { eventId } from '@switchboard/contracts';
-import { appendOutbox, transaction } from '@switchboard/db';
 import { decideStatusChange } from '@switchboard/domain';
-import { recordCounts } from '@switchboard/platform';
+import { unitOfWork } from '@switchboard/worker';
 import { sql } from 'drizzle-orm';
 import type { Config } from './config.ts';
 import type { Deps } from './deps.ts';
@@ -27,7 +26,7 @@ export async function closeInactiveConversations(
      order by last_activity_at limit ${limit}`);
   let closed = 0;
   for (const c of due.rows) {
-    const did = await transaction(deps.pool, async (tx) => {
+    const did = await unitOfWork(deps, async ({ tx, record }) => {
       const still = await tx.execute<{ id: string }>(sql`
         select id from conversations
          where id = ${c.id} and status <> 'closed' and last_activity_at < ${cutoff.toISOString()}
@@ -44,14 +43,10 @@ export async function closeInactiveConversations(
       // No inbound event caused this: the cause is the timer, named after the state it closed.
       const cause = eventId('inactivity', c.id, String(state.conversation.version));
       const effects = await writeSyncDecision(tx, deps, state, decision, { eventId: cause, at: deps.now() });
-      await appendOutbox(tx, effects.outbox);
-      return effects;
+      record({ ...effects, afterCommit: [async () => deps.lookups?.invalidate([c.tenant_id])] });
+      return true;
     });
-    if (did) {
-      recordCounts(deps.metrics, did.counts);
-      closed += 1;
-      await deps.lookups?.invalidate([c.tenant_id]);
-    }
+    if (did) closed += 1;
   }
   if (closed > 0) deps.logger.info({ closed, idleMs }, 'closed inactive conversations');
   return closed;

@@ -1,7 +1,7 @@
 export { type ApiDeps, registerApi } from './api/index.ts';
 export { registerInternal } from './api/internal.ts';
 export { loadConfig } from './config.ts';
-export { createBatchHandler } from './handlers/apply.ts';
+export { createBatchHandler } from './handlers/batch.ts';
 export { type Route, route } from './handlers/route.ts';
 export { routesByType } from './handlers/routes.ts';
 export { closeInactiveConversations } from './inactivity.ts';

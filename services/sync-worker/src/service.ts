@@ -1,4 +1,4 @@
-import { CHANNELS_CHANNEL, createDb, listen, OutboxRelay, postgresReady } from '@switchboard/db';
+import { createDb, postgresReady } from '@switchboard/db';
 import {
   Broker,
   brokerReady,
@@ -17,16 +17,16 @@ import {
   sampleQueueDepths,
   switchboardTopology,
 } from '@switchboard/platform';
+import { OutboxRelay, startChannelResolver } from '@switchboard/worker';
 import { registerApi } from './api/index.ts';
 import { registerInternal } from './api/internal.ts';
 import type { Config } from './config.ts';
 import type { Deps } from './deps.ts';
-import { createBatchHandler } from './handlers/apply.ts';
+import { createBatchHandler } from './handlers/batch.ts';
 import { inactivitySweep, startInactivityClose } from './inactivity.ts';
 import { createLookupCache } from './lookup-cache.ts';
 import { createMetrics } from './metrics.ts';
 import { startRetention } from './retention.ts';
-import { createChannelCache, loadChannel } from './store/channels.ts';
 
 /**
  * Builds and starts the sync-worker: pool, Redis, broker, relay, consumer, HTTP (ops and the read
@@ -54,18 +54,12 @@ export async function startSyncWorker(config: Config, opts: { logger?: Logger } 
   await publisher.start();
   lifecycle.onStop('publisher', () => publisher.close());
 
-  // Which channel claims an account, cached while the channels NOTIFY is heard (see channels.ts).
-  const channels = createChannelCache(loadChannel(db), {
-    ttlMs: config.CHANNEL_CACHE_TTL_MS,
-    maxEntries: config.CHANNEL_CACHE_MAX_ENTRIES,
-  });
-  const channelChanges = listen(
-    pool,
-    CHANNELS_CHANNEL,
-    { onNotify: channels.changed, onListening: channels.listening, onDown: channels.down },
-    { logger },
+  // Which channel claims an account, cached while the channels NOTIFY is heard (the worker kit's).
+  const { cache: channels, stop: stopChannels } = startChannelResolver(
+    { pool, db },
+    { ttlMs: config.CHANNEL_CACHE_TTL_MS, maxEntries: config.CHANNEL_CACHE_MAX_ENTRIES, logger },
   );
-  lifecycle.onStop('channel listener', () => channelChanges.stop());
+  lifecycle.onStop('channel listener', stopChannels);
 
   const lookups = createLookupCache(redis, { ttlSeconds: config.LOOKUP_CACHE_TTL_SECONDS, logger, metrics });
   const deps: Deps = {
@@ -115,7 +109,7 @@ export async function startSyncWorker(config: Config, opts: { logger?: Logger } 
       prefetch: config.SYNC_PREFETCH,
       logger,
       metrics: metrics.consumer,
-      // Events of an account no active channel claims, by provider (see handlers/channel.ts).
+      // Events of an account no active channel claims, by provider (see @switchboard/worker's active-channel.ts).
       parked: metrics.parked,
       batch: { maxSize: config.SYNC_BATCH_SIZE, concurrency: config.SYNC_BATCH_CONCURRENCY },
       // Postgres unreachable: stop consuming until it answers, spending no attempt (Redis is

@@ -15,6 +15,14 @@ export async function claimInboxMany(tx: Executor, consumer: string, eventIds: s
   return new Set(res.rows.map((r) => r.event_id));
 }
 
+/**
+ * Drops one claim in the caller's transaction: a refused event, dead-lettered, is evaluated again
+ * when an operator replays it (the claim is kept when the transaction rolls back).
+ */
+export async function unclaimInbox(tx: Executor, consumer: string, eventId: string): Promise<void> {
+  await tx.execute(sql`delete from ${inbox} where ${inbox.consumer} = ${consumer} and ${inbox.eventId} = ${eventId}`);
+}
+
 /** Deletes inbox rows older than the longest a redelivery can arrive late. */
 export async function pruneInbox(tx: Executor, olderThan: Date): Promise<number> {
   const res = await tx.execute(sql`delete from ${inbox} where ${inbox.processedAt} < ${olderThan}`);

@@ -17,8 +17,12 @@ const perClient = new WeakMap<pg.PoolClient, ClientDb>();
  * drizzle's pooled `transaction()` does not release its client when BEGIN itself fails (as it
  * does on a connection that a Postgres restart just killed), which leaks pool slots until the
  * pool is exhausted and `pool.end()` never returns. A broken client is dropped by the pool.
+ * `fn` also gets the client itself, for a named prepared statement inside the transaction.
  */
-export async function transaction<T>(pool: pg.Pool, fn: (tx: Executor) => Promise<T>): Promise<T> {
+export async function transaction<T>(
+  pool: pg.Pool,
+  fn: (tx: Executor, client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
   const client = await pool.connect();
   try {
     let db = perClient.get(client);
@@ -26,7 +30,7 @@ export async function transaction<T>(pool: pg.Pool, fn: (tx: Executor) => Promis
       db = drizzle(client, { schema });
       perClient.set(client, db);
     }
-    return await db.transaction(fn);
+    return await db.transaction((tx) => fn(tx, client));
   } finally {
     client.release();
   }

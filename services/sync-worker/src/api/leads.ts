@@ -1,4 +1,3 @@
-import { appendOutbox, transaction } from '@switchboard/db';
 import {
   ancestorChain,
   JOURNEY_STAGES,
@@ -8,7 +7,8 @@ import {
   type ThreadNode,
   threadMessages,
 } from '@switchboard/domain';
-import { parseRequest, RequestError, recordCounts } from '@switchboard/platform';
+import { parseRequest, RequestError } from '@switchboard/platform';
+import { unitOfWork } from '@switchboard/worker';
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { applyLeadEvent, type LeadChange, previewLeadEvent } from '../lead/apply.ts';
@@ -147,18 +147,17 @@ export const leadRoutes: ApiRoutes = (api, deps) => {
   api.post('/conversations/:id/transition', async (req) => {
     const { id } = parseRequest(Params, req.params, 'path');
     const body = parseRequest(TransitionBody, req.body, 'body');
-    const result = await transaction(deps.pool, async (tx) => {
-      const out = await applyLeadEvent(tx, deps, req.tenant.id, id, change(body, deps.now()));
-      if (out) await appendOutbox(tx, out.outbox);
+    const result = await unitOfWork(deps, async (unit) => {
+      const out = await applyLeadEvent(unit.tx, deps, req.tenant.id, id, change(body, deps.now()));
+      // Once committed, like every write, an applied transition ends the tenant's cached lookups.
+      const invalidate = () => deps.cache.invalidate([req.tenant.id]);
+      if (out) unit.record({ ...out, afterCommit: out.decision.kind === 'apply' ? [invalidate] : [] });
       return out;
     });
     if (!result) throw new RequestError(404, 'not_found', `no lead journey for conversation ${id}`);
-    recordCounts(deps.metrics, result.counts);
     const d = result.decision;
     switch (d.kind) {
       case 'apply':
-        // Committed: like every write, it ends the tenant's cached lookups.
-        await deps.cache.invalidate([req.tenant.id]);
         return {
           conversationId: id,
           from: d.from,

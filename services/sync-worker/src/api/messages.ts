@@ -1,7 +1,7 @@
-import { appendOutbox, transaction } from '@switchboard/db';
-import { parseRequest, RequestError, recordCounts } from '@switchboard/platform';
+import { parseRequest, RequestError } from '@switchboard/platform';
+import { unitOfWork } from '@switchboard/worker';
 import { z } from 'zod';
-import { recordDispatch } from '../dispatch.ts';
+import { recordDispatch } from '../handlers/message-dispatched.ts';
 import type { ApiRoutes } from './index.ts';
 
 const Params = z.object({ id: z.uuid() });
@@ -38,10 +38,13 @@ export const messageRoutes: ApiRoutes = (api, deps) => {
       providerMessageId: body.providerMessageId,
       sentAt: body.sentAt ? new Date(body.sentAt) : deps.now(),
     };
+    // Once committed (a deadlocked attempt rolled back and counted nothing): its counts, and a
+    // changed message ends the tenant's cached lookups.
+    const invalidate = () => deps.cache.invalidate([req.tenant.id]);
     const result = await retryDeadlock(() =>
-      transaction(deps.pool, async (tx) => {
-        const r = await recordDispatch(tx, deps, req.tenant.id, id, dispatch);
-        if (r.kind === 'dispatched') await appendOutbox(tx, r.outbox);
+      unitOfWork(deps, async (unit) => {
+        const r = await recordDispatch(unit.tx, deps, req.tenant.id, id, dispatch);
+        if (r.kind === 'dispatched') unit.record({ ...r, afterCommit: r.changed ? [invalidate] : [] });
         return r;
       }),
     );
@@ -51,9 +54,6 @@ export const messageRoutes: ApiRoutes = (api, deps) => {
       case 'conflict':
         throw new RequestError(409, 'conflict', result.message);
       case 'dispatched':
-        // Committed (a deadlocked attempt rolled back and counted nothing).
-        recordCounts(deps.metrics, result.counts);
-        if (result.changed) await deps.cache.invalidate([req.tenant.id]);
         return {
           messageId: id,
           provider: result.provider,

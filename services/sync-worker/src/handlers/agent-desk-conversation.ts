@@ -1,8 +1,8 @@
 import { AgentDeskConversationRequested } from '@switchboard/contracts';
 import type { ConversationStatus } from '@switchboard/domain';
-import type { Channel } from '../store/channels.ts';
+import type { Channel } from '@switchboard/worker';
+import { activeChannel } from '@switchboard/worker';
 import { setConversationAgent } from '../store/status-sync.ts';
-import { activeChannel } from './channel.ts';
 import { type Applied, route } from './route.ts';
 import { applySyncRequest, conversationLock } from './status-sync-request.ts';
 

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { HelpdeskTicketChanged } from '@switchboard/contracts';
 import { boundSenderTime, type TicketStatus } from '@switchboard/domain';
-import type { Channel } from '../store/channels.ts';
+import type { Channel } from '@switchboard/worker';
+import { activeChannel } from '@switchboard/worker';
 import { type LockedTicket, setTicketAssignee } from '../store/status-sync.ts';
-import { activeChannel } from './channel.ts';
 import { type Applied, route } from './route.ts';
 import { applySyncRequest, conversationLock, type SyncCommand } from './status-sync-request.ts';
 

@@ -2,9 +2,10 @@ import { MailgunEmailReceived } from '@switchboard/contracts';
 import type { Executor } from '@switchboard/db';
 import { ancestorChain, detectSignals, isReplySubject, normalizeSubject } from '@switchboard/domain';
 import { done, skipped } from '@switchboard/platform';
+import type { Channel } from '@switchboard/worker';
+import { activeChannel } from '@switchboard/worker';
 import type { Deps } from '../deps.ts';
 import { applyLeadEvent } from '../lead/apply.ts';
-import type { Channel } from '../store/channels.ts';
 import {
   createEmailConversation,
   emailStored,
@@ -15,7 +16,6 @@ import {
   upsertAndLockEmailCustomer,
 } from '../store/email.ts';
 import { lockMessageKey } from '../store/messages.ts';
-import { activeChannel } from './channel.ts';
 import { domainEvent } from './events.ts';
 import { type Applied, type Effects, route } from './route.ts';
 

@@ -2,14 +2,14 @@ import { MailgunEventReceived, type ProviderError } from '@switchboard/contracts
 import type { Executor } from '@switchboard/db';
 import { type DeliveryStatus, type LeadEvent, normalizeSubject } from '@switchboard/domain';
 import { done, skipped } from '@switchboard/platform';
+import type { Channel } from '@switchboard/worker';
+import { activeChannel } from '@switchboard/worker';
 import type { Deps } from '../deps.ts';
 import { applyLeadEvent, type LeadChange } from '../lead/apply.ts';
 import type { Count } from '../metrics.ts';
-import type { Channel } from '../store/channels.ts';
 import { createEmailConversation, insertEmailMessage, upsertAndLockEmailCustomer } from '../store/email.ts';
 import { recordEmailEvent } from '../store/email-events.ts';
 import { findMessageForUpdate, lockMessageKey, type MessageKey } from '../store/messages.ts';
-import { activeChannel } from './channel.ts';
 import { applyDeliveryReports } from './delivery-status.ts';
 import { domainEvent } from './events.ts';
 import { type Applied, type Effects, route } from './route.ts';

@@ -1,9 +1,9 @@
 import { AgentDeskOperatorReplied, GenesysAgentMessage, GenesysReceipt } from '@switchboard/contracts';
 import { done } from '@switchboard/platform';
+import type { Channel } from '@switchboard/worker';
+import { activeChannel } from '@switchboard/worker';
 import { toE164 } from '../phone.ts';
-import type { Channel } from '../store/channels.ts';
 import { lockConversationById, lockConversationForGenesys } from '../store/outbound.ts';
-import { activeChannel } from './channel.ts';
 import { reportDeliveryStatus } from './delivery-status.ts';
 import { recordReply } from './reply.ts';
 import { type Applied, route } from './route.ts';

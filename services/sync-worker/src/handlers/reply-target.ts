@@ -1,7 +1,6 @@
 import type { CloudEvent } from '@switchboard/contracts';
-import type { Executor } from '@switchboard/db';
+import { type Executor, unclaimInbox } from '@switchboard/db';
 import { dead, skipped } from '@switchboard/platform';
-import { sql } from 'drizzle-orm';
 import { CONSUMER, type Deps } from '../deps.ts';
 import type { Count } from '../metrics.ts';
 import { findMessageForUpdate, lockMessageKey } from '../store/messages.ts';
@@ -13,7 +12,7 @@ import type { Applied, Effects } from './route.ts';
 /** A refused reply: dead-lettered with its reason and counted. */
 export async function rejectReply(tx: Executor, event: CloudEvent, origin: string, reason: string): Promise<Applied> {
   // Dropping the inbox claim lets a replay from the dead-letter queue be evaluated again.
-  await tx.execute(sql`delete from inbox where consumer = ${CONSUMER} and event_id = ${event.id}`);
+  await unclaimInbox(tx, CONSUMER, event.id);
   const counts: Count[] = [{ metric: 'outboundRejected', labels: { origin, reason: reason.split(':')[0] ?? reason } }];
   return { outcome: dead(reason), outbox: [], counts };
 }

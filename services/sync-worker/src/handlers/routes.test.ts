@@ -3,7 +3,7 @@ import { createLogger, switchboardTopology, topicMatches } from '@switchboard/pl
 import type { ConsumeMessage } from 'amqplib';
 import { describe, expect, it } from 'vitest';
 import type { Deps } from '../deps.ts';
-import { createBatchHandler } from './apply.ts';
+import { createBatchHandler } from './batch.ts';
 import { routes } from './routes.ts';
 
 describe('the routing table', () => {

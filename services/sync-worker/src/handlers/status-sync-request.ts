@@ -1,11 +1,10 @@
 import type { CloudEvent } from '@switchboard/contracts';
-import type { Executor } from '@switchboard/db';
+import { type Executor, unclaimInbox } from '@switchboard/db';
 import { boundSenderTime, decideStatusChange, type StatusCommand } from '@switchboard/domain';
 import { dead, done, type Outcome, skipped } from '@switchboard/platform';
-import { sql } from 'drizzle-orm';
+import type { Channel } from '@switchboard/worker';
 import { CONSUMER, type Deps } from '../deps.ts';
 import type { Count } from '../metrics.ts';
-import type { Channel } from '../store/channels.ts';
 import { type LockedTicket, lockConversationState, type NewTicket } from '../store/status-sync.ts';
 import type { Applied } from './route.ts';
 import { writeSyncDecision } from './status-sync.ts';
@@ -42,7 +41,7 @@ export const conversationLock = (p: { channel: Channel; conversationId: string }
  * is evaluated again rather than skipped as a duplicate.
  */
 async function reject(tx: Executor, event: CloudEvent, entity: string, reason: string): Promise<Applied> {
-  await tx.execute(sql`delete from inbox where consumer = ${CONSUMER} and event_id = ${event.id}`);
+  await unclaimInbox(tx, CONSUMER, event.id);
   const counts: Count[] = [{ metric: 'statusRejected', labels: { entity, reason: reason.split(':')[0] ?? reason } }];
   return { outcome: dead(reason), outbox: [], counts };
 }

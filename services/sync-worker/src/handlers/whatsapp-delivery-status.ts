@@ -1,9 +1,8 @@
 import { WhatsAppStatusUpdated } from '@switchboard/contracts';
 import { done } from '@switchboard/platform';
-import type { Channel } from '../store/channels.ts';
+import type { Channel } from '@switchboard/worker';
+import { activeChannel } from '@switchboard/worker';
 import { recordDeliveryReport } from '../store/delivery-reports.ts';
-
-import { activeChannel } from './channel.ts';
 import { reportDeliveryStatus } from './delivery-status.ts';
 import { type Applied, route } from './route.ts';
 

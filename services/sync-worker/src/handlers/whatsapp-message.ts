@@ -1,6 +1,8 @@
 import { type CloudEvent, WhatsAppMessageReceived } from '@switchboard/contracts';
 import type { Executor } from '@switchboard/db';
 import { dead } from '@switchboard/platform';
+import type { Channel } from '@switchboard/worker';
+import { activeChannel } from '@switchboard/worker';
 import type { Deps } from '../deps.ts';
 import { type KeyedMap, keyedMap } from '../keyed-map.ts';
 import { toE164 } from '../phone.ts';
@@ -13,10 +15,8 @@ import {
   touchLiveConversations,
   upsertCustomers,
 } from '../store/batch.ts';
-import type { Channel } from '../store/channels.ts';
 import { type HeldKey, takeHeldDeliveryStatuses } from '../store/held-delivery-statuses.ts';
 import { lockMessageKeys } from '../store/messages.ts';
-import { activeChannel } from './channel.ts';
 import { type Applied, route } from './route.ts';
 import { announceMessages, type Landed } from './whatsapp-message-events.ts';
 

@@ -141,6 +141,8 @@ export function switchboardTopology(ns = '', opts: TopologyOptions = {}): Topolo
     ],
     opts.retryDelaysMs ?? [1_000, 5_000, 30_000],
     opts.maxAttempts ?? 5,
+    // Presence from an account no active channel claims is parked, as in the sync-worker.
+    true,
   );
   // The realtime gateway: one queue shared by its replicas (each event appended to the replay log
   // once); the replicas fan out from that log, so every replica sees every event.

@@ -1,5 +1,7 @@
-import { type Executor, schema } from '@switchboard/db';
+import { CHANNELS_CHANNEL, type Database, type Executor, listen, schema } from '@switchboard/db';
+import type { Logger } from '@switchboard/platform';
 import { and, eq } from 'drizzle-orm';
+import type pg from 'pg';
 
 export interface Channel {
   id: string;
@@ -101,4 +103,22 @@ export function createChannelCache(
       return cache.size;
     },
   };
+}
+
+/**
+ * The resolver both workers use: the channel cache over Postgres, kept true by the `channels`
+ * NOTIFY on a connection of its own. `stop` ends the listener (the cache then reads through).
+ */
+export function startChannelResolver(
+  conn: { pool: pg.Pool; db: Database },
+  opts: { ttlMs: number; maxEntries: number; logger: Logger },
+): { cache: ChannelCache; stop: () => Promise<void> } {
+  const cache = createChannelCache(loadChannel(conn.db), { ttlMs: opts.ttlMs, maxEntries: opts.maxEntries });
+  const listener = listen(
+    conn.pool,
+    CHANNELS_CHANNEL,
+    { onNotify: cache.changed, onListening: cache.listening, onDown: cache.down },
+    { logger: opts.logger },
+  );
+  return { cache, stop: () => listener.stop() };
 }

@@ -1,9 +1,10 @@
-import { sql } from 'drizzle-orm';
-import { autoAssign, pushFreed } from './auto-assign.ts';
-import { lockChat } from './chat-row.ts';
-import { changeChat } from './chat-store.ts';
-import { commit } from './commit.ts';
-import { DEFAULT_SETTINGS, type Deps, settingsOf } from './deps.ts';
+import type { Deps } from '../deps.ts';
+import { autoAssign, pushFreed } from '../handlers/auto-assign.ts';
+import { changeChat } from '../handlers/change-chat.ts';
+import { commitChatChanges } from '../handlers/effects.ts';
+import { lockChat } from '../store/chat-row.ts';
+import { dueIdle, dueStuck, waitingWithRoom } from '../store/due.ts';
+import { settingsOf } from '../store/settings.ts';
 
 /**
  * The idle rule: an assignment still open `idle_minutes` (the tenant's) after it began is
@@ -12,18 +13,11 @@ import { DEFAULT_SETTINGS, type Deps, settingsOf } from './deps.ts';
  */
 export async function releaseIdle(deps: Deps, only?: { chatId: string; assignmentId: number }): Promise<number> {
   const now = deps.now();
-  const due = await deps.db.execute<{ id: string; tenant_id: string; idle_minutes: number }>(sql`
-    select c.id, c.tenant_id, coalesce(s.idle_minutes, ${DEFAULT_SETTINGS.idleMinutes}) as idle_minutes from chats c
-      left join assignment_settings s on s.tenant_id = c.tenant_id
-     where c.state = 'assigned'
-       and c.assigned_at <= ${now.toISOString()}::timestamptz
-                            - make_interval(mins => coalesce(s.idle_minutes, ${DEFAULT_SETTINGS.idleMinutes}))
-       ${only ? sql`and c.id = ${only.chatId} and c.assignment_id = ${only.assignmentId}` : sql``}
-     limit 500`);
+  const due = await dueIdle(deps.db, now, only);
   let released = 0;
-  for (const row of due.rows) {
+  for (const row of due) {
     const cutoff = now.getTime() - row.idle_minutes * 60_000;
-    const { done } = await commit(deps, async (tx) => {
+    const { done } = await commitChatChanges(deps, async (tx) => {
       // Re-checked under the row lock: a reply, a release or a new assignment may have won the race.
       const locked = await lockChat(tx, row.id, row.tenant_id);
       const still =
@@ -48,20 +42,11 @@ export async function releaseIdle(deps: Deps, only?: { chatId: string; assignmen
  */
 export async function handleStuck(deps: Deps): Promise<number> {
   const now = deps.now();
-  const due = await deps.db.execute<{ id: string; tenant_id: string; action: string; stuck_hours: number }>(sql`
-    select c.id, c.tenant_id, coalesce(s.stuck_action, ${DEFAULT_SETTINGS.stuckAction}) as action,
-           coalesce(s.stuck_hours, ${DEFAULT_SETTINGS.stuckHours}) as stuck_hours
-      from chats c
-      left join assignment_settings s on s.tenant_id = c.tenant_id
-     where c.state = 'waiting_real_user_reply'
-       and (c.flagged_at is null or coalesce(s.stuck_action, ${DEFAULT_SETTINGS.stuckAction}) = 'complete')
-       and c.operator_replied_at <= ${now.toISOString()}::timestamptz
-                                    - make_interval(hours => coalesce(s.stuck_hours, ${DEFAULT_SETTINGS.stuckHours}))
-     limit 500`);
+  const due = await dueStuck(deps.db, now);
   let changed = 0;
-  for (const row of due.rows) {
+  for (const row of due) {
     const action = row.action === 'complete' ? 'complete' : 'flag';
-    const { done } = await commit(deps, async (tx) => {
+    const { done } = await commitChatChanges(deps, async (tx) => {
       const locked = await lockChat(tx, row.id, row.tenant_id);
       if (!locked) return { done: false, applied: [] };
       // A completion is stamped with Postgres's clock, the one a later customer message is compared with.
@@ -87,17 +72,10 @@ export async function handleStuck(deps: Deps): Promise<number> {
  * by a concurrent claim when the chat became waiting) are offered again, oldest first.
  */
 export async function pushWaiting(deps: Deps): Promise<number> {
-  const waiting = await deps.db.execute<{ id: string; tenant_id: string }>(sql`
-    select c.id, c.tenant_id from chats c
-      join assignment_settings s on s.tenant_id = c.tenant_id and s.auto_assign
-     where c.state = 'waiting_assignment'
-       and exists (select 1 from operators o
-                    where o.tenant_id = c.tenant_id and o.status = 'online' and o.active_chats < o.capacity)
-     order by c.waiting_since, c.id
-     limit 200`);
+  const waiting = await waitingWithRoom(deps.db);
   let pushed = 0;
-  for (const row of waiting.rows) {
-    const { applied } = await commit(deps, async (tx) => {
+  for (const row of waiting) {
+    const { applied } = await commitChatChanges(deps, async (tx) => {
       const locked = await lockChat(tx, row.id, row.tenant_id);
       if (!locked) return { applied: [] };
       const settings = await settingsOf(tx, row.tenant_id);

@@ -3,13 +3,12 @@ import { type ChatEvent, OPERATOR_RELEASE_REASONS } from '@switchboard/domain';
 import { parseRequest, RequestError } from '@switchboard/platform';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { Applied } from './applied.ts';
-import { pushFreed } from './auto-assign.ts';
-import { type LockedChat, lockChat } from './chat-row.ts';
-import { changeChat } from './chat-store.ts';
-import { nextChat } from './claim.ts';
-import { commit } from './commit.ts';
-import type { Deps } from './deps.ts';
+import type { Deps } from '../deps.ts';
+import { pushFreed } from '../handlers/auto-assign.ts';
+import { changeChat } from '../handlers/change-chat.ts';
+import { nextChat } from '../handlers/claim.ts';
+import { type ChatChange, commitChatChanges } from '../handlers/effects.ts';
+import { type LockedChat, lockChat } from '../store/chat-row.ts';
 import { assignmentViews } from './views.ts';
 
 const ChatParams = z.object({ id: z.uuid() });
@@ -67,9 +66,9 @@ export function assignmentRoutes(api: FastifyInstance, deps: Deps): void {
 async function chatCommand(deps: Deps, req: FastifyRequest, event: (locked: LockedChat) => ChatEvent) {
   const { id } = parseRequest(ChatParams, req.params, 'path');
   const target = { id, tenantId: req.tenant.id };
-  const { result } = await commit(deps, async (tx: Executor) => {
+  const { result } = await commitChatChanges(deps, async (tx: Executor) => {
     const locked = await lockChat(tx, id, target.tenantId);
-    if (!locked) return { result: null, applied: [] as Applied[] };
+    if (!locked) return { result: null, applied: [] as ChatChange[] };
     const a = await changeChat(tx, deps, target, event(locked), { locked });
     return { result: a, applied: a.ok ? [a, ...(await pushFreed(tx, deps, target.tenantId, [a]))] : [] };
   });

@@ -2,7 +2,7 @@ import { parseRequest } from '@switchboard/platform';
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { Deps } from './deps.ts';
+import type { Deps } from '../deps.ts';
 
 const StuckQuery = z.object({
   hours: z.coerce

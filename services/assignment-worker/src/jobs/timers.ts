@@ -1,7 +1,7 @@
 import type { Logger } from '@switchboard/platform';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { Deps, IdleTimers } from './deps.ts';
+import type { Deps, IdleTimers } from '../deps.ts';
 import { handleStuck, pushWaiting, releaseIdle } from './sweeps.ts';
 
 const QUEUE = 'assignment-timers';

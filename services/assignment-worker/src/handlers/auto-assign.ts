@@ -1,10 +1,11 @@
 import type { Executor } from '@switchboard/db';
-import { sql } from 'drizzle-orm';
-import { type Applied, nothing } from './applied.ts';
-import type { LockedChat } from './chat-row.ts';
-import { changeChat } from './chat-store.ts';
-import { claimFor, idleFrom, lastRepliedBy } from './claim.ts';
-import { type Deps, type Settings, settingsOf } from './deps.ts';
+import type { Deps } from '../deps.ts';
+import type { LockedChat } from '../store/chat-row.ts';
+import { lockAutoAssign, pickOperatorFor } from '../store/operators.ts';
+import { type Settings, settingsOf } from '../store/settings.ts';
+import { changeChat } from './change-chat.ts';
+import { claimFor } from './claim.ts';
+import { type ChatChange, nothing } from './effects.ts';
 
 /**
  * Auto-assign (per tenant): a waiting chat goes to the online operator with the most free
@@ -22,23 +23,11 @@ export async function autoAssign(
   settings: Settings,
   locked: LockedChat,
   opts: { exclude?: string | undefined; countMiss?: boolean } = {},
-): Promise<Applied[]> {
+): Promise<ChatChange[]> {
   if (locked.chat.state !== 'waiting_assignment') return [];
   const { id: chatId, tenantId } = locked;
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`auto-assign:${tenantId}`}, 0))`);
-  const c = sql.raw('c');
-  const o = sql.raw('o.id');
-  const pick = await tx.execute<{ id: string; skills: string[] }>(sql`
-    select o.id, o.skills from operators o
-      join chats c on c.id = ${chatId} and c.tenant_id = ${tenantId}
-     where o.tenant_id = ${tenantId} and o.status = 'online' and o.active_chats < o.capacity
-       and (c.queue is null or c.queue = any(o.skills))
-       and not ${lastRepliedBy(c, o)} and not ${idleFrom(c, o)}
-       ${opts.exclude ? sql`and o.id <> ${opts.exclude}` : sql``}
-     order by o.capacity - o.active_chats desc, o.last_assigned_at asc nulls first, o.id
-     limit 1
-       for update of o skip locked`);
-  const operator = pick.rows[0];
+  await lockAutoAssign(tx, tenantId);
+  const operator = await pickOperatorFor(tx, tenantId, chatId, opts.exclude);
   if (!operator) {
     if (opts.countMiss === false) return [];
     const miss = { metric: 'assignments', labels: { mode: 'auto', outcome: 'none_available' } } as const;
@@ -65,13 +54,13 @@ export async function fillOperator(
   tenantId: string,
   operatorId: string,
   exclude: string[] = [],
-): Promise<Applied[]> {
-  const applied: Applied[] = [];
+): Promise<ChatChange[]> {
+  const applied: ChatChange[] = [];
   for (let i = 0; i < 100; i++) {
     const claimed = await claimFor(tx, deps, tenantId, operatorId, { exclude, idleMinutes: settings.idleMinutes });
     if (!claimed) break;
-    claimed.applied.counts.push({ metric: 'assignments', labels: { mode: 'auto', outcome: 'assigned' } });
-    applied.push(claimed.applied);
+    claimed.counts.push({ metric: 'assignments', labels: { mode: 'auto', outcome: 'assigned' } });
+    applied.push(claimed);
   }
   return applied;
 }
@@ -83,12 +72,17 @@ export async function fillOperator(
  * first, but not with a chat it just released. The tenant's settings are read here, once for the
  * transaction, and passed down.
  */
-export async function pushFreed(tx: Executor, deps: Deps, tenantId: string, changes: Applied[]): Promise<Applied[]> {
+export async function pushFreed(
+  tx: Executor,
+  deps: Deps,
+  tenantId: string,
+  changes: ChatChange[],
+): Promise<ChatChange[]> {
   const done = changes.filter((a) => a.ok);
   if (done.length === 0) return [];
   const settings = await settingsOf(tx, tenantId);
   if (!settings.autoAssign) return [];
-  const out: Applied[] = [];
+  const out: ChatChange[] = [];
   for (const a of done) {
     // The row as the change wrote it: this transaction still holds its lock.
     if (a.row?.chat.state !== 'waiting_assignment') continue;

@@ -1,11 +1,11 @@
 import type { Executor, OutboxEntry } from '@switchboard/db';
 import type { DeliveryStatus } from '@switchboard/domain';
-import type { Deps } from './deps.ts';
-import { applyDeliveryReports, type DeliveryReport } from './handlers/delivery-status.ts';
-import type { Count } from './metrics.ts';
-import { findDispatchTarget, insertAlias, messageNamedBy } from './store/aliases.ts';
-import { takeHeldDeliveryStatusesOf } from './store/held-delivery-statuses.ts';
-import { findMessageForUpdate, lockMessageKey } from './store/messages.ts';
+import type { Deps } from '../deps.ts';
+import type { Count } from '../metrics.ts';
+import { findDispatchTarget, insertAlias, messageNamedBy } from '../store/aliases.ts';
+import { takeHeldDeliveryStatusesOf } from '../store/held-delivery-statuses.ts';
+import { findMessageForUpdate, lockMessageKey } from '../store/messages.ts';
+import { applyDeliveryReports, type DeliveryReport } from './delivery-status.ts';
 
 export interface Dispatch {
   /** The id the channel's provider gave the message (WhatsApp: the wamid Meta returned). */

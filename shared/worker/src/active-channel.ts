@@ -1,6 +1,5 @@
 import { park } from '@switchboard/platform';
-import type { Deps } from '../deps.ts';
-import type { Channel } from '../store/channels.ts';
+import type { Channel, ResolveChannel } from './channels.ts';
 import type { Prepared } from './route.ts';
 
 /** How each provider's account is named in a reason an operator reads. */
@@ -16,10 +15,11 @@ const accountNames: Record<string, string> = {
  * The active channel that claims a provider account, or why the event is parked instead:
  * `unknown_channel` (no channel) or `channel_disabled`. Every kind of event is treated alike,
  * messages, statuses and receipts: nothing is applied for a channel an operator turned off, and
- * nothing is lost (the consumer copies it to the parking queue and counts it by provider).
+ * nothing is lost (the consumer copies it to the parking queue and counts it by provider). Both
+ * workers resolve through this one function, so either parks such an event alike.
  */
 export async function activeChannel(
-  deps: Pick<Deps, 'resolveChannel'>,
+  deps: { resolveChannel: ResolveChannel },
   provider: string,
   accountId: string,
 ): Promise<Prepared<Channel>> {

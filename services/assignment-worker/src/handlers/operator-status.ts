@@ -1,12 +1,32 @@
-import type { AgentDeskOperatorStatusChanged } from '@switchboard/contracts';
+import { AgentDeskOperatorStatusChanged } from '@switchboard/contracts';
 import type { Executor } from '@switchboard/db';
 import { boundSenderTime } from '@switchboard/domain';
-import { sql } from 'drizzle-orm';
-import type { Applied } from './applied.ts';
+import { activeChannel } from '@switchboard/worker';
+import type { Deps } from '../deps.ts';
+import { lockAssignedTo } from '../store/chat-row.ts';
+import { upsertOperator } from '../store/operators.ts';
+import { settingsOf } from '../store/settings.ts';
 import { fillOperator, pushFreed } from './auto-assign.ts';
-import { lockAssignedTo } from './chat-row.ts';
-import { changeChat } from './chat-store.ts';
-import { type Deps, settingsOf } from './deps.ts';
+import { changeChat } from './change-chat.ts';
+import type { ChatChange } from './effects.ts';
+import { appliedOf, eachItem, route, type TenantScoped } from './route.ts';
+
+/**
+ * The agent desk's presence reports, for the tenant whose active agent-desk channel claims the
+ * account: resolved by the worker kit's channel resolver (the sync-worker's), so an unknown or
+ * disabled account is parked, as the sync-worker parks it.
+ */
+export const operatorStatusRoute = route({
+  schema: AgentDeskOperatorStatusChanged,
+  prepare: async (deps, event) => {
+    const channel = await activeChannel(deps, 'agent_desk', event.data.accountId);
+    return channel.ok ? { ok: true, value: { tenantId: channel.value.tenantId } } : channel;
+  },
+  lockKeys: () => [],
+  apply: eachItem<AgentDeskOperatorStatusChanged, TenantScoped>(async (tx, deps, { event, value }) =>
+    appliedOf(deps, await operatorStatus(tx, deps, value.tenantId, event.data)),
+  ),
+});
 
 /**
  * Operator presence (and capacity, skills, name when given), applied only if newer than what is
@@ -25,7 +45,7 @@ export async function operatorStatus(
   deps: Deps,
   tenantId: string,
   report: AgentDeskOperatorStatusChanged,
-): Promise<Applied[]> {
+): Promise<ChatChange[]> {
   // Presence is ordered by the desk's time: a report dated ahead of our clock would outrank
   // every later real one (an operator left online), so it is bounded (see boundSenderTime).
   const d = { ...report, at: boundSenderTime(report.at, deps.now()).at };
@@ -40,7 +60,7 @@ export async function operatorStatus(
     skipLocked: true,
     except: held.map((c) => c.id),
   });
-  const released: Applied[] = [];
+  const released: ChatChange[] = [];
   for (const locked of [...held, ...late]) {
     const target = { id: locked.id, tenantId };
     released.push(
@@ -54,21 +74,4 @@ export async function operatorStatus(
     );
   }
   return [...released, ...(await pushFreed(tx, deps, tenantId, released))];
-}
-
-/** Writes the report unless a newer one is stored; true if it was applied. */
-async function upsertOperator(tx: Executor, tenantId: string, d: AgentDeskOperatorStatusChanged): Promise<boolean> {
-  const r = await tx.execute(sql`
-    insert into operators (tenant_id, id, display_name, status, capacity, skills, updated_at)
-    values (${tenantId}, ${d.operatorId}, ${d.displayName ?? null}, ${d.status}, ${d.capacity ?? 3},
-            ${sql.param(d.skills ?? [])}::text[], ${d.at})
-    on conflict (tenant_id, id) do update set
-      status = excluded.status,
-      display_name = coalesce(${d.displayName ?? null}, operators.display_name),
-      capacity = coalesce(${d.capacity ?? null}::int, operators.capacity),
-      skills = coalesce(${d.skills ? sql.param(d.skills) : null}::text[], operators.skills),
-      updated_at = excluded.updated_at
-    where operators.updated_at <= excluded.updated_at
-    returning 1`);
-  return r.rows.length === 1;
 }

@@ -1,0 +1,91 @@
+import type { Executor, OutboxEntry } from '@switchboard/db';
+import { applyChatEvent, type ChatEffects, type ChatEvent } from '@switchboard/domain';
+import type { Deps } from '../deps.ts';
+import type { Count } from '../metrics.ts';
+import { type LockedChat, lockChat } from '../store/chat-row.ts';
+import { writeChatChange } from '../store/chats.ts';
+import { type ChatChange, chatEvent, nothing } from './effects.ts';
+
+/**
+ * Applies one chat event under the chat's row lock: the state machine decides, this writes the
+ * chat (against the version it read), opens or closes the assignment, and returns the events and
+ * the row as written (`row`). `opts.locked` is the chat as the caller already locked it. An
+ * assignment's idle check is the caller's to add: only it knows the tenant's settings.
+ */
+export async function changeChat(
+  tx: Executor,
+  deps: Pick<Deps, 'names' | 'now'>,
+  target: { id: string; tenantId: string },
+  e: ChatEvent,
+  opts: { mode?: 'pull' | 'auto'; locked?: LockedChat | null } = {},
+): Promise<ChatChange> {
+  const locked = opts.locked !== undefined ? opts.locked : await lockChat(tx, target.id, target.tenantId);
+  const t = applyChatEvent(locked?.chat ?? null, e);
+  if (!t.ok) return nothing(target, { ok: false, reason: t.reason });
+  if (!t.changed) return nothing(target, { chat: t.chat, ...(locked ? { row: locked } : {}) });
+  const at = e.at.toISOString();
+  const mode = opts.mode ?? 'pull';
+  const row = await writeChatChange(tx, target, { chat: t.chat, effects: t.effects, locked: locked ?? null, at, mode });
+  const assignmentId = t.effects.assigned ? row.assignmentId : null;
+  const waitedMs = Math.max(0, e.at.getTime() - (t.chat.waitingSince?.getTime() ?? e.at.getTime()));
+  const ids = { ended: locked?.assignmentId ?? null, opened: assignmentId, waitedMs };
+  const out = nothing(target, { chat: t.chat, effects: t.effects, row });
+  out.outbox.push(...announce(deps, target, t.effects, ids, at, mode));
+  out.counts.push(...countsOf(t.effects, ids, mode));
+  return out;
+}
+
+/** chat.released, chat.assigned, chat.completed for what the transition did, in that order. */
+function announce(
+  deps: Pick<Deps, 'names' | 'now'>,
+  target: { id: string; tenantId: string },
+  effects: ChatEffects,
+  assignment: { ended: number | null; opened: number | null; waitedMs: number },
+  at: string,
+  mode: 'pull' | 'auto',
+): OutboxEntry[] {
+  const { id: chatId, tenantId } = target;
+  const out: OutboxEntry[] = [];
+  const { released, assigned, completed } = effects;
+  if (released && assignment.ended !== null) {
+    const { operatorId, reason } = released;
+    out.push(
+      chatEvent(deps, 'chat.released', tenantId, chatId, {
+        chatId,
+        operatorId,
+        assignmentId: assignment.ended,
+        reason,
+        at,
+      }),
+    );
+  }
+  if (assigned && assignment.opened !== null) {
+    out.push(
+      chatEvent(deps, 'chat.assigned', tenantId, chatId, {
+        chatId,
+        operatorId: assigned.operatorId,
+        assignmentId: assignment.opened,
+        mode,
+        waitedMs: Math.round(assignment.waitedMs),
+        at,
+      }),
+    );
+  }
+  if (completed)
+    out.push(chatEvent(deps, 'chat.completed', tenantId, chatId, { chatId, reason: completed.reason, at }));
+  return out;
+}
+/** The metrics of a committed transition: an assignment's end and its wait, the stuck sweep's action. */
+function countsOf(
+  effects: ChatEffects,
+  assignment: { ended: number | null; opened: number | null; waitedMs: number },
+  mode: 'pull' | 'auto',
+): Count[] {
+  const out: Count[] = [];
+  if (effects.released && assignment.ended !== null)
+    out.push({ metric: 'releases', labels: { reason: effects.released.reason } });
+  if (assignment.opened !== null) out.push({ metric: 'waitTime', labels: { mode }, value: assignment.waitedMs / 1000 });
+  if (effects.flagged) out.push({ metric: 'stuck', labels: { action: 'flag' } });
+  if (effects.completed?.reason === 'stuck') out.push({ metric: 'stuck', labels: { action: 'complete' } });
+  return out;
+}

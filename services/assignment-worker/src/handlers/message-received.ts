@@ -1,0 +1,20 @@
+import { MessageReceived } from '@switchboard/contracts';
+import { changeChatAndPush, eachItem, route, tenantOf } from './route.ts';
+
+/**
+ * A customer's message: the chat waits for an operator (again). Ordered by when the conversation
+ * store recorded it (`receivedAt`), the clock an operator reply's `recordedAt` comes from too.
+ */
+export const messageReceivedRoute = route({
+  schema: MessageReceived,
+  prepare: async (_deps, event) => tenantOf(event),
+  lockKeys: () => [],
+  apply: eachItem<MessageReceived, { tenantId: string }>((tx, deps, { event, value }) =>
+    changeChatAndPush(
+      tx,
+      deps,
+      { id: event.data.conversationId, tenantId: value.tenantId },
+      { kind: 'customer_message', at: new Date(event.data.receivedAt) },
+    ),
+  ),
+});

@@ -1,0 +1,81 @@
+import type { Executor } from '@switchboard/db';
+import type { Chat, ChatEffects } from '@switchboard/domain';
+import { type SQL, sql } from 'drizzle-orm';
+import { type ChatRow, COLUMNS, type LockedChat, toLockedChat } from './chat-row.ts';
+
+/**
+ * Writes one decided chat change as one statement: the assignment closed or opened in
+ * data-modifying CTEs, and the chat written with the new assignment's id (its trigger moves the
+ * operators' loads), against the version it read. Returns the row as written, still row-locked.
+ */
+export async function writeChatChange(
+  tx: Executor,
+  target: { id: string; tenantId: string },
+  change: { chat: Chat; effects: ChatEffects; locked: LockedChat | null; at: string; mode: 'pull' | 'auto' },
+): Promise<LockedChat> {
+  const plan = assignmentWrites(target, change.effects, change.locked, change.at, change.mode);
+  const write = writeChat(target, change.chat, change.locked, plan.assignment, change.at);
+  const r = await tx.execute<ChatRow>(
+    plan.ctes.length > 0 ? sql`with ${sql.join(plan.ctes, sql`, `)} ${write}` : write,
+  );
+  const written = r.rows[0];
+  if (r.rows.length !== 1 || !written) throw new Error(`chat ${target.id} changed under its row lock`);
+  return toLockedChat(written);
+}
+
+/** The assignment's end or start as CTEs, and the chat's assignment columns after them. */
+function assignmentWrites(
+  target: { id: string; tenantId: string },
+  effects: ChatEffects,
+  locked: LockedChat | null,
+  at: string,
+  mode: 'pull' | 'auto',
+) {
+  const ctes: SQL[] = [];
+  let assignment = {
+    id: sql`${locked?.assignmentId ?? null}::bigint`,
+    at: sql`${locked?.assignedAt?.toISOString() ?? null}::timestamptz`,
+  };
+  if (effects.released && locked?.assignmentId != null) {
+    ctes.push(sql`closed_assignment as (
+      update chat_assignments set ended_at = ${at}, end_reason = ${effects.released.reason}
+       where id = ${locked.assignmentId} and tenant_id = ${target.tenantId} and ended_at is null)`);
+    assignment = { id: sql`null::bigint`, at: sql`null::timestamptz` };
+  }
+  if (effects.assigned) {
+    ctes.push(sql`opened as (
+      insert into chat_assignments (tenant_id, chat_id, operator_id, mode, assigned_at)
+      values (${target.tenantId}, ${target.id}, ${effects.assigned.operatorId}, ${mode}, ${at})
+      returning id)`);
+    assignment = { id: sql`(select id from opened)`, at: sql`${at}::timestamptz` };
+  }
+  return { ctes, assignment };
+}
+
+const ts = (d: Date | null) => sql`${d?.toISOString() ?? null}::timestamptz`;
+
+/** The statement that writes the chat (an update against the version it read, or the first insert). */
+function writeChat(
+  target: { id: string; tenantId: string },
+  c: Chat,
+  locked: LockedChat | null,
+  assignment: { id: SQL; at: SQL },
+  at: string,
+): SQL {
+  if (locked) {
+    return sql`
+      update chats set state = ${c.state}, assignee_id = ${c.assigneeId}, last_operator_id = ${c.lastOperatorId},
+             operator_replied_at = ${ts(c.operatorRepliedAt)}, last_customer_message_at = ${ts(c.lastCustomerMessageAt)},
+             waiting_since = ${ts(c.waitingSince)}, assignment_id = ${assignment.id}, assigned_at = ${assignment.at},
+             completed_at = ${ts(c.completedAt)}, closed = ${c.closed}, idle_operator_id = ${c.idleOperatorId},
+             flagged_at = ${ts(c.flaggedAt)}, queue = ${c.queue}, version = version + 1, updated_at = ${at}
+       where id = ${target.id} and tenant_id = ${target.tenantId} and version = ${locked.version}
+      returning ${COLUMNS}`;
+  }
+  return sql`
+    insert into chats (id, tenant_id, state, assignee_id, last_operator_id, operator_replied_at, last_customer_message_at,
+                       waiting_since, assignment_id, assigned_at, queue, updated_at)
+    values (${target.id}, ${target.tenantId}, ${c.state}, ${c.assigneeId}, ${c.lastOperatorId}, ${ts(c.operatorRepliedAt)},
+            ${ts(c.lastCustomerMessageAt)}, ${ts(c.waitingSince)}, ${assignment.id}, ${assignment.at}, ${c.queue}, ${at})
+    returning ${COLUMNS}`;
+}

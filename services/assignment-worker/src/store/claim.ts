@@ -1,0 +1,130 @@
+import type { Executor } from '@switchboard/db';
+import type { OperatorStatus } from '@switchboard/domain';
+import { type SQL, sql } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
+import type pg from 'pg';
+import { DEFAULT_SETTINGS } from './settings.ts';
+
+/**
+ * The domain's `barredBy` (shared/domain/src/chat-access.ts) over the chats row `c` for
+ * `operator`: the same-operator rule (it answered last and the customer has not written since)
+ * and the idle bar. A property test (claim-rule.int.test.ts) feeds random chats and operators to
+ * both and requires they agree.
+ */
+export const lastRepliedBy = (c: SQL, operator: SQL) => sql`(${c}.last_operator_id is not distinct from ${operator}
+  and ${c}.operator_replied_at is not null
+  and (${c}.last_customer_message_at is null or ${c}.operator_replied_at >= ${c}.last_customer_message_at))`;
+export const idleFrom = (c: SQL, operator: SQL) => sql`(${c}.idle_operator_id is not distinct from ${operator})`;
+/** The chat's queue is one of the operator's skills (`skills`: an array expression), or it has none. */
+export const fitsQueue = (c: SQL, skills: SQL) => sql`(${c}.queue is null or ${c}.queue = any(${skills}))`;
+
+/** What one claim statement returns: the chat it assigned (null: none), and why chats were held back. */
+export type ClaimRow = {
+  chat_id: string | null;
+  assignment_id: string | null;
+  waited_ms: string | number | null;
+  idle_minutes: number;
+  held_last?: boolean;
+  held_idle?: boolean;
+};
+
+export interface ClaimQuery {
+  tenantId: string;
+  operatorId: string;
+  mode: 'pull' | 'auto';
+  at: string;
+  exclude: string[];
+  /** Known to the caller (auto-assign read the settings), or read by the statement (next-chat's one statement). */
+  idleMinutes?: number;
+}
+
+/**
+ * One claim as one statement: lock the operator if it is online and below capacity, pick the
+ * oldest waiting chat it may take (`skip locked`), open the assignment and assign the chat (its
+ * trigger counts the operator's load). The pick mirrors the domain's `assign`: waiting, the
+ * operator's queue, not barred. In pull mode it also tells whether a barred chat would otherwise
+ * have been this operator's (the exclusions metric); auto mode skips the two subqueries. Rows
+ * out: the caller builds `chat.assigned` from them with the contracts' code.
+ */
+export function claimStatement(q: ClaimQuery): SQL {
+  const { tenantId, at } = q;
+  const op = sql`${q.operatorId}::text`;
+  const skills = sql`(select skills from op)::text[]`;
+  const excluded = q.exclude.length > 0 ? sql`and c.id <> all(${sql.param(q.exclude)}::uuid[])` : sql``;
+  const before = (b: SQL) =>
+    sql`(claimed.id is null or (${b}.waiting_since, ${b}.id) < (claimed.waiting_since, claimed.id))`;
+  const heldBack = (rule: SQL) => sql`exists (select 1 from op) and exists (
+      select 1 from chats b where b.tenant_id = ${tenantId} and b.state = 'waiting_assignment' and ${rule}
+         and ${fitsQueue(sql.raw('b'), skills)} and ${before(sql.raw('b'))})`;
+  const idleMinutes =
+    q.idleMinutes === undefined
+      ? sql`coalesce((select s.idle_minutes from assignment_settings s where s.tenant_id = ${tenantId}),
+                     ${DEFAULT_SETTINGS.idleMinutes})`
+      : sql`${q.idleMinutes}::int`;
+  const held =
+    q.mode === 'pull'
+      ? sql`, ${heldBack(sql`b.last_operator_id = ${op} and ${lastRepliedBy(sql.raw('b'), op)}`)} as held_last,
+           ${heldBack(sql`b.idle_operator_id = ${op}`)} as held_idle`
+      : sql``;
+  return sql`
+    with op as (
+      select o.skills from operators o
+       where o.tenant_id = ${tenantId} and o.id = ${op} and o.status = 'online' and o.active_chats < o.capacity
+         for update
+    ), pick as (
+      select c.id from chats c
+       where exists (select 1 from op) and c.tenant_id = ${tenantId} and c.state = 'waiting_assignment'
+         and ${fitsQueue(sql.raw('c'), skills)} and not ${lastRepliedBy(sql.raw('c'), op)}
+         and not ${idleFrom(sql.raw('c'), op)}
+         ${excluded}
+       order by c.waiting_since, c.id
+       limit 1
+         for update of c skip locked
+    ), opened as (
+      insert into chat_assignments (tenant_id, chat_id, operator_id, mode, assigned_at)
+      select ${tenantId}::uuid, pick.id, ${op}, ${q.mode}::text, ${at}::timestamptz from pick
+      returning id, chat_id
+    ), claimed as (
+      update chats c set state = 'assigned', assignee_id = ${op}, assignment_id = opened.id, idle_operator_id = null,
+             assigned_at = ${at}::timestamptz, version = c.version + 1, updated_at = ${at}::timestamptz
+        from opened
+       where c.id = opened.chat_id
+      returning c.id, c.assignment_id, c.waiting_since
+    )
+    select claimed.id as chat_id, claimed.assignment_id,
+           greatest(0, round(extract(epoch from
+             ${at}::timestamptz - coalesce(claimed.waiting_since, ${at}::timestamptz)) * 1000))::bigint as waited_ms,
+           ${idleMinutes} as idle_minutes
+           ${held}
+      from (select 1) as one left join claimed on true`;
+}
+
+const dialect = new PgDialect();
+
+/**
+ * next-chat's claim as a named prepared statement on the transaction's own connection (planned
+ * once per connection): this is the hot path.
+ */
+export async function claimPrepared(client: pg.PoolClient, q: ClaimQuery): Promise<ClaimRow | undefined> {
+  const { sql: text, params } = dialect.sqlToQuery(claimStatement(q));
+  return (await client.query<ClaimRow>({ name: 'assignment-next-chat', text, values: params })).rows[0];
+}
+
+/** Auto-assign's claim, in the caller's transaction. */
+export async function claimIn(ex: Executor, q: ClaimQuery): Promise<ClaimRow | undefined> {
+  return (await ex.execute<ClaimRow>(claimStatement(q))).rows[0];
+}
+
+/** Why an operator's claim found nothing: it is unknown, not online, full, or nothing it may take waits. */
+export async function whyNoClaim(
+  ex: Executor,
+  tenantId: string,
+  operatorId: string,
+): Promise<'unknown_operator' | 'not_online' | 'at_capacity' | 'none_waiting'> {
+  const r = await ex.execute<{ status: OperatorStatus; full: boolean }>(sql`
+    select status, active_chats >= capacity as full from operators where tenant_id = ${tenantId} and id = ${operatorId}`);
+  const o = r.rows[0];
+  if (!o) return 'unknown_operator';
+  if (o.status !== 'online') return 'not_online';
+  return o.full ? 'at_capacity' : 'none_waiting';
+}

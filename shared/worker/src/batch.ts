@@ -1,0 +1,137 @@
+import { type CloudEvent, decodeEvent } from '@switchboard/contracts';
+import { mayHoldUnstorableText, type OutboxEntry, pgSafe } from '@switchboard/db';
+import { type BatchHandler, type Delivery, dead, type Outcome, skipped, transient } from '@switchboard/platform';
+import { z } from 'zod';
+import type { AfterCommit, Route, WorkerShape } from './route.ts';
+import { type Unit, type UnitDeps, unitOfWork } from './unit-of-work.ts';
+
+interface Item<W extends WorkerShape> {
+  index: number;
+  route: Route<W>;
+  event: CloudEvent;
+  value: W['scope'];
+}
+
+/** What the batch runner needs besides the routing table: the worker's deps and how it locks and commits. */
+export interface BatchRunner<W extends WorkerShape> extends UnitDeps<W['metrics']> {
+  deps: W['deps'];
+  logger: { warn: (obj: object, msg: string) => void };
+  /** The inbox name the worker claims event ids under. */
+  consumer: string;
+  /** CloudEvents type → route; the routes apply in the order they first appear. */
+  table: Map<string, Route<W>>;
+  /** Holds the batch's lock keys while `fn` runs (Redis locks; the Postgres guards hold regardless). */
+  withLocks: <T>(keys: string[], fn: () => Promise<T>) => Promise<T>;
+  /**
+   * Called in the transaction once every route applied, with the scopes of the events applied
+   * (`done`) and the events they appended; what it returns runs after the commit (e.g. telling a
+   * read cache what changed).
+   */
+  afterBatch?: (batch: { applied: Array<W['scope']>; outbox: OutboxEntry[] }) => AfterCommit | undefined;
+}
+
+/**
+ * Applies a batch of deliveries in one unit of work: inbox claim for all, each route's `apply`
+ * for its events, one outbox append, counts and after-commit hooks once it committed. If the
+ * transaction fails, each event is applied again alone, so one poison event costs its neighbours
+ * a second try instead of their batch.
+ */
+export function createBatchHandler<W extends WorkerShape>(r: BatchRunner<W>): BatchHandler {
+  const order = [...new Set(r.table.values())];
+  return async (deliveries) => {
+    const outcomes: Outcome[] = new Array(deliveries.length);
+    const items: Item<W>[] = [];
+    await Promise.all(
+      deliveries.map(async (d, index) => {
+        const parsed = await parse(r, d);
+        if ('kind' in parsed) outcomes[index] = parsed;
+        else items.push({ index, ...parsed });
+      }),
+    );
+    items.sort((a, b) => a.index - b.index);
+    if (items.length === 0) return outcomes;
+    try {
+      await applyItems(r, order, items, outcomes);
+    } catch (err) {
+      if (items.length === 1) throw err;
+      r.logger.warn({ err, size: items.length }, 'batch failed, applying its events one by one');
+      await Promise.all(
+        items.map((item) =>
+          applyItems(r, order, [item], outcomes).catch((e: unknown) => {
+            outcomes[item.index] = transient(deliveries[item.index] as Delivery, e);
+          }),
+        ),
+      );
+    }
+    return outcomes;
+  };
+}
+
+/** Delivery → envelope → route → payload → prepared; anything that fails here is never applied. */
+async function parse<W extends WorkerShape>(r: BatchRunner<W>, d: Delivery): Promise<Outcome | Omit<Item<W>, 'index'>> {
+  const decoded = decodeEvent(d.msg.content);
+  if (!decoded.ok) return dead(`invalid_envelope: ${decoded.reason}`);
+  // Text Postgres cannot hold (NUL, lone surrogates) is made storable once, before any insert.
+  const envelope = mayHoldUnstorableText(d.msg.content.toString('utf8')) ? pgSafe(decoded.event) : decoded.event;
+  const handler = r.table.get(envelope.type);
+  if (!handler) return dead(`unknown_type: no handler for ${envelope.type}`);
+  const data = handler.schema.safeParse(envelope.data);
+  if (!data.success) return dead(`invalid_payload: ${z.prettifyError(data.error)}`);
+  const event = { ...envelope, data: data.data };
+  const prepared = await handler.prepare(r.deps, event);
+  // Not ok: dead, parked (an account no active channel claims) or skipped, settled by the consumer
+  // alone, outside the batch's transaction.
+  return prepared.ok ? { route: handler, event, value: prepared.value } : prepared.outcome;
+}
+
+async function applyItems<W extends WorkerShape>(
+  r: BatchRunner<W>,
+  order: Route<W>[],
+  items: Item<W>[],
+  outcomes: Outcome[],
+): Promise<void> {
+  const keys = items.flatMap((i) => i.route.lockKeys(i.value));
+  const local = await r.withLocks(keys, () =>
+    unitOfWork(r, async (unit) => {
+      const claimed = await unit.claim(
+        r.consumer,
+        items.map((i) => i.event.id),
+      );
+      const settled = new Map<number, Outcome>();
+      const fresh = items.filter((i) => {
+        if (claimed.delete(i.event.id)) return true;
+        settled.set(i.index, skipped('duplicate event'));
+        return false;
+      });
+      const batch = { applied: [] as Array<W['scope']>, outbox: [] as OutboxEntry[] };
+      for (const route of order) {
+        const mine = fresh.filter((i) => i.route === route);
+        if (mine.length > 0) await applyRoute(unit, r.deps, route, mine, settled, batch);
+      }
+      const hook = r.afterBatch?.(batch);
+      if (hook) unit.record({ afterCommit: [hook] });
+      return settled;
+    }),
+  );
+  // Committed: only now do the outcomes leave, so a rolled-back batch acks nothing.
+  for (const [index, outcome] of local) outcomes[index] = outcome;
+}
+
+async function applyRoute<W extends WorkerShape>(
+  unit: Unit<W['metrics']>,
+  deps: W['deps'],
+  route: Route<W>,
+  mine: Item<W>[],
+  settled: Map<number, Outcome>,
+  batch: { applied: Array<W['scope']>; outbox: OutboxEntry[] },
+): Promise<void> {
+  const results = await route.apply(unit.tx, deps, mine);
+  mine.forEach((item, k) => {
+    const a = results[k];
+    if (!a) throw new Error('route returned fewer results than items');
+    settled.set(item.index, a.outcome);
+    unit.record(a);
+    batch.outbox.push(...a.outbox);
+    if (a.outcome.kind === 'done') batch.applied.push(item.value);
+  });
+}

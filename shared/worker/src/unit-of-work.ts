@@ -1,0 +1,55 @@
+import { appendOutbox, claimInboxMany, type Executor, type OutboxEntry, transaction } from '@switchboard/db';
+import { type Count, recordCounts } from '@switchboard/platform';
+import type pg from 'pg';
+import type { AfterCommit, Effects } from './route.ts';
+
+/**
+ * One unit of work as it runs: its transaction, the inbox, and the effects it collects. Nothing
+ * collected here leaves the transaction before it commits.
+ */
+export interface Unit<M> {
+  readonly tx: Executor;
+  /** The transaction's own connection, for a named prepared statement on the hot path. */
+  readonly client: pg.PoolClient;
+  /** Claims event ids in the inbox for `consumer`; returns the ids this transaction claimed (not seen before). */
+  claim: (consumer: string, eventIds: string[]) => Promise<Set<string>>;
+  /** Events, counts and after-commit hooks of what was applied. */
+  record: (effects: Partial<Effects<M>>) => void;
+}
+
+export interface UnitDeps<M> {
+  pool: pg.Pool;
+  metrics: M;
+}
+
+/**
+ * Runs `work` in one transaction: what it records is appended to the outbox in that transaction
+ * (no event without its commit, no commit without its event); once it committed, its counts are
+ * recorded and its after-commit hooks run, in order. A rollback (an error thrown by `work` or by
+ * the commit) records nothing and runs nothing, so work tried again counts once. A hook handles
+ * its own failures (the idle checks count theirs): one that throws reaches the caller after the
+ * commit, and a consumer would retry work that is already applied (the inbox then skips it).
+ */
+export async function unitOfWork<M, T>(deps: UnitDeps<M>, work: (unit: Unit<M>) => Promise<T>): Promise<T> {
+  const outbox: OutboxEntry[] = [];
+  const counts: Count<M>[] = [];
+  const hooks: AfterCommit[] = [];
+  const result = await transaction(deps.pool, async (tx, client) => {
+    const unit: Unit<M> = {
+      tx,
+      client,
+      claim: (consumer, ids) => claimInboxMany(tx, consumer, ids),
+      record: (e) => {
+        outbox.push(...(e.outbox ?? []));
+        counts.push(...(e.counts ?? []));
+        hooks.push(...(e.afterCommit ?? []));
+      },
+    };
+    const r = await work(unit);
+    await appendOutbox(tx, outbox);
+    return r;
+  });
+  recordCounts(deps.metrics, counts);
+  for (const hook of hooks) await hook();
+  return result;
+}
