@@ -32,6 +32,14 @@ const env = commonEnv.extend({
     .int()
     .min(0)
     .default(24 * 60),
+  /** How often the inactivity sweep runs, once across replicas (a BullMQ job scheduler). */
+  INACTIVITY_CHECK_EVERY_MS: z.coerce.number().int().min(100).default(60_000),
+  /** How often retention prunes, once across replicas; 0 turns it off. */
+  RETENTION_EVERY_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(15 * 60_000),
   /**
    * The region a phone search reads a national number in (`(631) 555-1181` with `US`) when the
    * request names none; unset (or empty), a number without `+` or `00` is read as international.

@@ -21,10 +21,9 @@ import { registerInternal } from './api/internal.ts';
 import type { Config } from './config.ts';
 import type { Deps } from './deps.ts';
 import { createBatchHandler } from './handlers/apply.ts';
-import { inactivitySweep, startInactivityClose } from './inactivity.ts';
+import { startSyncWorkerJobs } from './jobs/sweeps.ts';
 import { createLookupCache } from './lookup-cache.ts';
 import { createMetrics } from './metrics.ts';
-import { startRetention } from './retention.ts';
 import { createChannelCache, loadChannel } from './store/channels.ts';
 
 /**
@@ -89,21 +88,9 @@ export async function startSyncWorker(config: Config, opts: { logger?: Logger } 
   relay.start();
   lifecycle.onStop('relay', () => relay.stop());
 
-  const retention = startRetention({
-    db,
-    pool,
-    logger,
-    metrics,
-    now: deps.now,
-    outboxRetentionMs: config.OUTBOX_RETENTION_HOURS * 3_600_000,
-    inboxRetentionMs: config.INBOX_RETENTION_DAYS * 86_400_000,
-    heldStatusRetentionMs: config.HELD_STATUS_RETENTION_HOURS * 3_600_000,
-    everyMs: 15 * 60_000,
-  });
-  lifecycle.onStop('retention', () => retention.stop());
-
-  const inactivity = startInactivityClose(deps, inactivitySweep(config));
-  lifecycle.onStop('inactivity close', () => inactivity.stop());
+  // Retention and the inactivity close, once per period across replicas (jobs/schedule.ts).
+  const jobs = await startSyncWorkerJobs(config, deps);
+  lifecycle.onStop('scheduled jobs', () => jobs.close());
 
   const consumer = new Consumer(
     broker,
@@ -151,6 +138,6 @@ export async function startSyncWorker(config: Config, opts: { logger?: Logger } 
   await app.listen({ port: config.http.port, host: config.http.host });
   lifecycle.onStop('http', () => app.close());
 
-  return { lifecycle, app, deps, broker, pool, redis, relay, consumer, metrics, topology, channels };
+  return { lifecycle, app, deps, broker, pool, redis, relay, consumer, metrics, topology, channels, jobs };
 }
 export type SyncWorker = Awaited<ReturnType<typeof startSyncWorker>>;
