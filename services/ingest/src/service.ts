@@ -1,8 +1,8 @@
 import {
-  createChannelSecrets,
   createLogger,
   createRateLimit,
   type Logger,
+  startChannelSecrets,
   startEdgeRuntime,
   startReplayCache,
 } from '@switchboard/platform';
@@ -30,6 +30,13 @@ export async function startIngest(config: Config, opts: { logger?: Logger; now?:
     ttlMs: 2 * config.mailgun.signatureWindowMs,
     scope: 'ingest',
   });
+  // Per-channel secrets: the registry's snapshot held in memory, fed from Redis (channel-secrets.ts).
+  const channelSecrets = await startChannelSecrets(redis, {
+    ...config.channelSecrets,
+    logger,
+    metrics: metrics.channelSecrets,
+  });
+  lifecycle.onStop('channel secrets', () => channelSecrets.stop());
   const app = buildApp({
     config,
     logger,
@@ -37,7 +44,7 @@ export async function startIngest(config: Config, opts: { logger?: Logger; now?:
     checks: { ...checks, redis: ready },
     publish,
     isStopping: () => lifecycle.stopping,
-    secretsFor: createChannelSecrets(config.channelSecrets, metrics.channelSecrets),
+    secretsFor: channelSecrets.secretsFor,
     rateLimit: createRateLimit(redis, {
       ...config.rateLimit,
       logger,
@@ -47,6 +54,6 @@ export async function startIngest(config: Config, opts: { logger?: Logger; now?:
   });
   await app.listen({ port: config.http.port, host: config.http.host });
   lifecycle.onStop('http', () => app.close());
-  return { lifecycle, app, broker, redis, metrics, topology };
+  return { lifecycle, app, broker, redis, metrics, topology, channelSecrets };
 }
 export type Ingest = Awaited<ReturnType<typeof startIngest>>;

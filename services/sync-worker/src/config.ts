@@ -22,6 +22,8 @@ const env = commonEnv.extend({
   CHANNEL_CACHE_TTL_MS: z.coerce.number().int().min(0).default(30_000),
   /** Most accounts whose channel is cached (least recently used dropped first). */
   CHANNEL_CACHE_MAX_ENTRIES: z.coerce.number().int().min(1).default(10_000),
+  /** How often the channel secrets are republished to the edges even without a change heard. */
+  CHANNEL_SECRETS_PUBLISH_EVERY_MS: z.coerce.number().int().min(100).default(30_000),
   /** How long the read API trusts a token it checked; a revoked token works at most this long. */
   API_TOKEN_CACHE_TTL_MS: z.coerce.number().int().min(0).default(30_000),
   /** How long a read-API lookup stays cached at most; changes invalidate it before that. */
@@ -59,8 +61,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
   return {
     ...e,
     http: { port: e.SYNC_WORKER_PORT, host: e.SYNC_WORKER_HOST },
-    /** Authenticates the edges on the internal routes (channel secrets). */
-    internalToken: secret(source, 'INTERNAL_API_TOKEN', 'dev-internal-token'),
+    /** Seals the channel-secrets snapshot the edges read from Redis (they hold the same key). */
+    channelSecretsKey: secret(source, 'CHANNEL_SECRETS_KEY', 'dev-channel-secrets-key'),
   };
 }
 export type Config = ReturnType<typeof loadConfig>;

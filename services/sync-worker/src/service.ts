@@ -17,10 +17,10 @@ import {
   switchboardTopology,
 } from '@switchboard/platform';
 import { registerApi } from './api/index.ts';
-import { registerInternal } from './api/internal.ts';
 import type { Config } from './config.ts';
 import type { Deps } from './deps.ts';
 import { createBatchHandler } from './handlers/apply.ts';
+import { startChannelSecretsPublisher } from './jobs/channel-secrets-publisher.ts';
 import { startSyncWorkerJobs } from './jobs/sweeps.ts';
 import { createLookupCache } from './lookup-cache.ts';
 import { createMetrics } from './metrics.ts';
@@ -64,6 +64,12 @@ export async function startSyncWorker(config: Config, opts: { logger?: Logger } 
     { logger },
   );
   lifecycle.onStop('channel listener', () => channelChanges.stop());
+  // The edges verify with the registry's secrets from Redis, never by calling this worker.
+  const secretsPublisher = await startChannelSecretsPublisher(
+    { db, pool, redis, logger },
+    { key: config.channelSecretsKey, everyMs: config.CHANNEL_SECRETS_PUBLISH_EVERY_MS },
+  );
+  lifecycle.onStop('channel secrets publisher', () => secretsPublisher.stop());
 
   const lookups = createLookupCache(redis, { ttlSeconds: config.LOOKUP_CACHE_TTL_SECONDS, logger, metrics });
   const deps: Deps = {
@@ -134,10 +140,23 @@ export async function startSyncWorker(config: Config, opts: { logger?: Logger } 
     { ...deps, redis, cache: lookups, defaultPhoneRegion: config.DEFAULT_PHONE_REGION },
     { tokenCacheTtlMs: config.API_TOKEN_CACHE_TTL_MS },
   );
-  registerInternal(app, { db: deps.db, internalToken: config.internalToken });
   await app.listen({ port: config.http.port, host: config.http.host });
   lifecycle.onStop('http', () => app.close());
 
-  return { lifecycle, app, deps, broker, pool, redis, relay, consumer, metrics, topology, channels, jobs };
+  return {
+    lifecycle,
+    app,
+    deps,
+    broker,
+    pool,
+    redis,
+    relay,
+    consumer,
+    metrics,
+    topology,
+    channels,
+    jobs,
+    secretsPublisher,
+  };
 }
 export type SyncWorker = Awaited<ReturnType<typeof startSyncWorker>>;

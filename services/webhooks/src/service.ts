@@ -1,8 +1,8 @@
 import {
-  createChannelSecrets,
   createLogger,
   createRateLimit,
   type Logger,
+  startChannelSecrets,
   startEdgeRuntime,
   startReplayCache,
 } from '@switchboard/platform';
@@ -33,12 +33,19 @@ export async function startWebhooks(config: Config, opts: { logger?: Logger; now
     ttlMs: 2 * config.signatureWindowMs,
     scope: 'webhooks',
   });
+  // Per-channel secrets: the registry's snapshot held in memory, fed from Redis (channel-secrets.ts).
+  const channelSecrets = await startChannelSecrets(redis, {
+    ...config.channelSecrets,
+    logger,
+    metrics: metrics.channelSecrets,
+  });
+  lifecycle.onStop('channel secrets', () => channelSecrets.stop());
   const signed = {
     metrics,
     replay,
     windowMs: config.signatureWindowMs,
     now: opts.now ?? Date.now,
-    secretsFor: createChannelSecrets(config.channelSecrets, metrics.channelSecrets),
+    secretsFor: channelSecrets.secretsFor,
     rateLimit: createRateLimit(redis, {
       ...config.rateLimit,
       logger,
@@ -56,6 +63,6 @@ export async function startWebhooks(config: Config, opts: { logger?: Logger; now
   });
   await app.listen({ port: config.http.port, host: config.http.host });
   lifecycle.onStop('http', () => app.close());
-  return { lifecycle, app, broker, redis, metrics, topology };
+  return { lifecycle, app, broker, redis, metrics, topology, channelSecrets };
 }
 export type Webhooks = Awaited<ReturnType<typeof startWebhooks>>;
