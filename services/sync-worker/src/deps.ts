@@ -16,7 +16,7 @@ export interface Deps {
   resolveChannel: ResolveChannel;
   now: () => Date;
   lock: { ttlMs: number; waitMs: number };
-  /** Read-API cache; told after each commit which tenants' data changed. */
+  /** Read-API cache; told after each commit which lookup keys its writes touched. */
   lookups?: Pick<LookupCache, 'invalidate'>;
 }
 

@@ -5,6 +5,7 @@ import { recordCounts } from '@switchboard/platform';
 import { sql } from 'drizzle-orm';
 import type { Config } from './config.ts';
 import type { Deps } from './deps.ts';
+import { touchedLookupKeys } from './lookup-keys.ts';
 import { lockConversationState, writeStatusDecision } from './store/status.ts';
 
 /**
@@ -44,12 +45,12 @@ export async function closeInactiveConversations(
       const cause = eventId('inactivity', c.id, String(state.conversation.version));
       const effects = await writeStatusDecision(tx, deps, state, decision, { eventId: cause, at: deps.now() });
       await appendOutbox(tx, effects.outbox);
-      return effects;
+      return { ...effects, touched: await touchedLookupKeys(tx) };
     });
     if (did) {
       recordCounts(deps.metrics, did.counts);
       closed += 1;
-      await deps.lookups?.invalidate([c.tenant_id]);
+      await deps.lookups?.invalidate(did.touched);
     }
   }
   if (closed > 0) deps.logger.info({ closed, idleMs }, 'closed inactive conversations');

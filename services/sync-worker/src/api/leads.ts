@@ -13,6 +13,7 @@ import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { applyLeadEvent, type LeadChange, previewLeadEvent } from '../lead/apply.ts';
 import { findLead } from '../lead/store.ts';
+import { touchedLookupKeys } from '../lookup-keys.ts';
 import { listThread, type ThreadRow } from '../store/email.ts';
 import type { ApiRoutes } from './index.ts';
 
@@ -147,9 +148,11 @@ export const leadRoutes: ApiRoutes = (api, deps) => {
   api.post('/conversations/:id/transition', async (req) => {
     const { id } = parseRequest(Params, req.params, 'path');
     const body = parseRequest(TransitionBody, req.body, 'body');
+    let touched: string[] = [];
     const result = await transaction(deps.pool, async (tx) => {
       const out = await applyLeadEvent(tx, deps, req.tenant.id, id, change(body, deps.now()));
       if (out) await appendOutbox(tx, out.outbox);
+      touched = await touchedLookupKeys(tx);
       return out;
     });
     if (!result) throw new RequestError(404, 'not_found', `no lead journey for conversation ${id}`);
@@ -157,8 +160,8 @@ export const leadRoutes: ApiRoutes = (api, deps) => {
     const d = result.decision;
     switch (d.kind) {
       case 'apply':
-        // Committed: like every write, it ends the tenant's cached lookups.
-        await deps.cache.invalidate([req.tenant.id]);
+        // Committed: like every write, it ends the cached lookups of what it changed.
+        await deps.cache.invalidate(touched);
         return {
           conversationId: id,
           from: d.from,

@@ -2,6 +2,7 @@ import { appendOutbox, transaction } from '@switchboard/db';
 import { parseRequest, RequestError, recordCounts } from '@switchboard/platform';
 import { z } from 'zod';
 import { recordDispatch } from '../dispatch.ts';
+import { touchedLookupKeys } from '../lookup-keys.ts';
 import type { ApiRoutes } from './index.ts';
 
 const Params = z.object({ id: z.uuid() });
@@ -38,10 +39,12 @@ export const messageRoutes: ApiRoutes = (api, deps) => {
       providerMessageId: body.providerMessageId,
       sentAt: body.sentAt ? new Date(body.sentAt) : deps.now(),
     };
+    let touched: string[] = [];
     const result = await retryDeadlock(() =>
       transaction(deps.pool, async (tx) => {
         const r = await recordDispatch(tx, deps, req.tenant.id, id, dispatch);
         if (r.kind === 'dispatched') await appendOutbox(tx, r.outbox);
+        touched = await touchedLookupKeys(tx);
         return r;
       }),
     );
@@ -53,7 +56,7 @@ export const messageRoutes: ApiRoutes = (api, deps) => {
       case 'dispatched':
         // Committed (a deadlocked attempt rolled back and counted nothing).
         recordCounts(deps.metrics, result.counts);
-        if (result.changed) await deps.cache.invalidate([req.tenant.id]);
+        if (result.changed) await deps.cache.invalidate(touched);
         return {
           messageId: id,
           provider: result.provider,

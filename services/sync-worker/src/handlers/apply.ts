@@ -11,6 +11,7 @@ import {
 } from '@switchboard/platform';
 import { z } from 'zod';
 import { CONSUMER, type Deps } from '../deps.ts';
+import { touchedLookupKeys } from '../lookup-keys.ts';
 import type { Count } from '../metrics.ts';
 import type { ChannelScoped, Route } from './route.ts';
 import { routesByType } from './routes.ts';
@@ -86,7 +87,6 @@ async function applyItems(deps: Deps, order: Route[], items: Item[], outcomes: O
       const local = new Map<number, Outcome>();
       const outbox: OutboxEntry[] = [];
       const counts: Count[] = [];
-      const tenants = new Set<string>();
       const fresh = items.filter((i) => {
         if (claimed.delete(i.event.id)) return true;
         local.set(i.index, skipped('duplicate event'));
@@ -102,20 +102,17 @@ async function applyItems(deps: Deps, order: Route[], items: Item[], outcomes: O
           local.set(item.index, a.outcome);
           outbox.push(...a.outbox);
           counts.push(...a.counts);
-          // Applied (not a duplicate, not refused): it may have changed rows of its tenant without
-          // an event, e.g. a late `delivered` after `read` only stamps a time.
-          if (a.outcome.kind === 'done') tenants.add(item.value.channel.tenantId);
         });
       }
       await appendOutbox(tx, outbox);
-      for (const o of outbox) if (o.event.tenantid) tenants.add(o.event.tenantid);
-      return { local, tenants, counts };
+      // What the batch's writes touched, as the triggers recorded it (last, so nothing is missed).
+      return { local, lookupKeys: await touchedLookupKeys(tx), counts };
     }),
   );
   // After the commit: what it did is counted once (a rolled-back batch, applied again one event at
-  // a time, counts nothing of its own), and no later lookup of these tenants is answered from
+  // a time, counts nothing of its own), and no later lookup of what it changed is answered from
   // before the change.
   recordCounts(deps.metrics, results.counts);
-  await deps.lookups?.invalidate(results.tenants);
+  await deps.lookups?.invalidate(results.lookupKeys);
   for (const [index, outcome] of results.local) outcomes[index] = outcome;
 }
