@@ -57,7 +57,6 @@ function workerApp(): FastifyInstance {
 function syncWorkerApp(): FastifyInstance {
   const app = workerApp();
   sync.registerApi(app, stub<sync.ApiDeps>(), { tokenCacheTtlMs: 0 });
-  sync.registerInternal(app, { db: stub(), internalToken: 'contract' });
   return app;
 }
 

@@ -27,7 +27,7 @@ let p: Pipeline;
 let tenantB: string;
 let parkedQueue: string;
 beforeEach(async () => {
-  p = await startPipeline({ env: { CHANNEL_SECRETS_CACHE_TTL_MS: '0' } });
+  p = await startPipeline();
   const [t] = await p.db.insert(schema.tenants).values({ slug: 'tenant-b', name: 'Tenant B' }).returning();
   tenantB = t?.id as string;
   parkedQueue = p.worker?.topology.consumers.syncInbound.parkedQueue as string;
@@ -90,6 +90,8 @@ describe('events no active channel claims', () => {
     });
     await disableChannel(p.db, whatsapp.id);
     await disableChannel(p.db, genesys.id);
+    // The edges verify with the channels' own secrets from the next request on.
+    await p.syncChannelSecrets();
 
     await post(message('wamid.off', B_NUMBER), B_SECRET);
     await post(status('wamid.off-reply', B_NUMBER), B_SECRET);

@@ -17,8 +17,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEV_GENESYS_INTEGRATION, DEV_GENESYS_SECRET, genesysAgentText, signedGenesys } from '../fixtures/genesys.ts';
 
 /**
- * The channel registry end to end: per-channel secrets verified at the edge (fetched from the
- * sync-worker's internal endpoint), rotation with a grace period, and two tenants that cannot
+ * The channel registry end to end: per-channel secrets verified at the edge (from the registry
+ * snapshot the sync-worker publishes to Redis), rotation with a grace period, and two tenants that cannot
  * write into each other's data through the webhooks.
  */
 const B_NUMBER = '222000111222333';
@@ -28,13 +28,14 @@ let p: Pipeline;
 let tenantB: string;
 let channelB: string;
 beforeEach(async () => {
-  // No edge cache, so every request sees the registry as it is now.
-  p = await startPipeline({ env: { CHANNEL_SECRETS_CACHE_TTL_MS: '0' } });
+  p = await startPipeline();
   const [t] = await p.db.insert(schema.tenants).values({ slug: 'tenant-b', name: 'Tenant B' }).returning();
   tenantB = t?.id as string;
   channelB = (
     await addChannel(p.db, { tenantId: tenantB, provider: 'whatsapp', accountId: B_NUMBER, secret: B_SECRET })
   ).id;
+  // Each registry change below is followed by this, so the edges hold it before the next request.
+  await p.syncChannelSecrets();
 });
 afterEach(async () => {
   await p.stop();
@@ -65,6 +66,7 @@ describe('per-channel secrets at the edge', () => {
     const B_GENESYS = 'tenant-b-genesys';
     const B_GENESYS_SECRET = 'tenant-b-genesys-secret-0123';
     await addChannel(p.db, { tenantId: tenantB, provider: 'genesys', accountId: B_GENESYS, secret: B_GENESYS_SECRET });
+    await p.syncChannelSecrets();
     const reply = (integration: string) =>
       genesysAgentText({ id: `g-${integration}-${Date.now()}`, to: '16315551181', text: 'hi', integration });
     const postG = (payload: unknown, secret: string) =>
@@ -86,10 +88,12 @@ describe('per-channel secrets at the edge', () => {
   it('after a rotation the old secret works for the grace period, and not after it', async () => {
     const second = 'tenant-b-second-secret-000';
     await rotateChannelSecret(p.db, channelB, 3_600_000, second);
+    await p.syncChannelSecrets();
     expect((await post(text('wamid.r-new', B_NUMBER), second)).status).toBe(200);
     expect((await post(text('wamid.r-old', B_NUMBER), B_SECRET)).status).toBe(200);
     const third = 'tenant-b-third-secret-0000';
     await rotateChannelSecret(p.db, channelB, 0, third);
+    await p.syncChannelSecrets();
     expect((await post(text('wamid.r-third', B_NUMBER), third)).status).toBe(200);
     expect((await post(text('wamid.r-second', B_NUMBER), second)).status).toBe(401);
     // The first secret's grace period has not ended yet: it still verifies.
@@ -103,6 +107,7 @@ describe('per-channel secrets at the edge', () => {
       .id;
     // The dev tenant's domain verifies with the env key.
     await addChannel(p.db, { tenantId: p.tenant.tenantId, provider: 'mailgun', accountId: 'example.org' });
+    await p.syncChannelSecrets();
     let n = 0;
     const forward = (key: string, domain = B_DOMAIN) =>
       p.post(
@@ -135,9 +140,11 @@ describe('per-channel secrets at the edge', () => {
 
     const second = 'tenant-b-mailgun-key-second';
     await rotateChannelSecret(p.db, mgB, 3_600_000, second);
+    await p.syncChannelSecrets();
     expect(await statuses(second)).toEqual([200, 200]);
     expect(await statuses(B_KEY)).toEqual([200, 200]);
     await rotateChannelSecret(p.db, mgB, 0, 'tenant-b-mailgun-key-third');
+    await p.syncChannelSecrets();
     expect(await statuses(second)).toEqual([401, 401]);
     // The first key's grace period has not ended yet.
     expect(await statuses(B_KEY)).toEqual([200, 200]);
@@ -156,12 +163,9 @@ describe('per-channel secrets at the edge', () => {
       .toEqual([p.tenant.tenantId, tenantB].sort());
   });
 
-  it('the internal secrets endpoint refuses a request without the internal token', async () => {
+  it('the sync-worker serves no secrets over HTTP: the edges read the sealed snapshot from Redis', async () => {
     const url = `${p.workerUrl}/internal/channels/whatsapp/${B_NUMBER}/secrets`;
-    expect((await fetch(url)).status).toBe(401);
-    expect((await fetch(url, { headers: { authorization: `Bearer ${p.apiToken}` } })).status).toBe(401);
-    const ok = await fetch(url, { headers: { authorization: 'Bearer dev-internal-token' } });
-    expect(await ok.json()).toMatchObject({ channelId: channelB, secrets: [B_SECRET] });
+    expect((await fetch(url, { headers: { authorization: 'Bearer dev-internal-token' } })).status).toBe(404);
   });
 });
 

@@ -84,7 +84,7 @@ it('starts every service from dist/main.js to /readyz and stops it cleanly on SI
     const portVar = `${name.toUpperCase().replaceAll('-', '_')}_PORT`;
     const child = spawn(process.execPath, [`services/${name}/dist/main.js`], {
       cwd: dir,
-      env: { ...process.env, ...env, [portVar]: String(ports.get(name)), CHANNEL_SECRETS_URL: base('sync-worker') },
+      env: { ...process.env, ...env, [portVar]: String(ports.get(name)), CHANNEL_SECRETS_REGISTRY: 'on' },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     children.push(child);

@@ -22,6 +22,12 @@ export function createMetrics(opts: { chatsWaiting?: () => Promise<number> } = {
     consumer: consumerMetrics(registry),
     relay: relayMetrics(registry),
     queueDepth: queueDepthMetric(registry),
+    scheduledRuns: new Counter({
+      name: 'scheduled_job_runs_total',
+      help: 'Runs of scheduled sweeps in this replica (once per period across replicas), by job and result (ok, failed)',
+      labelNames: ['job', 'result'] as const,
+      registers: [registry],
+    }),
     chatsWaiting: new Gauge({
       name: 'chats_waiting',
       help: 'Chats waiting for an operator (all tenants), counted at each scrape',

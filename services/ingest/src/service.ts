@@ -1,8 +1,8 @@
 import {
-  createChannelSecrets,
   createLogger,
   createRateLimit,
   type Logger,
+  startChannelSecrets,
   startEdgeRuntime,
   startReplayCache,
 } from '@switchboard/platform';
@@ -32,6 +32,13 @@ export async function startIngest(config: Config, opts: { logger?: Logger; now?:
     metrics: metrics.replay,
     now: opts.now ?? Date.now,
   });
+  // Per-channel secrets: the registry's snapshot held in memory, fed from Redis (channel-secrets.ts).
+  const channelSecrets = await startChannelSecrets(redis, {
+    ...config.channelSecrets,
+    logger,
+    metrics: metrics.channelSecrets,
+  });
+  lifecycle.onStop('channel secrets', () => channelSecrets.stop());
   const app = buildApp({
     config,
     logger,
@@ -39,7 +46,7 @@ export async function startIngest(config: Config, opts: { logger?: Logger; now?:
     checks: { ...checks, redis: ready },
     publish,
     isStopping: () => lifecycle.stopping,
-    secretsFor: createChannelSecrets(config.channelSecrets, metrics.channelSecrets),
+    secretsFor: channelSecrets.secretsFor,
     rateLimit: createRateLimit(redis, {
       ...config.rateLimit,
       logger,
@@ -49,6 +56,6 @@ export async function startIngest(config: Config, opts: { logger?: Logger; now?:
   });
   await app.listen({ port: config.http.port, host: config.http.host });
   lifecycle.onStop('http', () => app.close());
-  return { lifecycle, app, broker, redis, metrics, topology };
+  return { lifecycle, app, broker, redis, metrics, topology, channelSecrets };
 }
 export type Ingest = Awaited<ReturnType<typeof startIngest>>;

@@ -1,12 +1,9 @@
 import type { SQL } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from './config.ts';
-import { inactivitySweep, startInactivityClose } from './inactivity.ts';
-
-afterEach(() => {
-  vi.useRealTimers();
-});
+import type { Deps } from './deps.ts';
+import { syncWorkerJobs } from './jobs/sweeps.ts';
 
 describe('CONVERSATION_INACTIVITY_CLOSE_MINUTES', () => {
   const minutes = (value?: string) =>
@@ -24,11 +21,10 @@ describe('CONVERSATION_INACTIVITY_CLOSE_MINUTES', () => {
   });
 
   /**
-   * The sweep as the worker starts it from its config, on fake timers, with a database stub that
-   * records the cutoff of each sweep's query (the conversations idle since before it are closed).
+   * The sweep as the worker schedules it from its config, with a database stub that records the
+   * cutoff of each run's query (the conversations idle since before it are closed).
    */
   function sweepFrom(env: Record<string, string>) {
-    vi.useFakeTimers();
     const now = new Date('2025-03-04T12:00:00Z');
     const cutoffs: unknown[] = [];
     const db = {
@@ -38,24 +34,34 @@ describe('CONVERSATION_INACTIVITY_CLOSE_MINUTES', () => {
       },
     };
     const silent = { info: () => undefined, warn: () => undefined };
-    const deps = { db, now: () => now, logger: silent } as unknown as Parameters<typeof startInactivityClose>[0];
-    return { sweep: startInactivityClose(deps, inactivitySweep(loadConfig(env))), cutoffs, now };
+    const deps = { db, now: () => now, logger: silent } as unknown as Deps;
+    const job = syncWorkerJobs(loadConfig(env), deps).find((j) => j.name === 'inactivity-close');
+    if (!job) throw new Error('no inactivity-close job');
+    return { job, cutoffs, now };
   }
 
   it('reaches the sweep: every minute it closes what has been idle for that many minutes', async () => {
-    const { sweep, cutoffs, now } = sweepFrom({ CONVERSATION_INACTIVITY_CLOSE_MINUTES: '90' });
-    await vi.advanceTimersByTimeAsync(59_999);
-    expect(cutoffs).toEqual([]);
-    await vi.advanceTimersByTimeAsync(1);
+    const { job, cutoffs, now } = sweepFrom({ CONVERSATION_INACTIVITY_CLOSE_MINUTES: '90' });
+    expect(job.everyMs).toBe(60_000);
+    await job.run();
     expect(cutoffs).toEqual([new Date(now.getTime() - 90 * 60_000).toISOString(), 500]);
-    await sweep.stop();
   });
 
-  it('0 turns the sweep off: it never runs', async () => {
-    const { sweep, cutoffs } = sweepFrom({ CONVERSATION_INACTIVITY_CLOSE_MINUTES: '0' });
-    await vi.advanceTimersByTimeAsync(24 * 3_600_000);
-    expect(cutoffs).toEqual([]);
-    await sweep.stop();
+  it('0 turns the sweep off: it is never scheduled', () => {
+    expect(sweepFrom({ CONVERSATION_INACTIVITY_CLOSE_MINUTES: '0' }).job.everyMs).toBe(0);
+  });
+});
+
+describe('RETENTION_EVERY_MS and INACTIVITY_CHECK_EVERY_MS', () => {
+  it('set the periods of the scheduled sweeps; retention every 15 minutes by default, 0 off', () => {
+    const periods = (env: Record<string, string>) =>
+      Object.fromEntries(syncWorkerJobs(loadConfig(env), {} as Deps).map((j) => [j.name, j.everyMs]));
+    expect(periods({})).toEqual({ retention: 900_000, 'inactivity-close': 60_000 });
+    expect(periods({ RETENTION_EVERY_MS: '0', INACTIVITY_CHECK_EVERY_MS: '500' })).toEqual({
+      retention: 0,
+      'inactivity-close': 500,
+    });
+    expect(() => loadConfig({ RETENTION_EVERY_MS: '-1' })).toThrow(/RETENTION_EVERY_MS/);
   });
 });
 

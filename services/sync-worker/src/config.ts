@@ -22,6 +22,8 @@ const env = commonEnv.extend({
   CHANNEL_CACHE_TTL_MS: z.coerce.number().int().min(0).default(30_000),
   /** Most accounts whose channel is cached (least recently used dropped first). */
   CHANNEL_CACHE_MAX_ENTRIES: z.coerce.number().int().min(1).default(10_000),
+  /** How often the channel secrets are republished to the edges even without a change heard. */
+  CHANNEL_SECRETS_PUBLISH_EVERY_MS: z.coerce.number().int().min(100).default(30_000),
   /** How long the read API trusts a token it checked; a revoked token works at most this long. */
   API_TOKEN_CACHE_TTL_MS: z.coerce.number().int().min(0).default(30_000),
   /** How long a read-API lookup stays cached at most; changes invalidate it before that. */
@@ -32,6 +34,14 @@ const env = commonEnv.extend({
     .int()
     .min(0)
     .default(24 * 60),
+  /** How often the inactivity sweep runs, once across replicas (a BullMQ job scheduler). */
+  INACTIVITY_CHECK_EVERY_MS: z.coerce.number().int().min(100).default(60_000),
+  /** How often retention prunes, once across replicas; 0 turns it off. */
+  RETENTION_EVERY_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(15 * 60_000),
   /**
    * The region a phone search reads a national number in (`(631) 555-1181` with `US`) when the
    * request names none; unset (or empty), a number without `+` or `00` is read as international.
@@ -51,8 +61,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
   return {
     ...e,
     http: { port: e.SYNC_WORKER_PORT, host: e.SYNC_WORKER_HOST },
-    /** Authenticates the edges on the internal routes (channel secrets). */
-    internalToken: secret(source, 'INTERNAL_API_TOKEN', 'dev-internal-token'),
+    /** Seals the channel-secrets snapshot the edges read from Redis (they hold the same key). */
+    channelSecretsKey: secret(source, 'CHANNEL_SECRETS_KEY', 'dev-channel-secrets-key'),
   };
 }
 export type Config = ReturnType<typeof loadConfig>;

@@ -1,6 +1,6 @@
 import type { Database } from '@switchboard/db';
 import type { Locks, Logger, Topology } from '@switchboard/platform';
-import type { ResolveChannel } from '@switchboard/worker';
+import type { ResolveChannel, UnitDeps } from '@switchboard/worker';
 import type pg from 'pg';
 import type { LookupCache } from './lookup-cache.ts';
 import type { Metrics } from './metrics.ts';
@@ -16,8 +16,10 @@ export interface Deps {
   resolveChannel: ResolveChannel;
   now: () => Date;
   lock: { ttlMs: number; waitMs: number };
-  /** Read-API cache; told after each commit which tenants' data changed. */
+  /** Read-API cache; told after each commit which lookup keys its writes touched. */
   lookups?: Pick<LookupCache, 'invalidate'>;
+  /** The last step of every unit of work: reads what it touched for `lookups` (lookup-keys.ts). */
+  beforeCommit?: UnitDeps<Metrics>['beforeCommit'];
 }
 
 /** The inbox name this service claims event ids under. */

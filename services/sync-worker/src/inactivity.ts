@@ -11,11 +11,11 @@ import { lockConversationState } from './store/status-sync.ts';
  * Closes chat conversations nobody has written in for `idleMs` (issue 3's lifecycle): through the
  * same decision as an agent's close, so their tickets close too and history and events follow.
  * Email threads are left to the lead state machine. Each conversation closes in its own short
- * transaction; `skip locked` lets replicas share the sweep without waiting on each other, and the
+ * transaction; `skip locked` lets a run that overlaps another (a slow one) skip its rows, and the
  * check is repeated under the row lock, so a message that arrived meanwhile keeps it open.
  */
 export async function closeInactiveConversations(
-  deps: Pick<Deps, 'db' | 'pool' | 'names' | 'now' | 'metrics' | 'logger' | 'lookups'>,
+  deps: Pick<Deps, 'db' | 'pool' | 'names' | 'now' | 'metrics' | 'logger' | 'beforeCommit'>,
   idleMs: number,
   limit = 500,
 ): Promise<number> {
@@ -43,7 +43,7 @@ export async function closeInactiveConversations(
       // No inbound event caused this: the cause is the timer, named after the state it closed.
       const cause = eventId('inactivity', c.id, String(state.conversation.version));
       const effects = await writeSyncDecision(tx, deps, state, decision, { eventId: cause, at: deps.now() });
-      record({ ...effects, afterCommit: [async () => deps.lookups?.invalidate([c.tenant_id])] });
+      record(effects);
       return true;
     });
     if (did) closed += 1;
@@ -52,31 +52,13 @@ export async function closeInactiveConversations(
   return closed;
 }
 
-/** The sweep as configured: `CONVERSATION_INACTIVITY_CLOSE_MINUTES` (0: off), checked every minute. */
-export const inactivitySweep = (config: Pick<Config, 'CONVERSATION_INACTIVITY_CLOSE_MINUTES'>) => ({
+/**
+ * The sweep as configured: `CONVERSATION_INACTIVITY_CLOSE_MINUTES` (0: off), checked every
+ * `INACTIVITY_CHECK_EVERY_MS` once across replicas (jobs/schedule.ts); off, it is never scheduled.
+ */
+export const inactivitySweep = (
+  config: Pick<Config, 'CONVERSATION_INACTIVITY_CLOSE_MINUTES' | 'INACTIVITY_CHECK_EVERY_MS'>,
+) => ({
   idleMs: config.CONVERSATION_INACTIVITY_CLOSE_MINUTES * 60_000,
-  everyMs: 60_000,
+  everyMs: config.CONVERSATION_INACTIVITY_CLOSE_MINUTES > 0 ? config.INACTIVITY_CHECK_EVERY_MS : 0,
 });
-
-/** Runs the sweep every `everyMs`; `idleMs` 0 turns it off. */
-export function startInactivityClose(
-  deps: Pick<Deps, 'db' | 'pool' | 'names' | 'now' | 'metrics' | 'logger' | 'lookups'>,
-  opts: { idleMs: number; everyMs: number },
-): { stop: () => Promise<void> } {
-  if (opts.idleMs <= 0) return { stop: async () => undefined };
-  let running: Promise<unknown> | undefined;
-  const timer = setInterval(() => {
-    running ??= closeInactiveConversations(deps, opts.idleMs)
-      .catch((err: unknown) => deps.logger.warn({ err }, 'inactivity sweep failed, will try again'))
-      .finally(() => {
-        running = undefined;
-      });
-  }, opts.everyMs);
-  timer.unref();
-  return {
-    stop: async () => {
-      clearInterval(timer);
-      await running;
-    },
-  };
-}

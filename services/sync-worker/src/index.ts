@@ -1,5 +1,4 @@
 export { type ApiDeps, registerApi } from './api/index.ts';
-export { registerInternal } from './api/internal.ts';
 export { loadConfig } from './config.ts';
 export { createBatchHandler } from './handlers/batch.ts';
 export { type Route, route } from './handlers/route.ts';

@@ -3,36 +3,62 @@ import type { Redis } from 'ioredis';
 import type { Metrics } from './metrics.ts';
 
 /**
- * Read-API lookups cached in Redis, invalidated by a per-tenant generation: every cached answer's
- * key holds the tenant's generation when it was read, and every committed change of a tenant's
- * data bumps that generation, so no later read finds an answer older than the change. A reader
- * that read the database before a change and writes its answer after the bump writes it under the
- * old generation, where nobody looks any more. Entries also expire after `ttlSeconds`.
- * Redis trouble never fails a read: the lookup goes to Postgres.
+ * Read-API lookups cached in Redis, invalidated by what changed, not by tenant. Each lookup names
+ * the one dependency its answer is read from (`conv:<id>`, `cust:<id>`, `wa:<whatsapp id>`,
+ * `gc:<genesys id>`, `phone:<e164>`, `names`), and each dependency has a generation
+ * (`lookup-gen:<tenant>:<dependency>`); an answer is cached under the generation it was read at.
+ * Statement triggers (migration 0013) record, in the writing transaction, the dependency keys of
+ * every row of `customers`, `conversations` and `messages` it inserts, updates or deletes (a
+ * customer's change reaches its conversations' keys, a message's its conversation's and its
+ * customer's); the writer reads them just before commit and bumps them after.
+ *
+ * Why no read after a committed change returns an answer older than the change: a lookup reads
+ * the generation first, then Postgres. If its database read saw the state before the change, the
+ * change had not committed, so its bump (after the commit) had not happened either, and the answer
+ * is written under the old generation, where no lookup that starts after the bump looks. Every
+ * write to the three tables the lookups read goes through the triggers, so no write path can
+ * forget a key; a dependency's family covers every row its lookup's SQL reads (see lookup.ts).
+ * Between the commit and the bump an in-flight lookup may still answer the old state, as before.
+ * Entries also expire after `ttlSeconds`; Redis trouble never fails a read (Postgres answers).
  */
 export interface LookupCache {
   /**
    * The answer as JSON text, as it is cached (a hit is sent without being parsed and
-   * serialized again); null when `load` found nothing (also cached).
+   * serialized again); null when `load` found nothing (also cached). `dependsOn` is the
+   * dependency whose changes invalidate it.
    */
-  json(tenantId: string, key: string, load: () => Promise<unknown>): Promise<string | null>;
-  /** Called after a transaction that changed these tenants' data committed. */
-  invalidate(tenantIds: Iterable<string>): Promise<void>;
+  json(tenantId: string, key: string, dependsOn: string, load: () => Promise<unknown>): Promise<string | null>;
+  /** Called after a transaction committed, with the keys it touched (`<tenant>:<dependency>`). */
+  invalidate(keys: Iterable<string>): Promise<void>;
 }
 
-const genKey = (tenantId: string) => `lookup-gen:${tenantId}`;
+const genKey = (dependency: string) => `lookup-gen:${dependency}`;
 
 /**
- * One round trip for a lookup: the tenant's generation, then the answer cached under it. KEYS[1]
- * is the generation (ioredis prefixes it); the answer's key is built here from ARGV, so it carries
- * the client's key prefix explicitly.
+ * One round trip for a lookup: the dependency's generation, then the answer cached under it.
+ * KEYS[1] is the generation (ioredis prefixes it); the answer's key is built here from ARGV, so it
+ * carries the client's key prefix explicitly.
  */
 const READ_SCRIPT = `
 local gen = redis.call('GET', KEYS[1]) or '0'
 return {gen, redis.call('GET', ARGV[1] .. gen .. ARGV[2])}`;
 
+/**
+ * Caches an answer only if the generation is still the one it was read at (a bump since means a
+ * change committed meanwhile: the answer may be older than it, and nobody would look there anyway),
+ * and keeps the generation alive as long as its answers: it expires only after every answer cached
+ * under it did, so a generation that restarts from 0 finds no answer of an earlier life.
+ */
+const WRITE_SCRIPT = `
+local gen = redis.call('GET', KEYS[1]) or '0'
+if gen ~= ARGV[1] then return 0 end
+redis.call('SET', ARGV[2], ARGV[3], 'EX', ARGV[4])
+if gen ~= '0' then redis.call('EXPIRE', KEYS[1], ARGV[5]) end
+return 1`;
+
 type CacheRedis = Redis & {
   lookupRead(genKey: string, before: string, after: string): Promise<[string, string | null]>;
+  lookupWrite(genKey: string, gen: string, key: string, text: string, ttl: number, genTtl: number): Promise<number>;
 };
 
 export function createLookupCache(
@@ -40,39 +66,43 @@ export function createLookupCache(
   opts: { ttlSeconds: number; logger: Logger; metrics: Pick<Metrics, 'lookupCache'> },
 ): LookupCache {
   if (!('lookupRead' in redis)) redis.defineCommand('lookupRead', { numberOfKeys: 1, lua: READ_SCRIPT });
+  if (!('lookupWrite' in redis)) redis.defineCommand('lookupWrite', { numberOfKeys: 1, lua: WRITE_SCRIPT });
   const cached = redis as CacheRedis;
   const prefix = redis.options.keyPrefix ?? '';
   return {
-    async json(tenantId, key, load) {
-      let cacheKey: string | undefined;
+    async json(tenantId, key, dependsOn, load) {
+      const dependency = `${tenantId}:${dependsOn}`;
+      let readAt: string | undefined;
       try {
-        const [gen, hit] = await cached.lookupRead(genKey(tenantId), `${prefix}lookup:${tenantId}:`, `:${key}`);
-        cacheKey = `lookup:${tenantId}:${gen}:${key}`;
+        const [gen, hit] = await cached.lookupRead(genKey(dependency), `${prefix}lookup:${dependency}:`, `:${key}`);
+        readAt = gen;
         if (hit !== null) {
           opts.metrics.lookupCache.inc({ result: 'hit' });
           return hit === 'null' ? null : hit;
         }
       } catch (err) {
         opts.logger.warn({ err }, 'lookup cache unavailable; reading Postgres');
-        cacheKey = undefined;
+        readAt = undefined;
       }
       opts.metrics.lookupCache.inc({ result: 'miss' });
       const text = JSON.stringify((await load()) ?? null);
-      if (cacheKey) {
-        await redis.set(cacheKey, text, 'EX', opts.ttlSeconds).catch((err: unknown) => {
-          opts.logger.warn({ err }, 'could not cache a lookup');
-        });
+      if (readAt !== undefined) {
+        const cacheKey = `${prefix}lookup:${dependency}:${readAt}:${key}`;
+        await cached
+          .lookupWrite(genKey(dependency), readAt, cacheKey, text, opts.ttlSeconds, opts.ttlSeconds * 2)
+          .catch((err: unknown) => opts.logger.warn({ err }, 'could not cache a lookup'));
       }
       return text === 'null' ? null : text;
     },
-    async invalidate(tenantIds) {
-      const ids = [...new Set(tenantIds)];
-      if (ids.length === 0) return;
+    async invalidate(keys) {
+      const unique = [...new Set(keys)];
+      if (unique.length === 0) return;
       const multi = redis.multi();
-      for (const id of ids) multi.incr(genKey(id));
+      // Kept beyond the life of any answer cached under it (see WRITE_SCRIPT).
+      for (const k of unique) multi.incr(genKey(k)).expire(genKey(k), opts.ttlSeconds * 2);
       await multi.exec().catch((err: unknown) => {
-        // Entries of these tenants may be served until they expire (ttlSeconds).
-        opts.logger.warn({ err, tenants: ids.length }, 'could not invalidate lookups');
+        // Answers depending on these keys may be served until they expire (ttlSeconds).
+        opts.logger.warn({ err, keys: unique.length }, 'could not invalidate lookups');
       });
     },
   };

@@ -39,6 +39,12 @@ export function createMetrics() {
       labelNames: ['provider', 'result'] as const,
       registers: [registry],
     }),
+    scheduledRuns: new Counter({
+      name: 'scheduled_job_runs_total',
+      help: 'Runs of scheduled sweeps in this replica (once per period across replicas), by job and result (ok, failed)',
+      labelNames: ['job', 'result'] as const,
+      registers: [registry],
+    }),
     heldStatusesExpired: new Counter({
       name: 'held_statuses_expired_total',
       help: 'Delivery statuses held for a message that never arrived, dropped by the retention sweep, by provider',

@@ -25,14 +25,16 @@ export interface RetentionOptions {
    * downstream sender's dispatch report.
    */
   heldStatusRetentionMs: number;
-  everyMs: number;
 }
 
 /** Most held statuses one statement deletes, so a first sweep over a backlog holds no long lock. */
 const EXPIRE_BATCH = 5_000;
 
-/** One pass: prunes the inbox and the published outbox, and expires old held statuses. */
-export async function prune(opts: Omit<RetentionOptions, 'everyMs'>): Promise<void> {
+/**
+ * One pass: prunes the inbox and the published outbox, and expires old held statuses. Run once per
+ * `RETENTION_EVERY_MS` across replicas by the scheduler (jobs/schedule.ts); a second run is harmless.
+ */
+export async function prune(opts: RetentionOptions): Promise<void> {
   const now = opts.now().getTime();
   const outbox = await pruneOutbox(opts.pool, new Date(now - opts.outboxRetentionMs));
   const inbox = await pruneInbox(opts.db, new Date(now - opts.inboxRetentionMs));
@@ -48,23 +50,4 @@ export async function prune(opts: Omit<RetentionOptions, 'everyMs'>): Promise<vo
     if (n < EXPIRE_BATCH) break;
   }
   if (outbox + inbox + held > 0) opts.logger.info({ outbox, inbox, heldStatuses: held }, 'pruned');
-}
-
-/** Prunes on a timer; replicas doing it twice is harmless. */
-export function startRetention(opts: RetentionOptions): { stop: () => Promise<void> } {
-  let running: Promise<void> | undefined;
-  const timer = setInterval(() => {
-    running ??= prune(opts)
-      .catch((err: unknown) => opts.logger.warn({ err }, 'pruning failed, will try again'))
-      .finally(() => {
-        running = undefined;
-      });
-  }, opts.everyMs);
-  timer.unref();
-  return {
-    stop: async () => {
-      clearInterval(timer);
-      await running;
-    },
-  };
 }

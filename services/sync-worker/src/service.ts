@@ -19,14 +19,14 @@ import {
 } from '@switchboard/platform';
 import { OutboxRelay, startChannelResolver } from '@switchboard/worker';
 import { registerApi } from './api/index.ts';
-import { registerInternal } from './api/internal.ts';
 import type { Config } from './config.ts';
 import type { Deps } from './deps.ts';
 import { createBatchHandler } from './handlers/batch.ts';
-import { inactivitySweep, startInactivityClose } from './inactivity.ts';
+import { startChannelSecretsPublisher } from './jobs/channel-secrets-publisher.ts';
+import { startSyncWorkerJobs } from './jobs/sweeps.ts';
 import { createLookupCache } from './lookup-cache.ts';
+import { invalidateTouched } from './lookup-keys.ts';
 import { createMetrics } from './metrics.ts';
-import { startRetention } from './retention.ts';
 
 /**
  * Builds and starts the sync-worker: pool, Redis, broker, relay, consumer, HTTP (ops and the read
@@ -60,6 +60,12 @@ export async function startSyncWorker(config: Config, opts: { logger?: Logger } 
     { ttlMs: config.CHANNEL_CACHE_TTL_MS, maxEntries: config.CHANNEL_CACHE_MAX_ENTRIES, logger },
   );
   lifecycle.onStop('channel listener', stopChannels);
+  // The edges verify with the registry's secrets from Redis, never by calling this worker.
+  const secretsPublisher = await startChannelSecretsPublisher(
+    { db, pool, redis, logger },
+    { key: config.channelSecretsKey, everyMs: config.CHANNEL_SECRETS_PUBLISH_EVERY_MS },
+  );
+  lifecycle.onStop('channel secrets publisher', () => secretsPublisher.stop());
 
   const lookups = createLookupCache(redis, { ttlSeconds: config.LOOKUP_CACHE_TTL_SECONDS, logger, metrics });
   const deps: Deps = {
@@ -73,6 +79,7 @@ export async function startSyncWorker(config: Config, opts: { logger?: Logger } 
     now: () => new Date(),
     lock: { ttlMs: config.LOCK_TTL_MS, waitMs: config.LOCK_WAIT_MS },
     lookups,
+    beforeCommit: invalidateTouched(lookups),
   };
 
   const relay = new OutboxRelay({
@@ -84,21 +91,9 @@ export async function startSyncWorker(config: Config, opts: { logger?: Logger } 
   relay.start();
   lifecycle.onStop('relay', () => relay.stop());
 
-  const retention = startRetention({
-    db,
-    pool,
-    logger,
-    metrics,
-    now: deps.now,
-    outboxRetentionMs: config.OUTBOX_RETENTION_HOURS * 3_600_000,
-    inboxRetentionMs: config.INBOX_RETENTION_DAYS * 86_400_000,
-    heldStatusRetentionMs: config.HELD_STATUS_RETENTION_HOURS * 3_600_000,
-    everyMs: 15 * 60_000,
-  });
-  lifecycle.onStop('retention', () => retention.stop());
-
-  const inactivity = startInactivityClose(deps, inactivitySweep(config));
-  lifecycle.onStop('inactivity close', () => inactivity.stop());
+  // Retention and the inactivity close, once per period across replicas (jobs/schedule.ts).
+  const jobs = await startSyncWorkerJobs(config, deps);
+  lifecycle.onStop('scheduled jobs', () => jobs.close());
 
   const consumer = new Consumer(
     broker,
@@ -145,10 +140,23 @@ export async function startSyncWorker(config: Config, opts: { logger?: Logger } 
     { ...deps, redis, cache: lookups, defaultPhoneRegion: config.DEFAULT_PHONE_REGION },
     { tokenCacheTtlMs: config.API_TOKEN_CACHE_TTL_MS },
   );
-  registerInternal(app, { db: deps.db, internalToken: config.internalToken });
   await app.listen({ port: config.http.port, host: config.http.host });
   lifecycle.onStop('http', () => app.close());
 
-  return { lifecycle, app, deps, broker, pool, redis, relay, consumer, metrics, topology, channels };
+  return {
+    lifecycle,
+    app,
+    deps,
+    broker,
+    pool,
+    redis,
+    relay,
+    consumer,
+    metrics,
+    topology,
+    channels,
+    jobs,
+    secretsPublisher,
+  };
 }
 export type SyncWorker = Awaited<ReturnType<typeof startSyncWorker>>;

@@ -1,8 +1,8 @@
 import {
-  createChannelSecrets,
   createLogger,
   createRateLimit,
   type Logger,
+  startChannelSecrets,
   startEdgeRuntime,
   startReplayCache,
 } from '@switchboard/platform';
@@ -35,12 +35,19 @@ export async function startWebhooks(config: Config, opts: { logger?: Logger; now
     metrics: metrics.replay,
     now: opts.now ?? Date.now,
   });
+  // Per-channel secrets: the registry's snapshot held in memory, fed from Redis (channel-secrets.ts).
+  const channelSecrets = await startChannelSecrets(redis, {
+    ...config.channelSecrets,
+    logger,
+    metrics: metrics.channelSecrets,
+  });
+  lifecycle.onStop('channel secrets', () => channelSecrets.stop());
   const signed = {
     metrics,
     replay,
     windowMs: config.signatureWindowMs,
     now: opts.now ?? Date.now,
-    secretsFor: createChannelSecrets(config.channelSecrets, metrics.channelSecrets),
+    secretsFor: channelSecrets.secretsFor,
     rateLimit: createRateLimit(redis, {
       ...config.rateLimit,
       logger,
@@ -58,6 +65,6 @@ export async function startWebhooks(config: Config, opts: { logger?: Logger; now
   });
   await app.listen({ port: config.http.port, host: config.http.host });
   lifecycle.onStop('http', () => app.close());
-  return { lifecycle, app, broker, redis, metrics, topology };
+  return { lifecycle, app, broker, redis, metrics, topology, channelSecrets };
 }
 export type Webhooks = Awaited<ReturnType<typeof startWebhooks>>;

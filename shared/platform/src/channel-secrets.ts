@@ -1,142 +1,177 @@
-import { LRUCache } from 'lru-cache';
+import type { Redis } from 'ioredis';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import {
+  CHANNEL_SECRETS_SNAPSHOT_KEY,
+  type ChannelSecretsSnapshot,
+  channelSecretsAnnouncements,
+  openSnapshot,
+} from './channel-secrets-snapshot.ts';
 import { ConfigError, secret } from './config.ts';
 import { DependencyUnavailableError } from './edge.ts';
+import type { Logger } from './logger.ts';
 
 /**
- * Per-channel webhook secrets for the stateless edges. The edges have no Postgres, so they ask
- * the sync-worker (which owns the channel registry) over its internal endpoint
- * `GET /internal/channels/:provider/:accountId/secrets`, authenticated with the shared
- * `INTERNAL_API_TOKEN`, and cache each answer for `ttlMs`. A channel with secrets verifies only
- * with them (current and, during a rotation's grace period, previous); an account without
- * secrets, or one the registry does not know, verifies with the env default. When the registry
- * cannot be reached, a cached answer (even a stale one) is used; with none, the request gets 503
- * and the provider retries: never the env default, which would let a rotated-away secret back in.
- * A rotation or a new secret is seen within `ttlMs`.
+ * Per-channel webhook secrets at the stateless edges, without a call into a worker. The edge
+ * holds the whole registry in memory (see channel-secrets-snapshot.ts): loaded from Redis at boot,
+ * reloaded when the publisher announces a new snapshot (pub/sub), on every reconnect of the
+ * subscription (an announcement sent while it was down is lost) and every `resyncMs` (one lost any
+ * other way). A verification reads memory only, so neither a sync-worker outage nor a Redis one
+ * changes what the edge answers: it keeps serving its last copy. Only an edge that has never
+ * loaded a registry answers 503 (the sender retries): it never falls back to the env default for
+ * an account it cannot know the secrets of, which would let a rotated-away secret back in.
  *
- * The account comes from a body nobody has verified yet, so what one request can cost is bounded:
- * one lookup per account at a time (concurrent requests for it share it), answers kept in two LRU
- * caches of `maxEntries` each, one for accounts the registry knows (with or without secrets of
- * their own) and one for those it does not, so a flood of made-up accounts only churns the second
- * and never pushes a real channel out.
+ * A channel with secrets verifies only with them (current first, then those still in their grace
+ * period, judged on the edge's clock); an account without secrets, or one the registry does not
+ * know, verifies with the env default (the worker parks an unknown account's events). A made-up
+ * account in an unverified body costs a map lookup, nothing more.
  */
 export type SecretsFor = (provider: string, accountId: string, envDefault: string) => Promise<string[]>;
 
 export interface ChannelSecretsOptions {
-  /** The sync-worker's base URL; unset, every channel uses the env default. */
-  url?: string | undefined;
-  token: string;
-  /** How long an answer (the channel's secrets, or that it has none) is believed. */
-  ttlMs: number;
-  /** Accounts remembered per kind (known to the registry, unknown); the least recently used go first. */
-  maxEntries?: number;
-  timeoutMs?: number;
+  /** Off: every channel verifies with the env default (no registry is read). */
+  enabled: boolean;
+  /** Opens the sealed snapshot; the publisher seals it with the same. */
+  key: string;
+  resyncMs: number;
 }
 
-/** Lookups made and answers kept, declared by each edge's metrics file on its registry. */
+/** Declared by each edge's metrics file on its registry. */
 export const channelSecretMetrics = (registry: Registry) => ({
-  lookups: new Counter({
-    name: 'channel_secret_lookups_total',
-    help: "Questions to the channel registry for an account's webhook secrets, by answer (known, unknown, failed)",
+  loads: new Counter({
+    name: 'channel_secrets_loads_total',
+    help: "Reads of the channel registry's secrets snapshot from Redis, by result (loaded, unchanged, missing, failed)",
     labelNames: ['result'] as const,
     registers: [registry],
   }),
-  cached: new Gauge({
-    name: 'channel_secrets_cached',
-    help: 'Accounts whose answer from the channel registry is cached, by kind (known, unknown)',
-    labelNames: ['kind'] as const,
+  accounts: new Gauge({
+    name: 'channel_secrets_accounts',
+    help: 'Provider accounts in the channel registry this edge holds',
+    registers: [registry],
+  }),
+  version: new Gauge({
+    name: 'channel_secrets_snapshot_timestamp_seconds',
+    help: 'When the registry snapshot this edge holds was read from Postgres by the publisher (0: none yet)',
     registers: [registry],
   }),
 });
 export type ChannelSecretMetrics = ReturnType<typeof channelSecretMetrics>;
 
-interface Answer {
-  at: number;
-  /** The registry has a channel for the account (its secrets may still be none). */
-  known: boolean;
-  secrets: string[];
+type Entry = ChannelSecretsSnapshot['channels'][number];
+const keyOf = (provider: string, accountId: string) => `${provider}\u0000${accountId}`;
+
+export interface ChannelSecrets {
+  secretsFor: SecretsFor;
+  /** Loads now (coalesced with one in flight); resolves whether or not it succeeded. */
+  reload: () => Promise<void>;
+  stop: () => Promise<void>;
 }
 
-/** Asks the sync-worker's internal route; a 404 means the registry has no such channel. */
-async function fetchAnswer(opts: ChannelSecretsOptions, provider: string, accountId: string): Promise<Answer> {
-  const url = `${opts.url}/internal/channels/${encodeURIComponent(provider)}/${encodeURIComponent(accountId)}/secrets`;
-  const res = await fetch(url, {
-    headers: { authorization: `Bearer ${opts.token}` },
-    signal: AbortSignal.timeout(opts.timeoutMs ?? 2_000),
-  });
-  if (res.status === 404) return { at: Date.now(), known: false, secrets: [] };
-  if (!res.ok) throw new Error(`channel registry answered ${res.status}`);
-  const body = (await res.json()) as { secrets?: unknown };
-  if (!Array.isArray(body.secrets) || !body.secrets.every((s) => typeof s === 'string')) {
-    throw new Error('channel registry answered without a secrets list');
+/** The registry an edge holds, fed from Redis; `start` waits up to `bootWaitMs` for a first copy. */
+export async function startChannelSecrets(
+  redis: Redis,
+  opts: ChannelSecretsOptions & { logger: Logger; metrics?: ChannelSecretMetrics; bootWaitMs?: number },
+): Promise<ChannelSecrets> {
+  if (!opts.enabled) {
+    return {
+      secretsFor: async (_p, _a, envDefault) => [envDefault],
+      reload: async () => undefined,
+      stop: async () => undefined,
+    };
   }
-  return { at: Date.now(), known: true, secrets: body.secrets as string[] };
+  let held: { version: number; byAccount: Map<string, Entry> } | undefined;
+  const load = async () => {
+    try {
+      const sealed = await redis.get(CHANNEL_SECRETS_SNAPSHOT_KEY);
+      if (sealed === null) return void opts.metrics?.loads.inc({ result: 'missing' });
+      const snapshot = openSnapshot(sealed, opts.key);
+      if (held && snapshot.version <= held.version) return void opts.metrics?.loads.inc({ result: 'unchanged' });
+      held = {
+        version: snapshot.version,
+        byAccount: new Map(snapshot.channels.map((c) => [keyOf(c.provider, c.accountId), c])),
+      };
+      opts.metrics?.loads.inc({ result: 'loaded' });
+      opts.metrics?.accounts.set(held.byAccount.size);
+      opts.metrics?.version.set(snapshot.version / 1000);
+    } catch (err) {
+      opts.metrics?.loads.inc({ result: 'failed' });
+      opts.logger.warn({ err }, 'could not load channel secrets; keeping the last copy');
+    }
+  };
+  const reload = coalesce(load);
+  const announcements = redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
+  announcements.on('error', (err) => opts.logger.warn({ err }, 'channel secrets subscription error'));
+  // Subscribed (again): what was announced meanwhile is read now.
+  announcements.on('ready', () => void reload());
+  announcements.on('message', () => void reload());
+  void announcements.subscribe(channelSecretsAnnouncements(redis.options.keyPrefix ?? '')).catch(() => undefined);
+  const timer = setInterval(() => void reload(), opts.resyncMs);
+  timer.unref();
+  await firstCopy(redis, reload, () => held !== undefined, opts.bootWaitMs ?? 3_000);
+  return {
+    reload,
+    async secretsFor(provider, accountId, envDefault) {
+      if (!held) throw new DependencyUnavailableError('channel secrets not loaded yet');
+      const entry = held.byAccount.get(keyOf(provider, accountId));
+      const now = Date.now();
+      const valid = (entry?.secrets ?? [])
+        .filter((s) => s.expiresAt === null || s.expiresAt > now)
+        .map((s) => s.secret);
+      return valid.length > 0 ? valid : [envDefault];
+    },
+    async stop() {
+      clearInterval(timer);
+      await announcements.quit().catch(() => announcements.disconnect());
+    },
+  };
 }
 
-export function createChannelSecrets(opts: ChannelSecretsOptions, metrics?: ChannelSecretMetrics): SecretsFor {
-  const max = opts.maxEntries ?? 10_000;
-  const known = new LRUCache<string, Answer>({ max });
-  const unknown = new LRUCache<string, Answer>({ max });
-  const inflight = new Map<string, Promise<Answer>>();
-  // One lookup per account at a time; its answer goes to the cache of its kind (and out of the other).
-  const lookup = (provider: string, accountId: string, key: string): Promise<Answer> => {
-    let pending = inflight.get(key);
-    if (pending) return pending;
-    pending = fetchAnswer(opts, provider, accountId)
-      .then((answer) => {
-        metrics?.lookups.inc({ result: answer.known ? 'known' : 'unknown' });
-        (answer.known ? unknown : known).delete(key);
-        (answer.known ? known : unknown).set(key, answer);
-        metrics?.cached.set({ kind: 'known' }, known.size);
-        metrics?.cached.set({ kind: 'unknown' }, unknown.size);
-        return answer;
-      })
-      .catch((err: Error) => {
-        metrics?.lookups.inc({ result: 'failed' });
-        throw err;
-      })
-      .finally(() => inflight.delete(key));
-    inflight.set(key, pending);
-    return pending;
-  };
-  return async (provider, accountId, envDefault) => {
-    if (!opts.url) return [envDefault];
-    const key = `${provider}\u0000${accountId}`;
-    const hit = known.get(key) ?? unknown.get(key);
-    let secrets: string[];
-    if (hit && Date.now() - hit.at < opts.ttlMs) secrets = hit.secrets;
-    else {
-      try {
-        secrets = (await lookup(provider, accountId, key)).secrets;
-      } catch (err) {
-        if (!hit) throw new DependencyUnavailableError(`channel secrets unavailable: ${(err as Error).message}`);
-        secrets = hit.secrets;
-      }
+/**
+ * One run at a time. A call during a run gets one more run after it (shared by every call made
+ * meanwhile) and resolves when that one ends, so a change made before the call is always seen.
+ */
+export function coalesce(run: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  let queued: Promise<void> | undefined;
+  const next = (): Promise<void> => {
+    if (!running) {
+      running = run().finally(() => {
+        running = undefined;
+      });
+      return running;
     }
-    return secrets.length > 0 ? secrets : [envDefault];
+    queued ??= running.then(() => {
+      queued = undefined;
+      return next();
+    });
+    return queued;
   };
+  return next;
+}
+
+/** Waits (bounded) for Redis and a first copy, so an edge starting beside a live registry serves at once. */
+async function firstCopy(redis: Redis, reload: () => Promise<void>, loaded: () => boolean, waitMs: number) {
+  const deadline = Date.now() + waitMs;
+  while (!loaded() && Date.now() < deadline) {
+    if (redis.status === 'ready') await reload();
+    if (!loaded()) await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** The edges' settings for per-channel secrets, parsed with the rest of their config. */
 export function channelSecretsConfig(source: NodeJS.ProcessEnv): ChannelSecretsOptions {
-  const url = source.CHANNEL_SECRETS_URL;
-  const ttl = Number(source.CHANNEL_SECRETS_CACHE_TTL_MS ?? 10_000);
-  const max = Number(source.CHANNEL_SECRETS_CACHE_MAX ?? 10_000);
-  if (!Number.isInteger(ttl) || ttl < 0) {
-    throw new ConfigError('invalid configuration:\n  CHANNEL_SECRETS_CACHE_TTL_MS: a whole number of milliseconds');
+  const enabled = source.CHANNEL_SECRETS_REGISTRY ?? 'off';
+  const resync = Number(source.CHANNEL_SECRETS_RESYNC_MS ?? 30_000);
+  if (!['on', 'off'].includes(enabled)) {
+    throw new ConfigError('invalid configuration:\n  CHANNEL_SECRETS_REGISTRY: on or off');
   }
-  if (!Number.isInteger(max) || max < 1) {
+  if (!Number.isInteger(resync) || resync < 100) {
     throw new ConfigError(
-      'invalid configuration:\n  CHANNEL_SECRETS_CACHE_MAX: a whole number of accounts, at least 1',
+      'invalid configuration:\n  CHANNEL_SECRETS_RESYNC_MS: a whole number of milliseconds, at least 100',
     );
   }
-  if (url !== undefined && url !== '' && !/^https?:\/\/[^\s]+$/.test(url)) {
-    throw new ConfigError('invalid configuration:\n  CHANNEL_SECRETS_URL: an http(s) URL of the sync-worker');
-  }
   return {
-    url: url ? url.replace(/\/+$/, '') : undefined,
-    token: secret(source, 'INTERNAL_API_TOKEN', 'dev-internal-token'),
-    ttlMs: ttl,
-    maxEntries: max,
+    enabled: enabled === 'on',
+    key: secret(source, 'CHANNEL_SECRETS_KEY', 'dev-channel-secrets-key'),
+    resyncMs: resync,
   };
 }

@@ -7,6 +7,7 @@ export * from './amqp/queue-depth.ts';
 export * from './amqp/republish.ts';
 export * from './amqp/topology.ts';
 export * from './channel-secrets.ts';
+export * from './channel-secrets-snapshot.ts';
 export * from './config.ts';
 export * from './counts.ts';
 export * from './docs.ts';

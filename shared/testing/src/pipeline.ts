@@ -57,9 +57,9 @@ export async function startPipeline(opts: PipelineOptions = {}) {
   const tenant = await seedTenant(db, devTenant);
   const { token: apiToken } = await issueApiToken(db, tenant.tenantId, 'test');
 
-  // The worker first: the edges ask it for per-channel secrets (its internal endpoint).
+  // The worker first: it publishes the channel registry's secrets, which the edges then hold.
   const worker = opts.worker === false ? undefined : await startSyncWorker(loadSyncConfig(env));
-  const edgeEnv = worker && !env.CHANNEL_SECRETS_URL ? { ...env, CHANNEL_SECRETS_URL: baseUrl(worker.app) } : env;
+  const edgeEnv = worker && !env.CHANNEL_SECRETS_REGISTRY ? { ...env, CHANNEL_SECRETS_REGISTRY: 'on' } : env;
   const ingest = await startIngest(loadIngestConfig(edgeEnv));
   const webhooks = await startWebhooks(loadWebhooksConfig(edgeEnv));
   const events = await collectEvents(ingest.topology.names.events);
@@ -106,6 +106,14 @@ export async function startPipeline(opts: PipelineOptions = {}) {
     /** A read-API token of the dev tenant. */
     apiToken,
     names: ingest.topology.names,
+    /**
+     * Publishes the channel registry now and has both edges load it: a test that changed a channel
+     * sees the change at once (it reaches them within moments anyway, through NOTIFY and pub/sub).
+     */
+    async syncChannelSecrets() {
+      await worker?.secretsPublisher.publish();
+      await Promise.all([ingest.channelSecrets.reload(), webhooks.channelSecrets.reload()]);
+    },
     /** POST to the ingest edge (WhatsApp, Mailgun). */
     post: post(ingestUrl),
     /** POST to the webhooks edge (Genesys, helpdesk, agent desk). */

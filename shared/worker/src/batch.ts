@@ -1,8 +1,8 @@
 import { type CloudEvent, decodeEvent } from '@switchboard/contracts';
-import { mayHoldUnstorableText, type OutboxEntry, pgSafe } from '@switchboard/db';
+import { mayHoldUnstorableText, pgSafe } from '@switchboard/db';
 import { type BatchHandler, type Delivery, dead, type Outcome, skipped, transient } from '@switchboard/platform';
 import { z } from 'zod';
-import type { AfterCommit, Route, WorkerShape } from './route.ts';
+import type { Route, WorkerShape } from './route.ts';
 import { type Unit, type UnitDeps, unitOfWork } from './unit-of-work.ts';
 
 interface Item<W extends WorkerShape> {
@@ -22,12 +22,6 @@ export interface BatchRunner<W extends WorkerShape> extends UnitDeps<W['metrics'
   table: Map<string, Route<W>>;
   /** Holds the batch's lock keys while `fn` runs (Redis locks; the Postgres guards hold regardless). */
   withLocks: <T>(keys: string[], fn: () => Promise<T>) => Promise<T>;
-  /**
-   * Called in the transaction once every route applied, with the scopes of the events applied
-   * (`done`) and the events they appended; what it returns runs after the commit (e.g. telling a
-   * read cache what changed).
-   */
-  afterBatch?: (batch: { applied: Array<W['scope']>; outbox: OutboxEntry[] }) => AfterCommit | undefined;
 }
 
 /**
@@ -103,13 +97,10 @@ async function applyItems<W extends WorkerShape>(
         settled.set(i.index, skipped('duplicate event'));
         return false;
       });
-      const batch = { applied: [] as Array<W['scope']>, outbox: [] as OutboxEntry[] };
       for (const route of order) {
         const mine = fresh.filter((i) => i.route === route);
-        if (mine.length > 0) await applyRoute(unit, r.deps, route, mine, settled, batch);
+        if (mine.length > 0) await applyRoute(unit, r.deps, route, mine, settled);
       }
-      const hook = r.afterBatch?.(batch);
-      if (hook) unit.record({ afterCommit: [hook] });
       return settled;
     }),
   );
@@ -123,7 +114,6 @@ async function applyRoute<W extends WorkerShape>(
   route: Route<W>,
   mine: Item<W>[],
   settled: Map<number, Outcome>,
-  batch: { applied: Array<W['scope']>; outbox: OutboxEntry[] },
 ): Promise<void> {
   const results = await route.apply(unit.tx, deps, mine);
   mine.forEach((item, k) => {
@@ -131,7 +121,5 @@ async function applyRoute<W extends WorkerShape>(
     if (!a) throw new Error('route returned fewer results than items');
     settled.set(item.index, a.outcome);
     unit.record(a);
-    batch.outbox.push(...a.outbox);
-    if (a.outcome.kind === 'done') batch.applied.push(item.value);
   });
 }

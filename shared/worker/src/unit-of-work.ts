@@ -20,6 +20,12 @@ export interface Unit<M> {
 export interface UnitDeps<M> {
   pool: pg.Pool;
   metrics: M;
+  /**
+   * Runs last in every unit's transaction, after its outbox append; the hook it returns runs
+   * after the commit (the sync-worker reads which lookup keys the transaction's writes touched,
+   * then tells its read cache once they are committed).
+   */
+  beforeCommit?: (tx: Executor) => Promise<AfterCommit | undefined>;
 }
 
 /**
@@ -47,6 +53,8 @@ export async function unitOfWork<M, T>(deps: UnitDeps<M>, work: (unit: Unit<M>) 
     };
     const r = await work(unit);
     await appendOutbox(tx, outbox);
+    const last = await deps.beforeCommit?.(tx);
+    if (last) hooks.push(last);
     return r;
   });
   recordCounts(deps.metrics, counts);

@@ -39,9 +39,17 @@ export async function startTimers(
         const d = job.data as IdleJob;
         await releaseIdle(deps(), { chatId: d.chatId, assignmentId: d.assignmentId });
       } else if (job.name === 'sweep') {
-        await releaseIdle(deps());
-        await handleStuck(deps());
-        await pushWaiting(deps());
+        // One run per period across replicas (the job scheduler's occurrence); counted to show it.
+        const runs = deps().metrics.scheduledRuns;
+        try {
+          await releaseIdle(deps());
+          await handleStuck(deps());
+          await pushWaiting(deps());
+        } catch (err) {
+          runs.inc({ job: 'sweep', result: 'failed' });
+          throw err;
+        }
+        runs.inc({ job: 'sweep', result: 'ok' });
       }
     },
     // A short blocking wait, so close() returns promptly instead of after a 5 s BZPOPMIN.

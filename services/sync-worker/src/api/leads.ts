@@ -147,11 +147,10 @@ export const leadRoutes: ApiRoutes = (api, deps) => {
   api.post('/conversations/:id/transition', async (req) => {
     const { id } = parseRequest(Params, req.params, 'path');
     const body = parseRequest(TransitionBody, req.body, 'body');
+    // Once committed, the unit of work tells the read cache what the transition touched (deps.beforeCommit).
     const result = await unitOfWork(deps, async (unit) => {
       const out = await applyLeadEvent(unit.tx, deps, req.tenant.id, id, change(body, deps.now()));
-      // Once committed, like every write, an applied transition ends the tenant's cached lookups.
-      const invalidate = () => deps.cache.invalidate([req.tenant.id]);
-      if (out) unit.record({ ...out, afterCommit: out.decision.kind === 'apply' ? [invalidate] : [] });
+      if (out) unit.record(out);
       return out;
     });
     if (!result) throw new RequestError(404, 'not_found', `no lead journey for conversation ${id}`);

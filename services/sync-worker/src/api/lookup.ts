@@ -25,7 +25,8 @@ function sendFound(reply: FastifyReply, json: string | null, what: string) {
 /**
  * Lookups for the transformers and the agent portal: conversations by our id, by WhatsApp user
  * id and by Genesys conversation id; message history with cursor pagination; customer profiles
- * and search. Answers are cached in Redis (see lookup-cache.ts) and scoped by `req.tenant.id`:
+ * and search. Answers are cached in Redis (see lookup-cache.ts), each under the one dependency
+ * whose changes invalidate it (migration 0013 names what each covers), and scoped by `req.tenant.id`:
  * another tenant's row answers 404, as one that does not exist.
  */
 export const lookupRoutes: ApiRoutes = (api, deps) => {
@@ -33,14 +34,16 @@ export const lookupRoutes: ApiRoutes = (api, deps) => {
 
   api.get('/conversations/:id', async (req, reply) => {
     const { id } = parseRequest(byId, req.params, 'path');
-    const json = await cache.json(req.tenant.id, `conv:${id}`, () => conversationById(db, req.tenant.id, id));
+    const json = await cache.json(req.tenant.id, `conv:${id}`, `conv:${id}`, () =>
+      conversationById(db, req.tenant.id, id),
+    );
     return sendFound(reply, json, `conversation ${id}`);
   });
 
   api.get('/conversations/by-whatsapp/:waId', async (req, reply) => {
     const { waId } = parseRequest(z.object({ waId: z.string().regex(/^\+?\d{5,20}$/) }), req.params, 'path');
     const id = waId.replace(/^\+/, '');
-    const json = await cache.json(req.tenant.id, `conv-wa:${id}`, () =>
+    const json = await cache.json(req.tenant.id, `conv-wa:${id}`, `wa:${id}`, () =>
       conversationByWhatsAppId(db, req.tenant.id, id),
     );
     return sendFound(reply, json, `WhatsApp conversation with ${id}`);
@@ -48,7 +51,7 @@ export const lookupRoutes: ApiRoutes = (api, deps) => {
 
   api.get('/conversations/by-genesys/:genesysId', async (req, reply) => {
     const { genesysId } = parseRequest(z.object({ genesysId: z.string().min(1).max(200) }), req.params, 'path');
-    const json = await cache.json(req.tenant.id, `conv-gc:${genesysId}`, () =>
+    const json = await cache.json(req.tenant.id, `conv-gc:${genesysId}`, `gc:${genesysId}`, () =>
       conversationByGenesysId(db, req.tenant.id, genesysId),
     );
     return sendFound(reply, json, `conversation mapped to Genesys conversation ${genesysId}`);
@@ -64,7 +67,7 @@ export const lookupRoutes: ApiRoutes = (api, deps) => {
     const cursor = q.cursor === undefined ? null : decodeCursor(q.cursor);
     if (q.cursor !== undefined && !cursor)
       throw new RequestError(400, 'bad_request', 'cursor is not one this API gave');
-    const json = await cache.json(req.tenant.id, `msgs:${id}:${q.limit}:${q.cursor ?? ''}`, async () => {
+    const json = await cache.json(req.tenant.id, `msgs:${id}:${q.limit}:${q.cursor ?? ''}`, `conv:${id}`, async () => {
       const conversation = await conversationById(db, req.tenant.id, id);
       if (!conversation) return null;
       return { conversationId: id, ...(await messagePage(db, req.tenant.id, id, { limit: q.limit, cursor })) };
@@ -74,7 +77,9 @@ export const lookupRoutes: ApiRoutes = (api, deps) => {
 
   api.get('/customers/:id', async (req, reply) => {
     const { id } = parseRequest(byId, req.params, 'path');
-    const json = await cache.json(req.tenant.id, `cust:${id}`, () => customerProfile(db, req.tenant.id, id));
+    const json = await cache.json(req.tenant.id, `cust:${id}`, `cust:${id}`, () =>
+      customerProfile(db, req.tenant.id, id),
+    );
     return sendFound(reply, json, `customer ${id}`);
   });
 
@@ -104,7 +109,7 @@ export const lookupRoutes: ApiRoutes = (api, deps) => {
         const where = region ? ` in region ${region}` : '';
         throw new RequestError(400, 'bad_request', `phone ${JSON.stringify(q.phone)} is not a phone number${where}`);
       }
-      const json = await cache.json(req.tenant.id, `cust-phone:${phone}:${q.limit}`, async () => ({
+      const json = await cache.json(req.tenant.id, `cust-phone:${phone}:${q.limit}`, `phone:${phone}`, async () => ({
         query: { phone },
         customers: await searchCustomers(db, req.tenant.id, { phone }, q.limit),
       }));
@@ -112,7 +117,7 @@ export const lookupRoutes: ApiRoutes = (api, deps) => {
     }
     const name = q.name as string;
     // Keyed by the name as asked (the search itself ignores case): the answer echoes it.
-    const json = await cache.json(req.tenant.id, `cust-name:${name}:${q.limit}`, async () => ({
+    const json = await cache.json(req.tenant.id, `cust-name:${name}:${q.limit}`, 'names', async () => ({
       query: { name },
       customers: await searchCustomers(db, req.tenant.id, { name }, q.limit),
     }));

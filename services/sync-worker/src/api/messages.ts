@@ -38,13 +38,12 @@ export const messageRoutes: ApiRoutes = (api, deps) => {
       providerMessageId: body.providerMessageId,
       sentAt: body.sentAt ? new Date(body.sentAt) : deps.now(),
     };
-    // Once committed (a deadlocked attempt rolled back and counted nothing): its counts, and a
-    // changed message ends the tenant's cached lookups.
-    const invalidate = () => deps.cache.invalidate([req.tenant.id]);
+    // Once committed (a deadlocked attempt rolled back and counted nothing): its counts, and the
+    // read cache told what it touched (deps.beforeCommit).
     const result = await retryDeadlock(() =>
       unitOfWork(deps, async (unit) => {
         const r = await recordDispatch(unit.tx, deps, req.tenant.id, id, dispatch);
-        if (r.kind === 'dispatched') unit.record({ ...r, afterCommit: r.changed ? [invalidate] : [] });
+        if (r.kind === 'dispatched') unit.record(r);
         return r;
       }),
     );
