@@ -28,8 +28,8 @@ describe('openapi.yaml against the routes each service registers', () => {
   });
 
   it('checks every service under services/', () => {
-    // A new service (services/realtime) is covered once its routes are tagged in openapi.yaml and
-    // its app is built in service-apps.ts (and test/e2e/docs.int.test.ts); until then, this fails.
+    // A new service is covered once its routes are tagged in openapi.yaml and its app is built in
+    // service-apps.ts (and test/e2e/docs.int.test.ts); until then, this fails.
     expect(Object.keys(serviceApps).sort()).toEqual(serviceFolders());
   });
 

@@ -9,6 +9,7 @@ import {
   registerOps,
   registerTenantScope,
 } from '@switchboard/platform';
+import * as realtime from '@switchboard/realtime';
 import * as sync from '@switchboard/sync-worker';
 import * as webhooks from '@switchboard/webhooks';
 import type { FastifyInstance } from 'fastify';
@@ -66,12 +67,24 @@ function assignmentWorkerApp(): FastifyInstance {
   return app;
 }
 
+/** The gateway's app; its Auth port is a stand-in (only requests would call it). */
+function realtimeApp(): FastifyInstance {
+  return realtime.buildApp({
+    config: realtime.loadConfig({ NODE_ENV: 'test' }),
+    logger: silent(),
+    metrics: realtime.createMetrics(),
+    auth: { apiToken: unreachable, authenticate: unreachable, mint: unreachable },
+    checks: {},
+  });
+}
+
 /** Every service with an HTTP port, by the tag its operations carry in openapi.yaml. */
 export const serviceApps: Record<string, () => FastifyInstance> = {
   ingest: ingestApp,
   webhooks: webhooksApp,
   'sync-worker': syncWorkerApp,
   'assignment-worker': assignmentWorkerApp,
+  realtime: realtimeApp,
 };
 
 /** The routes a service's app registers, as `METHOD /path/{param}`, sorted. */

@@ -1,4 +1,5 @@
 import { HTTP_METHODS, loadOpenApi, recordedRoutes } from '@switchboard/platform';
+import { loadConfig as loadRealtimeConfig, type Realtime, startRealtime } from '@switchboard/realtime';
 import { baseUrl, type Pipeline, startPipeline } from '@switchboard/testing';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,20 +22,35 @@ const documented = (tag: string) =>
 const isAsset = (route: string) => /^GET \/docs\/(static\/.*|\*|)$/.test(route);
 
 let p: Pipeline;
+let rt: Realtime;
 beforeAll(async () => {
   p = await startPipeline({ assignment: true });
+  if (!p.worker || !p.assignment) throw new Error('the pipeline runs both workers');
+  // The gateway on the pipeline's namespace and Redis prefix, in front of its two workers.
+  rt = await startRealtime(
+    loadRealtimeConfig({
+      ...p.env,
+      REALTIME_PORT: '0',
+      REALTIME_HOST: '127.0.0.1',
+      REALTIME_READ_API_URL: baseUrl(p.worker.app),
+      REALTIME_ASSIGNMENT_API_URL: baseUrl(p.assignment.app),
+    }),
+  );
 });
 afterAll(async () => {
+  await rt?.lifecycle.stop();
   await p.stop();
 });
 
-describe.each(['ingest', 'webhooks', 'sync-worker', 'assignment-worker'] as const)('the running %s', (service) => {
+const services = ['ingest', 'webhooks', 'sync-worker', 'assignment-worker', 'realtime'] as const;
+describe.each(services)('the running %s', (service) => {
   const app = (): FastifyInstance => {
     const running = {
       ingest: p.ingest.app,
       webhooks: p.webhooks.app,
       'sync-worker': p.worker?.app,
       'assignment-worker': p.assignment?.app,
+      realtime: rt.app,
     }[service];
     if (!running) throw new Error(`${service} is not running`);
     return running;

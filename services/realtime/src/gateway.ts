@@ -121,6 +121,14 @@ export class Gateway {
   }
 }
 
+const ERROR_CODES: Record<number, string> = { 401: 'unauthorized', 404: 'not_found', 503: 'unavailable' };
+
+/** A refused upgrade answers the one Error shape every HTTP route answers (openapi.yaml). */
 function refuse(socket: Duplex, status: number, text: string): void {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  const code = ERROR_CODES[status] ?? 'internal';
+  const body = JSON.stringify({ error: code, message: `WebSocket upgrade refused: ${text}` });
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
 }

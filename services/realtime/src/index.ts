@@ -1,3 +1,4 @@
+export { buildApp } from './app.ts';
 export { createAuth } from './auth.ts';
 export { loadConfig } from './config.ts';
 export { compareSeq, createEventLog } from './event-log.ts';
