@@ -65,3 +65,21 @@ async function waitReady(url: string, child: ChildProcess, timeoutMs: number): P
   }
   throw new Error(`${url}: not ready within ${timeoutMs} ms`);
 }
+
+/**
+ * The replica that holds its service's outbox relay leadership (`outbox_relay_leader 1` on its
+ * /metrics), waiting for one to take it; the replica test kills that one so the other must take over.
+ */
+export async function relayLeader(replicas: Replica[], timeoutMs = 20_000): Promise<Replica> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const r of replicas) {
+      const text = await fetch(`${r.url}/metrics`)
+        .then((res) => res.text())
+        .catch(() => '');
+      if (/^outbox_relay_leader(\{[^}]*\})? 1$/m.test(text)) return r;
+    }
+    await sleep(100);
+  }
+  throw new Error(`no ${replicas[0]?.service} replica leads the relay`);
+}

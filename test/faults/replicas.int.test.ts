@@ -1,7 +1,7 @@
 import { type Pipeline, startPipeline } from '@switchboard/testing';
 import { afterEach, expect, it } from 'vitest';
 import { assertAppliedOnce, type BusReport, waitForConvergence } from './effects.ts';
-import { PORT_VARIABLES, type Replica, type ServiceName, startReplica } from './fleet.ts';
+import { PORT_VARIABLES, type Replica, relayLeader, type ServiceName, startReplica } from './fleet.ts';
 import { acceptedKeys, deliver, type Edges, messageHook, mixedStream } from './stream.ts';
 import { countRows, killSpawned, stopService } from './support.ts';
 
@@ -60,7 +60,13 @@ it('two replicas of every service, one of each SIGKILLed mid-stream: every accep
   await expect
     .poll(() => countRows(p, 'select count(*) as n from messages'), { timeout: 30_000, interval: 20 })
     .toBeGreaterThan(CUSTOMERS + 100);
-  const killed = Object.keys(PORT_VARIABLES).map((s) => (fleet[s as ServiceName][0] as Replica).child);
+  // The workers' relay leaders, so the survivors must take the relay over; the first of each edge.
+  const victims = await Promise.all(
+    (Object.keys(PORT_VARIABLES) as ServiceName[]).map((s) =>
+      s === 'ingest' || s === 'webhooks' ? (fleet[s][0] as Replica) : relayLeader(fleet[s]),
+    ),
+  );
+  const killed = victims.map((r) => r.child);
   await Promise.all(killed.map((child) => stopService(child, 'SIGKILL')));
   const storedAtKill = await countRows(p, 'select count(*) as n from messages');
   step(`one replica of each service killed with ${storedAtKill} messages stored`);

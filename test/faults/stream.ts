@@ -94,7 +94,7 @@ export async function deliver(hooks: Webhook[], edges: Edges, concurrency: numbe
       let attempts = 0;
       while (attempts < maxAttempts && (status === 0 || status >= 500)) {
         const url = replicas[(i + attempts) % replicas.length] as string;
-        if (attempts > 0) await sleep(20 * attempts); // a provider's retry backoff, not a wait for state
+        if (attempts > 0) await sleep(Math.min(20 * attempts, 500)); // a provider's retry backoff, not a wait for state
         attempts++;
         const req = hook.request();
         status = await fetch(`${url}${hook.path}`, {
