@@ -31,7 +31,6 @@ const UNTESTED_BEFORE_ISSUE_15 = new Set([
   'SwitchboardEventRetriesHigh',
   'SwitchboardHandlerLatencyHigh',
   'SwitchboardOutboxPublishFailures',
-  'SwitchboardOutboxSeveralRelayLeaders',
   'SwitchboardLockWaitTimeouts',
   'SwitchboardStatusSyncSlow',
   'SwitchboardEventLoopLagHigh',

@@ -67,8 +67,8 @@ async function waitReady(url: string, child: ChildProcess, timeoutMs: number): P
 }
 
 /**
- * The replica that holds its service's outbox relay leadership (`outbox_relay_leader 1` on its
- * /metrics), waiting for one to take it; the replica test kills that one so the other must take over.
+ * The replica that leads the outbox relay (`outbox_relay_leader 1` on its /metrics; one per
+ * database, whichever worker service it belongs to), waiting for one to take it.
  */
 export async function relayLeader(replicas: Replica[], timeoutMs = 20_000): Promise<Replica> {
   const deadline = Date.now() + timeoutMs;

@@ -60,11 +60,11 @@ it('two replicas of every service, one of each SIGKILLed mid-stream: every accep
   await expect
     .poll(() => countRows(p, 'select count(*) as n from messages'), { timeout: 30_000, interval: 20 })
     .toBeGreaterThan(CUSTOMERS + 100);
-  // The workers' relay leaders, so the survivors must take the relay over; the first of each edge.
-  const victims = await Promise.all(
-    (Object.keys(PORT_VARIABLES) as ServiceName[]).map((s) =>
-      s === 'ingest' || s === 'webhooks' ? (fleet[s][0] as Replica) : relayLeader(fleet[s]),
-    ),
+  // The outbox relay's leader (one per database, among all four worker replicas) is one of the
+  // victims, so a survivor must take the relay over; otherwise the first replica of each service.
+  const leader = await relayLeader([...fleet['sync-worker'], ...fleet['assignment-worker']]);
+  const victims = (Object.keys(PORT_VARIABLES) as ServiceName[]).map((s) =>
+    leader.service === s ? leader : (fleet[s][0] as Replica),
   );
   const killed = victims.map((r) => r.child);
   await Promise.all(killed.map((child) => stopService(child, 'SIGKILL')));
