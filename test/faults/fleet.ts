@@ -36,18 +36,27 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
-/** Starts `service` as its own process on a free port and resolves once its /readyz answers 200. */
-export async function startReplica(
+/**
+ * Starts `service` as its own process on a free port; `ready` resolves once its /readyz answers
+ * 200. The URL is known at once, so replicas that point at each other can boot side by side.
+ */
+export async function spawnReplica(
   service: ServiceName,
   env: Record<string, string>,
-  timeoutMs = 45_000,
-): Promise<Replica> {
+  timeoutMs = 90_000,
+): Promise<Replica & { ready: Promise<void> }> {
   const port = await freePort();
   const host = PORT_VARIABLES[service].replace(/_PORT$/, '_HOST');
   const child = spawnService(service, { ...env, [PORT_VARIABLES[service]]: String(port), [host]: '127.0.0.1' });
   const url = `http://127.0.0.1:${port}`;
-  await waitReady(url, child, timeoutMs);
-  return { service, url, child };
+  return { service, url, child, ready: waitReady(url, child, timeoutMs) };
+}
+
+/** Starts `service` as its own process on a free port and resolves once it is ready. */
+export async function startReplica(service: ServiceName, env: Record<string, string>): Promise<Replica> {
+  const { ready, ...replica } = await spawnReplica(service, env);
+  await ready;
+  return replica;
 }
 
 async function waitReady(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
