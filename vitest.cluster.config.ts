@@ -13,8 +13,8 @@ export default defineConfig({
     setupFiles: ['shared/testing/src/leak-check.ts'],
     // Node 1 of scripts/rabbitmq-cluster.sh at its default ports (SB_RMQ_PORT_BASE 45670).
     env: { AMQP_URL: 'amqp://guest:guest@127.0.0.1:45671' },
-    testTimeout: 300_000,
-    hookTimeout: 300_000,
+    testTimeout: 600_000,
+    hookTimeout: 600_000,
     pool: 'forks',
     fileParallelism: false,
   },

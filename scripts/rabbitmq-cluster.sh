@@ -68,10 +68,11 @@ start_node() {
 }
 
 start() {
+  stop # a cluster left by a killed run: its nodes would hold the ports and names
   write_config
   for n in "${NODES[@]}"; do start_node "$n"; done
   # `wait` waits for the node's pid file (the VM is up), then for its boot to finish.
-  for n in "${NODES[@]}"; do ctl "$n" -q wait --timeout 180 "$DIR/node$n/pid" >/dev/null; done
+  for n in "${NODES[@]}"; do ctl "$n" -q wait --timeout 300 "$DIR/node$n/pid" >/dev/null; done
   for n in 2 3; do
     ctl "$n" -q stop_app
     ctl "$n" -q join_cluster "$(node_name 1)"

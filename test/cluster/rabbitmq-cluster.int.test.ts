@@ -10,7 +10,8 @@ import { countRows, killSpawned } from '../faults/support.ts';
 
 const run = promisify(execFile);
 const script = fileURLToPath(new URL('../../scripts/rabbitmq-cluster.sh', import.meta.url));
-const cluster = async (...args: string[]) => (await run('bash', [script, ...args], { timeout: 280_000 })).stdout;
+// Booting three Erlang nodes takes about a minute on a quiet 2-core machine, several on a busy one.
+const cluster = async (...args: string[]) => (await run('bash', [script, ...args], { timeout: 560_000 })).stdout;
 
 /** Which nodes hold each of this test's quorum queues: name → [members, online]. */
 async function quorumMembers(ns: string) {

@@ -1,7 +1,7 @@
 import { type Pipeline, startPipeline } from '@switchboard/testing';
 import { afterEach, expect, it } from 'vitest';
 import { assertAppliedOnce, type BusReport, waitForConvergence } from './effects.ts';
-import { PORT_VARIABLES, type Replica, relayLeader, type ServiceName, spawnReplica } from './fleet.ts';
+import { PORT_VARIABLES, type Replica, relayLeader, type ServiceName, startReplica } from './fleet.ts';
 import { acceptedKeys, deliver, type Edges, messageHook, mixedStream } from './stream.ts';
 import { countRows, killSpawned, stopService } from './support.ts';
 
@@ -18,24 +18,20 @@ let started = 0;
 const step = (what: string) => console.info(`replicas: ${what} at ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
 /**
- * Two replicas of each service, all booting side by side. The edges are paired with a sync-worker
- * each for channel secrets (in production a load-balanced address): an edge whose sync-worker is
- * killed answers from its cached secrets. The edges ask only at their first request, by which
- * time every replica is ready.
+ * Two replicas of each service, a pair at a time (eight processes compiling TypeScript at once
+ * starve each other on a small machine). The edges are paired with a sync-worker each for channel
+ * secrets (in production a load-balanced address): an edge whose sync-worker is killed answers
+ * from its cached secrets.
  */
 async function startFleet(env: Record<string, string>) {
+  const fleet = {} as Record<ServiceName, Replica[]>;
   const twice = (service: ServiceName, envFor: (i: number) => Record<string, string> = () => env) =>
-    Promise.all([0, 1].map((i) => spawnReplica(service, envFor(i))));
-  const sync = await twice('sync-worker');
-  const edgeEnv = (i: number) => ({ ...env, CHANNEL_SECRETS_URL: (sync[i] as Replica).url });
-  const spawned = {
-    'sync-worker': sync,
-    'assignment-worker': await twice('assignment-worker'),
-    ingest: await twice('ingest', edgeEnv),
-    webhooks: await twice('webhooks', edgeEnv),
-  };
-  await Promise.all(Object.values(spawned).flatMap((rs) => rs.map((r) => r.ready)));
-  const fleet = spawned as Record<ServiceName, Replica[]>;
+    Promise.all([0, 1].map((i) => startReplica(service, envFor(i))));
+  fleet['sync-worker'] = await twice('sync-worker');
+  fleet['assignment-worker'] = await twice('assignment-worker');
+  const edgeEnv = (i: number) => ({ ...env, CHANNEL_SECRETS_URL: (fleet['sync-worker'][i] as Replica).url });
+  fleet.ingest = await twice('ingest', edgeEnv);
+  fleet.webhooks = await twice('webhooks', edgeEnv);
   const edges: Edges = { ingest: fleet.ingest.map((r) => r.url), webhooks: fleet.webhooks.map((r) => r.url) };
   return { fleet, edges };
 }
