@@ -5,7 +5,8 @@
 # ports (+11..13), cookie, data and logs under SB_RMQ_DIR, and no plugins (management off).
 #
 #   scripts/rabbitmq-cluster.sh start        start the three nodes and join them into one cluster
-#   scripts/rabbitmq-cluster.sh stop-node N  stop node N (the fault)
+#   scripts/rabbitmq-cluster.sh stop-node N  stop node N gracefully
+#   scripts/rabbitmq-cluster.sh kill-node N  SIGKILL node N's VM (the fault: a crash, no goodbye)
 #   scripts/rabbitmq-cluster.sh stop         stop every node and remove SB_RMQ_DIR
 #   scripts/rabbitmq-cluster.sh urls         the AMQP_URL list of the three nodes
 #   scripts/rabbitmq-cluster.sh ctl N ARGS   rabbitmqctl against node N
@@ -83,6 +84,14 @@ start() {
 
 stop_node() { ctl "$1" -q stop || true; }
 
+kill_node() {
+  local pid
+  pid=$(cat "$DIR/node$1/pid")
+  kill -KILL "$pid"
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  rm -f "$DIR/node$1/pid"
+}
+
 stop() {
   for n in "${NODES[@]}"; do
     if [[ -f "$DIR/node$n/pid" ]]; then ctl "$n" -q stop 2>/dev/null || true; fi
@@ -100,6 +109,7 @@ case "${1:-}" in
   start) start ;;
   stop) stop ;;
   stop-node) stop_node "$2" ;;
+  kill-node) kill_node "$2" ;;
   urls) urls ;;
   ctl) shift; ctl "$@" ;;
   *) sed -n '2,12p' "$0"; exit 2 ;;
