@@ -12,8 +12,8 @@ export function spawnService(service: string, env: Record<string, string>): Chil
   const child = spawn(process.execPath, ['--import', 'tsx', `services/${service}/src/main.ts`], {
     cwd: root,
     env: { ...process.env, ...env },
-    // TEST_SERVICE_LOGS=1 (with TEST_LOG_LEVEL) shows the services' pino lines when a run needs a look.
-    stdio: ['ignore', process.env.TEST_SERVICE_LOGS ? 'inherit' : 'ignore', 'inherit'],
+    // A test env with a LOG_LEVEL (TEST_LOG_LEVEL=warn, say) shows the services' pino lines.
+    stdio: ['ignore', env.LOG_LEVEL && env.LOG_LEVEL !== 'silent' ? 'inherit' : 'ignore', 'inherit'],
   });
   spawned.add(child);
   child.once('exit', () => spawned.delete(child));
