@@ -68,15 +68,16 @@ it('a three-node cluster loses a node (SIGKILL) while webhooks arrive: nothing a
   const ids = conversations.map((c) => c.id);
   const before = mixedStream('cl', ids, 12);
   const during = mixedStream('cl2', ids, 8);
-  // Edges answer 503 while they move to another node: the sender retries (up to ~10 s here).
-  const delivering = deliver(before, edges, 16, 30);
+  // Edges answer 503 while the cluster recovers (its survivors nacked publishes for ~30 s in our
+  // runs): the sender retries like a provider would, here for up to about 35 s.
+  const delivering = deliver(before, edges, 16, 60, 2_000);
   await expect
     .poll(() => countRows(p, 'select count(*) as n from messages'), { timeout: 60_000, interval: 20 })
     .toBeGreaterThan(80);
   const storedAtKill = await countRows(p, 'select count(*) as n from messages');
   await cluster('kill-node', '2');
   const storedWhenDown = await countRows(p, 'select count(*) as n from messages');
-  const results = [...opening, ...(await Promise.all([delivering, deliver(during, edges, 16, 30)])).flat()];
+  const results = [...opening, ...(await Promise.all([delivering, deliver(during, edges, 16, 60, 2_000)])).flat()];
   expect(storedWhenDown).toBeLessThan(results.filter((r) => r.hook.kind === 'message').length);
 
   expect(results.filter((r) => r.status !== 200).map((r) => `${r.hook.key}:${r.status}`)).toEqual([]);

@@ -82,7 +82,13 @@ export interface Delivery {
  * replicas in turn, and on no answer or a 5xx the next replica, up to `maxAttempts` (a 4xx is an
  * answer: not retried). Accepted means some attempt got a 2xx.
  */
-export async function deliver(hooks: Webhook[], edges: Edges, concurrency: number, maxAttempts = 6) {
+export async function deliver(
+  hooks: Webhook[],
+  edges: Edges,
+  concurrency: number,
+  maxAttempts = 6,
+  maxBackoffMs = 500,
+) {
   const results: Delivery[] = [];
   let next = 0;
   const worker = async () => {
@@ -94,7 +100,7 @@ export async function deliver(hooks: Webhook[], edges: Edges, concurrency: numbe
       let attempts = 0;
       while (attempts < maxAttempts && (status === 0 || status >= 500)) {
         const url = replicas[(i + attempts) % replicas.length] as string;
-        if (attempts > 0) await sleep(Math.min(20 * attempts, 500)); // a provider's retry backoff, not a wait for state
+        if (attempts > 0) await sleep(Math.min(20 * attempts, maxBackoffMs)); // a provider's retry backoff, not a wait for state
         attempts++;
         const req = hook.request();
         status = await fetch(`${url}${hook.path}`, {
