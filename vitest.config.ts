@@ -26,7 +26,8 @@ export default defineConfig({
             'tools/**/src/**/*.int.test.ts',
             'test/**/*.int.test.ts',
           ],
-          exclude: ['**/node_modules/**', 'test/faults/**'],
+          // test/cluster runs on its own: npm run test:cluster (vitest.cluster.config.ts).
+          exclude: ['**/node_modules/**', 'test/faults/**', 'test/cluster/**'],
           globalSetup: ['shared/testing/src/global-setup.ts'],
           setupFiles: ['shared/testing/src/leak-check.ts'],
           testTimeout: 120_000,

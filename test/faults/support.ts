@@ -12,7 +12,8 @@ export function spawnService(service: string, env: Record<string, string>): Chil
   const child = spawn(process.execPath, ['--import', 'tsx', `services/${service}/src/main.ts`], {
     cwd: root,
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    // A test env with a LOG_LEVEL (TEST_LOG_LEVEL=warn, say) shows the services' pino lines.
+    stdio: ['ignore', env.LOG_LEVEL && env.LOG_LEVEL !== 'silent' ? 'inherit' : 'ignore', 'inherit'],
   });
   spawned.add(child);
   child.once('exit', () => spawned.delete(child));

@@ -1,6 +1,6 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
   agentDeskEvent,
   type Pipeline,
@@ -20,9 +20,13 @@ import { urlOf } from './test-kit.ts';
  * The operator console in Debian's headless Chromium (driven by playwright-core; installed by
  * `infra/up --with-test-tools`), against the whole pipeline: a signed WhatsApp webhook appears in
  * the queue without a reload, Next chat assigns it, the message shows, the operator's reply is
- * dispatched and WhatsApp's `read` turns its tick. The screenshots are the README's.
+ * dispatched and WhatsApp's `read` turns its tick. Its screenshots go to test-results/console/
+ * (kept out of git); `CONSOLE_SCREENSHOTS_DIR=docs/img` refreshes the README's.
  */
-const SHOTS = new URL('../../../docs/img/', import.meta.url).pathname;
+const SHOTS = resolve(
+  new URL('../../../', import.meta.url).pathname,
+  process.env.CONSOLE_SCREENSHOTS_DIR ?? 'test-results/console',
+);
 const CUSTOMER = '16315553001';
 let p: Pipeline;
 let rt: Realtime;

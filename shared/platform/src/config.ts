@@ -17,17 +17,24 @@ export function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv)
 }
 
 export const port = z.coerce.number().int().min(0).max(65535);
+const hasProtocol = (v: string, protocols: string[]) => {
+  try {
+    return protocols.includes(new URL(v).protocol);
+  } catch {
+    return false;
+  }
+};
 const url = (protocols: string[]) =>
-  z.string().refine(
-    (v) => {
-      try {
-        return protocols.includes(new URL(v).protocol);
-      } catch {
-        return false;
-      }
-    },
-    `must be a URL with one of ${protocols.join(', ')}`,
-  );
+  z.string().refine((v) => hasProtocol(v, protocols), `must be a URL with one of ${protocols.join(', ')}`);
+
+/** One URL or several separated by commas, each with one of `protocols`. */
+const urlList = (protocols: string[]) =>
+  z
+    .string()
+    .refine(
+      (v) => v.split(',').every((part) => hasProtocol(part.trim(), protocols)),
+      `must be a URL with one of ${protocols.join(', ')}, or several separated by commas`,
+    );
 
 /** Variables every service shares: where its dependencies are and how it logs. */
 export const commonEnv = z.object({
@@ -35,7 +42,8 @@ export const commonEnv = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/switchboard'),
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
-  AMQP_URL: url(['amqp:', 'amqps:']).default('amqp://guest:guest@127.0.0.1:5672'),
+  /** One node, or the nodes of one cluster separated by commas (tried in turn, see Broker). */
+  AMQP_URL: urlList(['amqp:', 'amqps:']).default('amqp://guest:guest@127.0.0.1:5672'),
   /** Prefixes every exchange and queue name; empty in production, unique per test. */
   AMQP_NAMESPACE: z
     .string()

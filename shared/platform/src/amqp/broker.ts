@@ -12,6 +12,10 @@ type Setup = (conn: AmqpConnection) => Promise<void>;
  * declares the topology and re-runs each registered setup (publisher channels, consumers), so the
  * parts built on it resume without a process restart. Between connections, `connection` is
  * undefined and publishers fail fast.
+ *
+ * `url` may list several nodes of one cluster, comma-separated: they are tried in turn, and a
+ * connection lost moves on to the next node first (the lost one is likely going away), so a
+ * cluster that loses a node keeps every service connected through the others.
  */
 export class Broker {
   #conn: AmqpConnection | undefined;
@@ -20,13 +24,18 @@ export class Broker {
   readonly #setups: Setup[] = [];
   readonly #waiters: Array<() => void> = [];
   #loop: Promise<void> | undefined;
+  readonly #urls: string[];
+  /** Index (modulo the list) of the node the next connection attempt goes to. */
+  #next = 0;
 
   constructor(
-    private readonly url: string,
+    url: string,
     private readonly topology: Topology,
     private readonly logger: Logger,
     private readonly metrics: PublisherMetrics,
-  ) {}
+  ) {
+    this.#urls = amqpUrls(url);
+  }
 
   get topologyNames(): Topology['names'] {
     return this.topology.names;
@@ -62,11 +71,16 @@ export class Broker {
   async #connectLoop(): Promise<void> {
     let delay = 250;
     while (!this.#closing && !this.#conn) {
+      const url = this.#urls[this.#next % this.#urls.length] as string;
       try {
-        await this.#connect();
+        await this.#connect(url);
         delay = 250;
       } catch (err) {
-        this.logger.warn({ err, retryInMs: delay }, 'broker connect failed');
+        this.#next++;
+        // Each node tried once this round: back off before the next round, not between nodes.
+        const roundDone = this.#next % this.#urls.length === 0;
+        this.logger.warn({ err, node: nodeOf(url), retryInMs: roundDone ? delay : 0 }, 'broker connect failed');
+        if (!roundDone) continue;
         await sleep(delay);
         delay = Math.min(delay * 2, 5_000);
       }
@@ -74,8 +88,8 @@ export class Broker {
     this.#loop = undefined;
   }
 
-  async #connect(): Promise<void> {
-    const conn = await amqp.connect(this.url, {
+  async #connect(url: string): Promise<void> {
+    const conn = await amqp.connect(url, {
       clientProperties: { connection_name: this.logger.bindings().service },
     });
     try {
@@ -96,16 +110,36 @@ export class Broker {
       this.#conn = undefined;
       this.metrics.connected.set(0);
       if (this.#closing) return;
-      this.logger.warn('broker connection lost, reconnecting');
+      this.#next++;
+      this.logger.warn({ node: nodeOf(url) }, 'broker connection lost, reconnecting');
       this.start();
     });
     this.#conn = conn;
     this.metrics.connected.set(1);
     if (this.#connections++ > 0) this.metrics.reconnects.inc();
-    this.logger.info('broker connected');
+    this.logger.info({ node: nodeOf(url) }, 'broker connected');
     for (const resolve of this.#waiters.splice(0)) resolve();
   }
 }
+
+/** The node URLs of `AMQP_URL`: one, or several of one cluster separated by commas. */
+export function amqpUrls(url: string): string[] {
+  const urls = url
+    .split(',')
+    .map((u) => u.trim())
+    .filter((u) => u.length > 0);
+  if (urls.length === 0) throw new Error('AMQP_URL names no broker');
+  return urls;
+}
+
+/** `host:port` of a node URL, for logs: never the credentials. */
+const nodeOf = (url: string) => {
+  try {
+    return new URL(url).host;
+  } catch {
+    return 'unparsable';
+  }
+};
 
 export async function declareTopology(conn: AmqpConnection, topology: Topology): Promise<void> {
   const ch = await conn.createChannel();
