@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { root, runCommand } from '../cli/run.ts';
 
-// What a production image holds: the package files, the built JavaScript and the migrations,
-// installed with `npm ci --omit=dev`. No TypeScript source, so nothing can fall back to tsx.
+// What a production image holds (the Dockerfile's production stage): the package files, the built
+// JavaScript, the files the services read at run time (the migrations, openapi.yaml for /docs,
+// the console's public/ files), installed with `npm ci --omit=dev`. No TypeScript source, so
+// nothing can fall back to tsx.
 
 const WORKSPACES = ['shared', 'services', 'tools'];
 
@@ -14,13 +16,15 @@ export async function productionInstall(): Promise<string> {
   const build = await runCommand(process.execPath, ['scripts/build.mjs'], {});
   if (build.code !== 0) throw new Error(`npm run build failed: ${build.stderr}`);
   const dir = await mkdtemp(join(tmpdir(), 'switchboard-prod-'));
-  for (const f of ['package.json', 'package-lock.json', '.npmrc', '.nvmrc']) await cp(join(root, f), join(dir, f));
+  for (const f of ['package.json', 'package-lock.json', '.npmrc', '.nvmrc', 'openapi.yaml'])
+    await cp(join(root, f), join(dir, f));
   for (const group of WORKSPACES) {
     for (const name of await readdir(join(root, group))) {
       const pkg = join(group, name);
       await mkdir(join(dir, pkg), { recursive: true });
       await cp(join(root, pkg, 'package.json'), join(dir, pkg, 'package.json'));
-      await cp(join(root, pkg, 'dist'), join(dir, pkg, 'dist'), { recursive: true }).catch(() => undefined);
+      for (const shipped of ['dist', 'public'])
+        await cp(join(root, pkg, shipped), join(dir, pkg, shipped), { recursive: true }).catch(() => undefined);
     }
   }
   await cp(join(root, 'shared/db/migrations'), join(dir, 'shared/db/migrations'), { recursive: true });
