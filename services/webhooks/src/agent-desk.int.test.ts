@@ -29,6 +29,7 @@ let url: string;
 let inbound: EventCollector;
 
 beforeAll(async () => {
+  await redisPrefix.ready;
   edge = await startWebhooks(
     loadConfig({
       NODE_ENV: 'test',
@@ -115,8 +116,8 @@ describe('POST /webhooks/agent-desk', () => {
   it('gives a re-sent delivery (new timestamp, same desk id) the same event id, for the consumer inbox', async () => {
     const c = await bindCollector();
     const webhook = agentDeskEvent('operator.status_changed', { operatorId: 'op-8', status: 'away' });
+    expect((await post(signedAgentDesk(webhook, new Date(Date.now() - 2_000)))).status).toBe(200);
     expect((await post(signedAgentDesk(webhook))).status).toBe(200);
-    expect((await post(signedAgentDesk(webhook, new Date(Date.now() + 2_000)))).status).toBe(200);
     await vi.waitFor(() => expect(c.received).toHaveLength(2));
     expect(new Set(c.received.map((r) => r.event.id)).size).toBe(1);
   });

@@ -31,6 +31,7 @@ export async function startPipeline(opts: PipelineOptions = {}) {
   const database = await createTestDatabase();
   const namespace = testNamespace();
   const redisPrefix = testRedisPrefix();
+  await redisPrefix.ready;
   const env: Record<string, string> = {
     NODE_ENV: 'test',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',

@@ -39,6 +39,7 @@ afterAll(async () => {
   await redis.quit();
 });
 beforeAll(async () => {
+  await prefix.ready;
   if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
 });
 
