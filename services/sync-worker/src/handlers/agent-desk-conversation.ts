@@ -1,10 +1,13 @@
 import { AgentDeskConversationRequested } from '@switchboard/contracts';
 import type { ConversationStatus } from '@switchboard/domain';
-import type { Channel } from '@switchboard/worker';
-import { activeChannel } from '@switchboard/worker';
 import { setConversationAgent } from '../store/status-sync.ts';
 import { type Applied, route } from './route.ts';
-import { applySyncRequest, conversationLock } from './status-sync-request.ts';
+import {
+  applySyncRequest,
+  type ConversationScope,
+  conversationLock,
+  prepareConversationRequest,
+} from './status-sync-request.ts';
 
 type ConversationRequest = AgentDeskConversationRequested;
 
@@ -19,13 +22,9 @@ const target: Record<ConversationRequest['action'], ConversationStatus> = {
  * An operator's request on the agent desk to assign, release or close a conversation: its status
  * synced with its tickets', and its agent recorded (a close keeps the agent who had it).
  */
-export const agentDeskConversationRoute = route<ConversationRequest, { channel: Channel; conversationId: string }>({
+export const agentDeskConversationRoute = route<ConversationRequest, ConversationScope>({
   schema: AgentDeskConversationRequested,
-  async prepare(deps, event) {
-    const channel = await activeChannel(deps, 'agent_desk', event.data.accountId);
-    if (!channel.ok) return channel;
-    return { ok: true, value: { channel: channel.value, conversationId: event.data.conversationId } };
-  },
+  prepare: prepareConversationRequest('agent_desk'),
   lockKeys: conversationLock,
   async apply(tx, deps, items) {
     const out: Applied[] = [];

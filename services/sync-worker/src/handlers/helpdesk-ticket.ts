@@ -1,22 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { HelpdeskTicketChanged } from '@switchboard/contracts';
 import { boundSenderTime, type TicketStatus } from '@switchboard/domain';
-import type { Channel } from '@switchboard/worker';
-import { activeChannel } from '@switchboard/worker';
 import { type LockedTicket, setTicketAssignee } from '../store/status-sync.ts';
 import { type Applied, route } from './route.ts';
-import { applySyncRequest, conversationLock, type SyncCommand } from './status-sync-request.ts';
+import {
+  applySyncRequest,
+  type ConversationScope,
+  conversationLock,
+  prepareConversationRequest,
+  type SyncCommand,
+} from './status-sync-request.ts';
 
 type Ticket = HelpdeskTicketChanged;
 
 /** A helpdesk ticket's change: its status synced with its conversation's (and its other tickets'). */
-export const helpdeskTicketRoute = route<Ticket, { channel: Channel; conversationId: string }>({
+export const helpdeskTicketRoute = route<Ticket, ConversationScope>({
   schema: HelpdeskTicketChanged,
-  async prepare(deps, event) {
-    const channel = await activeChannel(deps, 'helpdesk', event.data.accountId);
-    if (!channel.ok) return channel;
-    return { ok: true, value: { channel: channel.value, conversationId: event.data.conversationId } };
-  },
+  prepare: prepareConversationRequest('helpdesk'),
   lockKeys: conversationLock,
   async apply(tx, deps, items) {
     const out: Applied[] = [];

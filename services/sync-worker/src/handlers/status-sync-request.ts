@@ -2,11 +2,11 @@ import type { CloudEvent } from '@switchboard/contracts';
 import { type Executor, unclaimInbox } from '@switchboard/db';
 import { boundSenderTime, decideStatusChange, type StatusCommand } from '@switchboard/domain';
 import { dead, done, type Outcome, skipped } from '@switchboard/platform';
-import type { Channel } from '@switchboard/worker';
+import { activeChannel, type Channel } from '@switchboard/worker';
 import { CONSUMER, type Deps } from '../deps.ts';
 import type { Count } from '../metrics.ts';
 import { type LockedTicket, lockConversationState, type NewTicket } from '../store/status-sync.ts';
-import type { Applied } from './route.ts';
+import type { Applied, Prepared } from './route.ts';
 import { writeSyncDecision } from './status-sync.ts';
 
 /**
@@ -30,10 +30,26 @@ export type SyncRequest = {
   after?: (tx: Executor, conversationId: string) => Promise<void>;
 };
 
+/** What a status request is applied in: the channel it came in on and the conversation it names. */
+export type ConversationScope = { channel: Channel; conversationId: string };
+
+/**
+ * A status request's `prepare`: the sender's active channel (unknown or disabled: parked) and the
+ * conversation it is about. The helpdesk and the agent desk differ only in their provider.
+ */
+export const prepareConversationRequest =
+  (provider: 'helpdesk' | 'agent_desk') =>
+  async (
+    deps: Pick<Deps, 'resolveChannel'>,
+    event: { data: { accountId: string; conversationId: string } },
+  ): Promise<Prepared<ConversationScope>> => {
+    const channel = await activeChannel(deps, provider, event.data.accountId);
+    if (!channel.ok) return channel;
+    return { ok: true, value: { channel: channel.value, conversationId: event.data.conversationId } };
+  };
+
 /** Every status request about a conversation takes that conversation's lock. */
-export const conversationLock = (p: { channel: Channel; conversationId: string }) => [
-  `conversation:${p.channel.tenantId}:${p.conversationId}`,
-];
+export const conversationLock = (p: ConversationScope) => [`conversation:${p.channel.tenantId}:${p.conversationId}`];
 
 /**
  * A refused request: dead-lettered with its reason and counted. Its inbox claim is dropped in the
