@@ -5,12 +5,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { countRows, postMessages } from './support.ts';
 
 /**
- * Outages pause, they do not poison: Postgres down for two minutes (longer than the whole retry
- * ladder, about 66 s) while 500 webhooks are accepted. The workers stop consuming instead of
- * burning attempts; once Postgres is back every message is stored exactly once and no dead-letter
- * queue holds anything.
+ * Outages pause, they do not poison: Postgres down for several times the whole retry ladder while
+ * 500 webhooks are accepted. The workers stop consuming instead of burning attempts; once Postgres
+ * is back every message is stored exactly once and no dead-letter queue holds anything. The ladder
+ * is shortened (production's is 1 s, 5 s, 30 s, 30 s: about 66 s) so the outage can outlast it
+ * five times over in a fraction of the time; what matters is outage ≫ ladder.
  */
-const OUTAGE_MS = 120_000;
+const RETRY_DELAYS_MS = [250, 500, 1_000];
+const LADDER_MS = 250 + 500 + 1_000 + 1_000; // five attempts: four retries, the last delay repeating
+const OUTAGE_MS = 5 * LADDER_MS;
 const cluster = () => execSync('ls /etc/postgresql').toString().trim();
 const pgctl = (action: 'stop' | 'start') =>
   execSync(`pg_ctlcluster --skip-systemctl-redirect ${cluster()} main ${action} -m fast`, { stdio: 'ignore' });
@@ -29,7 +32,10 @@ const gauge = async (g: { get(): Promise<{ values: Array<{ value: number }> }> }
 
 describe('a Postgres outage longer than the retry ladder', () => {
   it('pauses both workers; after it every accepted webhook is stored once and nothing is dead-lettered', async () => {
-    p = await startPipeline({ assignment: true, env: { LOCK_WAIT_MS: '2000' } });
+    p = await startPipeline({
+      assignment: true,
+      env: { LOCK_WAIT_MS: '2000', AMQP_RETRY_DELAYS_MS: RETRY_DELAYS_MS.join(',') },
+    });
     const pipeline = p;
     // One message before the outage: the edge's channel-secret cache is warm, as in production.
     const first = signedWhatsApp(whatsappText({ from: '16315550999', id: 'wamid.pg-warm', text: 'hi' }));

@@ -31,7 +31,7 @@ import { createMetrics } from './metrics.ts';
 export async function startAssignmentWorker(config: Config, opts: { logger?: Logger; now?: () => Date } = {}) {
   const logger = opts.logger ?? createLogger('assignment-worker', config.LOG_LEVEL);
   const lifecycle = new Lifecycle(logger, config.SHUTDOWN_TIMEOUT_MS);
-  const topology = switchboardTopology(config.AMQP_NAMESPACE);
+  const topology = switchboardTopology(config.AMQP_NAMESPACE, { retryDelaysMs: config.AMQP_RETRY_DELAYS_MS });
 
   const { pool, db } = createDb(config.DATABASE_URL, {
     max: config.DATABASE_POOL_SIZE,

@@ -28,7 +28,7 @@ export async function startRealtime(config: Config, opts: { logger?: Logger } = 
   const logger = opts.logger ?? createLogger('realtime', config.LOG_LEVEL);
   const lifecycle = new Lifecycle(logger, config.SHUTDOWN_TIMEOUT_MS);
   const metrics = createMetrics();
-  const topology = switchboardTopology(config.AMQP_NAMESPACE);
+  const topology = switchboardTopology(config.AMQP_NAMESPACE, { retryDelaysMs: config.AMQP_RETRY_DELAYS_MS });
 
   const redis = createRedis(config.REDIS_URL, logger, { keyPrefix: config.REDIS_KEY_PREFIX });
   lifecycle.onStop('redis', closeRedis(redis));

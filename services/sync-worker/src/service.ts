@@ -38,7 +38,7 @@ export async function startSyncWorker(config: Config, opts: { logger?: Logger } 
   const logger = opts.logger ?? createLogger('sync-worker', config.LOG_LEVEL);
   const lifecycle = new Lifecycle(logger, config.SHUTDOWN_TIMEOUT_MS);
   const metrics = createMetrics();
-  const topology = switchboardTopology(config.AMQP_NAMESPACE);
+  const topology = switchboardTopology(config.AMQP_NAMESPACE, { retryDelaysMs: config.AMQP_RETRY_DELAYS_MS });
 
   const { pool, db } = createDb(config.DATABASE_URL, {
     max: config.DATABASE_POOL_SIZE,

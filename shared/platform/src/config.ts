@@ -36,6 +36,13 @@ const urlList = (protocols: string[]) =>
       `must be a URL with one of ${protocols.join(', ')}, or several separated by commas`,
     );
 
+/** Comma-separated positive integers (milliseconds), read into an array. */
+const delayList = z
+  .string()
+  .regex(/^\s*\d+\s*(,\s*\d+\s*)*$/, 'comma-separated milliseconds, e.g. 1000,5000,30000')
+  .transform((v) => v.split(',').map((part) => Number(part.trim())))
+  .refine((delays) => delays.every((d) => d > 0), 'every delay must be above 0');
+
 /** Variables every service shares: where its dependencies are and how it logs. */
 export const commonEnv = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -49,6 +56,11 @@ export const commonEnv = z.object({
     .string()
     .regex(/^[a-z0-9-]*\.?$/, 'lowercase letters, digits, dashes')
     .default(''),
+  /**
+   * The retry ladder of every consumed queue: how long a failed delivery waits before its next
+   * attempt, one delay per retry (the last repeats). Each delay is its own TTL queue.
+   */
+  AMQP_RETRY_DELAYS_MS: delayList.default([1_000, 5_000, 30_000]),
   /** Prefixes every Redis key. */
   REDIS_KEY_PREFIX: z.string().default('sb:'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),

@@ -5,6 +5,7 @@ import {
 } from '@switchboard/assignment-worker';
 import { createDb, devTenant, issueApiToken, seedTenant } from '@switchboard/db';
 import { loadConfig as loadIngestConfig, startIngest } from '@switchboard/ingest';
+import { switchboardTopology } from '@switchboard/platform';
 import { loadConfig as loadSyncConfig, startSyncWorker } from '@switchboard/sync-worker';
 import { loadConfig as loadWebhooksConfig, startWebhooks } from '@switchboard/webhooks';
 import type { FastifyInstance } from 'fastify';
@@ -59,7 +60,10 @@ export async function startPipeline(opts: PipelineOptions = {}) {
   const { token: apiToken } = await issueApiToken(db, tenant.tenantId, 'test');
 
   // The worker first: it publishes the channel registry's secrets, which the edges then hold.
-  const worker = opts.worker === false ? undefined : await startSyncWorker(loadSyncConfig(env));
+  const syncConfig = loadSyncConfig(env);
+  // A test may shorten the retry ladder (AMQP_RETRY_DELAYS_MS): its TTL queues are removed too.
+  const declared = switchboardTopology(namespace.ns, { retryDelaysMs: syncConfig.AMQP_RETRY_DELAYS_MS });
+  const worker = opts.worker === false ? undefined : await startSyncWorker(syncConfig);
   const edgeEnv = worker && !env.CHANNEL_SECRETS_REGISTRY ? { ...env, CHANNEL_SECRETS_REGISTRY: 'on' } : env;
   const ingest = await startIngest(loadIngestConfig(edgeEnv));
   const webhooks = await startWebhooks(loadWebhooksConfig(edgeEnv));
@@ -130,7 +134,7 @@ export async function startPipeline(opts: PipelineOptions = {}) {
       await worker?.lifecycle.stop();
       await events.close();
       await pool.end();
-      await Promise.allSettled([database.drop(), namespace.cleanup(), redisPrefix.cleanup()]);
+      await Promise.allSettled([database.drop(), namespace.cleanup(declared), redisPrefix.cleanup()]);
     },
   };
 }
