@@ -1,6 +1,12 @@
 import type { z } from 'zod';
 import { inboundRoutingKeys, WhatsAppMessageReceived, WhatsAppStatusUpdated } from './inbound.ts';
 import {
+  WhatsAppAccountUpdated,
+  WhatsAppCallUpdated,
+  WhatsAppHistoryMessage,
+  WhatsAppMessageEchoed,
+} from './inbound-whatsapp-business.ts';
+import {
   AgentDeskConversationRequested,
   AgentDeskOperatorReplied,
   AgentDeskOperatorStatusChanged,
@@ -18,6 +24,10 @@ import { MailgunEmailReceived, MailgunEventReceived, mailgunRoutingKeys } from '
 export const inboundEvents = {
   [inboundRoutingKeys.whatsappMessage]: WhatsAppMessageReceived,
   [inboundRoutingKeys.whatsappStatus]: WhatsAppStatusUpdated,
+  [inboundRoutingKeys.whatsappEcho]: WhatsAppMessageEchoed,
+  [inboundRoutingKeys.whatsappHistory]: WhatsAppHistoryMessage,
+  [inboundRoutingKeys.whatsappCall]: WhatsAppCallUpdated,
+  [inboundRoutingKeys.whatsappAccount]: WhatsAppAccountUpdated,
   [agentDeskRoutingKeys.conversationRequested]: AgentDeskConversationRequested,
   [agentDeskRoutingKeys.operatorStatus]: AgentDeskOperatorStatusChanged,
   [agentDeskRoutingKeys.operatorReplied]: AgentDeskOperatorReplied,
