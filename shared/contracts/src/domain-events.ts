@@ -145,8 +145,8 @@ export const CustomerIdentityChanged = z.object({
   previousUserId: z.string().optional(),
   parentUserId: z.string().optional(),
   previousParentUserId: z.string().optional(),
-  /** The customer that turned out to be this one: its ids, conversations and messages moved here. */
-  mergedCustomerId: z.uuid().optional(),
+  /** The customers that turned out to be this one: their ids, conversations and messages moved here. */
+  mergedCustomerIds: z.array(z.uuid()).optional(),
   /** Its live conversations that were closed because this customer already had one on their channel. */
   closedConversationIds: z.array(z.uuid()).optional(),
   at: z.iso.datetime({ offset: true }),
