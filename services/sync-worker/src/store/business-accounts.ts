@@ -25,8 +25,9 @@ export async function learnBusinessAccounts(
 export async function channelOfBusinessAccount(
   db: Executor,
   businessAccountId: string,
-): Promise<{ tenant_id: string; channel_id: string } | undefined> {
-  const res = await db.execute<{ tenant_id: string; channel_id: string }>(sql`
-    select tenant_id, channel_id from whatsapp_business_accounts where business_account_id = ${businessAccountId}`);
+): Promise<{ tenant_id: string; account_id: string } | undefined> {
+  const res = await db.execute<{ tenant_id: string; account_id: string }>(sql`
+    select w.tenant_id, ch.account_id from whatsapp_business_accounts w join channels ch on ch.id = w.channel_id
+     where w.business_account_id = ${businessAccountId}`);
   return res.rows[0];
 }
