@@ -213,10 +213,12 @@ describe('the business side: outbound by user id, echoes, history, calls, accoun
     expect(counted).toBe(n);
   });
 
-  it('a message naming phone and user id links a phone customer and a username-only one: merged into the older', async () => {
+  it('a message naming phone and user id links a phone customer and a username-only one: merged into the older one', async () => {
     const phone = '16315559876';
     await post(whatsappText({ from: phone, id: 'wamid.ph-1', text: 'by phone' }));
-    await post(whatsappChange('messages', usernameOnlyText('wamid.uid-1', 'by user id', 'US.555')));
+    // Another person: their own parent id and username (a parent id, like a user id, names one person).
+    const dora = { parent: 'US.ENT.555', username: '@dora' };
+    await post(whatsappChange('messages', usernameOnlyText('wamid.uid-1', 'by user id', 'US.555', '1780000000', dora)));
     await expect
       .poll(
         async () =>
@@ -224,12 +226,21 @@ describe('the business side: outbound by user id, echoes, history, calls, accoun
         { timeout: 10_000 },
       )
       .toBe(2);
-    const [older] = await rows<{ id: string }>('select id from customers where phone_e164 = $1', [`+${phone}`]);
-    const both = usernameOnlyText('wamid.both-1', 'now with both', 'US.555');
+    // The survivor is the older of the two (created first; in one transaction, the smaller id).
+    const [older] = await rows<{ id: string }>(
+      `select id from customers where phone_e164 = $1 or whatsapp_user_id = 'US.555' order by created_at, id limit 1`,
+      [`+${phone}`],
+    );
+    const both = usernameOnlyText('wamid.both-1', 'now with both', 'US.555', '1780000000', dora);
     (both.messages[0] as Record<string, unknown>).from = phone;
     (both.contacts[0] as Record<string, unknown>).wa_id = phone;
     await post(whatsappChange('messages', both));
-    await expect.poll(async () => (await customersWith('US.555'))[0]?.id, { timeout: 10_000 }).toBe(older?.id);
+    await expect
+      .poll(async () => (await rows("select id from messages where provider_message_id = 'wamid.both-1'")).length, {
+        timeout: 10_000,
+      })
+      .toBe(1);
+    expect((await customersWith('US.555'))[0]?.id).toBe(older?.id);
     const live = await rows<{ id: string }>(
       "select id from conversations where status <> 'closed' and customer_id = $1",
       [older?.id],
@@ -239,6 +250,10 @@ describe('the business side: outbound by user id, echoes, history, calls, accoun
       "select distinct conversation_id from messages where provider_message_id in ('wamid.ph-1','wamid.uid-1','wamid.both-1')",
     );
     expect(messages).toEqual([{ conversation_id: live[0]?.id }]);
+    // Events leave through the outbox relay, a moment after the commit.
+    await expect
+      .poll(() => dataOf('customer.identity.changed').some((d) => d.mergedCustomerIds), { timeout: 10_000 })
+      .toBe(true);
     const merge = dataOf('customer.identity.changed').find((d) => d.mergedCustomerIds);
     expect(merge).toMatchObject({ customerId: older?.id });
     expect((merge?.closedConversationIds as string[]).length).toBe(1);

@@ -82,12 +82,20 @@ export function whatsappChange(
 }
 
 /** A text message from a user known only by user id and username (no `wa_id`, no `from`). */
-export const usernameOnlyText = (wamid: string, text: string, userId = BSUID, timestamp = '1780000000') => ({
-  contacts: [{ profile: { name: 'Kerry Fisher', username: USERNAME }, user_id: userId, parent_user_id: PARENT_BSUID }],
+export const usernameOnlyText = (
+  wamid: string,
+  text: string,
+  userId = BSUID,
+  timestamp = '1780000000',
+  who: { parent: string; username: string } = { parent: PARENT_BSUID, username: USERNAME },
+) => ({
+  contacts: [
+    { profile: { name: 'Kerry Fisher', username: who.username }, user_id: userId, parent_user_id: who.parent },
+  ],
   messages: [
     {
       from_user_id: userId,
-      from_parent_user_id: PARENT_BSUID,
+      from_parent_user_id: who.parent,
       id: wamid,
       timestamp,
       type: 'text',
