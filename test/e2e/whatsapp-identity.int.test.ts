@@ -203,7 +203,9 @@ describe('the business side: outbound by user id, echoes, history, calls, accoun
     const n = Object.keys(accountChanges).length;
     await expect.poll(() => dataOf('whatsapp.account.changed').length, { timeout: 10_000 }).toBe(n);
     const changed = p.events.ofKey('whatsapp.account.changed');
-    expect(changed.every((e) => e.event.tenantid === p.tenant.tenantId && e.event.subject === WABA_ID)).toBe(true);
+    const [channel] = await rows<{ id: string }>("select id from channels where provider = 'whatsapp'");
+    expect(changed.every((e) => e.event.tenantid === p.tenant.tenantId && e.event.subject === channel?.id)).toBe(true);
+    expect(dataOf('whatsapp.account.changed').every((d) => d.businessAccountId === WABA_ID)).toBe(true);
     expect(
       dataOf('whatsapp.account.changed')
         .map((d) => d.field)

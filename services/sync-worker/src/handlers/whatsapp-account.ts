@@ -8,7 +8,8 @@ import { route } from './route.ts';
 
 /**
  * An account-level WhatsApp webhook (`account_update`, template status and quality, capability,
- * alerts, …), published for downstream as `whatsapp.account.changed` and counted by field. Its
+ * alerts, …), published for downstream as `whatsapp.account.changed` (subject: the channel) and
+ * counted by field. Its
  * tenant is the one of the number it names, else of its WABA (learned from the WABA's messages,
  * store/business-accounts.ts); a WABA no message has named yet cannot be attributed, so its
  * change is parked (kept whole, replayable), never guessed.
@@ -33,8 +34,8 @@ export const whatsappAccountRoute = route<WhatsAppAccountUpdated, { channel: Cha
   async apply(_tx, deps, items) {
     return items.map(({ event, value }) => {
       const a = event.data;
-      // The subject of an account's event is the WABA.
-      const meta = { tenantId: value.channel.tenantId, conversationId: a.businessAccountId };
+      // The subject of an account's event is the channel (business number) it reached the tenant by.
+      const meta = { tenantId: value.channel.tenantId, conversationId: value.channel.id };
       return {
         outcome: done,
         outbox: [
