@@ -1,12 +1,6 @@
 import type { z } from 'zod';
 import { inboundRoutingKeys, WhatsAppMessageReceived, WhatsAppStatusUpdated } from './inbound.ts';
 import {
-  WhatsAppAccountUpdated,
-  WhatsAppCallUpdated,
-  WhatsAppHistoryMessage,
-  WhatsAppMessageEchoed,
-} from './inbound-whatsapp-business.ts';
-import {
   AgentDeskConversationRequested,
   AgentDeskOperatorReplied,
   AgentDeskOperatorStatusChanged,
@@ -15,6 +9,12 @@ import {
 import { GenesysAgentMessage, GenesysReceipt, genesysRoutingKeys } from './inbound-genesys.ts';
 import { HelpdeskTicketChanged, helpdeskRoutingKeys } from './inbound-helpdesk.ts';
 import { MailgunEmailReceived, MailgunEventReceived, mailgunRoutingKeys } from './inbound-mailgun.ts';
+import {
+  WhatsAppAccountUpdated,
+  WhatsAppCallUpdated,
+  WhatsAppHistoryMessage,
+  WhatsAppMessageEchoed,
+} from './inbound-whatsapp-business.ts';
 
 /**
  * Every canonical inbound event on `switchboard.inbound`, by routing key: what the edges publish

@@ -21,6 +21,8 @@ type ConversationRow = {
   customer_name: string | null;
   phone_e164: string | null;
   whatsapp_id: string | null;
+  whatsapp_user_id: string | null;
+  whatsapp_username: string | null;
   email: string | null;
 };
 
@@ -42,6 +44,8 @@ const conversationView = (r: ConversationRow) => ({
     name: r.customer_name,
     phoneE164: r.phone_e164,
     whatsappId: r.whatsapp_id,
+    whatsappUserId: r.whatsapp_user_id,
+    whatsappUsername: r.whatsapp_username,
     email: r.email,
   },
 });
@@ -51,7 +55,7 @@ async function findConversation(db: Executor, tenantId: string, where: SQL): Pro
   const res = await db.execute<ConversationRow>(sql`
     select c.id, c.customer_id, c.channel_id, c.provider, c.status, c.agent_id, c.genesys_conversation_id,
            c.opened_at, c.closed_at, c.last_activity_at, c.version,
-           cu.name as customer_name, cu.phone_e164, cu.whatsapp_id, cu.email
+           cu.name as customer_name, cu.phone_e164, cu.whatsapp_id, cu.whatsapp_user_id, cu.whatsapp_username, cu.email
       from conversations c join customers cu on cu.id = c.customer_id and cu.tenant_id = c.tenant_id
      where c.tenant_id = ${tenantId} and ${where}
      order by (c.status <> 'closed') desc, c.last_activity_at desc
