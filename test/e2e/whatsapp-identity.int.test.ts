@@ -258,16 +258,13 @@ describe('the business side: outbound by user id, echoes, history, calls, accoun
       .toBe(true);
     const merge = dataOf('customer.identity.changed').find((d) => d.mergedCustomerIds);
     expect(merge).toMatchObject({ customerId: older?.id });
-    expect((merge?.closedConversationIds as string[]).length).toBe(1);
+    const closed = (merge?.closedConversationIds ?? []) as string[];
+    expect(closed).toHaveLength(1);
     // The closed one closed through the status rule: its conversation.status.changed went out.
     await expect
-      .poll(
-        () =>
-          dataOf('conversation.status.changed').some(
-            (d) => d.conversationId === (merge?.closedConversationIds as string[])[0],
-          ),
-        { timeout: 10_000 },
-      )
+      .poll(() => dataOf('conversation.status.changed').some((d) => d.conversationId === closed[0]), {
+        timeout: 10_000,
+      })
       .toBe(true);
   });
 });
