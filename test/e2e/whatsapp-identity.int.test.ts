@@ -27,7 +27,8 @@ import { genesysAgentText, signedGenesys } from '../fixtures/genesys.ts';
 let p: Pipeline;
 type Json = Record<string, unknown>;
 beforeAll(async () => {
-  p = await startPipeline();
+  // The assignment-worker runs too: it must see the app's replies, and nothing of the history.
+  p = await startPipeline({ assignment: true });
 }, 30_000);
 afterAll(async () => {
   await p.stop();
