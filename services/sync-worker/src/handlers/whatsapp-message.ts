@@ -19,9 +19,10 @@ import { learnBusinessAccounts } from '../store/business-accounts.ts';
 import { type HeldKey, takeHeldDeliveryStatuses } from '../store/held-delivery-statuses.ts';
 import { identityLockKeys, lockIdentities } from '../store/identity.ts';
 import { lockMessageKeys } from '../store/messages.ts';
-import { type Applied, type Effects, route } from './route.ts';
-import { type IdentityNotice, identityKeysOf, resolveCustomer, type SenderIdentity } from './whatsapp-identity.ts';
+import { type Applied, route } from './route.ts';
+import { type IdentityNotice, identityKeysOf, type SenderIdentity } from './whatsapp-identity.ts';
 import { announceMessages, type Landed } from './whatsapp-message-events.ts';
+import { isPhoneOnly, noticeOf, resolveIdentities } from './whatsapp-senders.ts';
 
 /** Who a message is from (any of phone, user id, username may be missing), and a notice's ids. */
 export interface Sender {
@@ -72,18 +73,6 @@ export const whatsappMessageRoute = route<WhatsAppMessageReceived, Sender>({
   apply: applyMessages,
 });
 
-/** The ids of a `user_changed_user_id` system message, when it is one. */
-function noticeOf(m: WhatsAppMessageReceived): IdentityNotice | undefined {
-  const s = m.system;
-  if (m.type !== 'system' || s?.type !== 'user_changed_user_id' || !s.userId || !s.previousUserId) return undefined;
-  return {
-    previousUserId: s.previousUserId,
-    userId: s.userId,
-    previousParentUserId: s.previousParentUserId,
-    parentUserId: s.parentUserId,
-  };
-}
-
 async function applyMessages(tx: Executor, deps: Deps, items: Item[]): Promise<Applied[]> {
   await lockIdentities(
     tx,
@@ -114,7 +103,6 @@ async function applyMessages(tx: Executor, deps: Deps, items: Item[]): Promise<A
   });
 }
 
-const isPhoneOnly = (i: Item) => !i.value.notice && !i.value.identity.userId && !!i.value.identity.phone;
 const businessAccountOf = ({ event, value }: Item) =>
   event.data.businessAccountId
     ? [
@@ -125,34 +113,6 @@ const businessAccountOf = ({ event, value }: Item) =>
         },
       ]
     : [];
-
-/**
- * Senders with a user id, and notices, through the identity rule one by one in delivery order. A
- * later item can merge an earlier one's customer: `follow` leads any customer id of the batch to
- * the customer it is now.
- */
-async function resolveIdentities(tx: Executor, deps: Deps, items: Item[]) {
-  const customers = new Map<Item, string>();
-  const effects = new Map<Item, Effects>();
-  const mergedInto = new Map<string, string>();
-  for (const item of items) {
-    if (isPhoneOnly(item)) continue;
-    const { channel, identity, notice } = item.value;
-    const r = await resolveCustomer(tx, deps, channel.tenantId, identity, notice, {
-      eventId: item.event.id,
-      at: new Date(item.event.data.sentAt),
-    });
-    for (const m of r.merged) mergedInto.set(m, r.customerId);
-    customers.set(item, r.customerId);
-    effects.set(item, r.effects);
-  }
-  const follow = (id: string): string => {
-    let at = id;
-    for (let next = mergedInto.get(at); next !== undefined; next = mergedInto.get(at)) at = next;
-    return at;
-  };
-  return { customers, effects, follow };
-}
 
 /**
  * One customer per tenant and phone, created or renamed. Within a batch the latest profile name
