@@ -137,6 +137,6 @@ it('any interleaving of messages, statuses and id-change notices ends with one c
       );
       expect(placed.rows).toEqual([{ conversation_id: live.rows[0]?.id }]);
     }),
-    { numRuns: 12 },
+    { numRuns: 8 },
   );
 }, 60_000);
