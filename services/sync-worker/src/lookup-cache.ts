@@ -5,7 +5,8 @@ import type { Metrics } from './metrics.ts';
 /**
  * Read-API lookups cached in Redis, invalidated by what changed, not by tenant. Each lookup names
  * the one dependency its answer is read from (`conv:<id>`, `cust:<id>`, `wa:<whatsapp id>`,
- * `gc:<genesys id>`, `phone:<e164>`, `names`), and each dependency has a generation
+ * `gc:<genesys id>`, `phone:<e164>`, `uid:<WhatsApp user id>`, `uname:<username>` (migration
+ * 0014), `names`), and each dependency has a generation
  * (`lookup-gen:<tenant>:<dependency>`); an answer is cached under the generation it was read at.
  * Statement triggers (migration 0013) record, in the writing transaction, the dependency keys of
  * every row of `customers`, `conversations` and `messages` it inserts, updates or deletes (a

@@ -87,6 +87,30 @@ export function createMetrics() {
       labelNames: ['origin', 'reason'] as const,
       registers: [registry],
     }),
+    identityChanges: new Counter({
+      name: 'customer_identity_changes_total',
+      help: 'Customer identity changes applied: a user id change notice, or a merge of two customers found to be one person',
+      labelNames: ['provider', 'kind'] as const,
+      registers: [registry],
+    }),
+    customersMerged: new Counter({
+      name: 'customers_merged_total',
+      help: 'Merges of customers that turned out to be one person (each merge may absorb several)',
+      labelNames: ['provider'] as const,
+      registers: [registry],
+    }),
+    callsRecorded: new Counter({
+      name: 'calls_recorded_total',
+      help: 'Call events recorded on conversations, by provider and call event',
+      labelNames: ['provider', 'event'] as const,
+      registers: [registry],
+    }),
+    accountChanges: new Counter({
+      name: 'whatsapp_account_changes_total',
+      help: 'WhatsApp account-level webhooks (account, template, capability fields) published, by field',
+      labelNames: ['field'] as const,
+      registers: [registry],
+    }),
     transfers: new Counter({
       name: 'conversation_transfers_total',
       help: 'Conversations handed from one agent to another, by origin',

@@ -29,7 +29,14 @@ export const MessageReceived = z.object({
   provider: z.string(),
   providerMessageId: z.string(),
   genesysConversationId: z.string().optional(),
+  /** The sender's E.164 phone number; for a WhatsApp user without one, their business-scoped user id. */
   from: z.string(),
+  /** WhatsApp: the sender's E.164 phone number, when they shared one. */
+  phone: z.string().optional(),
+  /** WhatsApp: the sender's business-scoped user id, parent-business id and username, each when known. */
+  userId: z.string().optional(),
+  parentUserId: z.string().optional(),
+  username: z.string().optional(),
   type: z.string(),
   text: z.string().optional(),
   sentAt: z.iso.datetime({ offset: true }),
@@ -63,7 +70,10 @@ export const MessageSent = z.object({
   customerId: z.uuid(),
   /** The conversation's channel provider, where the message goes (`whatsapp`, `mailgun`). */
   provider: z.string(),
-  /** The system the reply was written in (`genesys`, `agent_desk`) and its id for the message. */
+  /**
+   * The system the reply was written in (`genesys`, `agent_desk`, or `business_app` for a message
+   * the business sent from the WhatsApp Business app) and its id for the message.
+   */
   origin: z.string(),
   originMessageId: z.string(),
   author: MessageAuthor,
@@ -86,8 +96,13 @@ export const MessageOutboundRequested = z.object({
   messageId: z.uuid(),
   conversationId: z.uuid(),
   provider: z.string(),
-  /** The resolved recipient on `provider`: a WhatsApp `wa_id`, an email address. */
+  /**
+   * The resolved recipient on `provider`: a WhatsApp `wa_id`, an email address; for a WhatsApp
+   * customer without a phone number, their business-scoped user id (then also in `toUserId`).
+   */
   to: z.string(),
+  /** WhatsApp: the customer's business-scoped user id, when known (Meta's `recipient`). */
+  toUserId: z.string().optional(),
   type: z.string(),
   text: z.string().optional(),
   /** Attachments or other provider content the sender passes on. */
@@ -118,6 +133,57 @@ export const ConversationTransferred = z.object({
 });
 export type ConversationTransferred = z.infer<typeof ConversationTransferred>;
 
+/**
+ * One customer's WhatsApp identity changed (`user_changed_user_id`, or a message that showed two
+ * customers to be one person): the new and previous ids, and the customer merged into this one,
+ * if any. The subject is the customer id.
+ */
+export const CustomerIdentityChanged = z.object({
+  customerId: z.uuid(),
+  provider: z.string(),
+  userId: z.string().optional(),
+  previousUserId: z.string().optional(),
+  parentUserId: z.string().optional(),
+  previousParentUserId: z.string().optional(),
+  /** The customers that turned out to be this one: their ids, conversations and messages moved here. */
+  mergedCustomerIds: z.array(z.uuid()).optional(),
+  /** Its live conversations that were closed because this customer already had one on their channel. */
+  closedConversationIds: z.array(z.uuid()).optional(),
+  at: z.iso.datetime({ offset: true }),
+});
+export type CustomerIdentityChanged = z.infer<typeof CustomerIdentityChanged>;
+
+/** A WhatsApp call was recorded on a conversation, or moved on (connect, then terminate). */
+export const ConversationCallRecorded = z.object({
+  conversationId: z.uuid(),
+  customerId: z.uuid(),
+  provider: z.string(),
+  callId: z.string(),
+  event: z.string(),
+  direction: z.string(),
+  status: z.string().optional(),
+  startedAt: z.iso.datetime({ offset: true }).optional(),
+  endedAt: z.iso.datetime({ offset: true }).optional(),
+  durationSeconds: z.number().int().optional(),
+  at: z.iso.datetime({ offset: true }),
+});
+export type ConversationCallRecorded = z.infer<typeof ConversationCallRecorded>;
+
+/**
+ * An account-level WhatsApp webhook (`account_update`, `account_alerts`, template status and
+ * quality, `business_capability_update`, …), for downstream, as Meta sent it. The subject is the
+ * WhatsApp Business Account id.
+ */
+export const WhatsAppAccountChanged = z.object({
+  field: z.string(),
+  businessAccountId: z.string(),
+  accountId: z.string().optional(),
+  event: z.string().optional(),
+  value: z.record(z.string(), z.unknown()),
+  receivedAt: z.iso.datetime({ offset: true }),
+});
+export type WhatsAppAccountChanged = z.infer<typeof WhatsAppAccountChanged>;
+
 export const domainEvents = {
   'conversation.opened': ConversationOpened,
   'message.received': MessageReceived,
@@ -134,6 +200,9 @@ export const domainEvents = {
   'chat.released': ChatReleased,
   'chat.completed': ChatCompleted,
   'media.download.requested': MediaDownloadRequested,
+  'customer.identity.changed': CustomerIdentityChanged,
+  'conversation.call.recorded': ConversationCallRecorded,
+  'whatsapp.account.changed': WhatsAppAccountChanged,
 } as const;
 export type DomainEventKey = keyof typeof domainEvents;
 export type DomainEventData<K extends DomainEventKey> = z.infer<(typeof domainEvents)[K]>;

@@ -9,6 +9,12 @@ import {
 import { GenesysAgentMessage, GenesysReceipt, genesysRoutingKeys } from './inbound-genesys.ts';
 import { HelpdeskTicketChanged, helpdeskRoutingKeys } from './inbound-helpdesk.ts';
 import { MailgunEmailReceived, MailgunEventReceived, mailgunRoutingKeys } from './inbound-mailgun.ts';
+import {
+  WhatsAppAccountUpdated,
+  WhatsAppCallUpdated,
+  WhatsAppHistoryMessage,
+  WhatsAppMessageEchoed,
+} from './inbound-whatsapp-business.ts';
 
 /**
  * Every canonical inbound event on `switchboard.inbound`, by routing key: what the edges publish
@@ -18,6 +24,10 @@ import { MailgunEmailReceived, MailgunEventReceived, mailgunRoutingKeys } from '
 export const inboundEvents = {
   [inboundRoutingKeys.whatsappMessage]: WhatsAppMessageReceived,
   [inboundRoutingKeys.whatsappStatus]: WhatsAppStatusUpdated,
+  [inboundRoutingKeys.whatsappEcho]: WhatsAppMessageEchoed,
+  [inboundRoutingKeys.whatsappHistory]: WhatsAppHistoryMessage,
+  [inboundRoutingKeys.whatsappCall]: WhatsAppCallUpdated,
+  [inboundRoutingKeys.whatsappAccount]: WhatsAppAccountUpdated,
   [agentDeskRoutingKeys.conversationRequested]: AgentDeskConversationRequested,
   [agentDeskRoutingKeys.operatorStatus]: AgentDeskOperatorStatusChanged,
   [agentDeskRoutingKeys.operatorReplied]: AgentDeskOperatorReplied,

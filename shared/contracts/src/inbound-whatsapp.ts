@@ -76,10 +76,20 @@ export const WhatsAppOrder = z.object({
 });
 export type WhatsAppOrder = z.infer<typeof WhatsAppOrder>;
 
-/** A system message: the customer changed their number (`customer_changed_number`) or identity. */
+/**
+ * A system message: the customer changed their number (`customer_changed_number`,
+ * `user_changed_number`) or their business-scoped user id (`user_changed_user_id`, which names the
+ * previous and the new id and no phone number).
+ */
 export const WhatsAppSystem = z.object({
   type: z.string().optional(),
   body: z.string().optional(),
   newWaId: z.string().optional(),
+  /** The business-scoped user id the person has now (`system.user_id`). */
+  userId: z.string().optional(),
+  /** The id they had before (`system.previous_user_id`). */
+  previousUserId: z.string().optional(),
+  parentUserId: z.string().optional(),
+  previousParentUserId: z.string().optional(),
 });
 export type WhatsAppSystem = z.infer<typeof WhatsAppSystem>;

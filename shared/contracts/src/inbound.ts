@@ -31,8 +31,19 @@ export const WhatsAppMessageReceived = z.object({
   /** Meta's `phone_number_id` of the business number that received the message. */
   accountId: z.string().min(1),
   displayPhoneNumber: z.string().optional(),
-  /** The sender's WhatsApp id (`wa_id`), the phone number in international form without `+`. */
-  from: z.string().min(1),
+  /**
+   * The sender's WhatsApp id (`wa_id`), the phone number in international form without `+`.
+   * Absent for a user with a username who has not shared a number: `fromUserId` names them.
+   */
+  from: z.string().min(1).optional(),
+  /** The sender's business-scoped user id (`from_user_id`, `contacts[].user_id`), e.g. `US.1349…`. */
+  fromUserId: z.string().min(1).optional(),
+  /** The sender's id scoped to the parent business (`from_parent_user_id`), when there is one. */
+  fromParentUserId: z.string().min(1).optional(),
+  /** The sender's WhatsApp username (`contacts[].profile.username`), when they have one. */
+  username: z.string().min(1).optional(),
+  /** The WhatsApp Business Account (`entry[].id`) the number belongs to. */
+  businessAccountId: z.string().min(1).optional(),
   profileName: z.string().optional(),
   /** WhatsApp message id (`wamid.…`), unique per tenant. */
   messageId: z.string().min(1),
@@ -62,6 +73,8 @@ export const WhatsAppStatusUpdated = z.object({
   accountId: z.string().min(1),
   messageId: z.string().min(1),
   recipientId: z.string().optional(),
+  /** The recipient's business-scoped user id (`recipient_user_id`), when Meta sends it. */
+  recipientUserId: z.string().optional(),
   status: z.enum(DELIVERY_STATUSES),
   at: z.iso.datetime({ offset: true }),
   errors: z.array(ProviderError).optional(),
@@ -91,6 +104,10 @@ export type ParkedPayload = z.infer<typeof ParkedPayload>;
 export const inboundRoutingKeys = {
   whatsappMessage: 'whatsapp.message.received',
   whatsappStatus: 'whatsapp.status.updated',
+  whatsappEcho: 'whatsapp.echo.received',
+  whatsappHistory: 'whatsapp.history.received',
+  whatsappCall: 'whatsapp.call.updated',
+  whatsappAccount: 'whatsapp.account.updated',
 } as const;
 
 export const parkedRoutingKey = (provider: string) => `parked.${provider}`;

@@ -9,6 +9,7 @@ export * from './inbound-genesys.ts';
 export * from './inbound-helpdesk.ts';
 export * from './inbound-mailgun.ts';
 export * from './inbound-whatsapp.ts';
+export * from './inbound-whatsapp-business.ts';
 export * from './lead-events.ts';
 export * from './media-events.ts';
 export * from './status-events.ts';

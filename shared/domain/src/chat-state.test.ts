@@ -181,6 +181,22 @@ describe('applyChatEvent: every state × every event', () => {
 });
 
 describe('applyChatEvent: the rest', () => {
+  it('a reply from the WhatsApp Business app answers the customer: the assignee is released, nobody is barred', () => {
+    const assigned = { ...states.assigned, lastOperatorId: 'Z' };
+    const out = applyChatEvent(assigned, { kind: 'business_reply', at: t(40) });
+    expect(out).toMatchObject({
+      ok: true,
+      changed: true,
+      chat: { state: 'waiting_real_user_reply', assigneeId: null, lastOperatorId: 'Z', operatorRepliedAt: t(40) },
+      effects: { released: { operatorId: 'A', reason: 'replied' } },
+    });
+    expect(applyChatEvent(null, { kind: 'business_reply', at: t(1) })).toMatchObject({
+      ok: true,
+      chat: { state: 'waiting_real_user_reply', lastOperatorId: null },
+    });
+    expect(applyChatEvent(states.closed, { kind: 'business_reply', at: t(40) })).toMatchObject({ changed: false });
+  });
+
   it('a first customer message queues an unseen conversation; a first reply waits on the customer', () => {
     expect(applyChatEvent(null, { kind: 'customer_message', at: t(1) })).toMatchObject({
       ok: true,

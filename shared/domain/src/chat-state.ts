@@ -54,6 +54,8 @@ export interface Chat {
 export type ChatEvent =
   | { kind: 'customer_message'; at: Date }
   | { kind: 'operator_reply'; operatorId: string; at: Date }
+  /** The business answered outside the desk (the WhatsApp Business app): a reply by no operator. */
+  | { kind: 'business_reply'; at: Date }
   | { kind: 'assign'; operatorId: string; skills: readonly string[]; at: Date }
   | { kind: 'release'; reason: ReleaseReason; at: Date }
   | { kind: 'complete'; reason: string; at: Date }
@@ -107,6 +109,7 @@ function first(e: ChatEvent): Step {
   if (e.kind === 'customer_message') return keep({ ...EMPTY, lastCustomerMessageAt: e.at, waitingSince: e.at });
   if (e.kind === 'operator_reply')
     return keep({ ...EMPTY, state: 'waiting_real_user_reply', lastOperatorId: e.operatorId, operatorRepliedAt: e.at });
+  if (e.kind === 'business_reply') return keep({ ...EMPTY, state: 'waiting_real_user_reply', operatorRepliedAt: e.at });
   return reject('unknown_chat');
 }
 
@@ -116,6 +119,8 @@ function decide(c: Chat, e: ChatEvent): Step {
       return c.closed ? keep(c) : customerMessage(c, e.at);
     case 'operator_reply':
       return c.closed ? keep(c) : operatorReply(c, e.operatorId, e.at);
+    case 'business_reply':
+      return c.closed ? keep(c) : operatorReply(c, null, e.at);
     case 'assign':
       return assign(c, e.operatorId, e.skills);
     case 'release':
@@ -166,8 +171,11 @@ function customerMessage(c: Chat, at: Date): Step {
   }
 }
 
-function operatorReply(c: Chat, operatorId: string, at: Date): Step {
-  const recorded = after(at, c.operatorRepliedAt) ? { ...c, lastOperatorId: operatorId, operatorRepliedAt: at } : c;
+/** A reply by `operatorId`, or by the business outside the desk (null: no operator to bar next time). */
+function operatorReply(c: Chat, operatorId: string | null, at: Date): Step {
+  const recorded = after(at, c.operatorRepliedAt)
+    ? { ...c, lastOperatorId: operatorId ?? c.lastOperatorId, operatorRepliedAt: at }
+    : c;
   // Only a reply at least as new as the customer's latest message answers them; an older one
   // (applied late) leaves the chat in the queue.
   const answers = c.lastCustomerMessageAt === null || at.getTime() >= c.lastCustomerMessageAt.getTime();

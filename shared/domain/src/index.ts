@@ -1,6 +1,7 @@
 export * from './chat-access.ts';
 export * from './chat-state.ts';
 export * from './conversation-status.ts';
+export * from './customer-identity.ts';
 export * from './delivery-status.ts';
 export * from './email-thread-tree.ts';
 export * from './email-threading.ts';

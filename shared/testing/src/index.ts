@@ -9,3 +9,4 @@ export * from './redis.ts';
 export * from './signed.ts';
 export * from './whatsapp.ts';
 export * from './whatsapp-fixtures.ts';
+export * from './whatsapp-identity-fixtures.ts';

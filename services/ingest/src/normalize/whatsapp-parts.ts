@@ -61,7 +61,16 @@ const Order = z.looseObject({
     }),
   ),
 });
-const System = z.looseObject({ body: str, type: str, new_wa_id: str, wa_id: str });
+const System = z.looseObject({
+  body: str,
+  type: str,
+  new_wa_id: str,
+  wa_id: str,
+  user_id: str,
+  previous_user_id: str,
+  parent_user_id: str,
+  previous_parent_user_id: str,
+});
 const Errors = z.array(
   z.looseObject({
     code: z.union([z.number(), z.string()]).optional(),
@@ -73,7 +82,19 @@ const Errors = z.array(
 
 type Parts = Omit<
   WhatsAppMessageReceived,
-  'provider' | 'accountId' | 'displayPhoneNumber' | 'from' | 'profileName' | 'messageId' | 'sentAt' | 'type' | 'raw'
+  | 'provider'
+  | 'accountId'
+  | 'displayPhoneNumber'
+  | 'businessAccountId'
+  | 'from'
+  | 'fromUserId'
+  | 'fromParentUserId'
+  | 'username'
+  | 'profileName'
+  | 'messageId'
+  | 'sentAt'
+  | 'type'
+  | 'raw'
 >;
 
 const compact = <T extends Record<string, unknown>>(o: T) =>
@@ -174,7 +195,15 @@ export function messageParts(type: string, m: Record<string, unknown>): Parts {
   }
   const system = part(System, m.system);
   if (system) {
-    out.system = compact({ type: system.type, body: system.body, newWaId: system.new_wa_id ?? system.wa_id });
+    out.system = compact({
+      type: system.type,
+      body: system.body,
+      newWaId: system.new_wa_id ?? system.wa_id,
+      userId: system.user_id,
+      previousUserId: system.previous_user_id,
+      parentUserId: system.parent_user_id,
+      previousParentUserId: system.previous_parent_user_id,
+    });
     if (system.body) out.text = system.body;
   }
   const errors = providerErrors(m.errors);

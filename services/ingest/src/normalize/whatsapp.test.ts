@@ -111,9 +111,10 @@ describe('normalizeWhatsApp', () => {
     expect(out.parked).toHaveLength(1);
   });
 
-  it('parks a change for another field instead of guessing', () => {
+  it('parks a change for a field it does not know instead of guessing', () => {
+    // account_update and the other account fields are published now (whatsapp-identity.test.ts).
     const payload = value({});
-    (payload.entry[0]?.changes[0] as { field: string }).field = 'account_update';
+    (payload.entry[0]?.changes[0] as { field: string }).field = 'flows';
     expect(normalizeWhatsApp(payload).parked).toHaveLength(1);
   });
 });

@@ -10,6 +10,15 @@ import {
 } from '@switchboard/contracts';
 import { z } from 'zod';
 import { isoFromUnixSeconds } from './time.ts';
+import {
+  type ChangeContext,
+  contactOf,
+  isAccountChange,
+  normalizeAccountChange,
+  normalizeCalls,
+  normalizeEchoes,
+  normalizeHistory,
+} from './whatsapp-business.ts';
 import { messageParts, providerErrors } from './whatsapp-parts.ts';
 
 /**
@@ -23,6 +32,14 @@ import { messageParts, providerErrors } from './whatsapp-parts.ts';
 /** A `phone_number_id` is a Graph API id (digits); anything this long is not one. */
 const MAX_ACCOUNT_ID_LENGTH = 64;
 
+const Contact = z.looseObject({
+  wa_id: z.string().optional(),
+  user_id: z.string().optional(),
+  parent_user_id: z.string().optional(),
+  profile: z.looseObject({ name: z.string().optional(), username: z.string().optional() }).optional(),
+});
+export type Contact = z.infer<typeof Contact>;
+
 const Change = z.looseObject({
   field: z.string(),
   value: z.looseObject({
@@ -33,16 +50,12 @@ const Change = z.looseObject({
         display_phone_number: z.string().optional(),
       })
       .optional(),
-    contacts: z
-      .array(
-        z.looseObject({
-          wa_id: z.string().optional(),
-          profile: z.looseObject({ name: z.string().optional() }).optional(),
-        }),
-      )
-      .optional(),
+    contacts: z.array(Contact).optional(),
     messages: z.array(z.unknown()).optional(),
     statuses: z.array(z.unknown()).optional(),
+    message_echoes: z.array(z.unknown()).optional(),
+    history: z.array(z.unknown()).optional(),
+    calls: z.array(z.unknown()).optional(),
     errors: z.array(z.unknown()).optional(),
   }),
 });
@@ -58,18 +71,29 @@ const unixSeconds = z
   .regex(/^\d+$/)
   .refine((s) => isoFromUnixSeconds(s) !== undefined, 'timestamp is out of the representable range');
 
-const Message = z.looseObject({
-  from: z.string().min(1),
-  id: z.string().min(1),
-  timestamp: unixSeconds,
-  type: z.string().min(1),
-});
+/**
+ * A customer's message names its sender by phone (`from`), by business-scoped user id
+ * (`from_user_id`, the only id of a user with a username who has not shared a number), or both; a
+ * `user_changed_user_id` notice by the ids in its `system` part.
+ */
+const Message = z
+  .looseObject({
+    from: z.string().min(1).optional(),
+    from_user_id: z.string().min(1).optional(),
+    from_parent_user_id: z.string().min(1).optional(),
+    id: z.string().min(1),
+    timestamp: unixSeconds,
+    type: z.string().min(1),
+    system: z.looseObject({ user_id: z.string().min(1).optional() }).optional(),
+  })
+  .refine((m) => m.from || m.from_user_id || m.system?.user_id, 'names no sender (from, from_user_id)');
 
 const Status = z.looseObject({
   id: z.string().min(1),
   status: z.enum(['sent', 'delivered', 'read', 'failed']),
   timestamp: unixSeconds,
   recipient_id: z.string().optional(),
+  recipient_user_id: z.string().optional(),
   errors: z.array(z.unknown()).optional(),
   conversation: z.record(z.string(), z.unknown()).optional(),
   pricing: z.record(z.string(), z.unknown()).optional(),
@@ -84,7 +108,26 @@ export interface Normalized {
 const SOURCE = '/switchboard/ingest/whatsapp';
 const fromUnix = (s: string) => new Date(Number(s) * 1000);
 
-export function normalizeWhatsApp(payload: unknown): Normalized {
+/** The `field`s whose changes carry customers' messages, statuses, echoes, history or calls. */
+const CHANGE_FIELDS = new Set(['messages', 'smb_message_echoes', 'history', 'calls']);
+
+/** The sender's ids: the message's own, else its contact's (Meta puts them in both). */
+function senderOf(
+  m: { from?: string | undefined; from_user_id?: string | undefined; from_parent_user_id?: string | undefined },
+  contact: Contact | undefined,
+) {
+  const userId = m.from_user_id ?? contact?.user_id;
+  const parentUserId = m.from_parent_user_id ?? contact?.parent_user_id;
+  const username = contact?.profile?.username;
+  return {
+    ...(m.from ? { from: m.from } : {}),
+    ...(userId ? { fromUserId: userId } : {}),
+    ...(parentUserId ? { fromParentUserId: parentUserId } : {}),
+    ...(username ? { username } : {}),
+  };
+}
+
+export function normalizeWhatsApp(payload: unknown, receivedAt: Date = new Date()): Normalized {
   const out: Normalized = { events: [], parked: [] };
   const parsed = Payload.safeParse(payload);
   if (!parsed.success) {
@@ -93,14 +136,26 @@ export function normalizeWhatsApp(payload: unknown): Normalized {
   }
   for (const entry of parsed.data.entry) {
     for (const rawChange of entry.changes) {
+      if (isAccountChange(rawChange)) {
+        normalizeAccountChange(entry.id, rawChange, receivedAt, out);
+        continue;
+      }
       const change = Change.safeParse(rawChange);
-      if (!change.success || change.data.field !== 'messages' || !change.data.value.metadata) {
+      if (!change.success || !CHANGE_FIELDS.has(change.data.field) || !change.data.value.metadata) {
         out.parked.push({ reason: 'unsupported change (field or metadata)', fragment: rawChange });
         continue;
       }
       const { value } = change.data;
-      const accountId = value.metadata?.phone_number_id as string;
-      const display = value.metadata?.display_phone_number;
+      const at: ChangeContext = {
+        accountId: value.metadata?.phone_number_id as string,
+        display: value.metadata?.display_phone_number,
+        businessAccountId: entry.id,
+        contacts: value.contacts ?? [],
+      };
+      normalizeEchoes(at, value.message_echoes, out);
+      normalizeHistory(at, value.history, out);
+      normalizeCalls(at, value.calls, out);
+      const { accountId, display } = at;
       // Errors about the whole value (not one message): nothing to store, but never dropped.
       if (value.errors?.length) {
         const codes = (providerErrors(value.errors) ?? []).map((e) => e.code ?? e.title).join(', ');
@@ -112,12 +167,13 @@ export function normalizeWhatsApp(payload: unknown): Normalized {
           out.parked.push({ reason: `malformed message: ${z.prettifyError(m.error)}`, fragment: raw });
           continue;
         }
-        const contact = value.contacts?.find((c) => c.wa_id === m.data.from) ?? value.contacts?.[0];
+        const contact = contactOf(at.contacts, m.data.from, m.data.from_user_id);
         const data: WhatsAppMessageReceived = {
           provider: 'whatsapp',
           accountId,
           ...(display ? { displayPhoneNumber: display } : {}),
-          from: m.data.from,
+          ...(entry.id ? { businessAccountId: entry.id } : {}),
+          ...senderOf(m.data, contact),
           ...(contact?.profile?.name ? { profileName: contact.profile.name } : {}),
           messageId: m.data.id,
           sentAt: fromUnix(m.data.timestamp).toISOString(),
@@ -149,6 +205,7 @@ export function normalizeWhatsApp(payload: unknown): Normalized {
           accountId,
           messageId: s.data.id,
           ...(s.data.recipient_id ? { recipientId: s.data.recipient_id } : {}),
+          ...(s.data.recipient_user_id ? { recipientUserId: s.data.recipient_user_id } : {}),
           status: s.data.status,
           at: fromUnix(s.data.timestamp).toISOString(),
           ...(errors ? { errors } : {}),

@@ -91,10 +91,14 @@ export const lookupRoutes: ApiRoutes = (api, deps) => {
           /** The region a national number is read in; the worker's default when absent. */
           region: PhoneRegion.optional(),
           name: z.string().trim().min(1).max(200).optional(),
+          /** A WhatsApp business-scoped user id, current or previous (`US.1349…`). */
+          userId: z.string().min(1).max(128).optional(),
+          /** A WhatsApp username, as Meta sends it (`@bob`). */
+          username: z.string().min(1).max(128).optional(),
           limit: z.coerce.number().int().min(1).max(100).default(20),
         })
-        .refine((v) => (v.phone === undefined) !== (v.name === undefined), {
-          message: 'give exactly one of phone, name',
+        .refine((v) => [v.phone, v.name, v.userId, v.username].filter((x) => x !== undefined).length === 1, {
+          message: 'give exactly one of phone, name, userId, username',
         })
         .refine((v) => v.region === undefined || v.phone !== undefined, {
           message: 'region goes with phone: the region a national number is read in',
@@ -113,6 +117,27 @@ export const lookupRoutes: ApiRoutes = (api, deps) => {
         query: { phone },
         customers: await searchCustomers(db, req.tenant.id, { phone }, q.limit),
       }));
+      return sendFound(reply, json, 'answer');
+    }
+    if (q.userId !== undefined) {
+      const userId = q.userId;
+      const json = await cache.json(req.tenant.id, `cust-uid:${userId}:${q.limit}`, `uid:${userId}`, async () => ({
+        query: { userId },
+        customers: await searchCustomers(db, req.tenant.id, { userId }, q.limit),
+      }));
+      return sendFound(reply, json, 'answer');
+    }
+    if (q.username !== undefined) {
+      const username = q.username;
+      const json = await cache.json(
+        req.tenant.id,
+        `cust-uname:${username}:${q.limit}`,
+        `uname:${username}`,
+        async () => ({
+          query: { username },
+          customers: await searchCustomers(db, req.tenant.id, { username }, q.limit),
+        }),
+      );
       return sendFound(reply, json, 'answer');
     }
     const name = q.name as string;

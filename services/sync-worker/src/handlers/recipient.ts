@@ -9,11 +9,14 @@ export async function recipient(
   c: OutboundConversation,
   messageId: string,
 ): Promise<
-  { to: string; email?: MessageOutboundRequested['email']; headers?: EmailReplyHeaders } | { reject: string }
+  | { to: string; toUserId?: string; email?: MessageOutboundRequested['email']; headers?: EmailReplyHeaders }
+  | { reject: string }
 > {
   if (c.provider === 'whatsapp') {
-    const to = c.whatsapp_id ?? c.phone_e164?.replace(/^\+/, '');
-    return to ? { to } : { reject: `no_recipient: customer ${c.customer_id} has no WhatsApp id` };
+    // A customer with a username and no shared number is addressed by their business-scoped user id.
+    const userId = c.whatsapp_user_id ? { toUserId: c.whatsapp_user_id } : {};
+    const to = c.whatsapp_id ?? c.phone_e164?.replace(/^\+/, '') ?? c.whatsapp_user_id;
+    return to ? { to, ...userId } : { reject: `no_recipient: customer ${c.customer_id} has no WhatsApp id` };
   }
   if (c.provider === 'mailgun') {
     if (!c.email) return { reject: `no_recipient: customer ${c.customer_id} has no email address` };

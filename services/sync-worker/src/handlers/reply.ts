@@ -160,6 +160,7 @@ function replyEvents(
       conversationId: c.id,
       provider: c.provider,
       to: to.to,
+      ...(to.toUserId ? { toUserId: to.toUserId } : {}),
       type: r.type,
       ...text,
       ...(Object.keys(r.content).length > 0 ? { content: r.content } : {}),

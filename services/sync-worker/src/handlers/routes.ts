@@ -12,17 +12,25 @@ import { mailgunEmailRoute } from './mailgun-email.ts';
 import { mailgunEventRoute } from './mailgun-event.ts';
 import { agentDeskReplyRoute, genesysAgentMessageRoute, genesysReceiptRoute } from './outbound.ts';
 import type { Route } from './route.ts';
+import { whatsappAccountRoute } from './whatsapp-account.ts';
+import { whatsappEchoRoute, whatsappHistoryRoute } from './whatsapp-business-messages.ts';
+import { whatsappCallRoute } from './whatsapp-call.ts';
 import { whatsappDeliveryStatusRoute } from './whatsapp-delivery-status.ts';
 import { whatsappMessageRoute } from './whatsapp-message.ts';
 
 /**
  * The sync-worker's routing table: routing key → route. A test checks these keys against the
  * bindings of `sync-worker.inbound`. The order is the order routes apply within one batch:
- * messages before statuses, so a status finds a message stored in the same batch.
+ * messages before statuses, so a status finds a message stored in the same batch; echoes (business
+ * messages) before statuses too, for the same reason.
  */
 export const routes: Record<string, Route> = {
   [inboundRoutingKeys.whatsappMessage]: whatsappMessageRoute,
+  [inboundRoutingKeys.whatsappEcho]: whatsappEchoRoute,
   [inboundRoutingKeys.whatsappStatus]: whatsappDeliveryStatusRoute,
+  [inboundRoutingKeys.whatsappCall]: whatsappCallRoute,
+  [inboundRoutingKeys.whatsappHistory]: whatsappHistoryRoute,
+  [inboundRoutingKeys.whatsappAccount]: whatsappAccountRoute,
   [mailgunRoutingKeys.email]: mailgunEmailRoute,
   [mailgunRoutingKeys.event]: mailgunEventRoute,
   [agentDeskRoutingKeys.conversationRequested]: agentDeskConversationRoute,

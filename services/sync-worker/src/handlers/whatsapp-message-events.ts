@@ -108,13 +108,24 @@ const receivedEvent = (deps: Deps, item: Item, landed: Landed, message: Inserted
     provider: 'whatsapp',
     providerMessageId: m.messageId,
     ...(c.genesys_conversation_id ? { genesysConversationId: c.genesys_conversation_id } : {}),
-    from: item.value.phone,
+    ...senderFields(item),
     type: m.type,
     ...(m.text === undefined ? {} : { text: m.text }),
     sentAt: m.sentAt,
     receivedAt: message.received_at.toISOString(),
   });
 };
+
+/** `from` is the phone, else the user id (a username-only customer); each id the sender has, by name. */
+function senderFields({ value: { identity: s } }: Item) {
+  return {
+    from: (s.phone ?? s.userId) as string,
+    ...(s.phone ? { phone: s.phone } : {}),
+    ...(s.userId ? { userId: s.userId } : {}),
+    ...(s.parentUserId ? { parentUserId: s.parentUserId } : {}),
+    ...(s.username ? { username: s.username } : {}),
+  };
+}
 
 /** A message with media: its media row, and a request for the media worker to fetch it. */
 function requestMediaDownload(

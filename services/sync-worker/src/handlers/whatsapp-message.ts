@@ -1,6 +1,6 @@
 import { type CloudEvent, WhatsAppMessageReceived } from '@switchboard/contracts';
 import type { Executor } from '@switchboard/db';
-import { dead } from '@switchboard/platform';
+import { dead, done } from '@switchboard/platform';
 import type { Channel } from '@switchboard/worker';
 import { activeChannel } from '@switchboard/worker';
 import type { Deps } from '../deps.ts';
@@ -15,14 +15,21 @@ import {
   touchLiveConversations,
   upsertCustomers,
 } from '../store/batch.ts';
+import { learnBusinessAccounts } from '../store/business-accounts.ts';
 import { type HeldKey, takeHeldDeliveryStatuses } from '../store/held-delivery-statuses.ts';
+import { identityLockKeys, lockIdentities } from '../store/identity.ts';
 import { lockMessageKeys } from '../store/messages.ts';
 import { type Applied, route } from './route.ts';
+import { type IdentityNotice, identityKeysOf, type SenderIdentity } from './whatsapp-identity.ts';
 import { announceMessages, type Landed } from './whatsapp-message-events.ts';
+import { isPhoneOnly, noticeOf, resolveIdentities } from './whatsapp-senders.ts';
 
+/** Who a message is from (any of phone, user id, username may be missing), and a notice's ids. */
 export interface Sender {
   channel: Channel;
-  phone: string;
+  identity: SenderIdentity;
+  /** A `user_changed_user_id` notice: linked, never stored as a message. */
+  notice?: IdentityNotice | undefined;
 }
 
 export type Item = { event: CloudEvent<WhatsAppMessageReceived>; value: Sender };
@@ -33,9 +40,11 @@ type ConversationKey = readonly [channelId: string, customerId: string];
 /**
  * Customers' WhatsApp messages: for the whole batch, customers, live conversations, messages,
  * any statuses that arrived before their message, and the events, in the batch's transaction.
- * Each step is one set-based statement whatever the batch size. The Redis lock per customer keeps
- * concurrent batches from queueing on the same rows; the unique indexes and conversation row
- * locks keep it correct without the lock.
+ * Senders known by phone alone are resolved in one set-based statement; senders with a user id,
+ * and `user_changed_user_id` notices, one by one in delivery order through the identity rule
+ * (whatsapp-identity.ts), under advisory locks on every id of the batch. The Redis locks keep
+ * concurrent batches from queueing on the same rows; the advisory locks, unique indexes and
+ * conversation row locks keep it correct without them.
  */
 export const whatsappMessageRoute = route<WhatsAppMessageReceived, Sender>({
   schema: WhatsAppMessageReceived,
@@ -43,27 +52,67 @@ export const whatsappMessageRoute = route<WhatsAppMessageReceived, Sender>({
     const m = event.data;
     const resolved = await activeChannel(deps, 'whatsapp', m.accountId);
     if (!resolved.ok) return resolved;
-    const phone = toE164(m.from);
-    if (!phone)
+    const phone = (m.from === undefined ? undefined : toE164(m.from)) ?? undefined;
+    const notice = noticeOf(m);
+    if (m.from !== undefined && !phone && !m.fromUserId)
       return { ok: false, outcome: dead(`invalid_phone: sender ${JSON.stringify(m.from)} is not a phone number`) };
-    return { ok: true, value: { channel: resolved.value, phone } };
+    if (!phone && !m.fromUserId && !notice)
+      return { ok: false, outcome: dead('no_sender: the message names neither a phone number nor a user id') };
+    const identity: SenderIdentity = {
+      phone,
+      whatsappId: phone ? m.from : undefined,
+      userId: m.fromUserId,
+      parentUserId: m.fromParentUserId,
+      username: m.username,
+      name: m.profileName,
+    };
+    return { ok: true, value: { channel: resolved.value, identity, notice } };
   },
-  lockKeys: ({ channel, phone }) => [`customer:${channel.tenantId}:${phone}`],
+  lockKeys: ({ channel, identity, notice }) =>
+    identityLockKeys(identityKeysOf(channel.tenantId, identity, notice)).map((k) => `customer:${k}`),
   apply: applyMessages,
 });
 
 async function applyMessages(tx: Executor, deps: Deps, items: Item[]): Promise<Applied[]> {
-  const customers = await upsertSenders(tx, items);
-  const customerOf = (v: Sender) => customers.require([v.channel.tenantId, v.phone], 'customer');
-  const conversations = await touchSendersConversations(tx, items, customerOf);
+  await lockIdentities(
+    tx,
+    items.flatMap(({ value: v }) => identityLockKeys(identityKeysOf(v.channel.tenantId, v.identity, v.notice))),
+  );
+  await learnBusinessAccounts(tx, items.flatMap(businessAccountOf));
+  const byPhone = await upsertSenders(tx, items.filter(isPhoneOnly));
+  const identities = await resolveIdentities(tx, deps, items);
+  const customerOf = (item: Item) =>
+    identities.follow(
+      identities.customers.get(item) ??
+        byPhone.require([item.value.channel.tenantId, item.value.identity.phone as string], 'customer'),
+    );
+  const messages = items.filter((i) => !i.value.notice);
+  const conversations = await touchSendersConversations(tx, messages, customerOf);
   const landed = (item: Item): Landed => {
-    const customerId = customerOf(item.value);
+    const customerId = customerOf(item);
     return { customerId, conversation: conversations.require([item.value.channel.id, customerId], 'conversation') };
   };
-  const stored = await storeMessages(tx, items, landed);
-  const held = await takeHeldForBatch(tx, items);
-  return announceMessages(tx, deps, items, { landed, stored, held });
+  const stored = await storeMessages(tx, messages, landed);
+  const held = await takeHeldForBatch(tx, messages);
+  const announced = await announceMessages(tx, deps, messages, { landed, stored, held });
+  return items.map((item) => {
+    const identity = identities.effects.get(item) ?? { outbox: [], counts: [] };
+    if (item.value.notice) return { outcome: done, ...identity };
+    const a = announced[messages.indexOf(item)] as Applied;
+    return { ...a, outbox: [...identity.outbox, ...a.outbox], counts: [...identity.counts, ...a.counts] };
+  });
 }
+
+const businessAccountOf = ({ event, value }: Item) =>
+  event.data.businessAccountId
+    ? [
+        {
+          businessAccountId: event.data.businessAccountId,
+          tenantId: value.channel.tenantId,
+          channelId: value.channel.id,
+        },
+      ]
+    : [];
 
 /**
  * One customer per tenant and phone, created or renamed. Within a batch the latest profile name
@@ -72,14 +121,16 @@ async function applyMessages(tx: Executor, deps: Deps, items: Item[]): Promise<A
 async function upsertSenders(tx: Executor, items: Item[]): Promise<KeyedMap<CustomerKey, string>> {
   const input = keyedMap<CustomerKey, NewCustomer>();
   for (const { event, value } of items) {
-    const key: CustomerKey = [value.channel.tenantId, value.phone];
+    const phone = value.identity.phone as string;
+    const key: CustomerKey = [value.channel.tenantId, phone];
     input.set(key, {
       tenantId: value.channel.tenantId,
-      phone: value.phone,
-      whatsappId: event.data.from,
+      phone,
+      whatsappId: event.data.from as string,
       name: event.data.profileName ?? input.get(key)?.name ?? null,
     });
   }
+  if (input.size === 0) return keyedMap();
   const rows = await upsertCustomers(tx, [...input.values()]);
   return keyedMap(rows.map((c) => [[c.tenant_id, c.phone_e164] as const, c.id]));
 }
@@ -91,11 +142,12 @@ async function upsertSenders(tx: Executor, items: Item[]): Promise<KeyedMap<Cust
 async function touchSendersConversations(
   tx: Executor,
   items: Item[],
-  customerOf: (v: Sender) => string,
+  customerOf: (item: Item) => string,
 ): Promise<KeyedMap<ConversationKey, ConversationRow>> {
   const input = keyedMap<ConversationKey, LiveConversationInput>();
-  for (const { event, value } of items) {
-    const customerId = customerOf(value);
+  for (const item of items) {
+    const { event, value } = item;
+    const customerId = customerOf(item);
     const key: ConversationKey = [value.channel.id, customerId];
     const at = new Date(event.data.sentAt);
     const prev = input.get(key);

@@ -21,6 +21,8 @@ type ConversationRow = {
   customer_name: string | null;
   phone_e164: string | null;
   whatsapp_id: string | null;
+  whatsapp_user_id: string | null;
+  whatsapp_username: string | null;
   email: string | null;
 };
 
@@ -42,6 +44,8 @@ const conversationView = (r: ConversationRow) => ({
     name: r.customer_name,
     phoneE164: r.phone_e164,
     whatsappId: r.whatsapp_id,
+    whatsappUserId: r.whatsapp_user_id,
+    whatsappUsername: r.whatsapp_username,
     email: r.email,
   },
 });
@@ -51,7 +55,7 @@ async function findConversation(db: Executor, tenantId: string, where: SQL): Pro
   const res = await db.execute<ConversationRow>(sql`
     select c.id, c.customer_id, c.channel_id, c.provider, c.status, c.agent_id, c.genesys_conversation_id,
            c.opened_at, c.closed_at, c.last_activity_at, c.version,
-           cu.name as customer_name, cu.phone_e164, cu.whatsapp_id, cu.email
+           cu.name as customer_name, cu.phone_e164, cu.whatsapp_id, cu.whatsapp_user_id, cu.whatsapp_username, cu.email
       from conversations c join customers cu on cu.id = c.customer_id and cu.tenant_id = c.tenant_id
      where c.tenant_id = ${tenantId} and ${where}
      order by (c.status <> 'closed') desc, c.last_activity_at desc
@@ -179,15 +183,24 @@ type CustomerRow = {
   name: string | null;
   phone_e164: string | null;
   whatsapp_id: string | null;
+  whatsapp_user_id: string | null;
+  whatsapp_parent_user_id: string | null;
+  whatsapp_username: string | null;
   email: string | null;
   created_at: Date;
   updated_at: Date;
 };
+const CUSTOMER_COLUMNS = sql.raw(
+  'id, name, phone_e164, whatsapp_id, whatsapp_user_id, whatsapp_parent_user_id, whatsapp_username, email, created_at, updated_at',
+);
 const customerView = (r: CustomerRow) => ({
   id: r.id,
   name: r.name,
   phoneE164: r.phone_e164,
   whatsappId: r.whatsapp_id,
+  whatsappUserId: r.whatsapp_user_id,
+  whatsappParentUserId: r.whatsapp_parent_user_id,
+  whatsappUsername: r.whatsapp_username,
   email: r.email,
   createdAt: iso(r.created_at),
   updatedAt: iso(r.updated_at),
@@ -196,8 +209,7 @@ const customerView = (r: CustomerRow) => ({
 /** A customer with their conversations (newest first) and message counts. */
 export async function customerProfile(db: Executor, tenantId: string, id: string) {
   const res = await db.execute<CustomerRow>(sql`
-    select id, name, phone_e164, whatsapp_id, email, created_at, updated_at
-      from customers where tenant_id = ${tenantId} and id = ${id}`);
+    select ${CUSTOMER_COLUMNS} from customers where tenant_id = ${tenantId} and id = ${id}`);
   const row = res.rows[0];
   if (!row) return null;
   const conversations = await db.execute<{
@@ -229,18 +241,27 @@ export async function customerProfile(db: Executor, tenantId: string, id: string
   };
 }
 
-/** Customers by exact E.164 phone, or by name (case-insensitive substring), at most `limit`. */
-export async function searchCustomers(
-  db: Executor,
-  tenantId: string,
-  q: { phone: string } | { name: string },
-  limit: number,
-) {
-  const where =
-    'phone' in q ? sql`phone_e164 = ${q.phone}` : sql`name ilike ${`%${q.name.replace(/[\\%_]/g, (c) => `\\${c}`)}%`}`;
+export type CustomerQuery = { phone: string } | { name: string } | { userId: string } | { username: string };
+
+/** The condition of a customer search: one field, exactly. */
+function customerWhere(tenantId: string, q: CustomerQuery): SQL {
+  if ('phone' in q) return sql`phone_e164 = ${q.phone}`;
+  if ('username' in q) return sql`whatsapp_username = ${q.username}`;
+  // A user id the customer has now or had before (a message under an old id still leads to them).
+  if ('userId' in q)
+    return sql`id in (select customer_id from customer_whatsapp_user_ids
+                        where tenant_id = ${tenantId} and user_id = ${q.userId})`;
+  return sql`name ilike ${`%${q.name.replace(/[\\%_]/g, (c) => `\\${c}`)}%`}`;
+}
+
+/**
+ * Customers by exact E.164 phone, WhatsApp user id or username, or by name (case-insensitive
+ * substring), at most `limit`. A customer merged into another is never found: the other one is.
+ */
+export async function searchCustomers(db: Executor, tenantId: string, q: CustomerQuery, limit: number) {
   const res = await db.execute<CustomerRow>(sql`
-    select id, name, phone_e164, whatsapp_id, email, created_at, updated_at
-      from customers where tenant_id = ${tenantId} and ${where}
+    select ${CUSTOMER_COLUMNS}
+      from customers where tenant_id = ${tenantId} and merged_into is null and ${customerWhere(tenantId, q)}
      order by name nulls last, id
      limit ${limit}`);
   return res.rows.map(customerView);

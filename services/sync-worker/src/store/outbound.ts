@@ -15,6 +15,8 @@ export type OutboundConversation = {
   version: number;
   whatsapp_id: string | null;
   phone_e164: string | null;
+  /** The customer's current WhatsApp business-scoped user id (a username-only customer has only this). */
+  whatsapp_user_id: string | null;
   email: string | null;
   account_id: string;
   /** When the current agent was last seen answering (a later message from another agent is a transfer). */
@@ -23,7 +25,7 @@ export type OutboundConversation = {
 
 const select = sql`
   select c.id, c.tenant_id, c.customer_id, c.channel_id, c.provider, c.status, c.agent_id,
-         c.genesys_conversation_id, c.version, cu.whatsapp_id, cu.phone_e164, cu.email, ch.account_id,
+         c.genesys_conversation_id, c.version, cu.whatsapp_id, cu.phone_e164, cu.whatsapp_user_id, cu.email, ch.account_id,
          c.metadata->>'agentAt' as agent_at
     from conversations c
     join customers cu on cu.id = c.customer_id and cu.tenant_id = c.tenant_id
@@ -43,8 +45,9 @@ export async function lockConversationById(
 /**
  * The tenant's conversation a Genesys message belongs to, row-locked: the one mapped to the
  * Genesys conversation id (the live one, else the newest closed one), or else the customer's
- * WhatsApp conversation found by the Open Messaging recipient id (the customer's WhatsApp id): the
- * live one, else their latest. A closed answer is the caller's to follow (`lockSuccessor`).
+ * WhatsApp conversation found by the Open Messaging recipient id (the customer's WhatsApp id, or
+ * for a customer without a phone number a business-scoped user id they have or had): the live
+ * one, else their latest. A closed answer is the caller's to follow (`lockSuccessor`).
  */
 export async function lockConversationForGenesys(
   tx: Executor,
@@ -60,7 +63,9 @@ export async function lockConversationForGenesys(
   }
   const byRecipient = await tx.execute<OutboundConversation>(sql`
     ${select} where c.tenant_id = ${tenantId} and c.provider = 'whatsapp'
-       and (cu.whatsapp_id = ${recipient.whatsappId} or cu.phone_e164 = ${recipient.phone}::text)
+       and (cu.whatsapp_id = ${recipient.whatsappId} or cu.phone_e164 = ${recipient.phone}::text
+            or cu.id in (select u.customer_id from customer_whatsapp_user_ids u
+                          where u.tenant_id = ${tenantId} and u.user_id = ${recipient.whatsappId}))
      order by (c.status <> 'closed') desc, c.last_activity_at desc limit 1 for update of c`);
   return byRecipient.rows[0] ?? null;
 }

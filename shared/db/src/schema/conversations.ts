@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import {
   bigserial,
+  boolean,
   check,
   index,
   integer,
@@ -25,6 +26,20 @@ export const customers = pgTable(
     /** E.164, normalized with libphonenumber-js; unique per tenant. */
     phoneE164: text('phone_e164'),
     whatsappId: text('whatsapp_id'),
+    /**
+     * WhatsApp's business-scoped user id (BSUID, `US.1349…`), the current one: unique per tenant.
+     * Every id the person ever had is in `customer_whatsapp_user_ids`.
+     */
+    whatsappUserId: text('whatsapp_user_id'),
+    /** The BSUID scoped to the parent business (`US.ENT.…`), when Meta sends one; unique per tenant. */
+    whatsappParentUserId: text('whatsapp_parent_user_id'),
+    /** The WhatsApp username (`@bob`), the latest one seen; unique per tenant (a username moves). */
+    whatsappUsername: text('whatsapp_username'),
+    /**
+     * Set once when an identity notice showed this customer to be another one (the survivor):
+     * its ids, conversations and messages moved there. Forward-only: never cleared.
+     */
+    mergedInto: uuid('merged_into'),
     /** Lower-cased email address; unique per tenant. */
     email: text('email'),
     name: text('name'),
@@ -35,6 +50,74 @@ export const customers = pgTable(
   (t) => [
     uniqueIndex('customers_tenant_phone_uq').on(t.tenantId, t.phoneE164).where(sql`${t.phoneE164} is not null`),
     uniqueIndex('customers_tenant_email_uq').on(t.tenantId, t.email).where(sql`${t.email} is not null`),
+    uniqueIndex('customers_tenant_wa_user_uq')
+      .on(t.tenantId, t.whatsappUserId)
+      .where(sql`${t.whatsappUserId} is not null`),
+    uniqueIndex('customers_tenant_wa_parent_user_uq')
+      .on(t.tenantId, t.whatsappParentUserId)
+      .where(sql`${t.whatsappParentUserId} is not null`),
+    uniqueIndex('customers_tenant_wa_username_uq')
+      .on(t.tenantId, t.whatsappUsername)
+      .where(sql`${t.whatsappUsername} is not null`),
+  ],
+);
+
+/**
+ * Every WhatsApp business-scoped user id a customer was ever known by, current and previous: a
+ * message under an old id (one that overtook its `user_changed_user_id` notice, or a redelivery)
+ * still finds its customer. `superseded` is set once a notice named the id as previous, never
+ * cleared. Written by: sync-worker.
+ */
+export const customerWhatsappUserIds = pgTable(
+  'customer_whatsapp_user_ids',
+  {
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    userId: text('user_id').notNull(),
+    customerId: uuid('customer_id')
+      .notNull()
+      .references(() => customers.id),
+    superseded: boolean('superseded').notNull().default(false),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.userId] }),
+    index('customer_whatsapp_user_ids_customer_idx').on(t.customerId),
+  ],
+);
+
+/**
+ * WhatsApp calls (the `calls` webhook field) on the conversation of the customer who called or was
+ * called: one row per call, moved forward by its events (connect, then terminate). Written by: sync-worker.
+ */
+export const conversationCalls = pgTable(
+  'conversation_calls',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .references(() => conversations.id),
+    /** Meta's call id (`wacid.…`), unique per tenant. */
+    providerCallId: text('provider_call_id').notNull(),
+    direction: text('direction').notNull(),
+    /** The latest event applied: `connect`, then `terminate` (never back). */
+    event: text('event').notNull(),
+    /** Meta's outcome on terminate (`COMPLETED`, `FAILED`), null before. */
+    status: text('status'),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    endedAt: timestamp('ended_at', { withTimezone: true }),
+    durationSeconds: integer('duration_seconds'),
+    raw: jsonb('raw').notNull().default({}),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('conversation_calls_call_uq').on(t.tenantId, t.providerCallId),
+    index('conversation_calls_conversation_idx').on(t.conversationId),
   ],
 );
 
@@ -173,4 +256,25 @@ export const pendingStatuses = pgTable(
     heldAt: timestamp('held_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [uniqueIndex('pending_statuses_uq').on(t.tenantId, t.provider, t.providerMessageId, t.status)],
+);
+
+/**
+ * Which tenant a WhatsApp Business Account (WABA, the webhook's `entry.id`) belongs to, learned
+ * from the messages of its numbers: account-level webhooks (`account_update`, template updates)
+ * name the WABA but no `phone_number_id`, so this is how they find their tenant. Written by: sync-worker.
+ */
+export const whatsappBusinessAccounts = pgTable(
+  'whatsapp_business_accounts',
+  {
+    businessAccountId: text('business_account_id').primaryKey(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    /** The channel (phone number) it was learned from. */
+    channelId: uuid('channel_id')
+      .notNull()
+      .references(() => channels.id),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('whatsapp_business_accounts_tenant_idx').on(t.tenantId)],
 );
