@@ -3,7 +3,6 @@ import type { BenchContext, Scenario, ScenarioResult } from './context.ts';
 import { closedLoop, openLoop } from './load.ts';
 import { type Driven, drive, type Pipeline } from './pipeline.ts';
 
-
 /**
  * The pipeline as users run it: every service up (ingest, webhooks, sync-worker with its relay,
  * assignment-worker consuming every `message.received`), at the load they feel every day (300
@@ -46,9 +45,16 @@ function assignmentCaughtUp(p: Pipeline, expected: number) {
 async function atRate(ctx: BenchContext, label: string, rate: number): Promise<Driven> {
   const messages = Math.round(rate * ctx.options.durationS);
   const p = await ctx.pipeline();
-  return drive(p, ctx.env, `wamid.bench-${ctx.env.runId}-${label}`, messages, (client, w) => openLoop(client, w, rate), {
-    downstream: assignmentCaughtUp(p, messages),
-  });
+  return drive(
+    p,
+    ctx.env,
+    `wamid.bench-${ctx.env.runId}-${label}`,
+    messages,
+    (client, w) => openLoop(client, w, rate),
+    {
+      downstream: assignmentCaughtUp(p, messages),
+    },
+  );
 }
 
 /** Everything arrived at the collector and the assignment-worker, with no backlog at the end. */

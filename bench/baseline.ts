@@ -176,7 +176,11 @@ export async function runBaseline(opts: BaselineOptions): Promise<Omit<Driven, '
 }
 
 /** The bare loop on the bench's own database and namespace, warmed up first; `label` names its queue. */
-export async function baseline(ctx: BenchContext, label: string, opts: { messages: number; window?: number; rate?: number }) {
+export async function baseline(
+  ctx: BenchContext,
+  label: string,
+  opts: { messages: number; window?: number; rate?: number },
+) {
   const { databaseUrl, amqpUrl, namespace } = ctx.env;
   await prepareBaseline(databaseUrl);
   const queue = `${namespace}bench.baseline-${label}`;
