@@ -108,6 +108,9 @@ export class OutboxRelay {
       await this.#idle(this.opts.pollMs ?? 1_000);
     }
     this.opts.metrics.leader.set(1);
+    // A mark lost with the last moments of a Postgres crash only re-publishes (consumers dedupe by
+    // event id), so the marks need not wait for the WAL flush: one fsync less per relay pass.
+    await client.query('set synchronous_commit = off');
     await client.query(`listen ${OUTBOX_CHANNEL}`);
     this.opts.logger.info('outbox relay leading');
     while (!this.#stopped) {
