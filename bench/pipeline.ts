@@ -31,6 +31,8 @@ export interface PipelineOptions {
   warmup: number;
   customers: number;
   serviceEnv: Record<string, string>;
+  /** Run the services' TypeScript through tsx rather than their production build. */
+  tsx: boolean;
   log: (line: string) => void;
 }
 
@@ -75,6 +77,7 @@ export async function startPipeline(env: BenchEnv, opts: PipelineOptions): Promi
       root: opts.root,
       logDir: opts.logDir,
       env: common,
+      tsx: opts.tsx,
       ...(opts.profileDir ? { profileDir: opts.profileDir } : {}),
     };
     started.push(await startService('sync-worker', { ...base, port: workerPort }));
