@@ -5,7 +5,8 @@ import { cpus } from 'node:os';
  * CPU time (user + system) spent by each part of the system, read from /proc, so a run can say
  * where the machine's cores went per message, and whether something else was using them.
  * Postgres counts the backends of the bench's database and the server's own processes (WAL
- * writer, checkpointer), not other databases' backends; RabbitMQ (its Erlang VM) and Redis are
+ * writer, checkpointer: shared, so they include others' writes), not other databases' backends
+ * or autovacuum workers; RabbitMQ (its Erlang VM) and Redis are
  * counted whole, so they include anyone else's traffic on those shared servers. `machine` is every
  * core's busy time; what it has beyond ours is the kernel's work for us (loopback networking,
  * disk flushes) plus other people's processes. Off Linux the figures are simply absent.
@@ -106,8 +107,11 @@ export function sampleCpu(database: string, services: Record<string, number | un
     const t = procMs(pid);
     if (t?.comm === 'postgres') {
       // A backend's title names its database and client ("… user db 127.0.0.1(5432) idle").
+      // Server processes without a client are counted, but not an autovacuum worker busy with
+      // another database (its title names it): other people's test databases are vacuumed too.
       const title = read(`/proc/${pid}/cmdline`);
-      if (title.includes(database) || !title.includes('(')) server(pid, 'postgres', t.ms);
+      const elsewhere = title.includes('autovacuum worker') && !title.includes(database);
+      if (title.includes(database) || (!title.includes('(') && !elsewhere)) server(pid, 'postgres', t.ms);
     } else if (t?.comm === 'beam.smp') server(pid, 'rabbitmq', t.ms);
     else if (t?.comm === 'redis-server') server(pid, 'redis', t.ms);
   }
