@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import amqp from 'amqplib';
 import pg from 'pg';
 import { insertInBatches } from './batch-insert.ts';
-import { type CpuSample, cpuUse } from './cpu.ts';
+import type { BenchContext } from './context.ts';
+import { type CpuSample, cpuUse, sampleCpu } from './cpu.ts';
 import type { Driven } from './pipeline.ts';
 import { perSecond, summarize } from './stats.ts';
 
@@ -172,4 +173,22 @@ export async function runBaseline(opts: BaselineOptions): Promise<Omit<Driven, '
     await pubConn.close().catch(() => undefined);
     await pool.end();
   }
+}
+
+/** The bare loop on the bench's own database and namespace, warmed up first; `label` names its queue. */
+export async function baseline(
+  ctx: BenchContext,
+  label: string,
+  opts: { messages: number; window?: number; rate?: number },
+) {
+  const { databaseUrl, amqpUrl, namespace } = ctx.env;
+  await prepareBaseline(databaseUrl);
+  const queue = `${namespace}bench.baseline-${label}`;
+  ctx.env.extraQueues.add(queue);
+  ctx.log(`baseline ${label}: warming up`);
+  const sample = () => sampleCpu(ctx.env.databaseName);
+  await runBaseline({ databaseUrl, amqpUrl, queue, messages: 2_000, window: 500, sampleCpu: sample });
+  ctx.log(`baseline ${label}: ${opts.messages} messages`);
+  const run = await runBaseline({ databaseUrl, amqpUrl, queue, ...opts, sampleCpu: sample });
+  return { ...run, serviceMetrics: {}, warnings: [] };
 }

@@ -30,6 +30,11 @@ export interface ScenarioResult {
   duplicates: number;
   /** Rows in Postgres for this scenario's messages, and `message.received` outbox rows. */
   stored: { rows: number; events: number } | null;
+  /**
+   * A consumer further down (the assignment-worker on `message.received`): how many of the
+   * messages it applied, and how long after the last webhook it had them all (or gave up).
+   */
+  downstream?: { name: string; consumed: number; lagMs: number };
   /** Where the CPU went: ms per message by process, and cores busy (ours and the whole machine's). */
   cpu: CpuUse;
   /** The services' own counters over the run (`<service>:<metric>`), e.g. lock contention. */

@@ -3,6 +3,7 @@
 // publish/consume/insert loop measured in the same run on the same broker and database.
 // Not a test: it reports figures and whether the issue's targets were met. `--help` for options.
 
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -72,6 +73,10 @@ const startedAt = new Date();
 const results: ScenarioResult[] = [];
 const failures: Array<{ scenario: string; error: string }> = [];
 try {
+  if (!options.tsx) {
+    log('building the services (npm run build), so they run as the image runs them');
+    execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: root, stdio: 'ignore' });
+  }
   env = await createBenchEnv(log);
   const benchEnv = env;
   const ctx: BenchContext = {
@@ -85,6 +90,7 @@ try {
         warmup: options.warmup,
         customers: options.customers,
         serviceEnv: options.serviceEnv,
+        tsx: options.tsx,
         log,
         ...(options.profile ? { profileDir } : {}),
       })),

@@ -21,6 +21,8 @@ export interface BenchOptions {
   serviceEnv: Record<string, string>;
   /** Start the services with --cpu-prof and summarize the profiles at the end. */
   profile: boolean;
+  /** Run the services' TypeScript through tsx instead of building them first (`npm run build`). */
+  tsx: boolean;
   list: boolean;
 }
 
@@ -38,6 +40,9 @@ const USAGE = `npm run bench -- [options]
   --service-env K=V        extra environment for ingest and sync-worker (repeatable),
                            e.g. --service-env SYNC_BATCH_SIZE=50
   --profile                run the services with --cpu-prof and print where their CPU went
+  --tsx                    run the services' TypeScript through tsx, as npm start does, instead
+                           of the production build (npm run build, plain JavaScript) that the
+                           container image runs; tsx costs CPU of its own
   --list                   list the scenarios and exit
 
 Prints a table and writes bench/results/latest.json. Exits 1 when a run was broken (errors,
@@ -87,6 +92,7 @@ function parse(argv: string[]): BenchOptions | { help: string } {
       customers: { type: 'string' },
       'service-env': { type: 'string', multiple: true },
       profile: { type: 'boolean', default: false },
+      tsx: { type: 'boolean', default: false },
       list: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -108,6 +114,7 @@ function parse(argv: string[]): BenchOptions | { help: string } {
     customers: Math.round(positive('customers', values.customers, 200)),
     serviceEnv: keyValues(values['service-env']),
     profile: values.profile ?? false,
+    tsx: values.tsx ?? false,
     list: values.list ?? false,
   };
 }

@@ -31,6 +31,8 @@ export interface PipelineOptions {
   warmup: number;
   customers: number;
   serviceEnv: Record<string, string>;
+  /** Run the services' TypeScript through tsx rather than their production build. */
+  tsx: boolean;
   log: (line: string) => void;
 }
 
@@ -75,6 +77,7 @@ export async function startPipeline(env: BenchEnv, opts: PipelineOptions): Promi
       root: opts.root,
       logDir: opts.logDir,
       env: common,
+      tsx: opts.tsx,
       ...(opts.profileDir ? { profileDir: opts.profileDir } : {}),
     };
     started.push(await startService('sync-worker', { ...base, port: workerPort }));
@@ -119,6 +122,16 @@ export async function startPipeline(env: BenchEnv, opts: PipelineOptions): Promi
 /** The raw figures of one load run through the pipeline, before a scenario labels them. */
 export type Driven = Omit<ScenarioResult, 'scenario' | 'description' | 'offeredRate' | 'notes'>;
 
+export interface DriveOptions {
+  maxSockets?: number;
+  sign?: typeof signWebhooks;
+  /**
+   * Waits for consumers further down than the collector (the assignment-worker) once every event
+   * arrived, before CPU is sampled, so their tail is counted; returns what they got through.
+   */
+  downstream?: (prefix: string, lastSent: number) => Promise<NonNullable<ScenarioResult['downstream']>>;
+}
+
 /**
  * Sends `count` fresh webhooks with `load`, waits for their `message.received` events, and checks
  * Postgres: one message row and one outbox event per webhook. Throughput is counted from the
@@ -130,8 +143,7 @@ export async function drive(
   prefix: string,
   count: number,
   load: (client: WebhookClient, webhooks: SignedWebhook[]) => Promise<Sent>,
-  maxSockets = 256,
-  sign: typeof signWebhooks = signWebhooks,
+  { maxSockets = 256, sign = signWebhooks, downstream }: DriveOptions = {},
 ): Promise<Driven> {
   const webhooks = sign(prefix, count, p.customers);
   const tracker = p.collector.track(
@@ -152,6 +164,8 @@ export async function drive(
   const accepted = sent.status.reduce((n, s) => n + (s >= 200 && s < 300 ? 1 : 0), 0);
   await tracker.waitAll(15_000);
   if (p.collector.lost) throw new Error('the event collector lost its broker connection (was RabbitMQ restarted?)');
+  const lastSent = sent.start.reduce((a, b) => Math.max(a, b), 0);
+  const below = downstream ? await downstream(prefix, lastSent) : undefined;
   const cpu = cpuUse(cpuBefore, sampleCpu(env.databaseName, pids), tracker.arrivals.size);
   const serviceMetrics = metricsDelta(metricsBefore, await scrapeMetrics(p.services));
   // A short grace period, so a late duplicate would still be counted.
@@ -188,6 +202,7 @@ export async function drive(
     duplicates: tracker.duplicates,
     stored: { rows: Number(rows[0]?.rows ?? 0), events: Number(rows[0]?.events ?? 0) },
     cpu,
+    ...(below ? { downstream: below } : {}),
     serviceMetrics,
     warnings: p.services.flatMap((s, i) => {
       const { count, latest } = s.problems();

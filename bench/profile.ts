@@ -26,7 +26,8 @@ function owner(f: CallFrame): string {
   return f.url.replace(/^file:\/\//, '');
 }
 
-const isWorkspace = (f: CallFrame) => /\/(shared|services)\/[^/]+\/src\//.test(f.url);
+// Under the production build, our code is one bundle per service (`services/<name>/dist/main.js`).
+const isWorkspace = (f: CallFrame) => /\/(shared|services)\/[^/]+\/(src|dist)\//.test(f.url);
 const label = (f: CallFrame) =>
   `${f.functionName || '(anonymous)'}  ${f.url.replace(/^file:\/\/.*?\/(node_modules|shared|services)\//, '$1/')}${f.url ? `:${f.lineNumber + 1}` : ''}`;
 

@@ -49,7 +49,9 @@ async function startGateways(ctx: BenchContext, replicas: number, readApiUrl: st
       ...ctx.options.serviceEnv,
     };
     const root = new URL('..', import.meta.url).pathname;
-    started.push(await startService('realtime', { root, logDir: `${root}bench/results`, env, port }));
+    started.push(
+      await startService('realtime', { root, logDir: `${root}bench/results`, env, port, tsx: ctx.options.tsx }),
+    );
   }
   return started;
 }

@@ -1,7 +1,7 @@
+import { allServicesScenarios } from './all-services.ts';
 import { runAssignmentBench } from './assignment.ts';
-import { prepareBaseline, runBaseline } from './baseline.ts';
-import type { BenchContext, Scenario, ScenarioResult } from './context.ts';
-import { sampleCpu } from './cpu.ts';
+import { baseline } from './baseline.ts';
+import type { Scenario, ScenarioResult } from './context.ts';
 import { runEmailBench } from './email.ts';
 import { closedLoop, openLoop } from './load.ts';
 import { runLookupBench } from './lookups.ts';
@@ -67,6 +67,7 @@ export const scenarios: Scenario[] = [
       ]);
     },
   },
+  ...allServicesScenarios,
   {
     name: 'email',
     description: 'signed Mailgun forwards → ingest → sync-worker threading (100,000 prior messages) → message.received',
@@ -91,19 +92,6 @@ export const scenarios: Scenario[] = [
   whatsappMixedScenario,
   ...realtimeScenarios,
 ];
-
-async function baseline(ctx: BenchContext, label: string, opts: { messages: number; window?: number; rate?: number }) {
-  const { databaseUrl, amqpUrl, namespace } = ctx.env;
-  await prepareBaseline(databaseUrl);
-  const queue = `${namespace}bench.baseline-${label}`;
-  ctx.env.extraQueues.add(queue);
-  ctx.log(`baseline ${label}: warming up`);
-  const sample = () => sampleCpu(ctx.env.databaseName);
-  await runBaseline({ databaseUrl, amqpUrl, queue, messages: 2_000, window: 500, sampleCpu: sample });
-  ctx.log(`baseline ${label}: ${opts.messages} messages`);
-  const run = await runBaseline({ databaseUrl, amqpUrl, queue, ...opts, sampleCpu: sample });
-  return { ...run, serviceMetrics: {}, warnings: [] };
-}
 
 const result = (
   scenario: string,

@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** A service running as its own process, as `npm start` runs it. */
+/** A service running as its own process, as the container image runs it (or as `npm start` does, with `tsx`). */
 export interface ServiceProcess {
   name: string;
   pid: number | undefined;
@@ -36,6 +36,11 @@ export interface StartOptions {
   port: number;
   /** When set, the process writes a V8 CPU profile here on exit. */
   profileDir?: string;
+  /**
+   * Run the TypeScript sources through tsx instead of the production build
+   * (`services/<name>/dist/main.js`, plain JavaScript, as the image runs it).
+   */
+  tsx?: boolean;
 }
 
 const exited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
@@ -43,7 +48,8 @@ const exited = (child: ChildProcess) => child.exitCode !== null || child.signalC
 export async function startService(name: string, opts: StartOptions): Promise<ServiceProcess> {
   // One directory per service: every thread (tsx runs its loader in a worker) writes its own profile.
   const profile = opts.profileDir ? ['--cpu-prof', '--cpu-prof-dir', join(opts.profileDir, name)] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', `services/${name}/src/main.ts`], {
+  const entry = opts.tsx ? ['--import', 'tsx', `services/${name}/src/main.ts`] : [`services/${name}/dist/main.js`];
+  const child = spawn(process.execPath, [...profile, ...entry], {
     cwd: opts.root,
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],

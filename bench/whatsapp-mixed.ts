@@ -36,8 +36,7 @@ export const whatsappMixedScenario: Scenario = {
       `wamid.bench-${ctx.env.runId}-mixed`,
       messages,
       (client, w) => closedLoop(client, w, concurrency),
-      256,
-      signMixedWebhooks,
+      { sign: signMixedWebhooks },
     );
     return {
       scenario: 'whatsapp-mixed',

@@ -1,5 +1,5 @@
 import { createEvent } from '@switchboard/contracts';
-import { appendOutbox, createDb, type Db, OutboxRelay, relayMetrics } from '@switchboard/db';
+import { appendOutbox, createDb, type Db, OutboxRelay, relayMetrics, transaction } from '@switchboard/db';
 import {
   Broker,
   createLogger,
@@ -58,8 +58,8 @@ function startRelay(pollMs = 10_000) {
 }
 
 const append = (aggregate: string, seq: number) =>
-  db.db.transaction((tx) =>
-    appendOutbox(tx, [
+  transaction(db.pool, (_tx, client) =>
+    appendOutbox(client, [
       {
         exchange: topology().names.events,
         routingKey: 'message.received',
@@ -113,18 +113,16 @@ describe('OutboxRelay', () => {
 
   it('publishes nothing for a transaction that rolled back', async () => {
     startRelay(100);
-    await db.db
-      .transaction(async (tx) => {
-        await appendOutbox(tx, [
-          {
-            exchange: topology().names.events,
-            routingKey: 'message.received',
-            event: createEvent({ source: '/test', type: 't.v1', subject: 'x', data: {} }),
-          },
-        ]);
-        throw new Error('rollback');
-      })
-      .catch(() => undefined);
+    await transaction(db.pool, async (_tx, client) => {
+      await appendOutbox(client, [
+        {
+          exchange: topology().names.events,
+          routingKey: 'message.received',
+          event: createEvent({ source: '/test', type: 't.v1', subject: 'x', data: {} }),
+        },
+      ]);
+      throw new Error('rollback');
+    }).catch(() => undefined);
     await append('agg', 2);
     await expect.poll(() => events.received.length).toBe(1);
     expect(events.received[0]?.event.data).toEqual({ seq: 2 });

@@ -66,7 +66,12 @@ const counted = async (c: Counter<string>) => (await c.get()).values.map((v) => 
 
 async function consume(
   handler: Handler | { batch: BatchHandler },
-  opts: { queue?: Topology['consumers']['syncInbound']; parked?: Counter<string>; batch?: number } = {},
+  opts: {
+    queue?: Topology['consumers']['syncInbound'];
+    parked?: Counter<string>;
+    batch?: number;
+    lingerMs?: number;
+  } = {},
 ) {
   const metrics = consumerMetrics(createRegistry('test'));
   consumer = new Consumer(broker, publisher, opts.queue ?? topology.consumers.syncInbound, handler, {
@@ -74,7 +79,7 @@ async function consume(
     logger,
     metrics,
     ...(opts.parked ? { parked: opts.parked } : {}),
-    ...(opts.batch ? { batch: { maxSize: opts.batch, concurrency: 1 } } : {}),
+    ...(opts.batch ? { batch: { maxSize: opts.batch, concurrency: 1, lingerMs: opts.lingerMs ?? 0 } } : {}),
   });
   await consumer.start();
   return metrics;
@@ -191,6 +196,24 @@ describe('Consumer', () => {
     expect(await queueDepth(topology.consumers.syncInbound.parkedQueue as string)).toBe(1);
     expect(await queueDepth(topology.consumers.syncInbound.name)).toBe(0);
     expect(await counted(parked)).toEqual([{ provider: 'genesys', reason: 'channel_disabled', n: 1 }]);
+  });
+
+  it('lets a batch short of its size wait for company up to its linger, then starts it', async () => {
+    const batches: number[] = [];
+    await consume(
+      {
+        batch: async (deliveries) => {
+          batches.push(deliveries.length);
+          return deliveries.map(() => done);
+        },
+      },
+      { batch: 10, lingerMs: 400 },
+    );
+    const started = performance.now();
+    // One after the other, each confirmed before the next: without a linger the first is alone.
+    for (let i = 0; i < 3; i++) await publish();
+    await expect.poll(() => batches).toEqual([3]);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(400);
   });
 
   it('dead-letters a park outcome on a queue without a parking queue, rather than losing or looping it', async () => {

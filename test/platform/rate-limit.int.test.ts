@@ -79,4 +79,21 @@ describe('createRateLimit: one decision for every channel of a request', () => {
     expect(unavailable).toBe(2);
     down.disconnect();
   });
+
+  it('leases a slice of the budget at a time and spends it locally, never past the limit across replicas', async () => {
+    const sliced = (leaseSize: number) =>
+      createRateLimit(redis, { limit: 20, windowMs, leaseSize, logger: createLogger('test', 'silent') });
+    const a = sliced(8);
+    const b = sliced(8);
+    for (let i = 0; i < 9; i++) await a('wa', ['s']);
+    // Nine requests took two slices from Redis, not nine calls.
+    expect(await spent('s')).toBe(16);
+    // The other replica gets what is left (4), then is refused although a holds 7 unspent.
+    for (let i = 0; i < 4; i++) await b('wa', ['s']);
+    expect(await spent('s')).toBe(20);
+    expect(await refusal(b('wa', ['s']))).toBeInstanceOf(RequestError);
+    for (let i = 0; i < 7; i++) await a('wa', ['s']);
+    expect(await refusal(a('wa', ['s']))).toBeInstanceOf(RequestError);
+    expect(await spent('s')).toBe(20);
+  });
 });

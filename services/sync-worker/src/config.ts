@@ -9,6 +9,11 @@ const env = commonEnv.extend({
   SYNC_PREFETCH: z.coerce.number().int().min(1).max(5000).default(400),
   /** Most events applied in one transaction; batches form from what waits while others run. */
   SYNC_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
+  /**
+   * How long a batch short of SYNC_BATCH_SIZE waits after its oldest event arrived for others to
+   * share its transaction; 0 starts it at once.
+   */
+  SYNC_BATCH_LINGER_MS: z.coerce.number().int().min(0).max(100).default(0),
   /** Batches applied at once, each on its own pooled connection. */
   SYNC_BATCH_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(2),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(10),

@@ -106,7 +106,11 @@ export async function startSyncWorker(config: Config, opts: { logger?: Logger } 
       metrics: metrics.consumer,
       // Events of an account no active channel claims, by provider (see @switchboard/worker's active-channel.ts).
       parked: metrics.parked,
-      batch: { maxSize: config.SYNC_BATCH_SIZE, concurrency: config.SYNC_BATCH_CONCURRENCY },
+      batch: {
+        maxSize: config.SYNC_BATCH_SIZE,
+        concurrency: config.SYNC_BATCH_CONCURRENCY,
+        lingerMs: config.SYNC_BATCH_LINGER_MS,
+      },
       // Postgres unreachable: stop consuming until it answers, spending no attempt (Redis is
       // optional here: its locks degrade to the Postgres guards).
       pause: { isOutage: isUnreachable, probe: postgresReady(pool) },

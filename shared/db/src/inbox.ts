@@ -1,17 +1,25 @@
 import { sql } from 'drizzle-orm';
+import type pg from 'pg';
 import type { Executor } from './client.ts';
 import { inbox } from './schema/index.ts';
 
 /**
  * Claims many event ids at once; returns the ids this transaction claimed. An id listed twice is
- * claimed once, and an id already applied is not returned.
+ * claimed once, and an id already applied is not returned. A named statement: parsed and planned
+ * once per pooled connection, since every unit of work starts with it.
  */
-export async function claimInboxMany(tx: Executor, consumer: string, eventIds: string[]): Promise<Set<string>> {
-  const res = await tx.execute<{ event_id: string }>(
-    sql`insert into ${inbox} (consumer, event_id)
-        select ${consumer}, id from unnest(${sql.param(eventIds)}::uuid[]) as id
-        on conflict do nothing returning event_id`,
-  );
+export async function claimInboxMany(
+  client: pg.ClientBase,
+  consumer: string,
+  eventIds: string[],
+): Promise<Set<string>> {
+  const res = await client.query<{ event_id: string }>({
+    name: 'inbox-claim',
+    text: `insert into inbox (consumer, event_id)
+           select $1, id from unnest($2::uuid[]) as id
+           on conflict do nothing returning event_id`,
+    values: [consumer, eventIds],
+  });
   return new Set(res.rows.map((r) => r.event_id));
 }
 

@@ -5,8 +5,7 @@ import {
   type DomainEventKey,
   domainEventType,
 } from '@switchboard/contracts';
-import type { Executor } from './client.ts';
-import { outbox } from './schema/index.ts';
+import type pg from 'pg';
 import { pgSafe } from './text.ts';
 
 /** The channel the outbox's insert trigger (migration 0008) notifies on commit. */
@@ -45,17 +44,27 @@ export function domainOutboxEntry<K extends DomainEventKey>(e: {
 /**
  * Appends events in the caller's transaction, so they exist if and only if the change commits.
  * The table's trigger NOTIFYs on commit, which wakes the relay; a lost notification costs one poll.
+ * One named statement whatever the number of events (the rows travel as one JSON array), so each
+ * pooled connection parses and plans it once instead of once per transaction.
  */
-export async function appendOutbox(tx: Executor, entries: OutboxEntry[]): Promise<void> {
+export async function appendOutbox(client: pg.ClientBase, entries: OutboxEntry[]): Promise<void> {
   if (entries.length === 0) return;
-  await tx.insert(outbox).values(
-    entries.map((e) => ({
-      eventId: e.event.id,
-      tenantId: e.event.tenantid ?? null,
-      aggregateId: e.event.subject ?? e.event.id,
-      exchange: e.exchange,
-      routingKey: e.routingKey,
-      envelope: pgSafe(e.event),
-    })),
-  );
+  const rows = entries.map((e) => ({
+    event_id: e.event.id,
+    tenant_id: e.event.tenantid ?? null,
+    aggregate_id: e.event.subject ?? e.event.id,
+    exchange: e.exchange,
+    routing_key: e.routingKey,
+    envelope: pgSafe(e.event),
+  }));
+  await client.query({
+    name: 'outbox-append',
+    // In the array's order: ids are the relay's publish order, per aggregate too.
+    text: `insert into outbox (event_id, tenant_id, aggregate_id, exchange, routing_key, envelope)
+           select (r->>'event_id')::uuid, (r->>'tenant_id')::uuid, r->>'aggregate_id', r->>'exchange',
+                  r->>'routing_key', r->'envelope'
+             from jsonb_array_elements($1::jsonb) with ordinality as e(r, n)
+            order by n`,
+    values: [JSON.stringify(rows)],
+  });
 }

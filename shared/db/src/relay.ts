@@ -108,6 +108,9 @@ export class OutboxRelay {
       await this.#idle(this.opts.pollMs ?? 1_000);
     }
     this.opts.metrics.leader.set(1);
+    // A mark lost with the last moments of a Postgres crash only re-publishes (consumers dedupe by
+    // event id), so the marks need not wait for the WAL flush: one fsync less per relay pass.
+    await client.query('set synchronous_commit = off');
     await client.query(`listen ${OUTBOX_CHANNEL}`);
     this.opts.logger.info('outbox relay leading');
     while (!this.#stopped) {
@@ -130,11 +133,13 @@ export class OutboxRelay {
     if (!client) return false;
     const { publisher, metrics, logger } = this.opts;
     const batchSize = this.opts.batchSize ?? 500;
-    const { rows } = await client.query<Row>(
-      `select id, exchange, routing_key, envelope, created_at from outbox
-        where published_at is null order by id limit $1`,
-      [batchSize],
-    );
+    // Named statements, parsed and planned once on the relay's own session, not on every pass.
+    const { rows } = await client.query<Row>({
+      name: 'relay-unpublished',
+      text: `select id, exchange, routing_key, envelope, created_at from outbox
+              where published_at is null order by id limit $1`,
+      values: [batchSize],
+    });
     metrics.lag.set(rows[0] ? Math.max(0, (Date.now() - rows[0].created_at.getTime()) / 1000) : 0);
     if (rows.length === 0) return false;
     const results = await Promise.allSettled(
@@ -143,9 +148,11 @@ export class OutboxRelay {
     const firstFailure = results.findIndex((r) => r.status === 'rejected');
     const confirmed = firstFailure === -1 ? rows : rows.slice(0, firstFailure);
     if (confirmed.length > 0) {
-      await client.query('update outbox set published_at = now() where id = any($1::bigint[])', [
-        confirmed.map((r) => r.id),
-      ]);
+      await client.query({
+        name: 'relay-mark',
+        text: 'update outbox set published_at = now() where id = any($1::bigint[])',
+        values: [confirmed.map((r) => r.id)],
+      });
       metrics.published.inc(confirmed.length);
     }
     if (firstFailure !== -1) {

@@ -5,73 +5,120 @@ import type { Logger } from './logger.ts';
 
 /**
  * A per-channel request budget shared by every replica of an edge: a fixed window counter per
- * channel in Redis. A request that names several channels (a WhatsApp batch for several business
- * numbers) is decided for all of them at once, in one script: if any is at its budget the request
- * is refused with 429 and `Retry-After` (the seconds until that channel's window ends) and no
- * counter moves, so a refused request spends nothing; otherwise every counter takes one. If Redis
- * cannot answer, the request goes through (a provider's webhook is worth more than the limit) and
- * `onUnavailable` counts it.
+ * channel in Redis. A replica does not ask Redis for every request: it leases a slice of a
+ * channel's budget (`leaseSize` requests, 1% of the limit by default, never more than is left) and
+ * spends it locally, so a busy channel costs one Redis call per slice instead of one per request.
+ * What a replica leased and did not spend by the end of the window is lost to that window, so a
+ * channel can be refused up to one slice per replica before its limit: at the default 5,000 a
+ * second that is 50 requests per replica.
+ *
+ * A request that names several channels (a WhatsApp batch for several business numbers) is decided
+ * for all of them at once: the channels without a local token are leased in one script; if any is
+ * at its budget the request is refused with 429 and `Retry-After` (the seconds until that channel's
+ * window ends) and nothing is spent, neither in Redis nor locally; otherwise every channel gives one
+ * token. If Redis cannot answer, the request goes through (a provider's webhook is worth more than
+ * the limit) and `onUnavailable` counts it.
  */
 export interface RateLimitOptions {
   /** Requests per channel per window; 0 turns the limit off. */
   limit: number;
   windowMs: number;
+  /** Requests leased from Redis at a time per channel (default 1% of the limit, at least 1). */
+  leaseSize?: number;
   logger: Logger;
   onUnavailable?: () => void;
 }
 
-// KEYS: the window's counter of each channel; ARGV: the limit, the window (ms). Answers
-// {0, i, pttl} when channel i is at its limit (nothing counted), {1} when every one took one.
+// KEYS: the window's counter of each channel; ARGV: the limit, the window (ms), the lease size.
+// Answers {0, i, pttl} when channel i is at its limit (nothing counted), else {1, granted...}:
+// each channel took up to a lease, never past the limit.
 const SCRIPT = `local limit = tonumber(ARGV[1])
+local counts = {}
 for i, key in ipairs(KEYS) do
-  if tonumber(redis.call('GET', key) or '0') >= limit then return {0, i, redis.call('PTTL', key)} end
+  counts[i] = tonumber(redis.call('GET', key) or '0')
+  if counts[i] >= limit then return {0, i, redis.call('PTTL', key)} end
 end
-for _, key in ipairs(KEYS) do
-  if redis.call('INCR', key) == 1 then redis.call('PEXPIRE', key, ARGV[2]) end
+local reply = {1}
+for i, key in ipairs(KEYS) do
+  local grant = math.min(tonumber(ARGV[3]), limit - counts[i])
+  if redis.call('INCRBY', key, grant) == grant then redis.call('PEXPIRE', key, ARGV[2]) end
+  reply[i + 1] = grant
 end
-return {1}`;
+return reply`;
 
 /** Takes one request from the budget of every channel named (distinct), or throws a 429 `RequestError`. */
 export type RateLimit = (scope: string, channels: readonly string[]) => Promise<void>;
 
 export function createRateLimit(redis: Redis, opts: RateLimitOptions): RateLimit {
+  const lease = Math.max(1, Math.floor(opts.leaseSize ?? opts.limit / 100));
+  /** Leased, unspent requests by counter key (of the current window only). */
+  const tokens = new Map<string, number>();
+  let current = -1;
   return async (scope, channels) => {
     if (opts.limit <= 0 || channels.length === 0) return;
     const window = Math.floor(Date.now() / opts.windowMs);
-    const keys = [...new Set(channels)].map((c) => `ratelimit:${scope}:${c}:${window}`);
-    let reply: [number, number?, number?];
-    try {
-      reply = (await redis.eval(SCRIPT, keys.length, ...keys, opts.limit, opts.windowMs)) as typeof reply;
-    } catch (err) {
-      opts.logger.warn({ err }, 'rate limit unavailable, letting the request through');
-      opts.onUnavailable?.();
-      return;
+    if (window !== current) {
+      tokens.clear();
+      current = window;
     }
-    const [allowed, , ttl = -1] = reply;
-    if (allowed === 1) return;
-    const retryAfter = Math.max(1, Math.ceil((ttl > 0 ? ttl : opts.windowMs) / 1000));
-    throw new RequestError(
-      429,
-      'rate_limited',
-      `more than ${opts.limit} requests for a channel in ${opts.windowMs} ms`,
-      {
-        'retry-after': String(retryAfter),
-      },
-    );
+    const keys = [...new Set(channels)].map((c) => `ratelimit:${scope}:${c}:${window}`);
+    // Requests of this replica running meanwhile may spend what was there before a lease came
+    // back: lease again for those (each lease grants at least one or refuses), a few times at most.
+    for (let round = 0; round < 3; round++) {
+      const missing = keys.filter((k) => !tokens.get(k));
+      if (missing.length === 0) break;
+      let reply: [number, ...number[]];
+      try {
+        reply = (await redis.eval(
+          SCRIPT,
+          missing.length,
+          ...missing,
+          opts.limit,
+          opts.windowMs,
+          lease,
+        )) as typeof reply;
+      } catch (err) {
+        opts.logger.warn({ err }, 'rate limit unavailable, letting the request through');
+        opts.onUnavailable?.();
+        return;
+      }
+      if (reply[0] !== 1) throw refusal(opts, reply[2] ?? -1);
+      // The window turned while Redis answered: the request was counted in the one it leased from.
+      if (current !== window) return;
+      for (const [i, k] of missing.entries()) tokens.set(k, (tokens.get(k) ?? 0) + (reply[i + 1] ?? 0));
+    }
+    for (const k of keys) tokens.set(k, Math.max(0, (tokens.get(k) ?? 0) - 1));
   };
+}
+
+function refusal(opts: RateLimitOptions, ttl: number): RequestError {
+  const retryAfter = Math.max(1, Math.ceil((ttl > 0 ? ttl : opts.windowMs) / 1000));
+  return new RequestError(
+    429,
+    'rate_limited',
+    `more than ${opts.limit} requests for a channel in ${opts.windowMs} ms`,
+    {
+      'retry-after': String(retryAfter),
+    },
+  );
 }
 
 /**
  * The edges' rate-limit settings: `RATE_LIMIT_PER_CHANNEL` requests per `RATE_LIMIT_WINDOW_MS`,
  * by default 5,000 a second per channel, above what Meta or our own systems send one account at
- * peak, so the limit stops a runaway sender without touching normal traffic.
+ * peak, so the limit stops a runaway sender without touching normal traffic. `RATE_LIMIT_LEASE`
+ * is the slice a replica leases from Redis at a time (default 1% of the limit; 1 asks Redis for
+ * every request).
  */
-export function rateLimitConfig(source: NodeJS.ProcessEnv): { limit: number; windowMs: number } {
+export function rateLimitConfig(source: NodeJS.ProcessEnv): { limit: number; windowMs: number; leaseSize?: number } {
   const limit = Number(source.RATE_LIMIT_PER_CHANNEL ?? 5000);
   const windowMs = Number(source.RATE_LIMIT_WINDOW_MS ?? 1000);
+  const leaseSize = source.RATE_LIMIT_LEASE === undefined ? undefined : Number(source.RATE_LIMIT_LEASE);
   if (!Number.isInteger(limit) || limit < 0)
     throw new ConfigError('invalid configuration:\n  RATE_LIMIT_PER_CHANNEL: a whole number, 0 for no limit');
   if (!Number.isInteger(windowMs) || windowMs < 100)
     throw new ConfigError('invalid configuration:\n  RATE_LIMIT_WINDOW_MS: at least 100 ms');
-  return { limit, windowMs };
+  if (leaseSize !== undefined && (!Number.isInteger(leaseSize) || leaseSize < 1))
+    throw new ConfigError('invalid configuration:\n  RATE_LIMIT_LEASE: a whole number, at least 1');
+  return leaseSize === undefined ? { limit, windowMs } : { limit, windowMs, leaseSize };
 }

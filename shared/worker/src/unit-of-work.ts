@@ -44,7 +44,7 @@ export async function unitOfWork<M, T>(deps: UnitDeps<M>, work: (unit: Unit<M>) 
     const unit: Unit<M> = {
       tx,
       client,
-      claim: (consumer, ids) => claimInboxMany(tx, consumer, ids),
+      claim: (consumer, ids) => claimInboxMany(client, consumer, ids),
       record: (e) => {
         outbox.push(...(e.outbox ?? []));
         counts.push(...(e.counts ?? []));
@@ -52,7 +52,7 @@ export async function unitOfWork<M, T>(deps: UnitDeps<M>, work: (unit: Unit<M>) 
       },
     };
     const r = await work(unit);
-    await appendOutbox(tx, outbox);
+    await appendOutbox(client, outbox);
     const last = await deps.beforeCommit?.(tx);
     if (last) hooks.push(last);
     return r;

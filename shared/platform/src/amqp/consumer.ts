@@ -31,9 +31,11 @@ export interface ConsumerOptions {
   /**
    * Natural batching: deliveries that arrive while `concurrency` batches are running wait and
    * form the next batch (at most `maxSize`). Idle, every message is handled alone at once; under
-   * load, batches grow and per-batch costs (a transaction, a commit) are shared.
+   * load, batches grow and per-batch costs (a transaction, a commit) are shared. `lingerMs`
+   * lets a batch short of `maxSize` wait that long after its oldest delivery arrived for others
+   * to join it: at a moderate rate, a few milliseconds of latency for a shared transaction.
    */
-  batch?: { maxSize: number; concurrency: number };
+  batch?: { maxSize: number; concurrency: number; lingerMs?: number };
   /**
    * Counts parked deliveries, once each parked copy is confirmed: with the outcome's `labels` and
    * `reason` (the reason's leading word). Every label it declares beside `reason` must be in the
@@ -49,6 +51,9 @@ export interface ConsumerOptions {
   pause?: PauseOptions;
 }
 
+/** A delivery in hand that no batch took yet, and when it arrived. */
+type Waiting = { ch: Channel; msg: ConsumeMessage; at: number };
+
 /**
  * A queue consumer: bounded prefetch, manual ack only after the handler settled (for the
  * sync-worker: after its transaction committed), retries through TTL delay queues that
@@ -60,7 +65,8 @@ export class Consumer {
   #tag: string | undefined;
   #stopped = false;
   readonly #inFlight = new Set<Promise<void>>();
-  readonly #waiting: Array<{ ch: Channel; msg: ConsumeMessage }> = [];
+  readonly #waiting: Waiting[] = [];
+  #lingering: NodeJS.Timeout | undefined;
   #running = 0;
   #paused = false;
   /** How often each message was held; a message held `MAX_HOLDS` times takes the retry ladder. */
@@ -101,7 +107,7 @@ export class Consumer {
   async #consume(ch: Channel): Promise<void> {
     const { consumerTag } = await ch.consume(this.queue.name, (msg) => {
       if (!msg) return;
-      this.#waiting.push({ ch, msg });
+      this.#waiting.push({ ch, msg, at: performance.now() });
       this.#pump();
     });
     this.#tag = consumerTag;
@@ -118,13 +124,22 @@ export class Consumer {
       await Promise.allSettled([...this.#inFlight]);
     }
     this.#waiting.length = 0;
+    clearTimeout(this.#lingering);
     if (ch) await ch.close().catch(() => undefined);
   }
 
   /** Starts batches while there is room; each takes what is waiting, up to the batch size. */
   #pump(): void {
-    const { maxSize, concurrency } = this.opts.batch ?? { maxSize: 1, concurrency: this.opts.prefetch };
+    const { maxSize, concurrency, lingerMs = 0 } = this.opts.batch ?? { maxSize: 1, concurrency: this.opts.prefetch };
     while (!this.#paused && this.#waiting.length > 0 && this.#running < concurrency) {
+      const wait = this.#lingerLeft(maxSize, lingerMs);
+      if (wait > 0) {
+        this.#lingering ??= setTimeout(() => {
+          this.#lingering = undefined;
+          this.#pump();
+        }, wait);
+        return;
+      }
       const batch = this.#waiting.splice(0, maxSize);
       this.#running++;
       const p = this.#handle(batch).finally(() => {
@@ -136,7 +151,14 @@ export class Consumer {
     }
   }
 
-  async #handle(batch: Array<{ ch: Channel; msg: ConsumeMessage }>): Promise<void> {
+  /** How much longer the next batch waits for company: none once full, stopping, or old enough. */
+  #lingerLeft(maxSize: number, lingerMs: number): number {
+    const oldest = this.#waiting[0];
+    if (lingerMs <= 0 || this.#stopped || !oldest || this.#waiting.length >= maxSize) return 0;
+    return Math.max(0, oldest.at + lingerMs - performance.now());
+  }
+
+  async #handle(batch: Waiting[]): Promise<void> {
     const started = performance.now();
     const queue = this.queue.name;
     const deliveries: Delivery[] = batch.map(({ msg }) => {
@@ -210,7 +232,7 @@ export class Consumer {
   }
 
   /** Puts deliveries back at the front, unsettled (no attempt spent), and pauses if not paused yet. */
-  #hold(held: Array<{ ch: Channel; msg: ConsumeMessage }>, outcome: Outcome | undefined): void {
+  #hold(held: Waiting[], outcome: Outcome | undefined): void {
     this.#waiting.unshift(...held);
     if (this.#paused || !this.opts.pause) return;
     this.#paused = true;
