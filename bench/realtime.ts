@@ -50,7 +50,8 @@ async function startGateways(ctx: BenchContext, replicas: number, readApiUrl: st
       ...ctx.options.serviceEnv,
     };
     const root = new URL('..', import.meta.url).pathname;
-    started.push(await startService('realtime', { root, logDir: `${root}bench/results`, env, port }));
+    const profile = ctx.profileDir ? { profileDir: ctx.profileDir } : {};
+    started.push(await startService('realtime', { root, logDir: `${root}bench/results`, env, port, ...profile }));
   }
   return started;
 }
