@@ -50,6 +50,8 @@ export interface BenchContext {
   /** The running pipeline (ingest + sync-worker + collector), started and warmed up on first use. */
   pipeline: () => Promise<Pipeline>;
   log: (line: string) => void;
+  /** With `--profile`: where services started by a scenario write their CPU profiles. */
+  profileDir?: string;
 }
 
 export interface Scenario {

@@ -94,6 +94,7 @@ try {
         log,
         ...(options.profile ? { profileDir } : {}),
       })),
+    ...(options.profile ? { profileDir } : {}),
   };
   for (const scenario of selected) {
     log(`▶ ${scenario.name}: ${scenario.description}`);

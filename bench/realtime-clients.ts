@@ -11,6 +11,8 @@ export interface FleetClient {
   /** Event id → arrivals (more than one is a duplicate). */
   seen: Map<string, number>;
   latencies: number[];
+  /** Event id → when its first frame arrived (bench clock), for the latency by hop. */
+  arrivedAt: Map<string, number>;
   closedEarly: boolean;
 }
 
@@ -18,7 +20,7 @@ const now = () => performance.timeOrigin + performance.now();
 
 async function connectOne(url: string, topics: string[]): Promise<FleetClient> {
   const ws = new WebSocket(url, { perMessageDeflate: false });
-  const client: FleetClient = { ws, topics, seen: new Map(), latencies: [], closedEarly: false };
+  const client: FleetClient = { ws, topics, seen: new Map(), latencies: [], arrivedAt: new Map(), closedEarly: false };
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('subscribe timed out')), 30_000);
     ws.on('message', (raw) => {
@@ -27,8 +29,10 @@ async function connectOne(url: string, topics: string[]): Promise<FleetClient> {
         clearTimeout(timer);
         resolve();
       } else if (f.type === 'event' && f.id) {
+        const at = now();
         client.seen.set(f.id, (client.seen.get(f.id) ?? 0) + 1);
-        if (f.data?.benchDueAt) client.latencies.push(now() - f.data.benchDueAt);
+        if (!client.arrivedAt.has(f.id)) client.arrivedAt.set(f.id, at);
+        if (f.data?.benchDueAt) client.latencies.push(at - f.data.benchDueAt);
       }
     });
     ws.once('open', () => ws.send(JSON.stringify({ type: 'subscribe', topics })));

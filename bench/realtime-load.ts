@@ -44,7 +44,7 @@ export async function publishAtRate(ctx: BenchContext, tenantId: string, convers
   const conn = await amqp.connect(ctx.env.amqpUrl);
   const ch = await conn.createConfirmChannel();
   const exchange = switchboardTopology(ctx.env.namespace).names.events;
-  const expected: Array<{ id: string; conversationId: string; toQueue: boolean }> = [];
+  const expected: Array<{ id: string; conversationId: string; toQueue: boolean; dueAt: number; sentAt: number }> = [];
   const total = RATE * seconds;
   const t0 = benchClock();
   try {
@@ -54,7 +54,7 @@ export async function publishAtRate(ctx: BenchContext, tenantId: string, convers
       if (wait > 1) await sleep(wait);
       const { key, ev, conversationId, toQueue } = eventAt(i, tenantId, conversations, dueAt);
       ch.publish(exchange, key, Buffer.from(JSON.stringify(ev)), { messageId: ev.id, persistent: true });
-      expected.push({ id: ev.id, conversationId, toQueue });
+      expected.push({ id: ev.id, conversationId, toQueue, dueAt, sentAt: benchClock() });
     }
     // Confirms are awaited once at the end: the bus's own confirm latency is not the gateway's.
     await ch.waitForConfirms();

@@ -6,6 +6,7 @@ import type { BenchContext, Scenario, ScenarioResult } from './context.ts';
 import { cpuUse, sampleCpu } from './cpu.ts';
 import { metricsDelta, scrapeMetrics } from './metrics.ts';
 import { benchClock, closeFleet, connectFleet, type FleetClient } from './realtime-clients.ts';
+import { describeHops, latencyByHop } from './realtime-hops.ts';
 import { publishAtRate, RATE } from './realtime-load.ts';
 import { freePort, type ServiceProcess, startService } from './services.ts';
 import { perSecond, round, summarize } from './stats.ts';
@@ -49,8 +50,16 @@ async function startGateways(ctx: BenchContext, replicas: number, readApiUrl: st
       ...ctx.options.serviceEnv,
     };
     const root = new URL('..', import.meta.url).pathname;
+    const profile = ctx.profileDir ? { profileDir: ctx.profileDir } : {};
     started.push(
-      await startService('realtime', { root, logDir: `${root}bench/results`, env, port, tsx: ctx.options.tsx }),
+      await startService('realtime', {
+        root,
+        logDir: `${root}bench/results`,
+        env,
+        port,
+        tsx: ctx.options.tsx,
+        ...profile,
+      }),
     );
   }
   return started;
@@ -111,6 +120,7 @@ async function measure(ctx: BenchContext, s: Setup): Promise<ScenarioResult> {
   const cpu = cpuUse(cpuBefore, sampleCpu(ctx.env.databaseName, pids), counts.arrived);
   const gatewayMs = Object.keys(pids).reduce((sum, k) => sum + (cpu.msPerMessage[k] ?? 0), 0);
   const dropped = s.clients.filter((c) => c.closedEarly).length;
+  const hops = await latencyByHop(ctx, s.clients, expected);
   return {
     scenario: s.name,
     description: `${s.clients.length} WebSocket clients on ${s.gateways.length} gateway(s), ${RATE} events/s on the bus`,
@@ -133,6 +143,7 @@ async function measure(ctx: BenchContext, s: Setup): Promise<ScenarioResult> {
       `gateway CPU ${round(gatewayMs * 1000, 1)} µs per delivered frame`,
       `gateway memory ${s.memPerConn} KiB per connection (RSS growth over the connect phase)`,
       `${dropped} clients dropped`,
+      describeHops(hops),
     ],
   };
 }

@@ -47,7 +47,9 @@ ctl() {
 
 write_config() {
   mkdir -p "$DIR"
-  : >"$DIR/rabbitmq-env.conf"
+  # Idle schedulers sleep instead of spinning: three extra VMs on a shared 2-core machine would
+  # otherwise burn CPU the services and the other tests need.
+  echo 'SERVER_ADDITIONAL_ERL_ARGS="+sbwt none +sbwtdcpu none +sbwtdio none"' >"$DIR/rabbitmq-env.conf"
   echo '[].' >"$DIR/enabled_plugins"
   echo '[].' >"$DIR/advanced.config"
   # The settings docs/production.md asks of a production cluster, scaled down for a test machine.

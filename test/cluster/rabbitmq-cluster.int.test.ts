@@ -24,6 +24,28 @@ async function quorumMembers(ns: string) {
   });
 }
 
+/** A counter of a service's /metrics summed by one label (say `reason`), the others summed over. */
+async function countsBy(url: string, name: string, label: string) {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(new RegExp(`^${name}\\{([^}]*)\\} (\\S+)$`, 'gm'))) {
+    const key = new RegExp(`${label}="([^"]*)"`).exec(m[1] ?? '')?.[1] ?? '';
+    out[key] = (out[key] ?? 0) + Number(m[2]);
+  }
+  return out;
+}
+
+/** How many of this test's quorum queues each node leads, as the cluster's metadata says. */
+async function queueLeaders(ns: string) {
+  const out = await cluster('ctl', '1', '-q', 'list_queues', 'name', 'leader');
+  const leaders: Record<string, number> = {};
+  for (const l of out.split('\n').filter((row) => row.startsWith(ns))) {
+    const node = l.split('\t')[1] ?? '?';
+    leaders[node] = (leaders[node] ?? 0) + 1;
+  }
+  return leaders;
+}
+
 const metric = async (url: string, name: string) => {
   const text = await (await fetch(`${url}/metrics`)).text();
   return Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
@@ -75,9 +97,13 @@ it('a three-node cluster loses a node (SIGKILL) while webhooks arrive: nothing a
     .poll(() => countRows(p, 'select count(*) as n from messages'), { timeout: 60_000, interval: 20 })
     .toBeGreaterThan(80);
   const storedAtKill = await countRows(p, 'select count(*) as n from messages');
+  const leadersBefore = await queueLeaders(p.env.AMQP_NAMESPACE as string);
   await cluster('kill-node', '2');
+  const killedAt = Date.now();
   const storedWhenDown = await countRows(p, 'select count(*) as n from messages');
+  const leadersAfter = await queueLeaders(p.env.AMQP_NAMESPACE as string);
   const results = [...opening, ...(await Promise.all([delivering, deliver(during, edges, 16, 60, 2_000)])).flat()];
+  const answeredMs = Date.now() - killedAt;
   expect(storedWhenDown).toBeLessThan(results.filter((r) => r.hook.kind === 'message').length);
 
   expect(results.filter((r) => r.status !== 200).map((r) => `${r.hook.key}:${r.status}`)).toEqual([]);
@@ -87,6 +113,7 @@ it('a three-node cluster loses a node (SIGKILL) while webhooks arrive: nothing a
     tickets: acceptedKeys(results, 'ticket'),
   };
   const bus = await waitForConvergence(p, accepted);
+  const convergedMs = Date.now() - killedAt;
   const report = await assertAppliedOnce(p, accepted, bus);
 
   // Every service moved to a surviving node and is ready; every queue kept two of its three replicas.
@@ -96,7 +123,18 @@ it('a three-node cluster loses a node (SIGKILL) while webhooks arrive: nothing a
   }
   const after = await quorumMembers(p.env.AMQP_NAMESPACE as string);
   expect(after.filter((q) => q.online !== 2)).toEqual([]);
+  const replicas = [sync, assignment, ...edgeReplicas];
+  const byService = async (name: string) =>
+    Object.fromEntries(
+      await Promise.all(replicas.map(async (r) => [r.service, await countsBy(r.url, name, 'reason')])),
+    );
   console.info('rabbitmq cluster:', {
+    answeredMs,
+    convergedMs,
+    leadersBefore,
+    leadersAfter,
+    publishFailures: await byService('amqp_publish_failures_total'),
+    channelsReplaced: await byService('amqp_publisher_channels_replaced_total'),
     webhooks: results.length,
     retried: results.filter((r) => r.attempts > 1).length,
     maxAttempts: Math.max(...results.map((r) => r.attempts)),

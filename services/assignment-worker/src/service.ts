@@ -48,7 +48,9 @@ export async function startAssignmentWorker(config: Config, opts: { logger?: Log
   });
   const broker = new Broker(config.AMQP_URL, topology, logger, metrics.publisher);
   lifecycle.onStop('broker', () => broker.close());
-  const publisher = new Publisher(broker, metrics.publisher, logger);
+  const publisher = new Publisher(broker, metrics.publisher, logger, {
+    confirmTimeoutMs: config.AMQP_CONFIRM_TIMEOUT_MS,
+  });
   await publisher.start();
   lifecycle.onStop('publisher', () => publisher.close());
 

@@ -50,7 +50,9 @@ export async function startSyncWorker(config: Config, opts: { logger?: Logger } 
 
   const broker = new Broker(config.AMQP_URL, topology, logger, metrics.publisher);
   lifecycle.onStop('broker', () => broker.close());
-  const publisher = new Publisher(broker, metrics.publisher, logger);
+  const publisher = new Publisher(broker, metrics.publisher, logger, {
+    confirmTimeoutMs: config.AMQP_CONFIRM_TIMEOUT_MS,
+  });
   await publisher.start();
   lifecycle.onStop('publisher', () => publisher.close());
 

@@ -19,6 +19,7 @@ export async function startWebhooks(config: Config, opts: { logger?: Logger; now
   const metrics = createMetrics();
   const { lifecycle, broker, topology, publish, checks } = await startEdgeRuntime({
     amqpUrl: config.AMQP_URL,
+    confirmTimeoutMs: config.AMQP_CONFIRM_TIMEOUT_MS,
     namespace: config.AMQP_NAMESPACE,
     logger,
     metrics: metrics.publisher,

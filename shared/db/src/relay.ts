@@ -126,7 +126,9 @@ export class OutboxRelay {
 
   /**
    * Publishes one batch. Returns true when the batch was full, meaning more may be waiting.
-   * Throws when the database fails; a publish failure stops the batch at the failed row.
+   * Throws when the database fails; a publish failure stops the batch at the failed row. No
+   * publish waits forever: one the broker neither confirms nor nacks fails after the publisher's
+   * confirm timeout, so a stalled broker node is a retry here, not a hung relay.
    */
   async drain(): Promise<boolean> {
     const client = this.#client;

@@ -51,6 +51,8 @@ export const commonEnv = z.object({
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
   /** One node, or the nodes of one cluster separated by commas (tried in turn, see Broker). */
   AMQP_URL: urlList(['amqp:', 'amqps:']).default('amqp://guest:guest@127.0.0.1:5672'),
+  /** How long a publish waits for the broker's confirm before it fails and is retried (Publisher). */
+  AMQP_CONFIRM_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   /** Prefixes every exchange and queue name; empty in production, unique per test. */
   AMQP_NAMESPACE: z
     .string()

@@ -200,6 +200,7 @@ export interface EdgeRuntime {
  */
 export async function startEdgeRuntime(opts: {
   amqpUrl: string;
+  confirmTimeoutMs: number;
   namespace: string;
   logger: Logger;
   metrics: PublisherMetrics;
@@ -209,7 +210,7 @@ export async function startEdgeRuntime(opts: {
   const topology = switchboardTopology(opts.namespace);
   const broker = new Broker(opts.amqpUrl, topology, opts.logger, opts.metrics);
   lifecycle.onStop('broker', () => broker.close());
-  const publisher = new Publisher(broker, opts.metrics, opts.logger);
+  const publisher = new Publisher(broker, opts.metrics, opts.logger, { confirmTimeoutMs: opts.confirmTimeoutMs });
   await publisher.start();
   lifecycle.onStop('publisher', () => publisher.close());
   broker.start();

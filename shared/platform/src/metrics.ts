@@ -67,6 +67,12 @@ export const publisherMetrics = (registry: Registry) => ({
     help: 'Broker connections opened after the first one',
     registers: [registry],
   }),
+  channelsReplaced: new Counter({
+    name: 'amqp_publisher_channels_replaced_total',
+    help: 'Publisher channels replaced on a live connection, by reason (nacked, confirm_timeout, closed)',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  }),
 });
 export type PublisherMetrics = ReturnType<typeof publisherMetrics>;
 
