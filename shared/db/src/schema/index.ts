@@ -5,3 +5,4 @@ export * from './media-secrets.ts';
 export * from './messaging.ts';
 export * from './status.ts';
 export * from './tenancy.ts';
+export * from './retention.ts';
