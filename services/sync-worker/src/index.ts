@@ -11,3 +11,7 @@ export {
   outboundMessageIdHeader,
   recordOutboundEmail,
 } from './store/email-reply.ts';
+export { type ErasureDeps, type ErasureResult, eraseCustomer, eraseCustomerData } from './erasure/erase.ts';
+export { expireRetainedData } from './retention/expire.ts';
+export { type RestoreResult, restoreArchives } from './retention/restore.ts';
+export { readRetentionPolicy, writeRetentionPolicy } from './store/retention-policy.ts';

@@ -118,6 +118,18 @@ export const ConversationTransferred = z.object({
 });
 export type ConversationTransferred = z.infer<typeof ConversationTransferred>;
 
+/**
+ * A customer's personal data was erased (GDPR): downstream services erase what they hold about the
+ * customer and its conversations. Written once per customer, with the erasure itself; the ids stay
+ * (they identify nobody), the data they pointed to is gone.
+ */
+export const CustomerErased = z.object({
+  customerId: z.uuid(),
+  conversationIds: z.array(z.uuid()),
+  erasedAt: z.iso.datetime({ offset: true }),
+});
+export type CustomerErased = z.infer<typeof CustomerErased>;
+
 export const domainEvents = {
   'conversation.opened': ConversationOpened,
   'message.received': MessageReceived,
@@ -134,6 +146,7 @@ export const domainEvents = {
   'chat.released': ChatReleased,
   'chat.completed': ChatCompleted,
   'media.download.requested': MediaDownloadRequested,
+  'customer.erased': CustomerErased,
 } as const;
 export type DomainEventKey = keyof typeof domainEvents;
 export type DomainEventData<K extends DomainEventKey> = z.infer<(typeof domainEvents)[K]>;
