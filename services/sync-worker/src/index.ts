@@ -15,3 +15,5 @@ export { type ErasureDeps, type ErasureResult, eraseCustomer, eraseCustomerData 
 export { expireRetainedData } from './retention/expire.ts';
 export { type RestoreResult, restoreArchives } from './retention/restore.ts';
 export { readRetentionPolicy, writeRetentionPolicy } from './store/retention-policy.ts';
+export { createMetrics } from './metrics.ts';
+export { type ArchiveLine, archivePath, readArchive } from './retention/archive-file.ts';

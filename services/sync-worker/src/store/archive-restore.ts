@@ -78,12 +78,18 @@ export async function restoreColumns(
 export async function advanceSequences(client: pg.PoolClient, tables: string[]): Promise<void> {
   for (const table of tables) {
     const t = restorableTable(table);
-    const seq = (await client.query<{ s: string | null }>(`select pg_get_serial_sequence($1, 'id') as s`, [t])).rows[0]?.s;
+    const seq = (
+      await client.query<{ s: string | null }>(
+        `select pg_get_serial_sequence(table_name, column_name) as s from information_schema.columns
+          where table_schema = current_schema() and table_name = $1 and column_name = 'id'`,
+        [t],
+      )
+    ).rows[0]?.s;
     if (!seq) continue;
     await client.query(
-      `select setval($1, m) from (select max(id) as m from ${t}) x
+      `select setval($1::text::regclass, m) from (select max(id) as m from ${t}) x
         where m is not null and m > coalesce((select last_value from pg_sequences
-                                              where schemaname || '.' || sequencename = $1), 0)`,
+                                              where schemaname || '.' || sequencename = $1::text), 0)`,
       [seq],
     );
   }

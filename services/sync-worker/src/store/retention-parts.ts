@@ -15,8 +15,8 @@ export interface Removal {
   sql: string;
 }
 
-const msgIds = 'select id from messages where conversation_id = any($2)';
-const ticketIds = 'select id from tickets where conversation_id = any($2)';
+const msgIds = 'select id from messages where tenant_id = $1 and conversation_id = any($2)';
+const ticketIds = 'select id from tickets where tenant_id = $1 and conversation_id = any($2)';
 
 const del = (table: string, where: string): Removal => ({
   table,
@@ -30,24 +30,24 @@ const messageRemovals: Removal[] = [
   del(
     'message_status_reports',
     `x.tenant_id = $1 and (x.provider, x.provider_message_id) in (
-       select provider, provider_message_id from messages where conversation_id = any($2)
+       select provider, provider_message_id from messages where tenant_id = $1 and conversation_id = any($2)
        union all select provider, provider_message_id from message_aliases where message_id in (${msgIds}))`,
   ),
-  del('email_events', `x.message_id in (${msgIds})`),
+  del('email_events', `x.tenant_id = $1 and x.message_id in (${msgIds})`),
   // A message of another conversation threaded under one of these loses its parent, not its row.
   {
     table: 'email_messages',
     op: 'set',
     sql: `with old as (select message_id, parent_id from email_messages
-                        where parent_id in (${msgIds}) and conversation_id <> all($2) for update)
+                        where tenant_id = $1 and parent_id in (${msgIds}) and conversation_id <> all($2) for update)
           update email_messages e set parent_id = null from old where e.message_id = old.message_id
           returning jsonb_build_object('message_id', old.message_id) as key,
                     jsonb_build_object('parent_id', old.parent_id) as row`,
   },
-  del('email_messages', `x.conversation_id = any($2)`),
-  del('message_media', `x.message_id in (${msgIds})`),
-  del('message_aliases', `x.message_id in (${msgIds})`),
-  del('messages', `x.conversation_id = any($2)`),
+  del('email_messages', `x.tenant_id = $1 and x.conversation_id = any($2)`),
+  del('message_media', `x.tenant_id = $1 and x.message_id in (${msgIds})`),
+  del('message_aliases', `x.tenant_id = $1 and x.message_id in (${msgIds})`),
+  del('messages', `x.tenant_id = $1 and x.conversation_id = any($2)`),
 ];
 
 const statusHistoryOf = (activeToo: boolean) =>
@@ -59,19 +59,19 @@ const statusHistoryOf = (activeToo: boolean) =>
   );
 
 const leadRemovals: Removal[] = [
-  del('lead_transitions', `x.conversation_id = any($2)`),
-  del('lead_journeys', `x.conversation_id = any($2)`),
+  del('lead_transitions', `x.tenant_id = $1 and x.conversation_id = any($2)`),
+  del('lead_journeys', `x.tenant_id = $1 and x.conversation_id = any($2)`),
 ];
 
 /** The one list of what each part removes; a new table that hangs on a conversation gets a line here. */
 export const RETENTION_REMOVALS: Record<RetentionPart, Removal[]> = {
-  mediaDays: [del('message_media', `x.message_id in (${msgIds})`)],
+  mediaDays: [del('message_media', `x.tenant_id = $1 and x.message_id in (${msgIds})`)],
   emailBodyDays: [
     {
       table: 'messages',
       op: 'set',
       sql: `with old as (select id, body, content from messages
-                          where conversation_id = any($2) and provider = 'mailgun'
+                          where tenant_id = $1 and conversation_id = any($2) and provider = 'mailgun'
                             and (body is not null or content <> '{}'::jsonb) for update)
             update messages m set body = null, content = '{}'::jsonb from old where m.id = old.id
             returning jsonb_build_object('id', old.id) as key,
@@ -84,9 +84,9 @@ export const RETENTION_REMOVALS: Record<RetentionPart, Removal[]> = {
   conversationDays: [
     ...leadRemovals,
     statusHistoryOf(true),
-    del('tickets', `x.conversation_id = any($2)`),
+    del('tickets', `x.tenant_id = $1 and x.conversation_id = any($2)`),
     ...messageRemovals,
-    del('legacy_imports', `x.conversation_id = any($2)`),
+    del('legacy_imports', `x.conversation_id = any($2) and $1::uuid is not null`),
     del('conversations', `x.tenant_id = $1 and x.id = any($2)`),
   ],
 };
@@ -111,22 +111,29 @@ export const RETENTION_PENDING: Record<RetentionPart, string> = {
 /**
  * Rows the archived ones refer to, archived beside them (not removed) so that an archive restores
  * into a database that lacks them: the tenant, the channels, the customers and, for a part that
- * leaves the conversation in place, the conversation.
+ * leaves the conversation in place, the conversation (and the messages whose media or body it takes).
  */
 export function contextQueries(part: RetentionPart): Array<{ table: string; sql: string }> {
   const q = [
-    { table: 'tenants', sql: 'select to_jsonb(x) as row from tenants x where x.id = $1' },
+    { table: 'tenants', sql: 'select to_jsonb(x) as row from tenants x where x.id = $1 and $2::uuid[] is not null' },
     {
       table: 'channels',
-      sql: 'select to_jsonb(x) as row from channels x where x.id in (select channel_id from conversations where id = any($2))',
+      sql: 'select to_jsonb(x) as row from channels x where x.tenant_id = $1 and x.id in (select channel_id from conversations where id = any($2))',
     },
     {
       table: 'customers',
-      sql: 'select to_jsonb(x) as row from customers x where x.id in (select customer_id from conversations where id = any($2))',
+      sql: 'select to_jsonb(x) as row from customers x where x.tenant_id = $1 and x.id in (select customer_id from conversations where id = any($2))',
     },
   ];
   if (part !== 'conversationDays')
-    q.push({ table: 'conversations', sql: 'select to_jsonb(x) as row from conversations x where x.id = any($2)' });
+    q.push({ table: 'conversations', sql: 'select to_jsonb(x) as row from conversations x where x.tenant_id = $1 and x.id = any($2)' });
+  // Media metadata and email bodies belong to messages that stay.
+  if (part === 'mediaDays' || part === 'emailBodyDays')
+    q.push({
+      table: 'messages',
+      sql: `select to_jsonb(x) as row from messages x where x.tenant_id = $1 and x.conversation_id = any($2)
+              and ${part === 'mediaDays' ? 'exists (select 1 from message_media mm where mm.message_id = x.id)' : "x.provider = 'mailgun'"}`,
+    });
   return q;
 }
 
