@@ -111,6 +111,11 @@ export function createMetrics() {
       help: 'After the last retention run: how long the oldest data past its tenant policy has been due (0 when caught up)',
       registers: [registry],
     }),
+    retentionFailures: new Counter({
+      name: 'retention_run_failures_total',
+      help: 'Retention runs that stopped on an error (what they archived and deleted before it stays done; the next run goes on)',
+      registers: [registry],
+    }),
     erasures: new Counter({
       name: 'customer_erasures_total',
       help: 'Customer erasure requests, by result (erased, already_erased, not_found)',

@@ -17,7 +17,7 @@ import { type ArchiveLine, appendArchive, archivePath } from './archive-file.ts'
 export interface ExpireDeps {
   pool: pg.Pool;
   logger: Logger;
-  metrics: Pick<Metrics, 'retentionRows' | 'retentionLag'>;
+  metrics: Pick<Metrics, 'retentionRows' | 'retentionLag' | 'retentionFailures'>;
   now: () => Date;
   lookups?: Pick<LookupCache, 'invalidate'> | undefined;
 }
@@ -128,6 +128,9 @@ export async function expireRetainedData(deps: ExpireDeps, opts: ExpireOptions):
   try {
     for (const { tenantId, policy } of await allRetentionPolicies(deps.pool))
       await expireTenant(deps, opts, tenantId, policy, at);
+  } catch (err) {
+    deps.metrics.retentionFailures.inc();
+    throw err;
   } finally {
     await measureRetentionLag(deps)
       .then((lag) => deps.metrics.retentionLag.set(lag))
