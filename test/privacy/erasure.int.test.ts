@@ -80,7 +80,9 @@ async function snapshot() {
   );
   const out: Record<string, string[]> = {};
   for (const { t } of tables.rows)
-    out[t] = (await p.pool.query<{ j: string }>(`select to_jsonb(x)::text as j from "${t}" x`)).rows.map((r) => r.j).sort();
+    out[t] = (await p.pool.query<{ j: string }>(`select to_jsonb(x)::text as j from "${t}" x`)).rows
+      .map((r) => r.j)
+      .sort();
   return out;
 }
 
@@ -96,7 +98,12 @@ it("erases a customer's personal data everywhere, once, and refuses another tena
     ),
   );
   expect(wa.status).toBe(200);
-  await expect.poll(() => one<{ n: number }>("select count(*)::int as n from messages where provider = 'whatsapp'").then((r) => r.n), { timeout: 15_000 }).toBe(2);
+  await expect
+    .poll(
+      () => one<{ n: number }>("select count(*)::int as n from messages where provider = 'whatsapp'").then((r) => r.n),
+      { timeout: 15_000 },
+    )
+    .toBe(2);
   const { customer_id: customerId, id: waConversation } = await one<{ customer_id: string; id: string }>(
     "select customer_id, id from conversations where provider = 'whatsapp'",
   );
@@ -118,14 +125,36 @@ it("erases a customer's personal data everywhere, once, and refuses another tena
     ),
   );
   expect(email.status).toBe(200);
-  await expect.poll(() => one<{ n: number }>('select count(*)::int as n from lead_journeys where customer_id = $1', [customerId]).then((r) => r.n), { timeout: 15_000 }).toBe(1);
+  await expect
+    .poll(
+      () =>
+        one<{ n: number }>('select count(*)::int as n from lead_journeys where customer_id = $1', [customerId]).then(
+          (r) => r.n,
+        ),
+      { timeout: 15_000 },
+    )
+    .toBe(1);
   // A ticket about the WhatsApp conversation, moved once (status history with a reason).
   for (const [type, data] of [
-    ['ticket.created', { ticketId: 'T-erase', conversationId: waConversation, status: 'open', subject: `${NAME} parcel` }],
-    ['ticket.status_changed', { ticketId: 'T-erase', conversationId: waConversation, status: 'in_progress', reason: `called ${PHONE}` }],
+    [
+      'ticket.created',
+      { ticketId: 'T-erase', conversationId: waConversation, status: 'open', subject: `${NAME} parcel` },
+    ],
+    [
+      'ticket.status_changed',
+      { ticketId: 'T-erase', conversationId: waConversation, status: 'in_progress', reason: `called ${PHONE}` },
+    ],
   ] as const) {
     expect((await p.postWebhooks('/webhooks/helpdesk', signedHelpdesk(helpdeskEvent(type, data)))).status).toBe(200);
-    await expect.poll(() => one<{ status: string } | undefined>("select status from tickets where external_id = 'T-erase'").then((r) => r?.status), { timeout: 15_000 }).toBe(data.status);
+    await expect
+      .poll(
+        () =>
+          one<{ status: string } | undefined>("select status from tickets where external_id = 'T-erase'").then(
+            (r) => r?.status,
+          ),
+        { timeout: 15_000 },
+      )
+      .toBe(data.status);
   }
   // Cached lookups: by id, phone, name, WhatsApp id, and the conversation's messages.
   for (const path of [
@@ -145,7 +174,15 @@ it("erases a customer's personal data everywhere, once, and refuses another tena
 
   // The scan finds the data before: it is not a scan that cannot fail.
   const before = await findPersonalData();
-  for (const place of ['customers.name', 'customers.phone_e164', 'customers.email', 'messages.body', 'outbox.envelope', 'tickets.subject', 'status_history.reason'])
+  for (const place of [
+    'customers.name',
+    'customers.phone_e164',
+    'customers.email',
+    'messages.body',
+    'outbox.envelope',
+    'tickets.subject',
+    'status_history.reason',
+  ])
     expect(before).toContain(place);
   expect(before.some((k) => k.startsWith('redis:'))).toBe(true);
 
@@ -179,7 +216,12 @@ it("erases a customer's personal data everywhere, once, and refuses another tena
   expect(profile).toMatchObject({ id: customerId, name: null, email: null });
 
   // A second erase changes nothing and publishes nothing.
-  await expect.poll(() => one<{ n: number }>('select count(*)::int as n from outbox where published_at is null').then((r) => r.n), { timeout: 15_000 }).toBe(0);
+  await expect
+    .poll(
+      () => one<{ n: number }>('select count(*)::int as n from outbox where published_at is null').then((r) => r.n),
+      { timeout: 15_000 },
+    )
+    .toBe(0);
   const still = await snapshot();
   const again = await p.api(`/customers/${customerId}/erase`, { method: 'POST' });
   expect(again.status).toBe(200);

@@ -88,21 +88,42 @@ const messageExpiredConvs = (t: string) =>
    and closed_at >= '${new Date(now.getTime() - 730 * DAY).toISOString()}'`;
 
 it('archives exactly what is past each tenant policy, deletes it, and restores it into an empty database', async () => {
-  const a = await seedTenant(handle.db, { slug: 'acme', name: 'Acme', channels: [{ provider: 'whatsapp', accountId: 'pn-acme' }] });
-  const b = await seedTenant(handle.db, { slug: 'bravo', name: 'Bravo', channels: [{ provider: 'whatsapp', accountId: 'pn-bravo' }] });
+  const a = await seedTenant(handle.db, {
+    slug: 'acme',
+    name: 'Acme',
+    channels: [{ provider: 'whatsapp', accountId: 'pn-acme' }],
+  });
+  const b = await seedTenant(handle.db, {
+    slug: 'bravo',
+    name: 'Bravo',
+    channels: [{ provider: 'whatsapp', accountId: 'pn-bravo' }],
+  });
   // The CLI sets Bravo's policy while the data is seeded (its first run builds the command line).
   const cli = (...args: string[]) => switchboard(args, { DATABASE_URL: database.url });
   const tenYears = ['--message-days', '--media-days', '--email-body-days', '--status-history-days', '--lead-days'];
   const policies = Promise.all([
-    cli('retention', 'set', '--tenant', 'bravo', '--conversation-days', '3650', ...tenYears.flatMap((f) => [f, '3650'])),
+    cli(
+      'retention',
+      'set',
+      '--tenant',
+      'bravo',
+      '--conversation-days',
+      '3650',
+      ...tenYears.flatMap((f) => [f, '3650']),
+    ),
     cli('retention', 'set', '--tenant', 'acme', '--conversation-days', '30'),
   ]);
   // Acme: 300 closed 800+ days ago, 300 closed 400 days ago, 9,400 recent; Bravo keeps ten years.
-  await seed(a.tenantId, a.channels.whatsapp as string, 0, 10_000, (i) => (i < 300 ? 800 + (i % 7) : i < 600 ? 400 : i % 300));
+  await seed(a.tenantId, a.channels.whatsapp as string, 0, 10_000, (i) =>
+    i < 300 ? 800 + (i % 7) : i < 600 ? 400 : i % 300,
+  );
   await seed(b.tenantId, b.channels.whatsapp as string, 20_000, 100, () => 900);
   const [set, incoherent] = await policies;
   expect(set).toMatchObject({ code: 0 });
-  expect(incoherent).toMatchObject({ code: 1, stderr: 'switchboard: messageDays (365) is longer than conversationDays (30)\n' });
+  expect(incoherent).toMatchObject({
+    code: 1,
+    stderr: 'switchboard: messageDays (365) is longer than conversationDays (30)\n',
+  });
 
   const A = a.tenantId;
   const inExpired = (col: string) => `${col} in (select id from conversations where ${expiredConvs(A)})`;
@@ -111,12 +132,32 @@ it('archives exactly what is past each tenant policy, deletes it, and restores i
     `${col} in (select id from conversations where tenant_id = '${A}' and closed_at < '${new Date(now.getTime() - 90 * DAY).toISOString()}')`;
   const before = {
     conversations: await rows(handle.pool, 'conversations', expiredConvs(A)),
-    messages: await rows(handle.pool, 'messages', `${inExpired('conversation_id')} or ${inMsgExpired('conversation_id')}`),
+    messages: await rows(
+      handle.pool,
+      'messages',
+      `${inExpired('conversation_id')} or ${inMsgExpired('conversation_id')}`,
+    ),
     // Media metadata goes after 90 days (the default), with the conversation still there.
-    media: await rows(handle.pool, 'message_media', `message_id in (select id from messages where ${inMediaExpired('conversation_id')})`),
-    keptMedia: await rows(handle.pool, 'message_media', `not (message_id in (select id from messages where ${inMediaExpired('conversation_id')}))`),
-    journeys: await rows(handle.pool, 'lead_journeys', `${inExpired('conversation_id')} or ${inMsgExpired('conversation_id')}`),
-    history: await rows(handle.pool, 'status_history', `entity_id in (select id from conversations where ${expiredConvs(A)})`),
+    media: await rows(
+      handle.pool,
+      'message_media',
+      `message_id in (select id from messages where ${inMediaExpired('conversation_id')})`,
+    ),
+    keptMedia: await rows(
+      handle.pool,
+      'message_media',
+      `not (message_id in (select id from messages where ${inMediaExpired('conversation_id')}))`,
+    ),
+    journeys: await rows(
+      handle.pool,
+      'lead_journeys',
+      `${inExpired('conversation_id')} or ${inMsgExpired('conversation_id')}`,
+    ),
+    history: await rows(
+      handle.pool,
+      'status_history',
+      `entity_id in (select id from conversations where ${expiredConvs(A)})`,
+    ),
     kept: await rows(handle.pool, 'conversations', `not (${expiredConvs(A)})`),
     keptMessages: (await handle.pool.query('select count(*)::int as n from messages')).rows[0].n - 600,
   };
@@ -135,7 +176,13 @@ it('archives exactly what is past each tenant policy, deletes it, and restores i
   expect(await rows(handle.pool, 'conversations', expiredConvs(A))).toEqual([]);
   expect((await handle.pool.query('select count(*)::int as n from messages')).rows[0].n).toBe(before.keptMessages);
   expect(await rows(handle.pool, 'messages', inMsgExpired('conversation_id'))).toEqual([]);
-  expect(await rows(handle.pool, 'status_history', `entity_id in (${before.conversations.map((c) => `'${c.id}'`).join(',')})`)).toEqual([]);
+  expect(
+    await rows(
+      handle.pool,
+      'status_history',
+      `entity_id in (${before.conversations.map((c) => `'${c.id}'`).join(',')})`,
+    ),
+  ).toEqual([]);
   expect(await rows(handle.pool, 'message_media')).toEqual(before.keptMedia);
   expect((await metrics.retentionLag.get()).values[0]?.value).toBe(0);
 
@@ -144,7 +191,8 @@ it('archives exactly what is past each tenant policy, deletes it, and restores i
   const archived = new Map<string, Record<string, unknown>[]>();
   for await (const line of readArchive(path))
     if (line.op === 'row') archived.set(line.table, [...(archived.get(line.table) ?? []), line.row]);
-  const sorted = (t: string) => (archived.get(t) ?? []).sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y)));
+  const sorted = (t: string) =>
+    (archived.get(t) ?? []).sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y)));
   expect(sorted('conversations')).toEqual(before.conversations);
   expect(sorted('messages')).toEqual(before.messages);
   expect(sorted('message_media')).toEqual(before.media);
@@ -165,7 +213,12 @@ it('archives exactly what is past each tenant policy, deletes it, and restores i
   try {
     // Every archived row is back as it was (the rows the archive carries as context come along).
     for (const [table, archivedRows] of archived) {
-      const key = table === 'message_media' || table === 'lead_journeys' ? (table === 'message_media' ? 'message_id' : 'conversation_id') : 'id';
+      const key =
+        table === 'message_media' || table === 'lead_journeys'
+          ? table === 'message_media'
+            ? 'message_id'
+            : 'conversation_id'
+          : 'id';
       const ids = archivedRows.map((x) => `'${x[key]}'`).join(',');
       expect(await rows(target.pool, table, `${key} in (${ids})`), table).toEqual(sorted(table));
     }

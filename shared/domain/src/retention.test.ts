@@ -19,10 +19,25 @@ describe('retention policy', () => {
   });
 
   it('applies a coherent change as a whole', () => {
-    const r = changeRetentionPolicy(DEFAULT_RETENTION, { conversationDays: 30, messageDays: 30, mediaDays: 7,
-      emailBodyDays: 7, statusHistoryDays: 30, leadDays: 30 });
-    expect(r).toEqual({ kind: 'ok', policy: { conversationDays: 30, messageDays: 30, mediaDays: 7, emailBodyDays: 7,
-      statusHistoryDays: 30, leadDays: 30 } });
+    const r = changeRetentionPolicy(DEFAULT_RETENTION, {
+      conversationDays: 30,
+      messageDays: 30,
+      mediaDays: 7,
+      emailBodyDays: 7,
+      statusHistoryDays: 30,
+      leadDays: 30,
+    });
+    expect(r).toEqual({
+      kind: 'ok',
+      policy: {
+        conversationDays: 30,
+        messageDays: 30,
+        mediaDays: 7,
+        emailBodyDays: 7,
+        statusHistoryDays: 30,
+        leadDays: 30,
+      },
+    });
   });
 
   it('puts the cutoff the period before now', () => {

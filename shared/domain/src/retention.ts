@@ -45,7 +45,10 @@ export function checkRetentionPolicy(policy: RetentionPolicy): PolicyCheck {
     if (!Number.isInteger(days) || days < 1 || days > MAX_RETENTION_DAYS)
       return { kind: 'reject', reason: `${part} must be a whole number of days from 1 to ${MAX_RETENTION_DAYS}` };
     if (days > policy.conversationDays)
-      return { kind: 'reject', reason: `${part} (${days}) is longer than conversationDays (${policy.conversationDays})` };
+      return {
+        kind: 'reject',
+        reason: `${part} (${days}) is longer than conversationDays (${policy.conversationDays})`,
+      };
   }
   return { kind: 'ok', policy };
 }

@@ -18,7 +18,9 @@ import { registerTenants } from './commands/tenants.ts';
  */
 export function buildProgram(out?: { writeOut: (s: string) => void; writeErr: (s: string) => void }): Command {
   const program = new Command('switchboard')
-    .description('Operate a Switchboard installation: database, tenants, channels, tokens, dead letters, retention, erasure')
+    .description(
+      'Operate a Switchboard installation: database, tenants, channels, tokens, dead letters, retention, erasure',
+    )
     .option('--verbose', 'print the stack trace of an error')
     .exitOverride()
     .showSuggestionAfterError()

@@ -6,7 +6,10 @@ import type { ApiRoutes } from './index.ts';
 
 const days = z.number().int().min(1).max(MAX_RETENTION_DAYS);
 const PolicyChange = z.strictObject(
-  Object.fromEntries(RETENTION_PARTS.map((p) => [p, days.optional()])) as Record<RetentionPart, z.ZodOptional<typeof days>>,
+  Object.fromEntries(RETENTION_PARTS.map((p) => [p, days.optional()])) as Record<
+    RetentionPart,
+    z.ZodOptional<typeof days>
+  >,
 );
 
 /**

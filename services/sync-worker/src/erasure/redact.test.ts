@@ -5,7 +5,12 @@ describe('redactEnvelope', () => {
   const envelope = {
     id: 'e1',
     type: 'switchboard.message.received.v1',
-    data: { from: '15551234567', text: 'hello from Ada', type: 'text', nested: [{ note: 'ok' }, { name: 'Ada Lovelace' }] },
+    data: {
+      from: '15551234567',
+      text: 'hello from Ada',
+      type: 'text',
+      nested: [{ note: 'ok' }, { name: 'Ada Lovelace' }],
+    },
   };
 
   it('replaces the strings of data that are or contain personal data, and keeps the rest', () => {

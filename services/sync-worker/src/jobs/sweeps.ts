@@ -1,8 +1,8 @@
 import type { Config } from '../config.ts';
 import type { Deps } from '../deps.ts';
 import { closeInactiveConversations, inactivitySweep } from '../inactivity.ts';
-import { prune } from '../retention.ts';
 import { expireRetainedData } from '../retention/expire.ts';
+import { prune } from '../retention.ts';
 import { type ScheduledJob, startScheduledJobs } from './schedule.ts';
 
 /** The BullMQ queue the sync-worker's sweeps are scheduled on (one per deployment prefix). */

@@ -44,9 +44,7 @@ const opRank = { context: 0, row: 1, set: 2 } as const;
 
 /** Parents first, so the archive reads in the order a restore inserts. */
 export const archiveOrder = (rows: RemovedRow[]) =>
-  [...rows].sort(
-    (a, b) => (rank.get(a.table) ?? 99) - (rank.get(b.table) ?? 99) || opRank[a.op] - opRank[b.op],
-  );
+  [...rows].sort((a, b) => (rank.get(a.table) ?? 99) - (rank.get(b.table) ?? 99) || opRank[a.op] - opRank[b.op]);
 
 const toLine = (r: RemovedRow): ArchiveLine =>
   r.op === 'set'
@@ -78,19 +76,28 @@ async function expireBatch(
     removed.push(...archiveOrder(await removePart(client, part, tenantId, ids)));
     const header: ArchiveLine = { op: 'batch', tenantId, part, at: at.toISOString(), conversations: ids.length };
     await appendArchive(archivePath(opts.archiveDir, tenantId, at), [header, ...removed.map(toLine)]);
-    const res = await client.query<{ k: string | null }>("select current_setting('switchboard.lookup_keys', true) as k");
+    const res = await client.query<{ k: string | null }>(
+      "select current_setting('switchboard.lookup_keys', true) as k",
+    );
     keys = res.rows[0]?.k ?? '';
     return ids.length;
   });
   for (const r of removed) {
-    if (r.op !== 'context') deps.metrics.retentionRows.inc({ table: r.table, action: r.op === 'row' ? 'deleted' : 'cleared' });
+    if (r.op !== 'context')
+      deps.metrics.retentionRows.inc({ table: r.table, action: r.op === 'row' ? 'deleted' : 'cleared' });
   }
   const touched = keys.split('\n').filter((k) => k.length > 0);
   if (touched.length > 0) await deps.lookups?.invalidate(touched);
   return n;
 }
 
-async function expireTenant(deps: ExpireDeps, opts: ExpireOptions, tenantId: string, policy: RetentionPolicy, at: Date) {
+async function expireTenant(
+  deps: ExpireDeps,
+  opts: ExpireOptions,
+  tenantId: string,
+  policy: RetentionPolicy,
+  at: Date,
+) {
   let conversations = 0;
   for (const part of PART_ORDER) {
     const cutoff = retentionCutoff(policy, part, at);

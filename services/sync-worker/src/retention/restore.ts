@@ -50,7 +50,9 @@ export async function restoreArchives(pool: pg.Pool, paths: string[], reErase?: 
       const r = rows.get(table);
       if (!r) continue;
       if (table === 'status_history') {
-        const entities = [...(rows.get('conversations') ?? []), ...(rows.get('tickets') ?? [])].map((x) => String(x.id));
+        const entities = [...(rows.get('conversations') ?? []), ...(rows.get('tickets') ?? [])].map((x) =>
+          String(x.id),
+        );
         await dropTriggerHistory(client, entities);
       }
       inserted[table] = await insertArchivedRows(client, table, r);

@@ -96,7 +96,10 @@ export async function advanceSequences(client: pg.PoolClient, tables: string[]):
 }
 
 /** Of these customers, those this database has erased (their restored data must be erased again). */
-export async function erasedAmong(client: pg.PoolClient, customerIds: string[]): Promise<Array<{ tenantId: string; customerId: string }>> {
+export async function erasedAmong(
+  client: pg.PoolClient,
+  customerIds: string[],
+): Promise<Array<{ tenantId: string; customerId: string }>> {
   if (customerIds.length === 0) return [];
   const res = await client.query<{ tenant_id: string; customer_id: string }>(
     'select tenant_id, customer_id from customer_erasures where customer_id = any($1::uuid[])',

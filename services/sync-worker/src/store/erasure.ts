@@ -92,13 +92,19 @@ export async function eraseCustomerRow(client: pg.PoolClient, tenantId: string, 
       order by ordinal_position`,
   );
   const set = cols.rows.map((c) => {
-    const to = c.nullable ? 'null' : c.type === 'jsonb' || c.type === 'json' ? `'{}'` : c.type === 'ARRAY' ? `'{}'` : `''`;
+    const to = c.nullable
+      ? 'null'
+      : c.type === 'jsonb' || c.type === 'json'
+        ? `'{}'`
+        : c.type === 'ARRAY'
+          ? `'{}'`
+          : `''`;
     return `"${c.name.replaceAll('"', '""')}" = ${to}`;
   });
-  await client.query(`update customers set ${[...set, 'updated_at = now()'].join(', ')} where tenant_id = $1 and id = $2`, [
-    tenantId,
-    customerId,
-  ]);
+  await client.query(
+    `update customers set ${[...set, 'updated_at = now()'].join(', ')} where tenant_id = $1 and id = $2`,
+    [tenantId, customerId],
+  );
 }
 
 export interface CustomerFootprint {
@@ -118,7 +124,8 @@ export async function customerFootprint(
   tenantId: string,
   customerId: string,
 ): Promise<CustomerFootprint> {
-  const q = async (sql: string) => (await client.query<{ v: string }>(sql, [tenantId, customerId])).rows.map((r) => r.v);
+  const q = async (sql: string) =>
+    (await client.query<{ v: string }>(sql, [tenantId, customerId])).rows.map((r) => r.v);
   const identifiers = await q(`select v from customers c, lateral (
       select value #>> '{}' as v from jsonb_each(to_jsonb(c) - 'id' - 'tenant_id')
        where jsonb_typeof(value) = 'string') x

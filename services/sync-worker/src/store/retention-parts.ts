@@ -126,7 +126,10 @@ export function contextQueries(part: RetentionPart): Array<{ table: string; sql:
     },
   ];
   if (part !== 'conversationDays')
-    q.push({ table: 'conversations', sql: 'select to_jsonb(x) as row from conversations x where x.tenant_id = $1 and x.id = any($2)' });
+    q.push({
+      table: 'conversations',
+      sql: 'select to_jsonb(x) as row from conversations x where x.tenant_id = $1 and x.id = any($2)',
+    });
   // Media metadata and email bodies belong to messages that stay.
   if (part === 'mediaDays' || part === 'emailBodyDays')
     q.push({

@@ -24,7 +24,11 @@ export function registerCustomers(program: Command): void {
     .action(async (o: { tenant: string; id: string; yes?: boolean }) => {
       await confirm(`erase customer ${o.id} of ${o.tenant}`, o.yes);
       const env = readEnv();
-      const redis = new Redis(env.REDIS_URL, { keyPrefix: env.REDIS_KEY_PREFIX, maxRetriesPerRequest: 1, lazyConnect: true });
+      const redis = new Redis(env.REDIS_URL, {
+        keyPrefix: env.REDIS_KEY_PREFIX,
+        maxRetriesPerRequest: 1,
+        lazyConnect: true,
+      });
       redis.on('error', () => undefined);
       try {
         await withPool(env.DATABASE_URL, async (pool, db) => {

@@ -31,7 +31,8 @@ export function registerRetention(program: Command): void {
     .command('set')
     .description('change any of the periods; the policy is checked as a whole (no part outlives its conversation)')
     .requiredOption('--tenant <slug>', 'the tenant', slug);
-  for (const part of RETENTION_PARTS) set.option(`${flag(part)} <days>`, `${part} (1..${MAX_RETENTION_DAYS})`, integer(1, MAX_RETENTION_DAYS));
+  for (const part of RETENTION_PARTS)
+    set.option(`${flag(part)} <days>`, `${part} (1..${MAX_RETENTION_DAYS})`, integer(1, MAX_RETENTION_DAYS));
   set.action(async (o: { tenant: string } & Partial<Record<RetentionPart, number>>) => {
     await withPool(readEnv().DATABASE_URL, async (pool, db) => {
       const tenantId = await requireTenant(db, o.tenant);
