@@ -158,7 +158,12 @@ export async function erasePlaces(
 ): Promise<Record<string, number>> {
   const changed: Record<string, number> = {};
   for (const p of ERASURE_PLACES) {
-    const res = await client.query(p.sql, [tenantId, customerId, identifiers]);
+    // Every statement gets the three parameters, whether or not it reads them all.
+    const res = await client.query(`with _params as (select $1::uuid, $2::uuid, $3::text[]) ${p.sql}`, [
+      tenantId,
+      customerId,
+      identifiers,
+    ]);
     changed[p.table] = (changed[p.table] ?? 0) + (res.rowCount ?? 0);
   }
   return changed;
