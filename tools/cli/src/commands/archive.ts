@@ -1,5 +1,5 @@
 import { access } from 'node:fs/promises';
-import { eraseCustomerData, restoreArchives } from '@switchboard/sync-worker';
+import { eraseCustomerData, restoreArchives } from '@switchboard/sync-worker/privacy';
 import type { Command } from 'commander';
 import { readEnv } from '../config.ts';
 import { withPool } from '../connect.ts';

@@ -1,5 +1,5 @@
 import { createLogger, switchboardTopology } from '@switchboard/platform';
-import { eraseCustomer } from '@switchboard/sync-worker';
+import { eraseCustomer } from '@switchboard/sync-worker/privacy';
 import type { Command } from 'commander';
 import { Redis } from 'ioredis';
 import { slug, uuid } from '../args.ts';

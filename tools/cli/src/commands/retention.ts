@@ -1,5 +1,5 @@
 import { changeRetentionPolicy, MAX_RETENTION_DAYS, RETENTION_PARTS, type RetentionPart } from '@switchboard/domain';
-import { readRetentionPolicy, writeRetentionPolicy } from '@switchboard/sync-worker';
+import { readRetentionPolicy, writeRetentionPolicy } from '@switchboard/sync-worker/privacy';
 import type { Command } from 'commander';
 import { integer, slug } from '../args.ts';
 import { readEnv } from '../config.ts';
