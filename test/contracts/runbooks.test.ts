@@ -95,6 +95,9 @@ describe('grafana dashboard', () => {
     'chat_assignments_total',
     'amqp_queue_messages',
     'events_consumed_total',
+    'retention_run_failures_total',
+    'retention_lag_seconds',
+    'customer_erasure_failures_total',
   ])('charts %s', (metric) => {
     expect(exprs).toContain(metric);
   });

@@ -56,11 +56,15 @@ describe('RETENTION_EVERY_MS and INACTIVITY_CHECK_EVERY_MS', () => {
   it('set the periods of the scheduled sweeps; retention every 15 minutes by default, 0 off', () => {
     const periods = (env: Record<string, string>) =>
       Object.fromEntries(syncWorkerJobs(loadConfig(env), {} as Deps).map((j) => [j.name, j.everyMs]));
-    expect(periods({})).toEqual({ retention: 900_000, 'inactivity-close': 60_000 });
+    // The per-tenant archive-then-delete job runs only where ARCHIVE_DIR is set (hourly by default).
+    expect(periods({})).toEqual({ retention: 900_000, 'retention-archive': 0, 'inactivity-close': 60_000 });
     expect(periods({ RETENTION_EVERY_MS: '0', INACTIVITY_CHECK_EVERY_MS: '500' })).toEqual({
       retention: 0,
+      'retention-archive': 0,
       'inactivity-close': 500,
     });
+    expect(periods({ ARCHIVE_DIR: '/var/lib/switchboard/archive' })['retention-archive']).toBe(3_600_000);
+    expect(periods({ ARCHIVE_DIR: '/a', RETENTION_ARCHIVE_EVERY_MS: '0' })['retention-archive']).toBe(0);
     expect(() => loadConfig({ RETENTION_EVERY_MS: '-1' })).toThrow(/RETENTION_EVERY_MS/);
   });
 });

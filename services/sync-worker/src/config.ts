@@ -52,6 +52,18 @@ const env = commonEnv.extend({
    * request names none; unset (or empty), a number without `+` or `00` is read as international.
    */
   DEFAULT_PHONE_REGION: z.union([z.literal('').transform(() => undefined), PhoneRegion]).optional(),
+  /**
+   * Where the per-tenant retention job writes its archives (`<dir>/<tenant>/<yyyy-mm-dd>.jsonl.gz`)
+   * before it deletes; unset (or empty), the job does not run: nothing is deleted unarchived.
+   */
+  ARCHIVE_DIR: z
+    .string()
+    .optional()
+    .transform((v) => (v ? v : undefined)),
+  /** How often the per-tenant retention job runs, once across replicas; 0 turns it off. */
+  RETENTION_ARCHIVE_EVERY_MS: z.coerce.number().int().min(0).default(3_600_000),
+  /** Most conversations one retention transaction (one archive member) covers. */
+  RETENTION_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
   OUTBOX_RETENTION_HOURS: z.coerce.number().positive().default(72),
   INBOX_RETENTION_DAYS: z.coerce.number().positive().default(30),
   /** A status held this long for a message that never arrived is dropped (see retention.ts). */

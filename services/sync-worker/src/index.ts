@@ -4,6 +4,8 @@ export { createBatchHandler } from './handlers/batch.ts';
 export { type Route, route } from './handlers/route.ts';
 export { routesByType } from './handlers/routes.ts';
 export { closeInactiveConversations } from './inactivity.ts';
+export { createMetrics } from './metrics.ts';
+export * from './privacy.ts';
 export { type SyncWorker, startSyncWorker } from './service.ts';
 export {
   type EmailReplyHeaders,

@@ -3,6 +3,7 @@ import {
   Counter,
   consumerMetrics,
   createRegistry,
+  Gauge,
   Histogram,
   httpMetrics,
   lockMetrics,
@@ -121,6 +122,34 @@ export function createMetrics() {
       name: 'lookup_cache_total',
       help: 'Read API lookups by cache result (hit, miss)',
       labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    retentionRows: new Counter({
+      name: 'retention_rows_total',
+      help: 'Rows the retention job archived, by table and action (deleted: the row; cleared: columns such as an email body)',
+      labelNames: ['table', 'action'] as const,
+      registers: [registry],
+    }),
+    retentionLag: new Gauge({
+      name: 'retention_lag_seconds',
+      help: 'After the last retention run: how long the oldest data past its tenant policy has been due (0 when caught up)',
+      registers: [registry],
+    }),
+    retentionFailures: new Counter({
+      name: 'retention_run_failures_total',
+      help: 'Retention runs that stopped on an error (what they archived and deleted before it stays done; the next run goes on)',
+      registers: [registry],
+    }),
+    erasures: new Counter({
+      name: 'customer_erasures_total',
+      help: 'Customer erasure requests, by result (erased, already_erased, not_found)',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    erasureFailures: new Counter({
+      name: 'customer_erasure_failures_total',
+      help: 'Customer erasures that failed at a step (database, cache), to be resumed by asking again',
+      labelNames: ['step'] as const,
       registers: [registry],
     }),
     syncDuration: new Histogram({

@@ -31,7 +31,8 @@ export interface RetentionOptions {
 const EXPIRE_BATCH = 5_000;
 
 /**
- * One pass: prunes the inbox and the published outbox, and expires old held statuses. Run once per
+ * One pass: prunes the inbox and the published outbox, and expires old held statuses. (The
+ * per-tenant retention of conversations, with its archives, is retention/expire.ts.) Run once per
  * `RETENTION_EVERY_MS` across replicas by the scheduler (jobs/schedule.ts); a second run is harmless.
  */
 export async function prune(opts: RetentionOptions): Promise<void> {

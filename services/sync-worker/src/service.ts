@@ -143,7 +143,13 @@ export async function startSyncWorker(config: Config, opts: { logger?: Logger } 
   });
   registerApi(
     app,
-    { ...deps, redis, cache: lookups, defaultPhoneRegion: config.DEFAULT_PHONE_REGION },
+    {
+      ...deps,
+      redis,
+      cache: lookups,
+      defaultPhoneRegion: config.DEFAULT_PHONE_REGION,
+      lookupTtlSeconds: config.LOOKUP_CACHE_TTL_SECONDS,
+    },
     { tokenCacheTtlMs: config.API_TOKEN_CACHE_TTL_MS },
   );
   await app.listen({ port: config.http.port, host: config.http.host });

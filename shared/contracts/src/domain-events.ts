@@ -183,6 +183,17 @@ export const WhatsAppAccountChanged = z.object({
   receivedAt: z.iso.datetime({ offset: true }),
 });
 export type WhatsAppAccountChanged = z.infer<typeof WhatsAppAccountChanged>;
+/**
+ * A customer's personal data was erased (GDPR): downstream services erase what they hold about the
+ * customer and its conversations. Written once per customer, with the erasure itself; the ids stay
+ * (they identify nobody), the data they pointed to is gone.
+ */
+export const CustomerErased = z.object({
+  customerId: z.uuid(),
+  conversationIds: z.array(z.uuid()),
+  erasedAt: z.iso.datetime({ offset: true }),
+});
+export type CustomerErased = z.infer<typeof CustomerErased>;
 
 export const domainEvents = {
   'conversation.opened': ConversationOpened,
@@ -203,6 +214,7 @@ export const domainEvents = {
   'customer.identity.changed': CustomerIdentityChanged,
   'conversation.call.recorded': ConversationCallRecorded,
   'whatsapp.account.changed': WhatsAppAccountChanged,
+  'customer.erased': CustomerErased,
 } as const;
 export type DomainEventKey = keyof typeof domainEvents;
 export type DomainEventData<K extends DomainEventKey> = z.infer<(typeof domainEvents)[K]>;

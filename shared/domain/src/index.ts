@@ -9,6 +9,7 @@ export * from './lead-journey.ts';
 export * from './lead-state.ts';
 export * from './lead-validation.ts';
 export * from './operator-status.ts';
+export * from './retention.ts';
 export * from './sender-clock.ts';
 export * from './status-sync.ts';
 export * from './ticket-status.ts';

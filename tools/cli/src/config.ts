@@ -11,11 +11,20 @@ const defaultMigrations = fileURLToPath(new URL('../../../shared/db/migrations',
 
 /** What the command line reads from the environment; nothing else reads process.env. */
 export const cliEnv = commonEnv
-  .pick({ NODE_ENV: true, DATABASE_URL: true, AMQP_URL: true, AMQP_NAMESPACE: true })
+  .pick({
+    NODE_ENV: true,
+    DATABASE_URL: true,
+    AMQP_URL: true,
+    AMQP_NAMESPACE: true,
+    REDIS_URL: true,
+    REDIS_KEY_PREFIX: true,
+  })
   .extend({
     MIGRATIONS_DIR: z.string().min(1).default(defaultMigrations),
     INGEST_URL: z.string().default('http://127.0.0.1:8080'),
     WHATSAPP_APP_SECRET: z.string().default('dev-whatsapp-app-secret'),
+    /** The sync-worker's lookup cache TTL: an erasure keeps the generations it bumps twice as long. */
+    LOOKUP_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).default(300),
   });
 export type CliEnv = z.infer<typeof cliEnv>;
 

@@ -16,6 +16,19 @@ export async function withDb<T>(url: string, fn: (db: Database) => Promise<T>): 
   }
 }
 
+/** Runs `fn` with a small pool and its Drizzle handle, for code that takes a pool (retention, erasure). */
+export async function withPool<T>(url: string, fn: (pool: pg.Pool, db: Database) => Promise<T>): Promise<T> {
+  const { pool, db } = createDb(url, { max: 2, applicationName: 'switchboard-cli' });
+  try {
+    await pool.query('select 1').catch((err: unknown) => {
+      throw unreachable('Postgres', url, err);
+    });
+    return await fn(pool, db);
+  } finally {
+    await pool.end();
+  }
+}
+
 /** A plain pg client, for the code that takes one (the legacy import). */
 export async function withPgClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url, application_name: 'switchboard-cli' });

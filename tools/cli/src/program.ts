@@ -1,10 +1,13 @@
 import { Command } from 'commander';
 import { registerApiTokens } from './commands/api-tokens.ts';
+import { registerArchive } from './commands/archive.ts';
 import { registerChannels } from './commands/channels.ts';
+import { registerCustomers } from './commands/customers.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerDlq } from './commands/dlq.ts';
 import { registerMigrate } from './commands/migrate.ts';
 import { registerMigrateLegacy } from './commands/migrate-legacy.ts';
+import { registerRetention } from './commands/retention.ts';
 import { registerSeed } from './commands/seed.ts';
 import { registerTenants } from './commands/tenants.ts';
 
@@ -15,7 +18,9 @@ import { registerTenants } from './commands/tenants.ts';
  */
 export function buildProgram(out?: { writeOut: (s: string) => void; writeErr: (s: string) => void }): Command {
   const program = new Command('switchboard')
-    .description('Operate a Switchboard installation: database, tenants, channels, tokens, dead letters')
+    .description(
+      'Operate a Switchboard installation: database, tenants, channels, tokens, dead letters, retention, erasure',
+    )
     .option('--verbose', 'print the stack trace of an error')
     .exitOverride()
     .showSuggestionAfterError()
@@ -28,6 +33,9 @@ export function buildProgram(out?: { writeOut: (s: string) => void; writeErr: (s
     registerChannels,
     registerApiTokens,
     registerDlq,
+    registerRetention,
+    registerArchive,
+    registerCustomers,
     registerMigrateLegacy,
     registerDemo,
   ]) {

@@ -5,9 +5,11 @@ import type { Redis } from 'ioredis';
 import type { CountryCode } from 'libphonenumber-js';
 import type { Deps } from '../deps.ts';
 import type { LookupCache } from '../lookup-cache.ts';
+import { erasureRoutes } from './erasure.ts';
 import { leadRoutes } from './leads.ts';
 import { lookupRoutes } from './lookup.ts';
 import { messageRoutes } from './messages.ts';
+import { retentionRoutes } from './retention.ts';
 import { statusHistoryRoutes } from './status-history.ts';
 import { tenantRoutes } from './tenant.ts';
 
@@ -16,13 +18,23 @@ export interface ApiDeps extends Deps {
   cache: LookupCache;
   /** The region a phone search reads national numbers in when the request names none. */
   defaultPhoneRegion?: CountryCode | undefined;
+  /** The lookup cache's TTL, which an erasure's purge keeps the bumped generations for. */
+  lookupTtlSeconds?: number | undefined;
 }
 
 /** One area of the read API: registers its routes on the authenticated scope. */
 export type ApiRoutes = (api: FastifyInstance, deps: ApiDeps) => void;
 
 /** Every area of the API; a new one is a file in api/ and a line here. */
-const areas: ApiRoutes[] = [tenantRoutes, leadRoutes, statusHistoryRoutes, lookupRoutes, messageRoutes];
+const areas: ApiRoutes[] = [
+  tenantRoutes,
+  leadRoutes,
+  statusHistoryRoutes,
+  lookupRoutes,
+  messageRoutes,
+  retentionRoutes,
+  erasureRoutes,
+];
 
 /**
  * The sync-worker's read API, beside the ops routes on the same port. Every route in this scope

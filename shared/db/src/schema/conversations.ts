@@ -166,6 +166,8 @@ export const conversations = pgTable(
     index('conversations_tenant_customer_idx').on(t.tenantId, t.customerId),
     // Foreign-key checks and the legacy rollback look conversations up by customer alone.
     index('conversations_customer_idx').on(t.customerId),
+    // The retention job's walk: a tenant's closed conversations by close time.
+    index('conversations_tenant_closed_idx').on(t.tenantId, t.closedAt).where(sql`${t.status} = 'closed'`),
     check('conversations_status_ck', sql`${t.status} in ('open', 'active', 'closed')`),
   ],
 );

@@ -3,5 +3,6 @@ export * from './conversations.ts';
 export * from './email-leads.ts';
 export * from './media-secrets.ts';
 export * from './messaging.ts';
+export * from './retention.ts';
 export * from './status.ts';
 export * from './tenancy.ts';
