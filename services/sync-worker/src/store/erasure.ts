@@ -71,6 +71,12 @@ export const ERASURE_PLACES: ErasurePlace[] = [
            where tenant_id = $1 and conversation_id in (${convs}) and warnings <> '[]'::jsonb`,
   },
   {
+    // Every WhatsApp user id the person was known by (the current one is on the customer row):
+    // identifiers, so they go; a later message under one of them starts a new customer.
+    table: 'customer_whatsapp_user_ids',
+    sql: 'delete from customer_whatsapp_user_ids where tenant_id = $1 and customer_id = $2',
+  },
+  {
     table: 'legacy_imports',
     sql: `update legacy_imports set original = '{"erased": true}'::jsonb
            where (conversation_id in (${convs}) or created_customer_id = $2) and original <> '{"erased": true}'::jsonb`,
