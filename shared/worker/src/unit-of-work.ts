@@ -64,7 +64,11 @@ export async function unitOfWork<M, T>(deps: UnitDeps<M>, work: (unit: Unit<M>) 
 
 /** A unit of work that is one statement on a pooled connection (see `statementUnit`). */
 export interface StatementUnit<M> {
-  /** The connection the statement runs on, for a named prepared statement. */
+  /**
+   * The connection the statement runs on, for a named prepared statement, and for any read after
+   * it: taking a second connection from the pool while this one is held can exhaust the pool
+   * under load (every caller holding one, waiting for another).
+   */
   readonly client: pg.PoolClient;
   /** Counts and after-commit hooks; its events ride in the statement itself (there is no outbox step). */
   record: (effects: Partial<Omit<Effects<M>, 'outbox'>>) => void;

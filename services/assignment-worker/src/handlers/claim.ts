@@ -27,7 +27,7 @@ export async function nextChat(deps: Deps, tenantId: string, operatorId: string)
     const claimed = claimedFrom(deps, row, q, eventId);
     const result: NextChat = claimed
       ? { outcome: 'assigned', chatId: claimed.chatId, assignmentId: Number(row?.assignment_id) }
-      : { outcome: await whyNoClaim(deps.db, tenantId, operatorId) };
+      : { outcome: await whyNoClaim(unit.client, tenantId, operatorId) };
     const counts: Count[] = [{ metric: 'assignments', labels: { mode: 'pull', outcome: result.outcome } }];
     if (row?.held_last) counts.push({ metric: 'sameOperatorExcluded', labels: { rule: 'last_replied' } });
     if (row?.held_idle) counts.push({ metric: 'sameOperatorExcluded', labels: { rule: 'idle' } });

@@ -143,15 +143,24 @@ export async function claimIn(ex: Executor, q: ClaimQuery): Promise<ClaimRow | u
 }
 
 /** Why an operator's claim found nothing: it is unknown, not online, full, or nothing it may take waits. */
-export async function whyNoClaim(
-  ex: Executor,
-  tenantId: string,
-  operatorId: string,
-): Promise<'unknown_operator' | 'not_online' | 'at_capacity' | 'none_waiting'> {
-  const r = await ex.execute<{ status: OperatorStatus; full: boolean }>(sql`
-    select status, active_chats >= capacity as full from operators where tenant_id = ${tenantId} and id = ${operatorId}`);
-  const o = r.rows[0];
+export type NoClaimReason = 'unknown_operator' | 'not_online' | 'at_capacity' | 'none_waiting';
+
+const operatorState = (tenantId: string, operatorId: string) => sql`
+    select status, active_chats >= capacity as full from operators where tenant_id = ${tenantId} and id = ${operatorId}`;
+type OperatorState = { status: OperatorStatus; full: boolean };
+
+function reasonOf(o: OperatorState | undefined): NoClaimReason {
   if (!o) return 'unknown_operator';
   if (o.status !== 'online') return 'not_online';
   return o.full ? 'at_capacity' : 'none_waiting';
+}
+
+/**
+ * Why the claim found nothing, read on the connection the claim ran on: next-chat holds that
+ * connection, and waiting for a second one from the pool while holding it would let 200 callers
+ * hold every connection and wait on each other.
+ */
+export async function whyNoClaim(client: pg.PoolClient, tenantId: string, operatorId: string): Promise<NoClaimReason> {
+  const { sql: text, params } = dialect.sqlToQuery(operatorState(tenantId, operatorId));
+  return reasonOf((await client.query<OperatorState>({ text, values: params })).rows[0]);
 }
