@@ -205,7 +205,7 @@ describe('metric labels stay bounded', () => {
     provider: (v) => ['whatsapp', 'mailgun', 'genesys', 'helpdesk', 'agent_desk'].includes(v),
     reason: (v) => ['missing_signature', 'bad_timestamp', 'stale_timestamp', 'bad_signature', 'replayed'].includes(v),
     kind: (v) => v === 'typing' || /^[a-z]+(\.[a-z_]+)+$/.test(v) || ['known', 'unknown'].includes(v),
-    result: (v) => ['loaded', 'unchanged', 'missing', 'failed'].includes(v),
+    result: (v) => ['known', 'unknown', 'failed', 'loaded', 'unchanged', 'missing'].includes(v),
     exchange: (v) => v.endsWith('switchboard.inbound'),
   };
   const bounded = [
@@ -214,6 +214,8 @@ describe('metric labels stay bounded', () => {
     'webhook_signature_failures_total',
     'webhook_parked_total',
     'webhook_events_total',
+    'channel_secret_lookups_total',
+    'channel_secrets_cached',
     'channel_secrets_loads_total',
     'channel_secrets_accounts',
     'amqp_published_total',

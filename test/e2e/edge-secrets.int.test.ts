@@ -60,6 +60,8 @@ describe('a flood of made-up business numbers', () => {
     const start = await reads();
     const accounts = await held();
     expect(accounts).toBeGreaterThan(0);
+    const deprecated = p.ingest.metrics.channelSecrets;
+    const unknownBefore = await sum(deprecated.lookups, { result: 'unknown' });
 
     // 30 requests, each naming 20 accounts nobody registered; then 30 naming the same 20.
     const flood = Array.from({ length: 30 }, () => forged(madeUp(20)));
@@ -73,6 +75,11 @@ describe('a flood of made-up business numbers', () => {
 
     expect(await reads()).toEqual(start);
     expect(await held()).toBe(accounts);
+    // The deprecated names still tell the same story: each made-up account of the 60 well-formed
+    // bodies is a lookup that found nothing, and nothing of them is kept.
+    expect((await sum(deprecated.lookups, { result: 'unknown' })) - unknownBefore).toBeGreaterThanOrEqual(1200);
+    expect(await sum(deprecated.cached, { kind: 'known' })).toBe(accounts);
+    expect(await sum(deprecated.cached, { kind: 'unknown' })).toBe(0);
     const again = signedWhatsApp(whatsappText({ from: '16315551181', id: 'wamid.flood-2', text: 'hi' }));
     expect((await p.post('/webhooks/whatsapp', again)).status).toBe(200);
   });

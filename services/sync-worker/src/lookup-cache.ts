@@ -57,9 +57,21 @@ redis.call('SET', ARGV[2], ARGV[3], 'EX', ARGV[4])
 if gen ~= '0' then redis.call('EXPIRE', KEYS[1], ARGV[5]) end
 return 1`;
 
+/**
+ * Bumps every generation in KEYS and keeps each alive `ARGV[1]` seconds (see WRITE_SCRIPT): one
+ * command for a commit's keys, where INCR and EXPIRE per key cost the worker two commands each.
+ */
+const BUMP_SCRIPT = `
+for _, k in ipairs(KEYS) do
+  redis.call('INCR', k)
+  redis.call('EXPIRE', k, ARGV[1])
+end
+return #KEYS`;
+
 type CacheRedis = Redis & {
   lookupRead(genKey: string, before: string, after: string): Promise<[string, string | null]>;
   lookupWrite(genKey: string, gen: string, key: string, text: string, ttl: number, genTtl: number): Promise<number>;
+  lookupBump(numberOfKeys: number, ...keysThenTtl: (string | number)[]): Promise<number>;
 };
 
 export function createLookupCache(
@@ -68,6 +80,7 @@ export function createLookupCache(
 ): LookupCache {
   if (!('lookupRead' in redis)) redis.defineCommand('lookupRead', { numberOfKeys: 1, lua: READ_SCRIPT });
   if (!('lookupWrite' in redis)) redis.defineCommand('lookupWrite', { numberOfKeys: 1, lua: WRITE_SCRIPT });
+  if (!('lookupBump' in redis)) redis.defineCommand('lookupBump', { lua: BUMP_SCRIPT });
   const cached = redis as CacheRedis;
   const prefix = redis.options.keyPrefix ?? '';
   return {
@@ -98,10 +111,9 @@ export function createLookupCache(
     async invalidate(keys) {
       const unique = [...new Set(keys)];
       if (unique.length === 0) return;
-      const multi = redis.multi();
+      const gens = unique.map(genKey);
       // Kept beyond the life of any answer cached under it (see WRITE_SCRIPT).
-      for (const k of unique) multi.incr(genKey(k)).expire(genKey(k), opts.ttlSeconds * 2);
-      await multi.exec().catch((err: unknown) => {
+      await cached.lookupBump(gens.length, ...gens, opts.ttlSeconds * 2).catch((err: unknown) => {
         // Answers depending on these keys may be served until they expire (ttlSeconds).
         opts.logger.warn({ err, keys: unique.length }, 'could not invalidate lookups');
       });

@@ -17,8 +17,12 @@ export interface OutboxEntry {
   event: CloudEvent;
 }
 
-/** A domain event for the outbox: routing key = event name, on the events exchange. */
+/**
+ * A domain event for the outbox: routing key = event name, on the events exchange. `id`: given
+ * when the event's id must be known before it is written (a statement that inserts it itself).
+ */
 export function domainOutboxEntry<K extends DomainEventKey>(e: {
+  id?: string;
   exchange: string;
   source: string;
   key: K;
@@ -31,6 +35,7 @@ export function domainOutboxEntry<K extends DomainEventKey>(e: {
     exchange: e.exchange,
     routingKey: e.key,
     event: createEvent({
+      ...(e.id === undefined ? {} : { id: e.id }),
       source: e.source,
       type: domainEventType(e.key),
       subject: e.subject,

@@ -53,6 +53,21 @@ export const channelSecretMetrics = (registry: Registry) => ({
     help: 'When the registry snapshot this edge holds was read from Postgres by the publisher (0: none yet)',
     registers: [registry],
   }),
+  // The names the edges had when they asked the sync-worker for each account's secrets, kept for a
+  // deprecation period (dashboards and alerts built on them keep working); the same facts now come
+  // from the snapshot. Remove in a later release (see CHANGELOG).
+  lookups: new Counter({
+    name: 'channel_secret_lookups_total',
+    help: "Deprecated: accounts looked up in the edge's copy of the channel registry, by answer (known, unknown, failed: no copy yet)",
+    labelNames: ['result'] as const,
+    registers: [registry],
+  }),
+  cached: new Gauge({
+    name: 'channel_secrets_cached',
+    help: 'Deprecated (channel_secrets_accounts): accounts the edge holds, by kind (known; unknown is always 0, none are remembered)',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  }),
 });
 export type ChannelSecretMetrics = ReturnType<typeof channelSecretMetrics>;
 
@@ -91,6 +106,8 @@ export async function startChannelSecrets(
       };
       opts.metrics?.loads.inc({ result: 'loaded' });
       opts.metrics?.accounts.set(held.byAccount.size);
+      opts.metrics?.cached.set({ kind: 'known' }, held.byAccount.size);
+      opts.metrics?.cached.set({ kind: 'unknown' }, 0);
       opts.metrics?.version.set(snapshot.version / 1000);
     } catch (err) {
       opts.metrics?.loads.inc({ result: 'failed' });
@@ -110,8 +127,12 @@ export async function startChannelSecrets(
   return {
     reload,
     async secretsFor(provider, accountId, envDefault) {
-      if (!held) throw new DependencyUnavailableError('channel secrets not loaded yet');
+      if (!held) {
+        opts.metrics?.lookups.inc({ result: 'failed' });
+        throw new DependencyUnavailableError('channel secrets not loaded yet');
+      }
       const entry = held.byAccount.get(keyOf(provider, accountId));
+      opts.metrics?.lookups.inc({ result: entry ? 'known' : 'unknown' });
       const now = Date.now();
       const valid = (entry?.secrets ?? [])
         .filter((s) => s.expiresAt === null || s.expiresAt > now)

@@ -61,3 +61,48 @@ export async function unitOfWork<M, T>(deps: UnitDeps<M>, work: (unit: Unit<M>) 
   for (const hook of hooks) await hook();
   return result;
 }
+
+/** A unit of work that is one statement on a pooled connection (see `statementUnit`). */
+export interface StatementUnit<M> {
+  /**
+   * The connection the statement runs on, for a named prepared statement, and for any read after
+   * it: taking a second connection from the pool while this one is held can exhaust the pool
+   * under load (every caller holding one, waiting for another).
+   */
+  readonly client: pg.PoolClient;
+  /** Counts and after-commit hooks; its events ride in the statement itself (there is no outbox step). */
+  record: (effects: Partial<Omit<Effects<M>, 'outbox'>>) => void;
+}
+
+/**
+ * A unit of work whose writes are one statement, its own transaction: Postgres commits it when it
+ * returns, every CTE in it included, so its outbox insert must be one of them (no event without
+ * its commit, no commit without its event, as in `unitOfWork`). It costs one round trip where
+ * `unitOfWork` costs begin, the work, the outbox insert and commit: for a hot path that writes
+ * in one statement (next-chat's claim). `work` runs that statement, then only reads; once it
+ * returned, what it recorded is counted and its hooks run, in order. A statement that fails
+ * committed nothing, and nothing is counted or run.
+ */
+export async function statementUnit<M, T>(
+  deps: Pick<UnitDeps<M>, 'pool' | 'metrics'>,
+  work: (unit: StatementUnit<M>) => Promise<T>,
+): Promise<T> {
+  const counts: Count<M>[] = [];
+  const hooks: AfterCommit[] = [];
+  const client = await deps.pool.connect();
+  let result: T;
+  try {
+    result = await work({
+      client,
+      record: (e) => {
+        counts.push(...(e.counts ?? []));
+        hooks.push(...(e.afterCommit ?? []));
+      },
+    });
+  } finally {
+    client.release();
+  }
+  recordCounts(deps.metrics, counts);
+  for (const hook of hooks) await hook();
+  return result;
+}

@@ -1,9 +1,10 @@
-import type { Executor } from '@switchboard/db';
-import { unitOfWork } from '@switchboard/worker';
-import type { Deps } from '../deps.ts';
+import { randomUUID } from 'node:crypto';
+import { domainOutboxEntry, type Executor, type OutboxEntry } from '@switchboard/db';
+import { statementUnit } from '@switchboard/worker';
+import { type Deps, SOURCE } from '../deps.ts';
 import type { Count } from '../metrics.ts';
 import { type ClaimQuery, type ClaimRow, claimIn, claimPrepared, whyNoClaim } from '../store/claim.ts';
-import { type ChatChange, chatEvent, effectsOf, nothing } from './effects.ts';
+import { type ChatChange, effectsOf, nothing } from './effects.ts';
 
 export type NextChat =
   | { outcome: 'assigned'; chatId: string; assignmentId: number }
@@ -11,25 +12,58 @@ export type NextChat =
 
 /**
  * `POST /operators/:id/next-chat`: the oldest waiting chat this operator may take, claimed by one
- * prepared statement in one short transaction with its `chat.assigned` event: the operator's row
- * lock serializes its claims and, read through that lock, its load is current, so capacity holds;
+ * prepared statement that is its own transaction and appends its `chat.assigned` (built here
+ * ahead, by the contracts' code) to the outbox: one round trip. The operator's row lock
+ * serializes its claims and, read through that lock, its load is current, so capacity holds;
  * `skip locked` lets 200 operators claim at once without two getting one chat or waiting on each
  * other. The idle check is scheduled in the background once it committed (shutdown drains it).
  */
 export async function nextChat(deps: Deps, tenantId: string, operatorId: string): Promise<NextChat> {
   const q: ClaimQuery = { tenantId, operatorId, mode: 'pull', at: deps.now().toISOString(), exclude: [] };
-  return unitOfWork(deps, async (unit) => {
-    const row = await claimPrepared(unit.client, q);
-    const claimed = claimedFrom(deps, row, q);
+  const eventId = randomUUID();
+  const ahead = assignedEvent(deps, q, { chatId: NOT_YET_CLAIMED, assignmentId: 1, waitedMs: 0 }, eventId);
+  return statementUnit(deps, async (unit) => {
+    const row = await claimPrepared(unit.client, q, ahead);
+    const claimed = claimedFrom(deps, row, q, eventId);
     const result: NextChat = claimed
       ? { outcome: 'assigned', chatId: claimed.chatId, assignmentId: Number(row?.assignment_id) }
-      : { outcome: await whyNoClaim(unit.tx, tenantId, operatorId) };
+      : { outcome: await whyNoClaim(unit.client, tenantId, operatorId) };
     const counts: Count[] = [{ metric: 'assignments', labels: { mode: 'pull', outcome: result.outcome } }];
     if (row?.held_last) counts.push({ metric: 'sameOperatorExcluded', labels: { rule: 'last_replied' } });
     if (row?.held_idle) counts.push({ metric: 'sameOperatorExcluded', labels: { rule: 'idle' } });
     unit.record({ counts });
-    if (claimed) unit.record(effectsOf(deps, [claimed], { background: true }));
+    if (claimed) {
+      // Its `chat.assigned` is in the outbox already: the statement appended it.
+      const { outbox: _appended, ...after } = effectsOf(deps, [claimed], { background: true });
+      unit.record(after);
+    }
     return result;
+  });
+}
+
+/** Stands for the chat in the event built ahead of the claim; the statement writes the chat it claimed. */
+const NOT_YET_CLAIMED = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * `chat.assigned` for a claim, by the contracts' code. `id`: chosen before the claim when the
+ * claim's statement appends the event itself.
+ */
+export function assignedEvent(
+  deps: Pick<Deps, 'names'>,
+  q: ClaimQuery,
+  claim: { chatId: string; assignmentId: number; waitedMs: number },
+  id?: string,
+): OutboxEntry {
+  const { tenantId, operatorId, mode, at } = q;
+  return domainOutboxEntry({
+    ...(id === undefined ? {} : { id }),
+    exchange: deps.names.events,
+    source: SOURCE,
+    key: 'chat.assigned',
+    tenantId,
+    subject: claim.chatId,
+    time: new Date(at),
+    data: { ...claim, operatorId, mode, at },
   });
 }
 
@@ -56,21 +90,22 @@ export async function claimFor(
   return claimedFrom(deps, await claimIn(ex, q), q);
 }
 
-/** The claim's row as a chat change: `chat.assigned` built by the contracts' code, its wait, its idle check. */
-function claimedFrom(deps: Pick<Deps, 'names' | 'now'>, row: ClaimRow | undefined, q: ClaimQuery): ChatChange | null {
+/**
+ * The claim's row as a chat change: `chat.assigned` built by the contracts' code (under `eventId`
+ * when the statement appended it already), its wait, its idle check.
+ */
+export function claimedFrom(
+  deps: Pick<Deps, 'names'>,
+  row: ClaimRow | undefined,
+  q: ClaimQuery,
+  eventId?: string,
+): ChatChange | null {
   if (!row?.chat_id || row.assignment_id === null) return null;
-  const { tenantId, operatorId, mode, at } = q;
+  const { tenantId, operatorId, mode } = q;
   const chatId = row.chat_id;
   const assignmentId = Number(row.assignment_id);
   const waitedMs = Number(row.waited_ms ?? 0);
-  const assigned = chatEvent(deps, 'chat.assigned', tenantId, chatId, {
-    chatId,
-    operatorId,
-    assignmentId,
-    mode,
-    waitedMs,
-    at,
-  });
+  const assigned = assignedEvent(deps, q, { chatId, assignmentId, waitedMs }, eventId);
   return nothing(
     { id: chatId, tenantId },
     {

@@ -1,4 +1,4 @@
-import type { Executor } from '@switchboard/db';
+import { type Executor, type OutboxEntry, pgSafe } from '@switchboard/db';
 import type { OperatorStatus } from '@switchboard/domain';
 import { type SQL, sql } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
@@ -38,15 +38,40 @@ export interface ClaimQuery {
   idleMinutes?: number;
 }
 
+/** How long the claimed chat waited, in whole milliseconds (the statement's `claimed` row). */
+const waitedMs = (at: string) => sql`greatest(0, round(extract(epoch from
+  ${at}::timestamptz - coalesce(claimed.waiting_since, ${at}::timestamptz)) * 1000))::bigint`;
+
+/**
+ * The outbox insert of `assigned` (`chat.assigned`, built by the caller with the contracts' code
+ * before the statement ran) with what only the statement knows written into it: the chat (the
+ * subject, `data.chatId`), the assignment and the wait, as the statement returns them. The caller
+ * rebuilds the same event from the returned row; claim.int.test.ts holds the two equal.
+ */
+const appendAssigned = (assigned: OutboxEntry, at: string) => {
+  const envelope = JSON.stringify(pgSafe(assigned.event));
+  return sql`, event as (
+      insert into outbox (event_id, tenant_id, aggregate_id, exchange, routing_key, envelope)
+      select ${assigned.event.id}::uuid, ${assigned.event.tenantid ?? null}::uuid, claimed.id::text,
+             ${assigned.exchange}::text, ${assigned.routingKey}::text,
+             e.envelope || jsonb_build_object('subject', claimed.id::text, 'data', (e.envelope -> 'data')
+               || jsonb_build_object('chatId', claimed.id::text, 'assignmentId', claimed.assignment_id,
+                                     'waitedMs', ${waitedMs(at)}))
+        from claimed, (select ${envelope}::jsonb as envelope) e
+    )`;
+};
+
 /**
  * One claim as one statement: lock the operator if it is online and below capacity, pick the
  * oldest waiting chat it may take (`skip locked`), open the assignment and assign the chat (its
  * trigger counts the operator's load). The pick mirrors the domain's `assign`: waiting, the
  * operator's queue, not barred. In pull mode it also tells whether a barred chat would otherwise
  * have been this operator's (the exclusions metric); auto mode skips the two subqueries. Rows
- * out: the caller builds `chat.assigned` from them with the contracts' code.
+ * out: the caller builds `chat.assigned` from them with the contracts' code. Given `assigned`
+ * (that event, built ahead), the statement also appends it to the outbox, so a claim that is its
+ * own transaction costs one round trip (next-chat).
  */
-export function claimStatement(q: ClaimQuery): SQL {
+export function claimStatement(q: ClaimQuery, assigned?: OutboxEntry): SQL {
   const { tenantId, at } = q;
   const op = sql`${q.operatorId}::text`;
   const skills = sql`(select skills from op)::text[]`;
@@ -90,10 +115,8 @@ export function claimStatement(q: ClaimQuery): SQL {
         from opened
        where c.id = opened.chat_id
       returning c.id, c.assignment_id, c.waiting_since
-    )
-    select claimed.id as chat_id, claimed.assignment_id,
-           greatest(0, round(extract(epoch from
-             ${at}::timestamptz - coalesce(claimed.waiting_since, ${at}::timestamptz)) * 1000))::bigint as waited_ms,
+    )${assigned ? appendAssigned(assigned, at) : sql``}
+    select claimed.id as chat_id, claimed.assignment_id, ${waitedMs(at)} as waited_ms,
            ${idleMinutes} as idle_minutes
            ${held}
       from (select 1) as one left join claimed on true`;
@@ -102,11 +125,15 @@ export function claimStatement(q: ClaimQuery): SQL {
 const dialect = new PgDialect();
 
 /**
- * next-chat's claim as a named prepared statement on the transaction's own connection (planned
- * once per connection): this is the hot path.
+ * next-chat's claim with its `chat.assigned` outbox insert, as a named prepared statement (planned
+ * once per connection) that is its own transaction: this is the hot path, one round trip.
  */
-export async function claimPrepared(client: pg.PoolClient, q: ClaimQuery): Promise<ClaimRow | undefined> {
-  const { sql: text, params } = dialect.sqlToQuery(claimStatement(q));
+export async function claimPrepared(
+  client: pg.PoolClient,
+  q: ClaimQuery,
+  assigned: OutboxEntry,
+): Promise<ClaimRow | undefined> {
+  const { sql: text, params } = dialect.sqlToQuery(claimStatement(q, assigned));
   return (await client.query<ClaimRow>({ name: 'assignment-next-chat', text, values: params })).rows[0];
 }
 
@@ -116,15 +143,24 @@ export async function claimIn(ex: Executor, q: ClaimQuery): Promise<ClaimRow | u
 }
 
 /** Why an operator's claim found nothing: it is unknown, not online, full, or nothing it may take waits. */
-export async function whyNoClaim(
-  ex: Executor,
-  tenantId: string,
-  operatorId: string,
-): Promise<'unknown_operator' | 'not_online' | 'at_capacity' | 'none_waiting'> {
-  const r = await ex.execute<{ status: OperatorStatus; full: boolean }>(sql`
-    select status, active_chats >= capacity as full from operators where tenant_id = ${tenantId} and id = ${operatorId}`);
-  const o = r.rows[0];
+export type NoClaimReason = 'unknown_operator' | 'not_online' | 'at_capacity' | 'none_waiting';
+
+const operatorState = (tenantId: string, operatorId: string) => sql`
+    select status, active_chats >= capacity as full from operators where tenant_id = ${tenantId} and id = ${operatorId}`;
+type OperatorState = { status: OperatorStatus; full: boolean };
+
+function reasonOf(o: OperatorState | undefined): NoClaimReason {
   if (!o) return 'unknown_operator';
   if (o.status !== 'online') return 'not_online';
   return o.full ? 'at_capacity' : 'none_waiting';
+}
+
+/**
+ * Why the claim found nothing, read on the connection the claim ran on: next-chat holds that
+ * connection, and waiting for a second one from the pool while holding it would let 200 callers
+ * hold every connection and wait on each other.
+ */
+export async function whyNoClaim(client: pg.PoolClient, tenantId: string, operatorId: string): Promise<NoClaimReason> {
+  const { sql: text, params } = dialect.sqlToQuery(operatorState(tenantId, operatorId));
+  return reasonOf((await client.query<OperatorState>({ text, values: params })).rows[0]);
 }
