@@ -14,6 +14,14 @@ import {
 } from 'drizzle-orm/pg-core';
 import { channels, tenants } from './tenancy.ts';
 
+/**
+ * What the conversation list's `q` searches in a customer, as one text; the expression of the
+ * trigram index `customers_search_trgm_idx`, so a query must use exactly this to be served by it.
+ */
+export const customerSearchText = sql.raw(
+  `(coalesce(name, '') || E'\\n' || coalesce(phone_e164, '') || E'\\n' || coalesce(email, ''))`,
+);
+
 /** Written by: sync-worker. */
 export const customers = pgTable(
   'customers',
@@ -35,6 +43,11 @@ export const customers = pgTable(
   (t) => [
     uniqueIndex('customers_tenant_phone_uq').on(t.tenantId, t.phoneE164).where(sql`${t.phoneE164} is not null`),
     uniqueIndex('customers_tenant_email_uq').on(t.tenantId, t.email).where(sql`${t.email} is not null`),
+    // The lookup by WhatsApp user id (`GET /conversations/by-whatsapp/:waId`) scanned every customer.
+    index('customers_tenant_whatsapp_idx').on(t.tenantId, t.whatsappId).where(sql`${t.whatsappId} is not null`),
+    // The conversation list's text search (pg_trgm): name, phone and email as one text, a newline
+    // apart (a search term holds none), so one GIN index answers `ilike '%term%'` over all three.
+    index('customers_search_trgm_idx').using('gin', sql`${customerSearchText} gin_trgm_ops`),
   ],
 );
 
@@ -83,6 +96,17 @@ export const conversations = pgTable(
     index('conversations_tenant_customer_idx').on(t.tenantId, t.customerId),
     // Foreign-key checks and the legacy rollback look conversations up by customer alone.
     index('conversations_customer_idx').on(t.customerId),
+    // The conversation list (`GET /conversations`): newest activity first, keyset on
+    // (last_activity_at, id), unfiltered or by status or agent, each an index range read backwards.
+    index('conversations_tenant_activity_idx').on(t.tenantId, t.lastActivityAt, t.id),
+    index('conversations_tenant_status_activity_idx').on(t.tenantId, t.status, t.lastActivityAt, t.id),
+    index('conversations_tenant_agent_activity_idx')
+      .on(t.tenantId, t.agentId, t.lastActivityAt, t.id)
+      .where(sql`${t.agentId} is not null`),
+    // The inactivity sweep (every minute, all tenants): the live chat conversations quiet longest.
+    index('conversations_inactivity_idx')
+      .on(t.lastActivityAt)
+      .where(sql`${t.status} <> 'closed' and ${t.provider} <> 'mailgun'`),
     check('conversations_status_ck', sql`${t.status} in ('open', 'active', 'closed')`),
   ],
 );

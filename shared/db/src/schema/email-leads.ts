@@ -50,6 +50,8 @@ export const emailMessages = pgTable(
     index('email_messages_header_idx').on(t.tenantId, t.customerId, t.messageIdHeader),
     index('email_messages_subject_idx').on(t.tenantId, t.customerId, t.normalizedSubject, t.sentAt),
     index('email_messages_conversation_idx').on(t.conversationId, t.sentAt),
+    // The conversation list's text search over email subjects (pg_trgm).
+    index('email_messages_subject_trgm_idx').using('gin', sql`${t.subject} gin_trgm_ops`),
     check('email_messages_direction_ck', sql`${t.direction} in ('inbound', 'outbound')`),
   ],
 );
