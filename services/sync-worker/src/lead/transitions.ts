@@ -7,7 +7,7 @@ import {
   nextStage,
   STAGE_MILESTONE,
   STAGE_PROGRESS,
-  stagesBetween,
+  milestonesDue,
 } from '@switchboard/domain';
 import type { Deps } from '../deps.ts';
 import { domainEvent } from '../handlers/events.ts';
@@ -72,8 +72,8 @@ export async function enterState(
 }
 
 /**
- * Moves `lead` to the journey stage its state and counters now reach (in place), passing each
- * stage's milestone on the way; returns its event, or null when the stage stays.
+ * Moves `lead` to the journey stage its state and counters now reach (in place), earning each
+ * milestone due on the way (`milestonesDue`); returns its event, or null when the stage stays.
  */
 export async function advanceStage(
   tx: Executor,
@@ -82,13 +82,19 @@ export async function advanceStage(
   c: TransitionCause,
 ): Promise<OutboxEntry | null> {
   const stage = nextStage(lead.stage, lead.state, lead.counters);
-  if (stage === lead.stage) return null;
-  const meta = { tenantId: lead.tenantId, conversationId: lead.conversationId };
-  const passed = stagesBetween(lead.stage, stage);
+  const due = milestonesDue(
+    stage,
+    lead.counters,
+    lead.milestones.map((m) => m.milestone),
+  );
   lead.milestones = [
     ...lead.milestones,
-    ...passed.map((s) => ({ milestone: STAGE_MILESTONE[s], stage: s, at: c.at.toISOString() })),
+    ...due.map((s) => ({ milestone: STAGE_MILESTONE[s], stage: s, at: c.at.toISOString() })),
   ];
+  // FIRST_CONTACT can fall due while the lead stays cold: kept on the row (and in the next
+  // lead.stage.changed), with no stage event of its own, since no stage changed.
+  if (stage === lead.stage) return null;
+  const meta = { tenantId: lead.tenantId, conversationId: lead.conversationId };
   const kind = 'stage';
   await recordLeadTransition(tx, {
     ...meta,
