@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import type { CountryCode } from 'libphonenumber-js';
 import type { Deps } from '../deps.ts';
 import type { LookupCache } from '../lookup-cache.ts';
+import { conversationRoutes } from './conversations.ts';
 import { leadRoutes } from './leads.ts';
 import { lookupRoutes } from './lookup.ts';
 import { messageRoutes } from './messages.ts';
@@ -22,7 +23,14 @@ export interface ApiDeps extends Deps {
 export type ApiRoutes = (api: FastifyInstance, deps: ApiDeps) => void;
 
 /** Every area of the API; a new one is a file in api/ and a line here. */
-const areas: ApiRoutes[] = [tenantRoutes, leadRoutes, statusHistoryRoutes, lookupRoutes, messageRoutes];
+const areas: ApiRoutes[] = [
+  tenantRoutes,
+  leadRoutes,
+  statusHistoryRoutes,
+  lookupRoutes,
+  messageRoutes,
+  conversationRoutes,
+];
 
 /**
  * The sync-worker's read API, beside the ops routes on the same port. Every route in this scope
