@@ -73,16 +73,27 @@ beforeAll(async () => {
   for (const [from, , key] of senders) conv[key] = subjectOf(from, p.tenant.tenantId);
   conv.acme = subjectOf('15550000001', acme.tenantId);
 
-  const desk = (type: string, data: Json) => p.postWebhooks('/webhooks/agent-desk', signedAgentDesk(agentDeskEvent(type, data)));
+  const desk = (type: string, data: Json) =>
+    p.postWebhooks('/webhooks/agent-desk', signedAgentDesk(agentDeskEvent(type, data)));
   expect(
-    (await desk('operator.replied', { conversationId: conv.ana, operatorId: 'op-ana', messageId: 'op-m-1', text: 'hi Ana' }))
-      .status,
+    (
+      await desk('operator.replied', {
+        conversationId: conv.ana,
+        operatorId: 'op-ana',
+        messageId: 'op-m-1',
+        text: 'hi Ana',
+      })
+    ).status,
   ).toBe(200);
   await until(() => count('message.sent') === 1);
   expect((await desk('conversation.assign_requested', { conversationId: conv.ana, operatorId: 'op-ana' })).status).toBe(
     200,
   );
-  const ticket = helpdeskEvent('ticket.created', { ticketId: 'HD-18', conversationId: conv.ben, subject: 'Refund for order 77' });
+  const ticket = helpdeskEvent('ticket.created', {
+    ticketId: 'HD-18',
+    conversationId: conv.ben,
+    subject: 'Refund for order 77',
+  });
   expect((await p.postWebhooks('/webhooks/helpdesk', signedHelpdesk(ticket))).status).toBe(200);
   await until(() => count('ticket.status.changed') === 1 && count('conversation.status.changed') >= 1);
   // Ana writes again after the reply: her second turn waits.
@@ -194,7 +205,12 @@ describe('a conversation', () => {
     const id = page.body.messages[0]?.id as string;
     const one = await get(`/messages/${id}`);
     expect(one.status).toBe(200);
-    expect(one.body).toMatchObject({ id, conversationId: conv.chloe, direction: 'inbound', text: 'hello from Chloe Novak' });
+    expect(one.body).toMatchObject({
+      id,
+      conversationId: conv.chloe,
+      direction: 'inbound',
+      text: 'hello from Chloe Novak',
+    });
     expect((await get(`/messages/${id}`, acmeToken)).status).toBe(404);
     expect((await get('/messages/not-a-uuid')).status).toBe(400);
   });

@@ -4,10 +4,10 @@ import {
   type LeadDecision,
   type LeadEvent,
   type LeadState,
+  milestonesDue,
   nextStage,
   STAGE_MILESTONE,
   STAGE_PROGRESS,
-  milestonesDue,
 } from '@switchboard/domain';
 import type { Deps } from '../deps.ts';
 import { domainEvent } from '../handlers/events.ts';
@@ -23,6 +23,7 @@ export interface TransitionCause {
   event: LeadEvent;
   trigger: LeadTrigger;
   at: Date;
+  metadata?: Record<string, unknown>;
 }
 
 type Moved = Extract<LeadDecision, { kind: 'apply' }>;
@@ -56,6 +57,7 @@ export async function enterState(
     to: decision.to,
     triggeredBy: triggeredBy(c),
     warnings,
+    metadata: c.metadata ?? {},
     at: c.at,
   });
   return domainEvent(deps, 'conversation.state.changed', meta, {
@@ -67,6 +69,7 @@ export async function enterState(
     triggeredBy: c.trigger,
     warnings,
     ...handoverOf(decision.to, lead.agentId),
+    ...(c.metadata ? { metadata: c.metadata } : {}),
     at: c.at.toISOString(),
   });
 }
@@ -104,6 +107,7 @@ export async function advanceStage(
     to: stage,
     triggeredBy: triggeredBy(c),
     warnings: [],
+    metadata: {},
     at: c.at,
   });
   const event = domainEvent(deps, 'lead.stage.changed', meta, {
@@ -114,7 +118,7 @@ export async function advanceStage(
     progress: STAGE_PROGRESS[stage],
     engagementScore: lead.engagementScore,
     qualificationScore: lead.qualificationScore,
-    milestones: passed.map((s) => STAGE_MILESTONE[s]),
+    milestones: due.map((s) => STAGE_MILESTONE[s]),
     at: c.at.toISOString(),
   });
   lead.stage = stage;

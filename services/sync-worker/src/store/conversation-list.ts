@@ -67,7 +67,6 @@ export async function conversationPage(
   const last = rows[rows.length - 1];
   return {
     conversations: rows.map(conversationView),
-    nextCursor:
-      res.rows.length > opts.limit && last ? encodeCursor({ at: last.activity_key, id: last.id }) : null,
+    nextCursor: res.rows.length > opts.limit && last ? encodeCursor({ at: last.activity_key, id: last.id }) : null,
   };
 }

@@ -127,6 +127,8 @@ export const leadTransitions = pgTable(
     toValue: text('to_value').notNull(),
     triggeredBy: text('triggered_by').notNull(),
     warnings: jsonb('warnings').notNull().default([]),
+    /** The requester's `metadata` of an API transition (seed 003: e.g. `qualificationReason`), as sent. */
+    metadata: jsonb('metadata').notNull().default({}),
     at: timestamp('at', { withTimezone: true }).notNull(),
   },
   (t) => [
