@@ -10,7 +10,8 @@ import type pg from 'pg';
  * Shape, per tenant: conversations opened evenly over `days` up to `now`; each alternates
  * customer message and agent reply 5 minutes apart (so every reply answers the message before
  * it); one in five has a ticket with a subject; conversations quiet for more than a day are
- * closed, the rest split open/active; active and closed ones name one of 50 agents.
+ * closed, the rest split open/active; active and closed ones name one of 50 agents. Seeded
+ * conversations carry `metadata.seeded`, so the pipeline's own (the bench's warm-up) are left alone.
  *
  * Triggers are skipped (`session_replication_role = replica`, superuser only, as the bench runs):
  * the lookup-key and history triggers are per-write bookkeeping, not data the reads need. The
@@ -82,10 +83,10 @@ async function seedTenantStore(
   );
   // Conversations: opened evenly over the window; the last message is (messagesEach - 1) × 5 min later.
   await client.query(
-    `insert into conversations (id, tenant_id, customer_id, channel_id, provider, status, agent_id, opened_at, closed_at, last_activity_at, version)
+    `insert into conversations (id, tenant_id, customer_id, channel_id, provider, status, agent_id, opened_at, closed_at, last_activity_at, version, metadata)
      select md5($1::text || ':co:' || g)::uuid, $1::uuid, md5($1::text || ':cu:' || g)::uuid, $2::uuid, 'whatsapp',
             s.status, case when s.status = 'open' then null else 'op-' || (g % 50) end,
-            o.opened, case when s.status = 'closed' then o.last + interval '1 hour' end, o.last, 1
+            o.opened, case when s.status = 'closed' then o.last + interval '1 hour' end, o.last, 1, '{"seeded": true}'::jsonb
        from generate_series(1, $3::int) g,
             lateral (select $6::timestamptz - make_interval(days => $5) + make_interval(secs => g * ($5 * 86400.0 / $3)) as opened) o0,
             lateral (select o0.opened, o0.opened + make_interval(mins => ($4 - 1) * 5) as last) o,
@@ -101,7 +102,7 @@ async function seedTenantStore(
             case when k % 2 = 1 then c.opened_at + make_interval(mins => k * 5) end,
             case when k % 2 = 1 then 'read' end
        from conversations c, generate_series(0, $2::int - 1) k
-      where c.tenant_id = $1::uuid`,
+      where c.tenant_id = $1::uuid and c.metadata ? 'seeded'`,
     [t.tenant_id, shape.messagesEach],
   );
   await client.query(
@@ -109,7 +110,7 @@ async function seedTenantStore(
      select c.tenant_id, c.id, 'HD-' || substr(c.id::text, 1, 8) || '-' || $2::text, case when c.status = 'closed' then 'closed' else 'open' end,
             ($3::text[])[1 + (abs(hashtext(c.id::text)) % array_length($3::text[], 1))] || ' #' || substr(c.id::text, 1, 6),
             c.opened_at, c.last_activity_at, c.closed_at
-       from conversations c where c.tenant_id = $1::uuid and abs(hashtext(c.id::text)) % 5 = 0`,
+       from conversations c where c.tenant_id = $1::uuid and c.metadata ? 'seeded' and abs(hashtext(c.id::text)) % 5 = 0`,
     [t.tenant_id, index, SUBJECTS],
   );
   // History: opened, then active when an agent took it (its first reply), then closed.
@@ -120,7 +121,7 @@ async function seedTenantStore(
             lateral (values ('open', null, null, 'customer', 1, c.opened_at),
                             ('active', 'open', c.agent_id, 'agent', 2, c.opened_at + interval '5 minutes'),
                             ('closed', 'active', null, 'system', 3, c.closed_at)) h(status, previous, by, source, version, at)
-      where c.tenant_id = $1::uuid and (h.status = 'open' or (h.status = 'active' and c.agent_id is not null) or (h.status = 'closed' and c.status = 'closed'))`,
+      where c.tenant_id = $1::uuid and c.metadata ? 'seeded' and (h.status = 'open' or (h.status = 'active' and c.agent_id is not null) or (h.status = 'closed' and c.status = 'closed'))`,
     [t.tenant_id],
   );
 }

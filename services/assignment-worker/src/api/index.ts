@@ -13,9 +13,13 @@ import { assignmentViews } from './views.ts';
 
 const ChatParams = z.object({ id: z.uuid() });
 const OperatorParams = z.object({ id: z.string().min(1).max(200) });
-const ReleaseBody = z.object({ reason: z.enum(OPERATOR_RELEASE_REASONS).default('released') }).default({
-  reason: 'released',
-});
+const ReleaseBody = z
+  .object({
+    reason: z.enum(OPERATOR_RELEASE_REASONS).default('released'),
+    /** Free text beside the reason, carried in chat.released. */
+    note: z.string().trim().min(1).max(500).optional(),
+  })
+  .default({ reason: 'released' });
 const CompleteBody = z.object({ reason: z.string().min(1).max(200).default('completed by operator') }).default({
   reason: 'completed by operator',
 });
@@ -41,8 +45,8 @@ export function assignmentRoutes(api: FastifyInstance, deps: Deps): void {
   });
 
   api.post('/chats/:id/release', async (req) => {
-    const { reason } = parseRequest(ReleaseBody, req.body ?? undefined, 'body');
-    return chatCommand(deps, req, () => ({ kind: 'release', reason, at: deps.now() }));
+    const { reason, note } = parseRequest(ReleaseBody, req.body ?? undefined, 'body');
+    return chatCommand(deps, req, () => ({ kind: 'release', reason, at: deps.now(), ...(note ? { note } : {}) }));
   });
   // Stamped with Postgres's clock: a customer message recorded after it (same clock) reopens the chat.
   api.post('/chats/:id/complete', async (req) => {

@@ -101,7 +101,7 @@ export const chatAssignedRoute = route<ChatAssigned, ConversationScope>({
 });
 
 /** Releases that hand the conversation back to the queue; `replied` and `completed` do not. */
-const REOPENING = new Set(['idle', 'released', 'transfer', 'wrong_queue', 'operator_offline']);
+const REOPENING = new Set(['idle', 'released', 'transfer', 'wrong_queue', 'manual_fix', 'operator_offline']);
 
 export const chatReleasedRoute = route<ChatReleased, ConversationScope>({
   schema: ChatReleased,
@@ -116,7 +116,8 @@ export const chatReleasedRoute = route<ChatReleased, ConversationScope>({
           // A reply ends the assignment, not the agent's work: the conversation stays active.
           if (!REOPENING.has(e.reason)) return { skip: `released (${e.reason}): the conversation stays` };
           if (current.agentId !== e.operatorId) return { skip: 'the conversation is with another agent' };
-          return { status: 'open', agentId: null, changedBy: e.operatorId, reason: `released: ${e.reason}` };
+          const note = e.note ? ` (${e.note})` : '';
+          return { status: 'open', agentId: null, changedBy: e.operatorId, reason: `released: ${e.reason}${note}` };
         }),
       );
     }
