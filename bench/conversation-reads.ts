@@ -11,8 +11,8 @@ import { perSecond, round, summarize } from './stats.ts';
  * of the dev tenant and 9 tenants of 5,000 conversations beside it, written by set-based SQL
  * (bench/conversation-store.ts). Timed one at a time over keep-alive, uncached (these routes read
  * Postgres directly): the list with each filter, a conversation's context and status, and the
- * inactivity sweep's selection (what it costs every minute when nothing is due). Targets: list
- * and context p99 < 20 ms.
+ * inactivity sweep's selection (what it costs every minute when nothing is due), and a 30-day
+ * analytics report. Targets: list and context p99 < 20 ms, the report < 200 ms.
  */
 const SHAPE = { conversations: 100_000, messagesEach: 10, otherTenants: 9, otherConversations: 5_000, days: 60 };
 const REQUESTS = 1_000;
@@ -84,8 +84,19 @@ export async function runConversationReadsBench(ctx: BenchContext): Promise<Scen
     notes.push(`${set.name}: p50 ${s.p50} ms, p95 ${s.p95} ms, p99 ${s.p99} ms, max ${s.max} ms`);
   }
   const durationMs = performance.now() - tRun;
-  agent.destroy();
   notes.push(await sweepCost(p.pool));
+  const report = new Float64Array(30);
+  const to = new Date();
+  const from = new Date(to.getTime() - 30 * 86_400_000);
+  for (const [i, groupBy] of ['day', 'channel', 'agent'].flatMap((g) => Array(10).fill(g) as string[]).entries()) {
+    const path = `/analytics/conversations?from=${from.toISOString()}&to=${to.toISOString()}&groupBy=${groupBy}`;
+    const start = performance.now();
+    if ((await get(path)) !== 200) errors++;
+    report[i] = performance.now() - start;
+  }
+  const r = summarize(report);
+  notes.push(`30-day analytics report (10 each by day, channel, agent): p50 ${r.p50} ms, max ${r.max} ms`);
+  agent.destroy();
   notes.push(`store seeded in ${Math.round(seedMs / 1000)} s; ${REQUESTS} requests per route, one at a time`);
   const latency = summarize(lists);
   const context = summarize(all.slice(4 * REQUESTS, 5 * REQUESTS));

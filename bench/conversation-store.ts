@@ -55,7 +55,9 @@ export async function seedConversationStore(pool: pg.Pool, shape: StoreShape, lo
       log(`store: tenant ${i} ${t.n} conversations in ${Math.round(performance.now() - t0)} ms`);
     }
     await client.query(`set session_replication_role = origin`);
-    await client.query('analyze customers, conversations, messages, tickets, status_history');
+    // The metrics trigger was skipped with the others: the migration's backfill computes the same.
+    await client.query('select backfill_conversation_metrics()');
+    await client.query('analyze customers, conversations, messages, tickets, status_history, conversation_metrics');
     return { tenantId: big.tenant_id, channelId: big.channel_id };
   } finally {
     client.release();

@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import type { CountryCode } from 'libphonenumber-js';
 import type { Deps } from '../deps.ts';
 import type { LookupCache } from '../lookup-cache.ts';
+import { analyticsRoutes } from './analytics.ts';
 import { conversationRoutes } from './conversations.ts';
 import { leadRoutes } from './leads.ts';
 import { lookupRoutes } from './lookup.ts';
@@ -30,6 +31,7 @@ const areas: ApiRoutes[] = [
   lookupRoutes,
   messageRoutes,
   conversationRoutes,
+  analyticsRoutes,
 ];
 
 /**

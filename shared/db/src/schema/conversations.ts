@@ -103,6 +103,8 @@ export const conversations = pgTable(
     index('conversations_tenant_agent_activity_idx')
       .on(t.tenantId, t.agentId, t.lastActivityAt, t.id)
       .where(sql`${t.agentId} is not null`),
+    // The analytics report's cohort of conversations closed in a time range.
+    index('conversations_tenant_closed_idx').on(t.tenantId, t.closedAt).where(sql`${t.closedAt} is not null`),
     // The inactivity sweep (every minute, all tenants): the live chat conversations quiet longest.
     index('conversations_inactivity_idx')
       .on(t.lastActivityAt)
