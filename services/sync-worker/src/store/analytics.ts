@@ -119,3 +119,15 @@ export async function conversationReport(db: Executor, tenantId: string, from: D
   };
   return { groups, totals };
 }
+
+/**
+ * The conversation's first response time if `messageId` (a reply just stored, in this
+ * transaction) is the reply that gave it: the metrics trigger has already counted it.
+ */
+export async function firstResponseBy(db: Executor, conversationId: string, messageId: string) {
+  const res = await db.execute<{ ms: string }>(sql`
+    select m.first_response_ms as ms from conversation_metrics m join messages msg on msg.id = ${messageId}
+     where m.conversation_id = ${conversationId} and m.first_response_at = msg.received_at`);
+  const r = res.rows[0];
+  return r ? Number(r.ms) : null;
+}
