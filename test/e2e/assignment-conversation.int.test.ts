@@ -128,4 +128,39 @@ describe('assignment moves the conversation', () => {
     ]);
     expect(rows.filter((r) => (r as { isActive?: boolean }).isActive)).toHaveLength(1);
   });
+
+  it('a transfer to a named operator: atomic, capacity-checked, conversation.transferred once, capacity moved', async () => {
+    await k.operators(p.tenant.tenantId, [
+      { id: 'op-eve' },
+      { id: 'op-fay', capacity: 1 },
+      { id: 'op-gus', capacity: 0 },
+    ]);
+    const written = await k.customerWrites();
+    await k.waitState(written.chatId, 'waiting_assignment');
+    const { chatId } = (await k.next('op-eve')) as { chatId: string };
+    await wait(async () => expect(await conversation(chatId)).toMatchObject({ agentId: 'op-eve' }));
+    const load = async (id: string) =>
+      (await p.pool.query<{ n: number }>('select active_chats as n from operators where id = $1', [id])).rows[0]?.n;
+
+    // Refused, nothing written: at capacity, unknown, not assigned to anyone else.
+    expect((await k.command(`/chats/${chatId}/transfer`, { operatorId: 'op-gus' })).status).toBe(409);
+    expect((await k.command(`/chats/${chatId}/transfer`, { operatorId: 'op-nobody' })).status).toBe(404);
+    expect((await k.command(`/chats/${chatId}/transfer`, { operatorId: 'op-eve' })).status).toBe(409);
+    expect(await k.chat(chatId)).toMatchObject({ state: 'assigned', assignee_id: 'op-eve' });
+
+    const moved = await k.command(`/chats/${chatId}/transfer`, { operatorId: 'op-fay', note: 'billing question' });
+    expect(moved).toMatchObject({ status: 200, body: { chatId, operatorId: 'op-fay' } });
+    expect(await k.chat(chatId)).toMatchObject({ state: 'assigned', assignee_id: 'op-fay' });
+    expect([await load('op-eve'), await load('op-fay')]).toEqual([0, 1]);
+    expect(await k.announced(chatId)).toEqual(['chat.assigned', 'chat.released', 'chat.assigned']);
+    await wait(async () => expect(await conversation(chatId)).toMatchObject({ status: 'active', agentId: 'op-fay' }));
+    expect(transfers(chatId).map((t) => t.agentId)).toEqual(['op-eve', 'op-fay']);
+    const rows = await history(`/conversations/${chatId}/status-history`);
+    expect(rows.slice(-2)).toEqual([
+      expect.objectContaining({ status: 'open', changedBy: 'op-eve', reason: 'released: transfer (billing question)' }),
+      expect.objectContaining({ status: 'active', changedBy: 'op-fay', reason: 'assigned to op-fay (pull)' }),
+    ]);
+    // op-fay has it now (and is at capacity): asking again is refused.
+    expect((await k.command(`/chats/${chatId}/transfer`, { operatorId: 'op-fay' })).status).toBe(409);
+  });
 });
