@@ -38,7 +38,14 @@ async function prepareChat(
   return { ok: true, value: { channel, conversationId: event.data.chatId } };
 }
 
-type Move = { status: ConversationStatus; agentId: string | null; changedBy: string | null; reason: string };
+type Move = {
+  status: ConversationStatus;
+  agentId: string | null;
+  changedBy: string | null;
+  reason: string;
+  /** `system` when no person acted (the stuck sweep's completion). */
+  source?: 'agent' | 'system';
+};
 type Decide = (current: { agentId: string | null }) => Move | { skip: string };
 
 /**
@@ -57,8 +64,14 @@ async function applyChatMove(
   const tenantId = scope.channel.tenantId;
   const at = new Date(event.data.at);
   const current = await conversationAgent(tx, scope.conversationId);
+  // A closed conversation is final (a chat event that raced its close changes nothing), and an
+  // agent change newer than the event makes the event stale.
   const move: Move | { skip: string } =
-    current.agentAt && current.agentAt > at ? { skip: 'an agent change newer than this event' } : decide(current);
+    current.status === 'closed'
+      ? { skip: 'the conversation is closed' }
+      : current.agentAt && current.agentAt > at
+        ? { skip: 'an agent change newer than this event' }
+        : decide(current);
   return applySyncRequest(tx, deps, event, tenantId, {
     entity: 'conversation',
     conversationId: scope.conversationId,
@@ -66,7 +79,7 @@ async function applyChatMove(
     command: () =>
       'skip' in move
         ? { stale: move.skip }
-        : { cmd: { kind: 'conversation', status: move.status, source: 'agent', reason: move.reason } },
+        : { cmd: { kind: 'conversation', status: move.status, source: move.source ?? 'agent', reason: move.reason } },
     after: async (tx2, conversationId, statusChanged) => {
       if ('skip' in move || move.status === 'closed') return undefined;
       return changeAgent(
@@ -137,11 +150,14 @@ export const chatCompletedRoute = route<ChatCompleted, ConversationScope>({
         await applyChatMove(tx, deps, event, value, (current) => {
           // `closed`: the conversation's close completed the chat; nothing left to do.
           if (e.reason === 'closed') return { skip: 'the conversation is closed already' };
+          // The stuck sweep completes a chat nobody answered for too long: nobody acted.
+          const bySweep = e.reason === 'stuck';
           return {
             status: 'closed',
             agentId: current.agentId,
-            changedBy: current.agentId,
+            changedBy: bySweep ? null : current.agentId,
             reason: `completed: ${e.reason}`,
+            source: bySweep ? 'system' : 'agent',
           };
         }),
       );

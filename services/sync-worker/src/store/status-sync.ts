@@ -162,11 +162,15 @@ export async function setTicketAssignee(
 export async function conversationAgent(
   tx: Executor,
   conversationId: string,
-): Promise<{ agentId: string | null; agentAt: Date | null }> {
-  const res = await tx.execute<{ agent_id: string | null; agent_at: string | null }>(sql`
-    select agent_id, metadata->>'agentAt' as agent_at from conversations where id = ${conversationId} for update`);
+): Promise<{ status: string | null; agentId: string | null; agentAt: Date | null }> {
+  const res = await tx.execute<{ status: string; agent_id: string | null; agent_at: string | null }>(sql`
+    select status, agent_id, metadata->>'agentAt' as agent_at from conversations where id = ${conversationId} for update`);
   const r = res.rows[0];
-  return { agentId: r?.agent_id ?? null, agentAt: r?.agent_at ? new Date(r.agent_at) : null };
+  return {
+    status: r?.status ?? null,
+    agentId: r?.agent_id ?? null,
+    agentAt: r?.agent_at ? new Date(r.agent_at) : null,
+  };
 }
 
 /**
