@@ -152,9 +152,14 @@ describe('assignment moves the conversation', () => {
     expect(moved).toMatchObject({ status: 200, body: { chatId, operatorId: 'op-fay' } });
     expect(await k.chat(chatId)).toMatchObject({ state: 'assigned', assignee_id: 'op-fay' });
     expect([await load('op-eve'), await load('op-fay')]).toEqual([0, 1]);
-    expect(await k.announced(chatId)).toEqual(['chat.assigned', 'chat.released', 'chat.assigned']);
+    expect((await k.announced(chatId)).slice(-3)).toEqual(['chat.assigned', 'chat.released', 'chat.assigned']);
     await wait(async () => expect(await conversation(chatId)).toMatchObject({ status: 'active', agentId: 'op-fay' }));
-    expect(transfers(chatId).map((t) => t.agentId)).toEqual(['op-eve', 'op-fay']);
+    // (The chat next-chat gave op-eve may have had an agent before: only the last two are this test's.)
+    expect(
+      transfers(chatId)
+        .map((t) => t.agentId)
+        .slice(-2),
+    ).toEqual(['op-eve', 'op-fay']);
     const rows = await history(`/conversations/${chatId}/status-history`);
     expect(rows.slice(-2)).toEqual([
       expect.objectContaining({ status: 'open', changedBy: 'op-eve', reason: 'released: transfer (billing question)' }),
