@@ -17,11 +17,6 @@ ALTER TABLE "conversation_metrics" ADD CONSTRAINT "conversation_metrics_conversa
 ALTER TABLE "conversation_metrics" ADD CONSTRAINT "conversation_metrics_tenant_id_tenants_id_fk" FOREIGN KEY ("tenant_id") REFERENCES "public"."tenants"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "conversation_metrics_tenant_opened_idx" ON "conversation_metrics" USING btree ("tenant_id","opened_at");--> statement-breakpoint
 CREATE INDEX "conversations_tenant_closed_idx" ON "conversations" USING btree ("tenant_id","closed_at") WHERE "conversations"."closed_at" is not null;--> statement-breakpoint
-ALTER TABLE "conversation_metrics" ADD CONSTRAINT "conversation_metrics_conversation_id_conversations_id_fk" FOREIGN KEY ("conversation_id") REFERENCES "public"."conversations"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
-ALTER TABLE "conversation_metrics" ADD CONSTRAINT "conversation_metrics_tenant_id_tenants_id_fk" FOREIGN KEY ("tenant_id") REFERENCES "public"."tenants"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
-CREATE INDEX "conversation_metrics_tenant_idx" ON "conversation_metrics" USING btree ("tenant_id");--> statement-breakpoint
-CREATE INDEX "conversations_tenant_opened_idx" ON "conversations" USING btree ("tenant_id","opened_at");--> statement-breakpoint
-CREATE INDEX "conversations_tenant_closed_idx" ON "conversations" USING btree ("tenant_id","closed_at") WHERE "conversations"."closed_at" is not null;--> statement-breakpoint
 -- Each stored message updates its conversation's metrics in the same transaction (turns: see the
 -- table's comment in shared/db/src/schema/analytics.ts). A message stored out of order (older than
 -- one already counted) is counted as if it came now: messages are stored under the conversation's
