@@ -58,9 +58,12 @@ describe('assignment moves the conversation', () => {
       'new',
       'open',
     ]);
-    expect(transfers(chatId)).toEqual([
-      expect.objectContaining({ previousAgentId: null, agentId: 'op-ana', origin: 'assignment' }),
-    ]);
+    // Events reach the collector once the relay published them.
+    await wait(async () =>
+      expect(transfers(chatId)).toEqual([
+        expect.objectContaining({ previousAgentId: null, agentId: 'op-ana', origin: 'assignment' }),
+      ]),
+    );
 
     k.clock.offsetMs = 11 * 60_000;
     expect(await releaseIdle(w.deps)).toBeGreaterThanOrEqual(1);
@@ -85,6 +88,8 @@ describe('assignment moves the conversation', () => {
     // The oldest waiting chat (the first test's, released for idleness, may come first).
     const { chatId } = (await k.next('op-ben')) as { chatId: string };
     await wait(async () => expect(await conversation(chatId)).toMatchObject({ status: 'active' }));
+    await wait(async () => expect(transfers(chatId).map((t) => t.agentId)).toContain('op-ben'));
+    const transfersBefore = transfers(chatId).length;
     const before = await history(`/conversations/${chatId}/status-history`);
     const assigned = p.events.ofKey('chat.assigned').find((e) => e.event.subject === chatId);
     expect(assigned).toBeDefined();
@@ -94,7 +99,7 @@ describe('assignment moves the conversation', () => {
       expect(r.rowCount).toBe(1);
     });
     expect(await history(`/conversations/${chatId}/status-history`)).toEqual(before);
-    expect(transfers(chatId)).toHaveLength(1);
+    expect(transfers(chatId)).toHaveLength(transfersBefore);
   });
 
   it("the desk's re-assign of an active conversation: a history row and conversation.transferred, once each", async () => {
@@ -155,11 +160,13 @@ describe('assignment moves the conversation', () => {
     expect((await k.announced(chatId)).slice(-3)).toEqual(['chat.assigned', 'chat.released', 'chat.assigned']);
     await wait(async () => expect(await conversation(chatId)).toMatchObject({ status: 'active', agentId: 'op-fay' }));
     // (The chat next-chat gave op-eve may have had an agent before: only the last two are this test's.)
-    expect(
-      transfers(chatId)
-        .map((t) => t.agentId)
-        .slice(-2),
-    ).toEqual(['op-eve', 'op-fay']);
+    await wait(async () =>
+      expect(
+        transfers(chatId)
+          .map((t) => t.agentId)
+          .slice(-2),
+      ).toEqual(['op-eve', 'op-fay']),
+    );
     const rows = await history(`/conversations/${chatId}/status-history`);
     expect(rows.slice(-2)).toEqual([
       expect.objectContaining({ status: 'open', changedBy: 'op-eve', reason: 'released: transfer (billing question)' }),
