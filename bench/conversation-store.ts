@@ -51,7 +51,11 @@ export async function seedConversationStore(pool: pg.Pool, shape: StoreShape, lo
     }
     for (const [i, t] of tenants.entries()) {
       const t0 = performance.now();
+      // One transaction per tenant: a running worker's inactivity sweep must not close a row
+      // between its insert and its history's (it would write a second active history row).
+      await client.query('begin');
       await seedTenantStore(client, t, shape, i);
+      await client.query('commit');
       log(`store: tenant ${i} ${t.n} conversations in ${Math.round(performance.now() - t0)} ms`);
     }
     await client.query(`set session_replication_role = origin`);
