@@ -79,6 +79,12 @@ describe('assignment moves the conversation', () => {
       'new',
       'open',
     ]);
+    // Closed on the desk, so the next tests' next-chat does not hand out this chat, whose agent
+    // change is dated on the moved clock (a real-time chat.assigned would be older, so stale).
+    k.clock.reset();
+    const close = agentDeskEvent('conversation.close_requested', { conversationId: chatId, operatorId: 'op-ana' });
+    expect((await p.postWebhooks('/webhooks/agent-desk', signedAgentDesk(close))).status).toBe(200);
+    await k.waitState(chatId, 'completed');
   });
 
   it('a redelivered chat.assigned changes nothing', async () => {
