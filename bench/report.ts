@@ -94,6 +94,14 @@ export function evaluateTargets(results: ScenarioResult[], rate: number): Target
       detail: `p50 ${lookups.latency.p50} ms, p95 ${lookups.latency.p95} ms, p99 ${lookups.latency.p99} ms, ${lookups.throughput} lookups/s`,
     });
   }
+  const reads = by.get('conversation-reads');
+  if (reads) {
+    targets.push({
+      name: 'conversation list and context p99 < 20 ms on 1M messages (issue 18)',
+      met: reads.errors === 0 && reads.latency.p99 < 20 && reads.ack.p99 < 20,
+      detail: `list p99 ${reads.latency.p99} ms, context p99 ${reads.ack.p99} ms`,
+    });
+  }
   const assign = by.get('assignment');
   if (assign) {
     targets.push({

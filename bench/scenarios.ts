@@ -2,6 +2,7 @@ import { allServicesScenarios } from './all-services.ts';
 import { runAssignmentBench } from './assignment.ts';
 import { baseline } from './baseline.ts';
 import type { Scenario, ScenarioResult } from './context.ts';
+import { runConversationReadsBench } from './conversation-reads.ts';
 import { runEmailBench } from './email.ts';
 import { closedLoop, openLoop } from './load.ts';
 import { runLookupBench } from './lookups.ts';
@@ -83,6 +84,12 @@ export const scenarios: Scenario[] = [
     description:
       'read API lookups (conversation by id / WhatsApp id / Genesys id, history page, phone search), warm cache',
     run: runLookupBench,
+  },
+  {
+    name: 'conversation-reads',
+    description:
+      'conversation list (each filter, text search), context and status on 1,000,000 messages in 100,000 conversations + 9 tenants; inactivity sweep cost',
+    run: runConversationReadsBench,
   },
   {
     name: 'assignment',

@@ -112,7 +112,7 @@ describe('out-of-order events (bus)', () => {
 });
 
 describe('completion', () => {
-  it('an operator’s completion is not terminal: the customer’s next message reopens the chat; a late one does not', async () => {
+  it('an operator’s completion resolves the conversation (seed 000: closed); the customer’s next message opens another', async () => {
     await k.operatorStatus('op-c', 'online');
     const x = await k.customerWrites();
     await k.waitState(x.chatId, 'waiting_assignment');
@@ -127,7 +127,15 @@ describe('completion', () => {
     expect(dataOf('chat.released', x.chatId)).toEqual([
       expect.objectContaining({ operatorId: 'op-c', reason: 'completed' }),
     ]);
-    expect(await k.chat(x.chatId)).toMatchObject({ state: 'completed', closed: false, assignee_id: null });
+    // The sync-worker closes the conversation with the operator as actor; its close completes the chat for good.
+    await vi.waitFor(async () => expect(await k.chat(x.chatId)).toMatchObject({ state: 'completed', closed: true }), {
+      timeout: 10_000,
+    });
+    const closed = await p.pool.query(
+      `select status, changed_by, reason from status_history where entity_id = $1 and is_active`,
+      [x.chatId],
+    );
+    expect(closed.rows).toEqual([{ status: 'closed', changed_by: 'op-c', reason: 'completed: resolved' }]);
 
     // A message recorded before the completion but delivered after it changes nothing.
     const before = await p.pool.query<{ t: Date }>(
@@ -136,9 +144,10 @@ describe('completion', () => {
     );
     await k.processed(await k.customerMessage(p.tenant.tenantId, x.chatId, before.rows[0]?.t as Date));
     expect(await k.chat(x.chatId)).toMatchObject({ state: 'completed' });
-    await k.customerWrites(x.from);
-    await k.waitState(x.chatId, 'waiting_assignment');
-    expect(await k.next('op-c')).toMatchObject({ status: 200, chatId: x.chatId });
+    const y = await k.customerWrites(x.from);
+    expect(y.chatId).not.toBe(x.chatId);
+    await k.waitState(y.chatId, 'waiting_assignment');
+    expect(await k.chat(x.chatId)).toMatchObject({ state: 'completed', closed: true });
   });
 
   it('the conversation closing is final', async () => {

@@ -174,9 +174,12 @@ describe('an email lead, end to end through the real webhooks', () => {
         body: { triggeredBy: 'user-1', ...body },
       });
     expect((await transition({ event: 'HUMAN_AGENT_ASSIGNED' })).status).toBe(409);
-    expect(
-      (await transition({ event: 'QUALIFICATION_CRITERIA_MET', criteria: ['purchase_intent_expressed'] })).status,
-    ).toBe(200);
+    // Seed 003's body: the reason in `metadata`, which counts as the criterion and is kept.
+    const qualify = {
+      event: 'QUALIFICATION_CRITERIA_MET',
+      metadata: { qualificationReason: 'purchase_intent_expressed', campaign: 'spring' },
+    };
+    expect((await transition(qualify)).status).toBe(200);
     expect((await transition({ event: 'HANDOVER_REQUESTED' })).status).toBe(200);
     const noAgent = await transition({ event: 'HUMAN_AGENT_ASSIGNED' });
     expect(noAgent.status).toBe(422);
@@ -197,6 +200,7 @@ describe('an email lead, end to end through the real webhooks', () => {
       qualificationScore: 50,
     });
     expect((journey.milestones as Array<{ milestone: string }>).map((m) => m.milestone)).toEqual([
+      'FIRST_CONTACT',
       'FIRST_RESPONSE',
       'MULTIPLE_EXCHANGES',
       'INTENT_SIGNAL',
@@ -217,6 +221,10 @@ describe('an email lead, end to end through the real webhooks', () => {
       ['QUALIFIED', 'READY_FOR_HANDOVER', 'HANDOVER_REQUESTED'],
       ['READY_FOR_HANDOVER', 'HANDED_OVER', 'HUMAN_AGENT_ASSIGNED'],
     ]);
+    expect(mine('conversation.state.changed')[2]).toMatchObject({ metadata: qualify.metadata });
+    expect(journey.history).toContainEqual(
+      expect.objectContaining({ kind: 'state', to_value: 'QUALIFIED', metadata: qualify.metadata }),
+    );
     expect(mine('conversation.state.changed')[3]).toMatchObject({ handover: { status: 'requested' } });
     expect(mine('conversation.state.changed')[4]).toMatchObject({
       handover: { status: 'assigned', agentId: 'agent-7' },

@@ -59,7 +59,7 @@ export function createMetrics(opts: { chatsWaiting?: () => Promise<number> } = {
     }),
     releases: new Counter({
       name: 'chat_releases_total',
-      help: 'Assignments ended, by reason (replied, completed, idle, operator_offline, released, transfer, wrong_queue)',
+      help: 'Assignments ended, by reason (replied, completed, idle, operator_offline, released, transfer, wrong_queue, manual_fix)',
       labelNames: ['reason'] as const,
       registers: [registry],
     }),

@@ -152,6 +152,13 @@ export function createMetrics() {
       labelNames: ['step'] as const,
       registers: [registry],
     }),
+    firstResponse: new Histogram({
+      name: 'conversation_first_response_seconds',
+      help: "From a conversation's first customer message to the first reply that answered it, by the reply's origin",
+      labelNames: ['origin'] as const,
+      buckets: [5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400],
+      registers: [registry],
+    }),
     syncDuration: new Histogram({
       name: 'status_sync_duration_seconds',
       help: 'Time to decide and write one status request with everything that follows from it',

@@ -23,9 +23,11 @@ export const ChatReleased = z.object({
   assignmentId: z.number().int().positive(),
   /**
    * replied, completed, idle, operator_offline (the system's), or the reason an operator gave when
-   * releasing it: released, transfer, wrong_queue.
+   * releasing it: released, transfer, wrong_queue, manual_fix.
    */
   reason: z.enum(RELEASE_REASONS),
+  /** The operator's free text beside the reason, when given. */
+  note: z.string().optional(),
   at: z.iso.datetime({ offset: true }),
 });
 export type ChatReleased = z.infer<typeof ChatReleased>;

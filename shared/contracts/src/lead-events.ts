@@ -27,6 +27,8 @@ export const ConversationStateChanged = z.object({
       agentId: z.string().optional(),
     })
     .optional(),
+  /** The requester's context of an API transition (seed 003: e.g. `qualificationReason`), as sent. */
+  metadata: z.record(z.string(), z.unknown()).optional(),
   at: z.iso.datetime({ offset: true }),
 });
 export type ConversationStateChanged = z.infer<typeof ConversationStateChanged>;

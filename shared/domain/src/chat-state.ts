@@ -18,7 +18,12 @@ export const CHAT_STATES = ['waiting_assignment', 'assigned', 'waiting_real_user
 export type ChatState = (typeof CHAT_STATES)[number];
 
 /** The reasons an operator may give for handing a chat back (a fixed set: they label metrics). */
-export const OPERATOR_RELEASE_REASONS = ['released', 'transfer', 'wrong_queue'] as const;
+/**
+ * Why an operator hands a chat back: `released` (default), `transfer` (for another operator),
+ * `wrong_queue`, `manual_fix` (seed 004's release_and_reassign_chat of a stuck chat); free text
+ * goes in the release's `note`.
+ */
+export const OPERATOR_RELEASE_REASONS = ['released', 'transfer', 'wrong_queue', 'manual_fix'] as const;
 /** Why an assignment ended: the system's reasons and the operators'. */
 export const RELEASE_REASONS = [
   'replied',
@@ -57,7 +62,7 @@ export type ChatEvent =
   /** The business answered outside the desk (the WhatsApp Business app): a reply by no operator. */
   | { kind: 'business_reply'; at: Date }
   | { kind: 'assign'; operatorId: string; skills: readonly string[]; at: Date }
-  | { kind: 'release'; reason: ReleaseReason; at: Date }
+  | { kind: 'release'; reason: ReleaseReason; at: Date; note?: string }
   | { kind: 'complete'; reason: string; at: Date }
   | { kind: 'close'; at: Date }
   /** The stuck sweep: acts only if the chat still waits on a reply from before `repliedBefore`. */
@@ -67,7 +72,7 @@ export type ChatEvent =
 /** What a transition means beyond the new state: an assignment began or ended, the chat completed or was flagged. */
 export interface ChatEffects {
   assigned?: { operatorId: string };
-  released?: { operatorId: string; reason: ReleaseReason };
+  released?: { operatorId: string; reason: ReleaseReason; note?: string };
   completed?: { reason: string };
   flagged?: true;
 }
@@ -134,7 +139,7 @@ function decide(c: Chat, e: ChatEvent): Step {
           waitingSince: c.waitingSince ?? e.at,
           idleOperatorId: e.reason === 'idle' ? c.assigneeId : null,
         },
-        { released: { operatorId: c.assigneeId, reason: e.reason } },
+        { released: { operatorId: c.assigneeId, reason: e.reason, ...(e.note ? { note: e.note } : {}) } },
       );
     case 'complete':
       return c.state === 'completed' ? reject('already_completed') : complete(c, e.reason, e.at, false);

@@ -5,6 +5,7 @@ import {
   engagementScore,
   type JourneyCounters,
   type JourneyStage,
+  milestonesDue,
   nextStage,
   qualificationScore,
   STAGE_PROGRESS,
@@ -31,7 +32,7 @@ describe('lead journey', () => {
     ['first reply', 'ENGAGED', { outboundCount: 1, inboundCount: 1, firstReplyHours: 2 }, 'responding'],
     ['three replies', 'ENGAGED', { inboundCount: 3, firstReplyHours: 2 }, 'engaged'],
     ['three slow replies, no opens', 'ENGAGED', { inboundCount: 3, firstReplyHours: 90 }, 'engaged'],
-    ['two slow replies', 'ENGAGED', { inboundCount: 2, firstReplyHours: 90 }, 'responding'],
+    ['two slow replies: outside the 48-hour window', 'ENGAGED', { inboundCount: 2, firstReplyHours: 90 }, 'cold'],
     ['interest', 'ENGAGED', { inboundCount: 1, interestSignals: 1 }, 'interested'],
     [
       'purchase + engagement',
@@ -43,6 +44,84 @@ describe('lead journey', () => {
     ['handover', 'READY_FOR_HANDOVER', {}, 'handover_ready'],
   ])('%s → %s', (_n, state, counters, stage) => {
     expect(nextStage('cold', state, c(counters))).toBe(stage);
+  });
+
+  // Every stage rule of seed 003, at and either side of its thresholds.
+  it.each<[string, LeadState, Partial<JourneyCounters>, JourneyStage]>([
+    ['cold: nothing yet', 'NEW', {}, 'cold'],
+    ['cold: our email, no reply', 'ACTIVE', { outboundCount: 1 }, 'cold'],
+    [
+      'responding: reply at 48 h exactly',
+      'ENGAGED',
+      { outboundCount: 1, inboundCount: 1, firstReplyHours: 48 },
+      'responding',
+    ],
+    [
+      'cold: reply at 48 h and a minute',
+      'ENGAGED',
+      { outboundCount: 1, inboundCount: 1, firstReplyHours: 48.02 },
+      'cold',
+    ],
+    ['responding: the lead wrote first', 'ENGAGED', { inboundCount: 1, firstReplyHours: null }, 'responding'],
+    [
+      'responding: two quick replies (engagement 45, but two exchanges)',
+      'ENGAGED',
+      { inboundCount: 2, firstReplyHours: 1 },
+      'responding',
+    ],
+    ['engaged: three exchanges, engagement 60', 'ENGAGED', { inboundCount: 3, firstReplyHours: 1 }, 'engaged'],
+    [
+      'engaged: three slow exchanges, engagement 45 > 40',
+      'ENGAGED',
+      { inboundCount: 3, firstReplyHours: 72 },
+      'engaged',
+    ],
+    [
+      'interested: an interest signal',
+      'ENGAGED',
+      { inboundCount: 1, firstReplyHours: 1, interestSignals: 1 },
+      'interested',
+    ],
+    [
+      'interested: a slow reply with interest',
+      'ENGAGED',
+      { inboundCount: 1, firstReplyHours: 72, interestSignals: 1 },
+      'interested',
+    ],
+    [
+      'interested: purchase, engagement 60 (not over 60)',
+      'ENGAGED',
+      { inboundCount: 3, firstReplyHours: 1, purchaseSignals: 1 },
+      'interested',
+    ],
+    [
+      'qualified: purchase, engagement 65',
+      'ENGAGED',
+      { inboundCount: 3, firstReplyHours: 1, openCount: 1, purchaseSignals: 1 },
+      'qualified',
+    ],
+    ['qualified: the QUALIFIED state', 'QUALIFIED', {}, 'qualified'],
+    ['handover-ready: READY_FOR_HANDOVER', 'READY_FOR_HANDOVER', { inboundCount: 1 }, 'handover_ready'],
+    ['handover-ready: HANDED_OVER', 'HANDED_OVER', {}, 'handover_ready'],
+  ])('stage rule: %s', (_n, state, counters, stage) => {
+    expect(nextStage('cold', state, c(counters))).toBe(stage);
+  });
+
+  it.each<[string, JourneyStage, Partial<JourneyCounters>, string[], JourneyStage[]]>([
+    ['nothing sent, nothing earned', 'cold', {}, [], []],
+    ['FIRST_CONTACT once our first email is out, still cold', 'cold', { outboundCount: 1 }, [], ['cold']],
+    ['FIRST_CONTACT only once', 'cold', { outboundCount: 2 }, ['FIRST_CONTACT'], []],
+    ['a reply in the window', 'responding', { outboundCount: 1, inboundCount: 1 }, ['FIRST_CONTACT'], ['responding']],
+    ['the lead wrote first: both on leaving cold', 'responding', { inboundCount: 1 }, [], ['cold', 'responding']],
+    [
+      'a skipped stage earns its milestone too',
+      'interested',
+      { outboundCount: 1 },
+      ['FIRST_CONTACT'],
+      ['responding', 'engaged', 'interested'],
+    ],
+  ])('milestones: %s', (_n, stage, counters, earned, due) => {
+    expect(milestonesDue(stage, c(counters), earned)).toEqual(due);
   });
 
   it('never moves back', () => {

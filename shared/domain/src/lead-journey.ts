@@ -73,15 +73,42 @@ export function detectSignals(text: string | null | undefined): { interest: bool
 
 const rank = (s: JourneyStage) => JOURNEY_STAGES.indexOf(s);
 
-/** The stage the facts support now (before applying "never backwards"). */
+/** The seed's responding window: a first reply within this many hours of our first email. */
+export const RESPONDING_WINDOW_HOURS = 48;
+
+/**
+ * Whether the lead's first reply came within the responding window. A lead who wrote first
+ * (no email of ours before their reply: `firstReplyHours` null) had no window to miss.
+ */
+export const repliedInWindow = (c: JourneyCounters) =>
+  c.inboundCount > 0 && (c.firstReplyHours === null || c.firstReplyHours <= RESPONDING_WINDOW_HOURS);
+
+/**
+ * The stage the facts support now (before applying "never backwards"), per seed 003: responding
+ * needs the first reply within 48 hours (a slower lead stays cold until a later stage's criteria
+ * hold), engaged three exchanges and engagement over 40, interested a detected interest (or
+ * purchase) signal, qualified the QUALIFIED state or a purchase signal with engagement over 60,
+ * handover-ready the READY_FOR_HANDOVER state or later.
+ */
 export function stageFor(state: LeadState, c: JourneyCounters): JourneyStage {
   const engagement = engagementScore(c);
   if (state === 'READY_FOR_HANDOVER' || state === 'HANDED_OVER') return 'handover_ready';
   if (state === 'QUALIFIED' || (c.purchaseSignals > 0 && engagement > 60)) return 'qualified';
   if (c.inboundCount > 0 && c.interestSignals + c.purchaseSignals > 0) return 'interested';
   if (c.inboundCount >= 3 && engagement > 40) return 'engaged';
-  if (c.inboundCount > 0) return 'responding';
+  if (repliedInWindow(c)) return 'responding';
   return 'cold';
+}
+
+/**
+ * The stages whose milestone is due and not yet `earned`, in order: every stage up to `stage`,
+ * and cold's FIRST_CONTACT as soon as our first email went out (seed 003: "initial email sent"),
+ * even while the lead stays cold. A lead who wrote first earns it when it leaves cold.
+ */
+export function milestonesDue(stage: JourneyStage, c: JourneyCounters, earned: readonly string[]): JourneyStage[] {
+  return JOURNEY_STAGES.slice(0, rank(stage) + 1).filter(
+    (s) => !earned.includes(STAGE_MILESTONE[s]) && (s !== 'cold' || stage !== 'cold' || c.outboundCount > 0),
+  );
 }
 
 /** The next stage: the stage the facts support, never behind the current one. */

@@ -8,16 +8,26 @@ import { pushFreed } from '../handlers/auto-assign.ts';
 import { changeChat } from '../handlers/change-chat.ts';
 import { nextChat } from '../handlers/claim.ts';
 import { type ChatChange, commitChatChanges } from '../handlers/effects.ts';
+import { transferChat } from '../handlers/transfer.ts';
 import { type LockedChat, lockChat } from '../store/chat-row.ts';
 import { assignmentViews } from './views.ts';
 
 const ChatParams = z.object({ id: z.uuid() });
 const OperatorParams = z.object({ id: z.string().min(1).max(200) });
-const ReleaseBody = z.object({ reason: z.enum(OPERATOR_RELEASE_REASONS).default('released') }).default({
-  reason: 'released',
-});
+const ReleaseBody = z
+  .object({
+    reason: z.enum(OPERATOR_RELEASE_REASONS).default('released'),
+    /** Free text beside the reason, carried in chat.released. */
+    note: z.string().trim().min(1).max(500).optional(),
+  })
+  .default({ reason: 'released' });
 const CompleteBody = z.object({ reason: z.string().min(1).max(200).default('completed by operator') }).default({
   reason: 'completed by operator',
+});
+const TransferBody = z.object({
+  /** The operator who takes the chat: online, below capacity, not barred from it. */
+  operatorId: z.string().min(1).max(200),
+  note: z.string().trim().min(1).max(500).optional(),
 });
 const QueueBody = z.object({ queue: z.string().min(1).max(100).nullable() });
 
@@ -41,13 +51,25 @@ export function assignmentRoutes(api: FastifyInstance, deps: Deps): void {
   });
 
   api.post('/chats/:id/release', async (req) => {
-    const { reason } = parseRequest(ReleaseBody, req.body ?? undefined, 'body');
-    return chatCommand(deps, req, () => ({ kind: 'release', reason, at: deps.now() }));
+    const { reason, note } = parseRequest(ReleaseBody, req.body ?? undefined, 'body');
+    return chatCommand(deps, req, () => ({ kind: 'release', reason, at: deps.now(), ...(note ? { note } : {}) }));
   });
   // Stamped with Postgres's clock: a customer message recorded after it (same clock) reopens the chat.
   api.post('/chats/:id/complete', async (req) => {
     const { reason } = parseRequest(CompleteBody, req.body ?? undefined, 'body');
     return chatCommand(deps, req, (locked) => ({ kind: 'complete', reason, at: locked.dbNow }));
+  });
+  // To a named operator, atomically: released (`transfer`) and assigned in one transaction, or neither.
+  api.post('/chats/:id/transfer', async (req) => {
+    const { id } = parseRequest(ChatParams, req.params, 'path');
+    const body = parseRequest(TransferBody, req.body, 'body');
+    const target = { id, tenantId: req.tenant.id };
+    const { result } = await commitChatChanges(deps, async (tx: Executor) => {
+      const applied = await transferChat(tx, deps, target, body);
+      return { result: applied, applied: applied ?? [] };
+    });
+    if (!result) throw new RequestError(404, 'not_found', `no chat ${id}`);
+    return { chatId: id, state: 'assigned', operatorId: body.operatorId };
   });
   // The agent desk routes a chat to a queue: only operators with that skill may take it from now on.
   api.post('/chats/:id/queue', async (req) => {

@@ -48,13 +48,14 @@ function announce(
   const out: OutboxEntry[] = [];
   const { released, assigned, completed } = effects;
   if (released && assignment.ended !== null) {
-    const { operatorId, reason } = released;
+    const { operatorId, reason, note } = released;
     out.push(
       chatEvent(deps, 'chat.released', tenantId, chatId, {
         chatId,
         operatorId,
         assignmentId: assignment.ended,
         reason,
+        ...(note ? { note } : {}),
         at,
       }),
     );

@@ -54,3 +54,16 @@ export async function upsertOperator(
     returning 1`);
   return r.rows.length === 1;
 }
+
+/** An operator's row, locked for the rest of the transaction (after the chat's: chats first, everywhere). */
+export async function lockOperator(
+  tx: Executor,
+  tenantId: string,
+  operatorId: string,
+): Promise<{ status: string; capacity: number; activeChats: number; skills: string[] } | null> {
+  const r = await tx.execute<{ status: string; capacity: number; active_chats: number; skills: string[] }>(sql`
+    select status, capacity, active_chats, skills from operators
+     where tenant_id = ${tenantId} and id = ${operatorId} for update`);
+  const o = r.rows[0];
+  return o ? { status: o.status, capacity: o.capacity, activeChats: o.active_chats, skills: o.skills } : null;
+}

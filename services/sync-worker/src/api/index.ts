@@ -5,6 +5,8 @@ import type { Redis } from 'ioredis';
 import type { CountryCode } from 'libphonenumber-js';
 import type { Deps } from '../deps.ts';
 import type { LookupCache } from '../lookup-cache.ts';
+import { analyticsRoutes } from './analytics.ts';
+import { conversationRoutes } from './conversations.ts';
 import { erasureRoutes } from './erasure.ts';
 import { leadRoutes } from './leads.ts';
 import { lookupRoutes } from './lookup.ts';
@@ -34,6 +36,8 @@ const areas: ApiRoutes[] = [
   messageRoutes,
   retentionRoutes,
   erasureRoutes,
+  conversationRoutes,
+  analyticsRoutes,
 ];
 
 /**

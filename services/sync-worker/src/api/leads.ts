@@ -24,16 +24,35 @@ const TransitionBody = z.object({
   agentId: z.string().min(1).max(200).optional(),
   /** Why the lead qualifies (QUALIFICATION_CRITERIA_MET), e.g. "purchase_intent_expressed". */
   criteria: z.array(z.string().min(1).max(200)).max(20).optional(),
+  /**
+   * Seed 003's free-form context of a transition, kept whole in the audit trail and the event; its
+   * `qualificationReason` (a string) counts as a qualification criterion, as `criteria` do.
+   */
+  metadata: z
+    .record(z.string().min(1).max(100), z.json())
+    .refine((m) => JSON.stringify(m).length <= 4096, 'metadata is at most 4 KiB of JSON')
+    .optional(),
 });
 
-const change = (b: z.infer<typeof TransitionBody>, at: Date): LeadChange => ({
-  event: b.event,
-  trigger: { kind: 'api', id: b.triggeredBy },
-  at,
-  ...(b.agentId ? { agentId: b.agentId } : {}),
-  ...(b.criteria ? { qualificationSignals: b.criteria } : {}),
-  keepFactsOnReject: false,
-});
+/** The qualification criteria a request names: `criteria`, and `metadata.qualificationReason`. */
+function criteriaOf(b: z.infer<typeof TransitionBody>): string[] | undefined {
+  const reason = b.metadata?.qualificationReason;
+  const all = [...(b.criteria ?? []), ...(typeof reason === 'string' && reason.trim() ? [reason.trim()] : [])];
+  return all.length > 0 ? all : undefined;
+}
+
+const change = (b: z.infer<typeof TransitionBody>, at: Date): LeadChange => {
+  const criteria = criteriaOf(b);
+  return {
+    event: b.event,
+    trigger: { kind: 'api', id: b.triggeredBy },
+    at,
+    ...(b.agentId ? { agentId: b.agentId } : {}),
+    ...(criteria ? { qualificationSignals: criteria } : {}),
+    ...(b.metadata ? { metadata: b.metadata } : {}),
+    keepFactsOnReject: false,
+  };
+};
 
 interface TreeNode {
   messageIdHeader: string;
@@ -102,9 +121,10 @@ export const leadRoutes: ApiRoutes = (api, deps) => {
       to_value: string;
       triggered_by: string;
       warnings: unknown;
+      metadata: unknown;
       at: Date;
     }>(sql`
-      select kind, event, from_value, to_value, triggered_by, warnings, at from lead_transitions
+      select kind, event, from_value, to_value, triggered_by, warnings, metadata, at from lead_transitions
        where tenant_id = ${req.tenant.id} and conversation_id = ${id} order by id`);
     const now = deps.now().getTime();
     return {

@@ -1,6 +1,6 @@
 import { AgentDeskConversationRequested } from '@switchboard/contracts';
 import type { ConversationStatus } from '@switchboard/domain';
-import { setConversationAgent } from '../store/status-sync.ts';
+import { changeAgent } from './agent-change.ts';
 import { type Applied, route } from './route.ts';
 import {
   applySyncRequest,
@@ -43,9 +43,22 @@ export const agentDeskConversationRoute = route<ConversationRequest, Conversatio
               reason: e.reason ?? `${e.action} requested on the agent desk`,
             },
           }),
-          after: async (tx2, conversationId) => {
-            if (e.action === 'close') return;
-            await setConversationAgent(tx2, conversationId, e.action === 'assign' ? e.operatorId : null);
+          // A re-assign of an active conversation keeps its status: changeAgent records the
+          // transfer (history row, conversation.transferred) all the same.
+          after: async (tx2, conversationId, statusChanged) => {
+            if (e.action === 'close') return undefined;
+            return changeAgent(
+              tx2,
+              deps,
+              { tenantId: value.channel.tenantId, id: conversationId },
+              {
+                agentId: e.action === 'assign' ? e.operatorId : null,
+                at: new Date(event.time),
+                origin: 'agent_desk',
+                causeEventId: event.id,
+                statusChanged,
+              },
+            );
           },
         }),
       );

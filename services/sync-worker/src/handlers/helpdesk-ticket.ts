@@ -32,7 +32,12 @@ export const helpdeskTicketRoute = route<Ticket, ConversationScope>({
           ticketExternalId: e.ticketId,
           changedBy: e.changedBy ?? assignee,
           command: (tickets) => ticketCommand(e, tickets),
-          after: assignee ? (tx2) => setTicketAssignee(tx2, tenantId, e.ticketId, assignee) : undefined,
+          after: assignee
+            ? async (tx2) => {
+                await setTicketAssignee(tx2, tenantId, e.ticketId, assignee);
+                return undefined;
+              }
+            : undefined,
         }),
       );
     }

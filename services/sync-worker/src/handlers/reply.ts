@@ -2,6 +2,7 @@ import { type CloudEvent, eventId, type MessageAuthor } from '@switchboard/contr
 import { type Executor, type OutboxEntry, pgSafe } from '@switchboard/db';
 import { done, skipped } from '@switchboard/platform';
 import type { Deps } from '../deps.ts';
+import { firstResponseBy } from '../store/analytics.ts';
 import { recordOutboundEmail } from '../store/email-reply.ts';
 import { takeHeldDeliveryStatusesOf } from '../store/held-delivery-statuses.ts';
 import { findMessageForUpdate, lockMessageKey, type MessageKey } from '../store/messages.ts';
@@ -54,6 +55,7 @@ export async function recordReply(
   const stored = await storeReply(tx, c, r, id, key, to);
   if (!stored) return { outcome: skipped(`message ${r.originMessageId} already stored`), outbox: [], counts: [] };
   const agent = await touchForReply(tx, deps, c, r);
+  const firstMs = await firstResponseBy(tx, c.id, stored.id);
   const events = replyEvents(deps, c, r, stored, to);
   const held = await applyHeldDeliveryStatuses(tx, deps, key);
   return {
@@ -64,6 +66,9 @@ export async function recordReply(
       { metric: 'messagesStored', labels: { provider: r.origin, direction: 'outbound' } },
       ...agent.counts,
       ...held.counts,
+      ...(firstMs === null
+        ? []
+        : [{ metric: 'firstResponse' as const, labels: { origin: r.origin }, value: firstMs / 1000 }]),
     ],
   };
 }

@@ -1,5 +1,7 @@
 import {
   agentDeskRoutingKeys,
+  type DomainEventKey,
+  domainEventType,
   genesysRoutingKeys,
   helpdeskRoutingKeys,
   inboundRoutingKeys,
@@ -7,6 +9,7 @@ import {
   mailgunRoutingKeys,
 } from '@switchboard/contracts';
 import { agentDeskConversationRoute } from './agent-desk-conversation.ts';
+import { chatAssignedRoute, chatCompletedRoute, chatReleasedRoute } from './chat-assignment.ts';
 import { helpdeskTicketRoute } from './helpdesk-ticket.ts';
 import { mailgunEmailRoute } from './mailgun-email.ts';
 import { mailgunEventRoute } from './mailgun-event.ts';
@@ -38,7 +41,17 @@ export const routes: Record<string, Route> = {
   [agentDeskRoutingKeys.operatorReplied]: agentDeskReplyRoute,
   [genesysRoutingKeys.agentMessage]: genesysAgentMessageRoute,
   [genesysRoutingKeys.receipt]: genesysReceiptRoute,
+  // The chat queue's decisions, from switchboard.events (domain events, not inbound ones).
+  'chat.assigned': chatAssignedRoute,
+  'chat.released': chatReleasedRoute,
+  'chat.completed': chatCompletedRoute,
 };
 
+/** The keys above that are domain events on switchboard.events; the rest are inbound. */
+export const domainEventKeys = new Set<DomainEventKey>(['chat.assigned', 'chat.released', 'chat.completed']);
+const isDomainKey = (key: string): key is DomainEventKey => domainEventKeys.has(key as DomainEventKey);
+
 /** CloudEvents type → route, for the dispatcher. */
-export const routesByType = new Map(Object.entries(routes).map(([key, r]) => [inboundType(key), r]));
+export const routesByType = new Map(
+  Object.entries(routes).map(([key, r]) => [isDomainKey(key) ? domainEventType(key) : inboundType(key), r]),
+);

@@ -6,7 +6,7 @@ import { activeChannel, type Channel } from '@switchboard/worker';
 import { CONSUMER, type Deps } from '../deps.ts';
 import type { Count } from '../metrics.ts';
 import { type LockedTicket, lockConversationState, type NewTicket } from '../store/status-sync.ts';
-import type { Applied, Prepared } from './route.ts';
+import type { Applied, Effects, Prepared } from './route.ts';
 import { writeSyncDecision } from './status-sync.ts';
 
 /**
@@ -26,8 +26,11 @@ export type SyncRequest = {
   changedBy: string | undefined;
   /** Builds the command from the locked state (an `assigned` ticket needs its current status). */
   command: (tickets: LockedTicket[]) => SyncCommand;
-  /** Extra writes beside the status (the conversation's agent). */
-  after?: (tx: Executor, conversationId: string) => Promise<void>;
+  /**
+   * Extra writes beside the status (the conversation's agent), told whether the status changed;
+   * their events and counts join the decision's.
+   */
+  after?: (tx: Executor, conversationId: string, statusChanged: boolean) => Promise<Effects | undefined>;
 };
 
 /** What a status request is applied in: the channel it came in on and the conversation it names. */
@@ -110,7 +113,16 @@ async function decideSyncRequest(
   if (!decision.ok) return reject(tx, event, r.entity, decision.reason);
   const cause = { eventId: event.id, changedBy: r.changedBy, at: new Date(event.time) };
   const effects = await writeSyncDecision(tx, deps, state, decision, cause, built.created);
-  await r.after?.(tx, conversation.id);
-  const outcome: Outcome = decision.changes.length === 0 && !decision.suggestion ? skipped('no status change') : done;
-  return { outcome, ...effects };
+  const statusChanged = decision.changes.some((c) => c.entity === 'conversation');
+  const extra = await r.after?.(tx, conversation.id, statusChanged);
+  const changed = decision.changes.length > 0 || decision.suggestion || (extra?.outbox.length ?? 0) > 0;
+  const outcome: Outcome = changed ? done : skipped('no status change');
+  return {
+    outcome,
+    outbox: [...effects.outbox, ...(extra?.outbox ?? [])],
+    counts: [...effects.counts, ...(extra?.counts ?? [])],
+    ...(effects.afterCommit || extra?.afterCommit
+      ? { afterCommit: [...(effects.afterCommit ?? []), ...(extra?.afterCommit ?? [])] }
+      : {}),
+  };
 }

@@ -29,6 +29,8 @@ export interface LeadChange {
   };
   agentId?: string;
   qualificationSignals?: string[];
+  /** The requester's context of an API transition, kept in the audit row and the state event. */
+  metadata?: Record<string, unknown>;
   /**
    * Provider facts (an open, a reply) stay counted even when the state cannot move; a person's
    * request through the API that is refused changes nothing.

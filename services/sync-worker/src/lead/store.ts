@@ -124,11 +124,12 @@ export async function recordLeadTransition(
     to: string;
     triggeredBy: string;
     warnings: unknown[];
+    metadata: Record<string, unknown>;
     at: Date;
   },
 ): Promise<void> {
   await tx.execute(sql`
-    insert into lead_transitions (tenant_id, conversation_id, kind, event, from_value, to_value, triggered_by, warnings, at)
+    insert into lead_transitions (tenant_id, conversation_id, kind, event, from_value, to_value, triggered_by, warnings, metadata, at)
     values (${t.tenantId}, ${t.conversationId}, ${t.kind}, ${t.event}, ${t.from}, ${t.to}, ${t.triggeredBy},
-            ${JSON.stringify(t.warnings)}::jsonb, ${t.at.toISOString()})`);
+            ${JSON.stringify(t.warnings)}::jsonb, ${JSON.stringify(t.metadata)}::jsonb, ${t.at.toISOString()})`);
 }

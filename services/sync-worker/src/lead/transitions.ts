@@ -4,10 +4,10 @@ import {
   type LeadDecision,
   type LeadEvent,
   type LeadState,
+  milestonesDue,
   nextStage,
   STAGE_MILESTONE,
   STAGE_PROGRESS,
-  stagesBetween,
 } from '@switchboard/domain';
 import type { Deps } from '../deps.ts';
 import { domainEvent } from '../handlers/events.ts';
@@ -23,6 +23,7 @@ export interface TransitionCause {
   event: LeadEvent;
   trigger: LeadTrigger;
   at: Date;
+  metadata?: Record<string, unknown>;
 }
 
 type Moved = Extract<LeadDecision, { kind: 'apply' }>;
@@ -56,6 +57,7 @@ export async function enterState(
     to: decision.to,
     triggeredBy: triggeredBy(c),
     warnings,
+    metadata: c.metadata ?? {},
     at: c.at,
   });
   return domainEvent(deps, 'conversation.state.changed', meta, {
@@ -67,13 +69,14 @@ export async function enterState(
     triggeredBy: c.trigger,
     warnings,
     ...handoverOf(decision.to, lead.agentId),
+    ...(c.metadata ? { metadata: c.metadata } : {}),
     at: c.at.toISOString(),
   });
 }
 
 /**
- * Moves `lead` to the journey stage its state and counters now reach (in place), passing each
- * stage's milestone on the way; returns its event, or null when the stage stays.
+ * Moves `lead` to the journey stage its state and counters now reach (in place), earning each
+ * milestone due on the way (`milestonesDue`); returns its event, or null when the stage stays.
  */
 export async function advanceStage(
   tx: Executor,
@@ -82,13 +85,19 @@ export async function advanceStage(
   c: TransitionCause,
 ): Promise<OutboxEntry | null> {
   const stage = nextStage(lead.stage, lead.state, lead.counters);
-  if (stage === lead.stage) return null;
-  const meta = { tenantId: lead.tenantId, conversationId: lead.conversationId };
-  const passed = stagesBetween(lead.stage, stage);
+  const due = milestonesDue(
+    stage,
+    lead.counters,
+    lead.milestones.map((m) => m.milestone),
+  );
   lead.milestones = [
     ...lead.milestones,
-    ...passed.map((s) => ({ milestone: STAGE_MILESTONE[s], stage: s, at: c.at.toISOString() })),
+    ...due.map((s) => ({ milestone: STAGE_MILESTONE[s], stage: s, at: c.at.toISOString() })),
   ];
+  // FIRST_CONTACT can fall due while the lead stays cold: kept on the row (and in the next
+  // lead.stage.changed), with no stage event of its own, since no stage changed.
+  if (stage === lead.stage) return null;
+  const meta = { tenantId: lead.tenantId, conversationId: lead.conversationId };
   const kind = 'stage';
   await recordLeadTransition(tx, {
     ...meta,
@@ -98,6 +107,7 @@ export async function advanceStage(
     to: stage,
     triggeredBy: triggeredBy(c),
     warnings: [],
+    metadata: {},
     at: c.at,
   });
   const event = domainEvent(deps, 'lead.stage.changed', meta, {
@@ -108,7 +118,7 @@ export async function advanceStage(
     progress: STAGE_PROGRESS[stage],
     engagementScore: lead.engagementScore,
     qualificationScore: lead.qualificationScore,
-    milestones: passed.map((s) => STAGE_MILESTONE[s]),
+    milestones: due.map((s) => STAGE_MILESTONE[s]),
     at: c.at.toISOString(),
   });
   lead.stage = stage;

@@ -6,7 +6,7 @@ import { type SQL, sql } from 'drizzle-orm';
  * is never found, exactly as if it did not exist.
  */
 
-type ConversationRow = {
+export type ConversationRow = {
   id: string;
   customer_id: string;
   channel_id: string;
@@ -28,7 +28,7 @@ type ConversationRow = {
 
 const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
 
-const conversationView = (r: ConversationRow) => ({
+export const conversationView = (r: ConversationRow) => ({
   id: r.id,
   provider: r.provider,
   channelId: r.channel_id,
@@ -92,6 +92,34 @@ type MessageRow = {
   failed_at: Date | null;
   errors: unknown;
 };
+
+const messageView = (m: MessageRow) => ({
+  id: m.id,
+  direction: m.direction,
+  provider: m.provider,
+  providerMessageId: m.provider_message_id,
+  type: m.type,
+  text: m.body,
+  content: m.content,
+  providerSentAt: iso(m.provider_sent_at),
+  receivedAt: iso(m.received_at),
+  deliveryStatus: m.delivery_status,
+  sentAt: iso(m.sent_at),
+  deliveredAt: iso(m.delivered_at),
+  readAt: iso(m.read_at),
+  failedAt: iso(m.failed_at),
+  errors: m.errors ?? null,
+});
+
+/** One message with its delivery status and the conversation it belongs to, or null. */
+export async function messageById(db: Executor, tenantId: string, id: string) {
+  const res = await db.execute<MessageRow & { conversation_id: string }>(sql`
+    select m.id, m.conversation_id, m.direction, m.provider, m.provider_message_id, m.type, m.body, m.content, m.provider_sent_at,
+           m.received_at, m.received_at::text as received_key, m.delivery_status, m.sent_at, m.delivered_at, m.read_at, m.failed_at, m.errors
+      from messages m where m.tenant_id = ${tenantId} and m.id = ${id}`);
+  const m = res.rows[0];
+  return m ? { ...messageView(m), conversationId: m.conversation_id } : null;
+}
 
 /**
  * Position in a conversation's history: messages are ordered by (received_at, id). `at` is
@@ -157,23 +185,7 @@ export async function messagePage(
   const rows = res.rows.slice(0, opts.limit);
   const last = rows[rows.length - 1];
   return {
-    messages: rows.map((m) => ({
-      id: m.id,
-      direction: m.direction,
-      provider: m.provider,
-      providerMessageId: m.provider_message_id,
-      type: m.type,
-      text: m.body,
-      content: m.content,
-      providerSentAt: iso(m.provider_sent_at),
-      receivedAt: iso(m.received_at),
-      deliveryStatus: m.delivery_status,
-      sentAt: iso(m.sent_at),
-      deliveredAt: iso(m.delivered_at),
-      readAt: iso(m.read_at),
-      failedAt: iso(m.failed_at),
-      errors: m.errors ?? null,
-    })),
+    messages: rows.map(messageView),
     nextCursor: res.rows.length > opts.limit && last ? encodeCursor({ at: last.received_key, id: last.id }) : null,
   };
 }

@@ -155,13 +155,58 @@ export async function setTicketAssignee(
     update tickets set assignee = ${assignee} where tenant_id = ${tenantId} and external_id = ${externalId}`);
 }
 
-/** Records the conversation's agent; a change bumps the version (the fencing token) like any write. */
-export async function setConversationAgent(
+/**
+ * The conversation's agent and when it was set (`metadata.agentAt`), row-locked: the conversation
+ * first, as `lockConversationState` (which follows in the same transaction) takes it.
+ */
+export async function conversationAgent(
+  tx: Executor,
+  conversationId: string,
+): Promise<{ status: string | null; agentId: string | null; agentAt: Date | null }> {
+  const res = await tx.execute<{ status: string; agent_id: string | null; agent_at: string | null }>(sql`
+    select status, agent_id, metadata->>'agentAt' as agent_at from conversations where id = ${conversationId} for update`);
+  const r = res.rows[0];
+  return {
+    status: r?.status ?? null,
+    agentId: r?.agent_id ?? null,
+    agentAt: r?.agent_at ? new Date(r.agent_at) : null,
+  };
+}
+
+/**
+ * Gives the conversation to `agentId` (null: nobody) as of `at`, bumping its version; null when
+ * it already was. `metadata.agentAt` orders agent changes, as it does for Genesys replies.
+ */
+export async function reassignConversation(
   tx: Executor,
   conversationId: string,
   agentId: string | null,
-): Promise<void> {
+  at: Date,
+): Promise<{ previousAgentId: string | null; version: number } | null> {
+  const res = await tx.execute<{ previous: string | null; version: number }>(sql`
+    update conversations c
+       set agent_id = ${agentId}::text, version = c.version + 1,
+           metadata = jsonb_set(c.metadata, '{agentAt}', to_jsonb(${at.toISOString()}::text))
+      from (select agent_id as previous from conversations where id = ${conversationId}) o
+     where c.id = ${conversationId} and c.agent_id is distinct from ${agentId}::text
+     returning o.previous, c.version`);
+  const r = res.rows[0];
+  return r ? { previousAgentId: r.previous, version: Number(r.version) } : null;
+}
+
+/**
+ * A history row for a change that keeps the status (an agent handing the conversation to
+ * another): the status again, with who, why and the cause, so the history shows every transfer.
+ * The trigger writes only status changes; this is its twin for the rest, one active row kept.
+ */
+export async function recordKeptStatus(tx: Executor, conversationId: string, c: ChangeContext): Promise<void> {
   await tx.execute(sql`
-    update conversations set agent_id = ${agentId}::text, version = version + 1
-     where id = ${conversationId} and agent_id is distinct from ${agentId}::text`);
+    update status_history set is_active = false
+     where entity_type = 'conversation' and entity_id = ${conversationId} and is_active`);
+  await tx.execute(sql`
+    insert into status_history (tenant_id, entity_type, entity_id, status, previous_status, is_active,
+                                changed_by, source, reason, notes, cause_event_id, version)
+    select tenant_id, 'conversation', id, status, status, true, ${c.changedBy ?? null}, ${c.source},
+           ${c.reason ?? null}, ${c.notes ?? null}, ${c.causeEventId ?? null}::uuid, version
+      from conversations where id = ${conversationId}`);
 }

@@ -15,6 +15,14 @@ import {
 } from 'drizzle-orm/pg-core';
 import { channels, tenants } from './tenancy.ts';
 
+/**
+ * What the conversation list's `q` searches in a customer, as one text; the expression of the
+ * trigram index `customers_search_trgm_idx`, so a query must use exactly this to be served by it.
+ */
+export const customerSearchText = sql.raw(
+  `(coalesce(name, '') || E'\\n' || coalesce(phone_e164, '') || E'\\n' || coalesce(email, ''))`,
+);
+
 /** Written by: sync-worker. */
 export const customers = pgTable(
   'customers',
@@ -59,6 +67,11 @@ export const customers = pgTable(
     uniqueIndex('customers_tenant_wa_username_uq')
       .on(t.tenantId, t.whatsappUsername)
       .where(sql`${t.whatsappUsername} is not null`),
+    // The lookup by WhatsApp user id (`GET /conversations/by-whatsapp/:waId`) scanned every customer.
+    index('customers_tenant_whatsapp_idx').on(t.tenantId, t.whatsappId).where(sql`${t.whatsappId} is not null`),
+    // The conversation list's text search (pg_trgm): name, phone and email as one text, a newline
+    // apart (a search term holds none), so one GIN index answers `ilike '%term%'` over all three.
+    index('customers_search_trgm_idx').using('gin', sql`${customerSearchText} gin_trgm_ops`),
   ],
 );
 
@@ -166,8 +179,20 @@ export const conversations = pgTable(
     index('conversations_tenant_customer_idx').on(t.tenantId, t.customerId),
     // Foreign-key checks and the legacy rollback look conversations up by customer alone.
     index('conversations_customer_idx').on(t.customerId),
-    // The retention job's walk: a tenant's closed conversations by close time.
-    index('conversations_tenant_closed_idx').on(t.tenantId, t.closedAt).where(sql`${t.status} = 'closed'`),
+    // The conversation list (`GET /conversations`): newest activity first, keyset on
+    // (last_activity_at, id), unfiltered or by status or agent, each an index range read backwards.
+    index('conversations_tenant_activity_idx').on(t.tenantId, t.lastActivityAt, t.id),
+    index('conversations_tenant_status_activity_idx').on(t.tenantId, t.status, t.lastActivityAt, t.id),
+    index('conversations_tenant_agent_activity_idx')
+      .on(t.tenantId, t.agentId, t.lastActivityAt, t.id)
+      .where(sql`${t.agentId} is not null`),
+    // The analytics report's cohort of conversations closed in a time range, and the retention
+    // job's walk over a tenant's closed conversations by close time (`closed_at < $cutoff`).
+    index('conversations_tenant_closed_idx').on(t.tenantId, t.closedAt).where(sql`${t.closedAt} is not null`),
+    // The inactivity sweep (every minute, all tenants): the live chat conversations quiet longest.
+    index('conversations_inactivity_idx')
+      .on(t.lastActivityAt)
+      .where(sql`${t.status} <> 'closed' and ${t.provider} <> 'mailgun'`),
     check('conversations_status_ck', sql`${t.status} in ('open', 'active', 'closed')`),
   ],
 );

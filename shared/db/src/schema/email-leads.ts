@@ -50,6 +50,8 @@ export const emailMessages = pgTable(
     index('email_messages_header_idx').on(t.tenantId, t.customerId, t.messageIdHeader),
     index('email_messages_subject_idx').on(t.tenantId, t.customerId, t.normalizedSubject, t.sentAt),
     index('email_messages_conversation_idx').on(t.conversationId, t.sentAt),
+    // The conversation list's text search over email subjects (pg_trgm).
+    index('email_messages_subject_trgm_idx').using('gin', sql`${t.subject} gin_trgm_ops`),
     check('email_messages_direction_ck', sql`${t.direction} in ('inbound', 'outbound')`),
   ],
 );
@@ -125,6 +127,8 @@ export const leadTransitions = pgTable(
     toValue: text('to_value').notNull(),
     triggeredBy: text('triggered_by').notNull(),
     warnings: jsonb('warnings').notNull().default([]),
+    /** The requester's `metadata` of an API transition (seed 003: e.g. `qualificationReason`), as sent. */
+    metadata: jsonb('metadata').notNull().default({}),
     at: timestamp('at', { withTimezone: true }).notNull(),
   },
   (t) => [

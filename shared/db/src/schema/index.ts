@@ -1,3 +1,4 @@
+export * from './analytics.ts';
 export * from './assignment.ts';
 export * from './conversations.ts';
 export * from './email-leads.ts';

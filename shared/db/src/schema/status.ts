@@ -44,6 +44,8 @@ export const tickets = pgTable(
   (t) => [
     uniqueIndex('tickets_tenant_external_uq').on(t.tenantId, t.externalId),
     index('tickets_conversation_idx').on(t.conversationId),
+    // The conversation list's text search over ticket subjects (pg_trgm).
+    index('tickets_subject_trgm_idx').using('gin', sql`${t.subject} gin_trgm_ops`),
     check('tickets_status_ck', sql.raw(`status in (${ticketStatuses})`)),
   ],
 );
@@ -80,6 +82,9 @@ export const statusHistory = pgTable(
   (t) => [
     uniqueIndex('status_history_one_active_uq').on(t.entityType, t.entityId).where(sql`${t.isActive}`),
     index('status_history_entity_idx').on(t.entityType, t.entityId, t.id),
+    // Reports over a time range are per tenant (status changes per day); a range by time alone
+    // reads the same index's leading column after the tenant's.
+    index('status_history_tenant_changed_idx').on(t.tenantId, t.changedAt),
     check('status_history_entity_ck', sql`${t.entityType} in ('conversation', 'ticket')`),
     check(
       'status_history_source_ck',

@@ -123,6 +123,10 @@ export function switchboardTopology(ns = '', opts: TopologyOptions = {}): Topolo
       { exchange: names.inbound, pattern: 'agentdesk.conversation.#' },
       { exchange: names.inbound, pattern: 'agentdesk.operator.replied' },
       { exchange: names.inbound, pattern: 'genesys.#' },
+      // The chat queue's assignments move the conversation (assign → active, release → open).
+      { exchange: names.events, pattern: 'chat.assigned' },
+      { exchange: names.events, pattern: 'chat.released' },
+      { exchange: names.events, pattern: 'chat.completed' },
     ],
     opts.retryDelaysMs ?? [1_000, 5_000, 30_000],
     opts.maxAttempts ?? 5,

@@ -1,0 +1,1 @@
+ALTER TABLE "lead_transitions" ADD COLUMN "metadata" jsonb DEFAULT '{}'::jsonb NOT NULL;
