@@ -48,3 +48,12 @@ export async function disableTenantChannels(db: Executor, tenantId: string): Pro
     .returning({ id: channels.id });
   return rows.length;
 }
+
+/**
+ * Every tenant's id: work that spans tenants (sweeps, retention) runs per tenant, each under its
+ * own tenant (Row-Level Security), and learns the tenants here (`tenants` is a system table).
+ */
+export async function allTenantIds(db: Executor): Promise<string[]> {
+  const rows = await db.select({ id: tenants.id }).from(tenants).orderBy(tenants.createdAt, tenants.id);
+  return rows.map((r) => r.id);
+}

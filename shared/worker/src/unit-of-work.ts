@@ -1,4 +1,4 @@
-import { appendOutbox, claimInboxMany, type Executor, type OutboxEntry, transaction } from '@switchboard/db';
+import { appendOutbox, claimInboxMany, type Executor, type OutboxEntry, setTenant, transaction } from '@switchboard/db';
 import { type Count, recordCounts } from '@switchboard/platform';
 import type pg from 'pg';
 import type { AfterCommit, Effects } from './route.ts';
@@ -15,6 +15,11 @@ export interface Unit<M> {
   claim: (consumer: string, eventIds: string[]) => Promise<Set<string>>;
   /** Events, counts and after-commit hooks of what was applied. */
   record: (effects: Partial<Effects<M>>) => void;
+  /**
+   * Makes `tenantId` the tenant of the statements that follow (Row-Level Security): work over
+   * several tenants (a batch, a sweep) runs each tenant's group under its own tenant.
+   */
+  asTenant: (tenantId: string) => Promise<void>;
 }
 
 export interface UnitDeps<M> {
@@ -29,14 +34,19 @@ export interface UnitDeps<M> {
 }
 
 /**
- * Runs `work` in one transaction: what it records is appended to the outbox in that transaction
+ * Runs `work` in one transaction, under `opts.tenantId` when given (else under none until it
+ * calls `unit.asTenant`; the inbox and outbox are system tables and need none): what it records is appended to the outbox in that transaction
  * (no event without its commit, no commit without its event); once it committed, its counts are
  * recorded and its after-commit hooks run, in order. A rollback (an error thrown by `work` or by
  * the commit) records nothing and runs nothing, so work tried again counts once. A hook handles
  * its own failures (the idle checks count theirs): one that throws reaches the caller after the
  * commit, and a consumer would retry work that is already applied (the inbox then skips it).
  */
-export async function unitOfWork<M, T>(deps: UnitDeps<M>, work: (unit: Unit<M>) => Promise<T>): Promise<T> {
+export async function unitOfWork<M, T>(
+  deps: UnitDeps<M>,
+  work: (unit: Unit<M>) => Promise<T>,
+  opts: { tenantId?: string | undefined } = {},
+): Promise<T> {
   const outbox: OutboxEntry[] = [];
   const counts: Count<M>[] = [];
   const hooks: AfterCommit[] = [];
@@ -50,13 +60,14 @@ export async function unitOfWork<M, T>(deps: UnitDeps<M>, work: (unit: Unit<M>) 
         counts.push(...(e.counts ?? []));
         hooks.push(...(e.afterCommit ?? []));
       },
+      asTenant: (tenantId) => setTenant(client, tenantId),
     };
     const r = await work(unit);
     await appendOutbox(tx, outbox);
     const last = await deps.beforeCommit?.(tx);
     if (last) hooks.push(last);
     return r;
-  });
+  }, opts);
   recordCounts(deps.metrics, counts);
   for (const hook of hooks) await hook();
   return result;

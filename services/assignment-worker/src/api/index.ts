@@ -66,7 +66,7 @@ export function assignmentRoutes(api: FastifyInstance, deps: Deps): void {
 async function chatCommand(deps: Deps, req: FastifyRequest, event: (locked: LockedChat) => ChatEvent) {
   const { id } = parseRequest(ChatParams, req.params, 'path');
   const target = { id, tenantId: req.tenant.id };
-  const { result } = await commitChatChanges(deps, async (tx: Executor) => {
+  const { result } = await commitChatChanges(deps, target.tenantId, async (tx: Executor) => {
     const locked = await lockChat(tx, id, target.tenantId);
     if (!locked) return { result: null, applied: [] as ChatChange[] };
     const a = await changeChat(tx, deps, target, event(locked), { locked });

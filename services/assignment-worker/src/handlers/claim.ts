@@ -30,7 +30,7 @@ export async function nextChat(deps: Deps, tenantId: string, operatorId: string)
     unit.record({ counts });
     if (claimed) unit.record(effectsOf(deps, [claimed], { background: true }));
     return result;
-  });
+  }, { tenantId });
 }
 
 /**

@@ -45,7 +45,7 @@ export const messageRoutes: ApiRoutes = (api, deps) => {
         const r = await recordDispatch(unit.tx, deps, req.tenant.id, id, dispatch);
         if (r.kind === 'dispatched') unit.record(r);
         return r;
-      }),
+      }, { tenantId: req.tenant.id }),
     );
     switch (result.kind) {
       case 'not_found':
