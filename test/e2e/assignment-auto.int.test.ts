@@ -120,7 +120,9 @@ describe('auto-assign', () => {
     // the only operator with room; A pulling does not get it either.
     const row = await p.pool.query<{ assignment_id: number }>('select assignment_id from chats where id = $1', [c1]);
     const later = { ...w.deps, now: () => new Date(Date.now() + 11 * 60_000) };
-    expect(await releaseIdle(later, { chatId: c1, assignmentId: Number(row.rows[0]?.assignment_id) })).toBe(1);
+    expect(
+      await releaseIdle(later, { tenantId: t.tenantId, chatId: c1, assignmentId: Number(row.rows[0]?.assignment_id) }),
+    ).toBe(1);
     expect(await idleChecks()).toBe(before + 1);
     expect(await k.chat(c1)).toMatchObject({ state: 'waiting_assignment', idle_operator_id: 'A' });
     expect(await k.holders(t.tenantId)).toEqual({ B: [c2] });

@@ -42,26 +42,30 @@ async function closeInactiveOf(
   );
   let closed = 0;
   for (const c of due.rows) {
-    const did = await unitOfWork(deps, async ({ tx, record }) => {
-      const still = await tx.execute<{ id: string }>(sql`
+    const did = await unitOfWork(
+      deps,
+      async ({ tx, record }) => {
+        const still = await tx.execute<{ id: string }>(sql`
         select id from conversations
          where id = ${c.id} and status <> 'closed' and last_activity_at < ${cutoff.toISOString()}
            for update skip locked`);
-      if (still.rows.length === 0) return null;
-      const state = await lockConversationState(tx, c.tenant_id, c.id);
-      if (!state) return null;
-      const minutes = Math.round(idleMs / 60_000);
-      const decision = decideStatusChange(
-        { conversation: { id: c.id, status: state.conversation.status }, tickets: state.tickets },
-        { kind: 'conversation', status: 'closed', source: 'system', reason: `no activity for ${minutes} minutes` },
-      );
-      if (!decision.ok || decision.changes.length === 0) return null;
-      // No inbound event caused this: the cause is the timer, named after the state it closed.
-      const cause = eventId('inactivity', c.id, String(state.conversation.version));
-      const effects = await writeSyncDecision(tx, deps, state, decision, { eventId: cause, at: deps.now() });
-      record(effects);
-      return true;
-    }, { tenantId });
+        if (still.rows.length === 0) return null;
+        const state = await lockConversationState(tx, c.tenant_id, c.id);
+        if (!state) return null;
+        const minutes = Math.round(idleMs / 60_000);
+        const decision = decideStatusChange(
+          { conversation: { id: c.id, status: state.conversation.status }, tickets: state.tickets },
+          { kind: 'conversation', status: 'closed', source: 'system', reason: `no activity for ${minutes} minutes` },
+        );
+        if (!decision.ok || decision.changes.length === 0) return null;
+        // No inbound event caused this: the cause is the timer, named after the state it closed.
+        const cause = eventId('inactivity', c.id, String(state.conversation.version));
+        const effects = await writeSyncDecision(tx, deps, state, decision, { eventId: cause, at: deps.now() });
+        record(effects);
+        return true;
+      },
+      { tenantId },
+    );
     if (did) closed += 1;
   }
   return closed;

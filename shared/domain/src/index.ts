@@ -11,3 +11,4 @@ export * from './operator-status.ts';
 export * from './sender-clock.ts';
 export * from './status-sync.ts';
 export * from './ticket-status.ts';
+export * from './token-scopes.ts';

@@ -50,24 +50,28 @@ export async function unitOfWork<M, T>(
   const outbox: OutboxEntry[] = [];
   const counts: Count<M>[] = [];
   const hooks: AfterCommit[] = [];
-  const result = await transaction(deps.pool, async (tx, client) => {
-    const unit: Unit<M> = {
-      tx,
-      client,
-      claim: (consumer, ids) => claimInboxMany(tx, consumer, ids),
-      record: (e) => {
-        outbox.push(...(e.outbox ?? []));
-        counts.push(...(e.counts ?? []));
-        hooks.push(...(e.afterCommit ?? []));
-      },
-      asTenant: (tenantId) => setTenant(client, tenantId),
-    };
-    const r = await work(unit);
-    await appendOutbox(tx, outbox);
-    const last = await deps.beforeCommit?.(tx);
-    if (last) hooks.push(last);
-    return r;
-  }, opts);
+  const result = await transaction(
+    deps.pool,
+    async (tx, client) => {
+      const unit: Unit<M> = {
+        tx,
+        client,
+        claim: (consumer, ids) => claimInboxMany(tx, consumer, ids),
+        record: (e) => {
+          outbox.push(...(e.outbox ?? []));
+          counts.push(...(e.counts ?? []));
+          hooks.push(...(e.afterCommit ?? []));
+        },
+        asTenant: (tenantId) => setTenant(client, tenantId),
+      };
+      const r = await work(unit);
+      await appendOutbox(tx, outbox);
+      const last = await deps.beforeCommit?.(tx);
+      if (last) hooks.push(last);
+      return r;
+    },
+    opts,
+  );
   recordCounts(deps.metrics, counts);
   for (const hook of hooks) await hook();
   return result;

@@ -21,9 +21,12 @@ const CompleteBody = z.object({ reason: z.string().min(1).max(200).default('comp
 });
 const QueueBody = z.object({ queue: z.string().min(1).max(100).nullable() });
 
+/** Operator commands need a token with the `operate` scope; the views need `read` (the default). */
+const operate = { config: { scope: 'operate' as const } };
+
 /** Operator commands (answered synchronously) and the queue views, all scoped to the token's tenant. */
 export function assignmentRoutes(api: FastifyInstance, deps: Deps): void {
-  api.post('/operators/:id/next-chat', async (req, reply) => {
+  api.post('/operators/:id/next-chat', operate, async (req, reply) => {
     const { id } = parseRequest(OperatorParams, req.params, 'path');
     const r = await nextChat(deps, req.tenant.id, id);
     switch (r.outcome) {
@@ -40,17 +43,17 @@ export function assignmentRoutes(api: FastifyInstance, deps: Deps): void {
     }
   });
 
-  api.post('/chats/:id/release', async (req) => {
+  api.post('/chats/:id/release', operate, async (req) => {
     const { reason } = parseRequest(ReleaseBody, req.body ?? undefined, 'body');
     return chatCommand(deps, req, () => ({ kind: 'release', reason, at: deps.now() }));
   });
   // Stamped with Postgres's clock: a customer message recorded after it (same clock) reopens the chat.
-  api.post('/chats/:id/complete', async (req) => {
+  api.post('/chats/:id/complete', operate, async (req) => {
     const { reason } = parseRequest(CompleteBody, req.body ?? undefined, 'body');
     return chatCommand(deps, req, (locked) => ({ kind: 'complete', reason, at: locked.dbNow }));
   });
   // The agent desk routes a chat to a queue: only operators with that skill may take it from now on.
-  api.post('/chats/:id/queue', async (req) => {
+  api.post('/chats/:id/queue', operate, async (req) => {
     const { queue } = parseRequest(QueueBody, req.body, 'body');
     return chatCommand(deps, req, () => ({ kind: 'route', queue, at: deps.now() }));
   });

@@ -22,13 +22,13 @@ export function assignmentViews(api: FastifyInstance, deps: Deps): void {
     const since = new Date(deps.now().getTime() - hours * 3_600_000).toISOString();
     const rows = await asTenant(deps.pool, req.tenant.id, (tx) =>
       tx.execute<{
-      id: string;
-      state: string;
-      assignee_id: string | null;
-      last_operator_id: string | null;
-      since: Date;
-      flagged_at: Date | null;
-    }>(sql`
+        id: string;
+        state: string;
+        assignee_id: string | null;
+        last_operator_id: string | null;
+        since: Date;
+        flagged_at: Date | null;
+      }>(sql`
       select id, state, assignee_id, last_operator_id, flagged_at,
              case state when 'assigned' then assigned_at else operator_replied_at end as since
         from chats

@@ -18,19 +18,23 @@ export type NextChat =
  */
 export async function nextChat(deps: Deps, tenantId: string, operatorId: string): Promise<NextChat> {
   const q: ClaimQuery = { tenantId, operatorId, mode: 'pull', at: deps.now().toISOString(), exclude: [] };
-  return unitOfWork(deps, async (unit) => {
-    const row = await claimPrepared(unit.client, q);
-    const claimed = claimedFrom(deps, row, q);
-    const result: NextChat = claimed
-      ? { outcome: 'assigned', chatId: claimed.chatId, assignmentId: Number(row?.assignment_id) }
-      : { outcome: await whyNoClaim(unit.tx, tenantId, operatorId) };
-    const counts: Count[] = [{ metric: 'assignments', labels: { mode: 'pull', outcome: result.outcome } }];
-    if (row?.held_last) counts.push({ metric: 'sameOperatorExcluded', labels: { rule: 'last_replied' } });
-    if (row?.held_idle) counts.push({ metric: 'sameOperatorExcluded', labels: { rule: 'idle' } });
-    unit.record({ counts });
-    if (claimed) unit.record(effectsOf(deps, [claimed], { background: true }));
-    return result;
-  }, { tenantId });
+  return unitOfWork(
+    deps,
+    async (unit) => {
+      const row = await claimPrepared(unit.client, q);
+      const claimed = claimedFrom(deps, row, q);
+      const result: NextChat = claimed
+        ? { outcome: 'assigned', chatId: claimed.chatId, assignmentId: Number(row?.assignment_id) }
+        : { outcome: await whyNoClaim(unit.tx, tenantId, operatorId) };
+      const counts: Count[] = [{ metric: 'assignments', labels: { mode: 'pull', outcome: result.outcome } }];
+      if (row?.held_last) counts.push({ metric: 'sameOperatorExcluded', labels: { rule: 'last_replied' } });
+      if (row?.held_idle) counts.push({ metric: 'sameOperatorExcluded', labels: { rule: 'idle' } });
+      unit.record({ counts });
+      if (claimed) unit.record(effectsOf(deps, [claimed], { background: true }));
+      return result;
+    },
+    { tenantId },
+  );
 }
 
 /**

@@ -97,14 +97,14 @@ export const leadRoutes: ApiRoutes = (api, deps) => {
     const { lead, history } = await asTenant(deps.pool, req.tenant.id, async (tx) => ({
       lead: await findLead(tx, req.tenant.id, id, false),
       history: await tx.execute<{
-      kind: string;
-      event: string | null;
-      from_value: string;
-      to_value: string;
-      triggered_by: string;
-      warnings: unknown;
-      at: Date;
-    }>(sql`
+        kind: string;
+        event: string | null;
+        from_value: string;
+        to_value: string;
+        triggered_by: string;
+        warnings: unknown;
+        at: Date;
+      }>(sql`
       select kind, event, from_value, to_value, triggered_by, warnings, at from lead_transitions
        where tenant_id = ${req.tenant.id} and conversation_id = ${id} order by id`),
     }));
@@ -149,15 +149,20 @@ export const leadRoutes: ApiRoutes = (api, deps) => {
     };
   });
 
-  api.post('/conversations/:id/transition', async (req) => {
+  // A manual status change: admins only (seed 002).
+  api.post('/conversations/:id/transition', { config: { scope: 'admin' } }, async (req) => {
     const { id } = parseRequest(Params, req.params, 'path');
     const body = parseRequest(TransitionBody, req.body, 'body');
     // Once committed, the unit of work tells the read cache what the transition touched (deps.beforeCommit).
-    const result = await unitOfWork(deps, async (unit) => {
-      const out = await applyLeadEvent(unit.tx, deps, req.tenant.id, id, change(body, deps.now()));
-      if (out) unit.record(out);
-      return out;
-    }, { tenantId: req.tenant.id });
+    const result = await unitOfWork(
+      deps,
+      async (unit) => {
+        const out = await applyLeadEvent(unit.tx, deps, req.tenant.id, id, change(body, deps.now()));
+        if (out) unit.record(out);
+        return out;
+      },
+      { tenantId: req.tenant.id },
+    );
     if (!result) throw new RequestError(404, 'not_found', `no lead journey for conversation ${id}`);
     const d = result.decision;
     switch (d.kind) {

@@ -64,24 +64,24 @@ export const statusHistoryRoutes: ApiRoutes = (api, deps) => {
     const { id } = parseRequest(z.object({ id: z.string().min(1).max(200) }), req.params, 'path');
     const isUuid = z.uuid().safeParse(id).success;
     return asTenant(deps.pool, req.tenant.id, async (tx) => {
-    const found = await tx.execute<{
-      id: string;
-      external_id: string;
-      conversation_id: string;
-      status: string;
-    }>(sql`
+      const found = await tx.execute<{
+        id: string;
+        external_id: string;
+        conversation_id: string;
+        status: string;
+      }>(sql`
       select id, external_id, conversation_id, status from tickets
        where tenant_id = ${req.tenant.id} and (external_id = ${id} ${isUuid ? sql`or id = ${id}::uuid` : sql``})
        order by (external_id = ${id}) desc limit 1`);
-    const t = found.rows[0];
-    if (!t) throw new RequestError(404, 'not_found', `no ticket ${id}`);
-    return {
-      ticketId: t.id,
-      externalTicketId: t.external_id,
-      conversationId: t.conversation_id,
-      status: t.status,
-      history: await history(tx, req.tenant.id, 'ticket', t.id),
-    };
+      const t = found.rows[0];
+      if (!t) throw new RequestError(404, 'not_found', `no ticket ${id}`);
+      return {
+        ticketId: t.id,
+        externalTicketId: t.external_id,
+        conversationId: t.conversation_id,
+        status: t.status,
+        history: await history(tx, req.tenant.id, 'ticket', t.id),
+      };
     });
   });
 };

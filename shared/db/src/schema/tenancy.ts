@@ -58,6 +58,9 @@ export const apiTokens = pgTable(
   (t) => [
     uniqueIndex('api_tokens_sha256_uq').on(t.tokenSha256),
     index('api_tokens_tenant_idx').on(t.tenantId),
-    check('api_tokens_scopes_ck', sql`${t.scopes} <@ array['read', 'operate', 'admin']::text[] and cardinality(${t.scopes}) > 0`),
+    check(
+      'api_tokens_scopes_ck',
+      sql`${t.scopes} <@ array['read', 'operate', 'admin']::text[] and cardinality(${t.scopes}) > 0`,
+    ),
   ],
 );
