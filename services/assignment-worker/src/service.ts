@@ -1,4 +1,12 @@
-import { allTenantIds, asTenant, createDb, createTokenAuth, type Database, postgresReady } from '@switchboard/db';
+import {
+  allTenantIds,
+  asTenant,
+  createDb,
+  createTokenAuth,
+  type Database,
+  postgresReady,
+  warnIfRlsBypassed,
+} from '@switchboard/db';
 import {
   Broker,
   brokerReady,
@@ -42,6 +50,7 @@ export async function startAssignmentWorker(config: Config, opts: { logger?: Log
     settings: { plan_cache_mode: 'force_generic_plan' },
   });
   lifecycle.onStop('postgres', () => pool.end());
+  warnIfRlsBypassed(db, logger);
   const metrics = createMetrics({ chatsWaiting: () => countWaitingChats(db, pool) });
   const broker = new Broker(config.AMQP_URL, topology, logger, metrics.publisher);
   lifecycle.onStop('broker', () => broker.close());
