@@ -54,8 +54,8 @@ export async function disableTenantChannels(db: Executor, tenantId: string): Pro
  * own tenant (Row-Level Security), and learns the tenants here (`tenants` is a system table).
  */
 export async function allTenantIds(db: Executor): Promise<string[]> {
-  const rows = await db.select({ id: tenants.id }).from(tenants).orderBy(tenants.createdAt, tenants.id);
-  return rows.map((r) => r.id);
+  const res = await db.execute<{ id: string }>(sql`select id from tenants order by created_at, id`);
+  return res.rows.map((r) => r.id);
 }
 
 /**
