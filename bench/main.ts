@@ -78,12 +78,14 @@ try {
   // a pipeline of its own, so the two differ in the role alone.
   const roles = options.dbRole === 'both' ? (['owner', 'app'] as const) : [options.dbRole];
   for (const role of roles) {
+    // Message ids carry the run id: each role's pass sends its own, or the second pass's would be
+    // the first's redelivered (and skipped by the inbox).
     const ctx: BenchContext = {
       options,
-      env: benchEnv,
+      env: roles.length > 1 ? { ...benchEnv, runId: `${benchEnv.runId}${role}` } : benchEnv,
       log,
       pipeline: () =>
-        (pipeline ??= startPipeline(benchEnv, {
+        (pipeline ??= startPipeline(ctx.env, {
           root,
           logDir: resultsDir,
           warmup: options.warmup,
