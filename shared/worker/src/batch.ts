@@ -88,27 +88,34 @@ async function applyItems<W extends WorkerShape>(
   outcomes: Outcome[],
 ): Promise<void> {
   const keys = items.flatMap((i) => i.route.lockKeys(i.value));
+  // A batch of one tenant (the usual case) is under it from BEGIN on, in BEGIN's round trip.
+  const tenants = new Set(items.map((i) => r.tenantOf(i.value)));
+  const only = tenants.size === 1 ? [...tenants][0] : undefined;
   const local = await r.withLocks(keys, () =>
-    unitOfWork(r, async (unit) => {
-      const claimed = await unit.claim(
-        r.consumer,
-        items.map((i) => i.event.id),
-      );
-      const settled = new Map<number, Outcome>();
-      const fresh = items.filter((i) => {
-        if (claimed.delete(i.event.id)) return true;
-        settled.set(i.index, skipped('duplicate event'));
-        return false;
-      });
-      for (const [tenantId, group] of byTenant(r, fresh)) {
-        await unit.asTenant(tenantId);
-        for (const route of order) {
-          const mine = group.filter((i) => i.route === route);
-          if (mine.length > 0) await applyRoute(unit, r.deps, route, mine, settled);
+    unitOfWork(
+      r,
+      async (unit) => {
+        const claimed = await unit.claim(
+          r.consumer,
+          items.map((i) => i.event.id),
+        );
+        const settled = new Map<number, Outcome>();
+        const fresh = items.filter((i) => {
+          if (claimed.delete(i.event.id)) return true;
+          settled.set(i.index, skipped('duplicate event'));
+          return false;
+        });
+        for (const [tenantId, group] of byTenant(r, fresh)) {
+          if (tenantId !== only) await unit.asTenant(tenantId);
+          for (const route of order) {
+            const mine = group.filter((i) => i.route === route);
+            if (mine.length > 0) await applyRoute(unit, r.deps, route, mine, settled);
+          }
         }
-      }
-      return settled;
-    }),
+        return settled;
+      },
+      { tenantId: only },
+    ),
   );
   // Committed: only now do the outcomes leave, so a rolled-back batch acks nothing.
   for (const [index, outcome] of local) outcomes[index] = outcome;
