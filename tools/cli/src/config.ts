@@ -9,7 +9,7 @@ import { z } from 'zod';
  */
 const defaultMigrations = fileURLToPath(new URL('../../../shared/db/migrations', import.meta.url));
 
-const postgresUrl = z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL');
+const postgresUrl = z.string().regex(/^postgres(ql)?:\/\//, 'must be a URL with one of postgres:, postgresql:');
 
 /**
  * What the command line reads from the environment; nothing else reads process.env. The CLI
