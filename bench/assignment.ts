@@ -68,7 +68,7 @@ export async function runAssignmentBench(ctx: BenchContext): Promise<ScenarioRes
     /** A tenant with `operators` online (capacity 5) and `chats` waiting, one second apart. */
     const pullTenant = async (slug: string, operators: number, chats: number) => {
       const t = await seedTenant(db, { slug, name: slug, channels: [] });
-      const { token } = await issueApiToken(db, t.tenantId, 'bench');
+      const { token } = await issueApiToken(db, t.tenantId, 'bench', { scopes: ['read', 'operate'] });
       await pool.query(
         `insert into operators (tenant_id, id, status, capacity) select $1, 'op-' || i, 'online', 5 from generate_series(1, $2::int) i`,
         [t.tenantId, operators],

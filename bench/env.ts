@@ -10,7 +10,10 @@ import { createTestDatabase, deleteNamespace, deleteRedisKeys, prepareTemplate, 
  */
 export interface BenchEnv {
   runId: string;
+  /** As the tables' owner: seeding, the bench's own checks, the baseline. */
   databaseUrl: string;
+  /** As the services' role (switchboard_app), under Row-Level Security. */
+  appDatabaseUrl: string;
   databaseName: string;
   amqpUrl: string;
   redisUrl: string;
@@ -42,6 +45,7 @@ export async function createBenchEnv(log: (line: string) => void): Promise<Bench
   return {
     runId,
     databaseUrl: database.url,
+    appDatabaseUrl: database.appUrl,
     databaseName: database.name,
     amqpUrl: testUrls.amqp,
     redisUrl: testUrls.redis,

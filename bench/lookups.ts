@@ -20,12 +20,17 @@ const CONCURRENCY = 1;
 
 async function seed(ctx: BenchContext, run: string) {
   const p = await ctx.pipeline();
+  // A second pass in one run (--db-role both) seeds customers of its own, after the first's.
+  const seeded = await p.pool.query<{ n: number }>(
+    `select count(*)::int as n from customers where phone_e164 like '+447700%'`,
+  );
+  const offset = seeded.rows[0]?.n ?? 0;
   const { rows } = await p.pool.query<{ id: string; wa: string; gc: string; tenant_id: string }>(
     `with ch as (select id, tenant_id from channels where provider = 'whatsapp' and account_id = '106540352242922'),
           cu as (insert into customers (tenant_id, phone_e164, whatsapp_id, name)
                  select ch.tenant_id, '+447700' || lpad(g::text, 6, '0'), '447700' || lpad(g::text, 6, '0'),
                         'Bench Customer ' || g
-                   from ch, generate_series(1, $1::int) g
+                   from ch, generate_series($4::int + 1, $4::int + $1::int) g
                  returning id, tenant_id, whatsapp_id),
           co as (insert into conversations (tenant_id, channel_id, customer_id, provider, status, genesys_conversation_id)
                  select cu.tenant_id, ch.id, cu.id, 'whatsapp', 'open', 'gc-bench-' || $2::text || '-' || cu.whatsapp_id
@@ -37,7 +42,7 @@ async function seed(ctx: BenchContext, run: string) {
                   from co, generate_series(1, $3::int) k)
      select co.id, cu.whatsapp_id as wa, co.genesys_conversation_id as gc, co.tenant_id
        from co join cu on cu.id = co.customer_id`,
-    [CONVERSATIONS, run, MESSAGES],
+    [CONVERSATIONS, run, MESSAGES, offset],
   );
   // Statistics for the bulk load, taken now rather than by autovacuum during a later scenario
   // (whose CPU it would take), and so the cache-filling reads get the plans a live table has.

@@ -13,7 +13,7 @@ import { type BenchEnv, createBenchEnv } from './env.ts';
 import { parseOptions } from './options.ts';
 import { type Pipeline, startPipeline } from './pipeline.ts';
 import { summarizeProfiles } from './profile.ts';
-import { correctnessProblems, evaluateTargets, formatCpuTable, formatTable, formatTargets } from './report.ts';
+import { correctnessProblems, evaluateTargets, formatCpuTable, formatTable, formatTargets, rlsCost } from './report.ts';
 import { scenarios } from './scenarios.ts';
 import { round } from './stats.ts';
 
@@ -79,27 +79,50 @@ try {
   }
   env = await createBenchEnv(log);
   const benchEnv = env;
-  const ctx: BenchContext = {
-    options,
-    env: benchEnv,
-    log,
-    pipeline: () =>
-      (pipeline ??= startPipeline(benchEnv, {
-        root,
-        logDir: resultsDir,
-        warmup: options.warmup,
-        customers: options.customers,
-        serviceEnv: options.serviceEnv,
-        tsx: options.tsx,
-        log,
-        ...(options.profile ? { profileDir } : {}),
-      })),
-    ...(options.profile ? { profileDir } : {}),
-  };
+  // --db-role both: every scenario under the owner (no RLS), then under the app role, each with
+  // a pipeline of its own, so the two differ in the role alone.
+  const roles = options.dbRole === 'both' ? (['owner', 'app'] as const) : [options.dbRole];
+  for (const role of roles) {
+    // Message ids carry the run id: each role's pass sends its own, or the second pass's would be
+    // the first's redelivered (and skipped by the inbox).
+    const ctx: BenchContext = {
+      options,
+      env: roles.length > 1 ? { ...benchEnv, runId: `${benchEnv.runId}${role}` } : benchEnv,
+      log,
+      pipeline: () =>
+        (pipeline ??= startPipeline(ctx.env, {
+          root,
+          logDir: resultsDir,
+          warmup: options.warmup,
+          customers: options.customers,
+          dbRole: role,
+          serviceEnv: options.serviceEnv,
+          tsx: options.tsx,
+          log,
+          ...(options.profile ? { profileDir } : {}),
+        })),
+      ...(options.profile ? { profileDir } : {}),
+    };
+    if (roles.length > 1) log(`services as the ${role} role`);
+    await runScenarios(ctx, roles.length > 1 ? `@${role}` : '');
+    if (roles.length > 1 && pipeline) {
+      await (await pipeline.catch(() => undefined))?.stop();
+      pipeline = undefined;
+    }
+  }
+} catch (err) {
+  failures.push({ scenario: '(setup)', error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+} finally {
+  log('stopping services and cleaning up');
+  await cleanup();
+}
+
+async function runScenarios(ctx: BenchContext, suffix: string): Promise<void> {
   for (const scenario of selected) {
-    log(`▶ ${scenario.name}: ${scenario.description}`);
+    log(`▶ ${scenario.name}${suffix}: ${scenario.description}`);
     try {
       const result = await scenario.run(ctx);
+      result.scenario += suffix;
       results.push(result);
       log(`  ${result.throughput} msg/s, p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms`);
     } catch (err) {
@@ -110,11 +133,6 @@ try {
       log(`  failed: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
-} catch (err) {
-  failures.push({ scenario: '(setup)', error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
-} finally {
-  log('stopping services and cleaning up');
-  await cleanup();
 }
 
 const targets = evaluateTargets(results, options.rate);
@@ -141,6 +159,8 @@ for (const r of results) {
     );
 }
 if (ratio !== null) console.log(`\npipeline / baseline throughput: ${ratio}`);
+const rls = rlsCost(results);
+if (rls.length > 0) console.log(`\nRow-Level Security (app role / owner role, CPU ms per message):\n${rls.join('\n')}`);
 console.log(`\ntargets:\n${formatTargets(targets)}`);
 for (const f of failures) console.log(`\n${f.scenario} FAILED:\n${f.error}`);
 if (options.profile) console.log(`\nCPU profiles (${profileDir}):\n${summarizeProfiles(profileDir)}`);
@@ -149,7 +169,7 @@ const out = join(resultsDir, 'latest.json');
 writeFileSync(
   out,
   `${JSON.stringify(
-    { command, startedAt, finishedAt: new Date(), machine, options, results, ratio, targets, failures },
+    { command, startedAt, finishedAt: new Date(), machine, options, results, ratio, rls, targets, failures },
     null,
     2,
   )}\n`,

@@ -19,6 +19,12 @@ export interface BenchOptions {
   customers: number;
   /** Extra environment for the services (KEY=VALUE), to try a setting without editing code. */
   serviceEnv: Record<string, string>;
+  /**
+   * The database role the services connect as: `app` (switchboard_app, under Row-Level Security,
+   * as deployed), `owner` (the tables' owner, a superuser here: no RLS), or `both`: every selected
+   * scenario under each, owner first, in one run, and the CPU cost of RLS as a ratio.
+   */
+  dbRole: 'app' | 'owner' | 'both';
   /** Start the services with --cpu-prof and summarize the profiles at the end. */
   profile: boolean;
   /** Run the services' TypeScript through tsx instead of building them first (`npm run build`). */
@@ -39,6 +45,9 @@ const USAGE = `npm run bench -- [options]
   --customers <n>          distinct senders the webhooks are spread over (default 200)
   --service-env K=V        extra environment for ingest and sync-worker (repeatable),
                            e.g. --service-env SYNC_BATCH_SIZE=50
+  --db-role <app|owner|both>  what the services connect as: the RLS-bound app role
+                           (default), the tables' owner (no RLS), or both in one run
+                           with the cost of RLS per message as a ratio
   --profile                run the services with --cpu-prof and print where their CPU went
   --tsx                    run the services' TypeScript through tsx, as npm start does, instead
                            of the production build (npm run build, plain JavaScript) that the
@@ -91,6 +100,7 @@ function parse(argv: string[]): BenchOptions | { help: string } {
       warmup: { type: 'string' },
       customers: { type: 'string' },
       'service-env': { type: 'string', multiple: true },
+      'db-role': { type: 'string', default: 'app' },
       profile: { type: 'boolean', default: false },
       tsx: { type: 'boolean', default: false },
       list: { type: 'boolean', default: false },
@@ -99,6 +109,9 @@ function parse(argv: string[]): BenchOptions | { help: string } {
     strict: true,
   });
   if (values.help) return { help: USAGE };
+  const dbRole = values['db-role'];
+  if (dbRole !== 'app' && dbRole !== 'owner' && dbRole !== 'both')
+    throw new Error(`--db-role must be app, owner or both, got ${JSON.stringify(dbRole)}`);
   return {
     only: (values.only ?? '')
       .split(',')
@@ -113,6 +126,7 @@ function parse(argv: string[]): BenchOptions | { help: string } {
     warmup: Math.round(positive('warmup', values.warmup, 500, true)),
     customers: Math.round(positive('customers', values.customers, 200)),
     serviceEnv: keyValues(values['service-env']),
+    dbRole,
     profile: values.profile ?? false,
     tsx: values.tsx ?? false,
     list: values.list ?? false,

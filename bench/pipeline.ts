@@ -30,6 +30,8 @@ export interface PipelineOptions {
   profileDir?: string;
   warmup: number;
   customers: number;
+  /** `owner`: the services connect as the tables' owner (no Row-Level Security); else the app role. */
+  dbRole: 'app' | 'owner';
   serviceEnv: Record<string, string>;
   /** Run the services' TypeScript through tsx rather than their production build. */
   tsx: boolean;
@@ -44,7 +46,7 @@ export async function startPipeline(env: BenchEnv, opts: PipelineOptions): Promi
     await freePort(),
   ];
   const common = {
-    DATABASE_URL: env.databaseUrl,
+    DATABASE_URL: opts.dbRole === 'owner' ? env.databaseUrl : env.appDatabaseUrl,
     AMQP_URL: env.amqpUrl,
     REDIS_URL: env.redisUrl,
     AMQP_NAMESPACE: env.namespace,

@@ -208,3 +208,26 @@ export function formatCpuTable(results: ScenarioResult[]): string {
   const line = (cells: string[]) => cells.map((c, i) => pad(c, widths[i] ?? 0, i === 0)).join('  ');
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
+
+/**
+ * The cost of Row-Level Security, from a `--db-role both` run: per scenario, CPU ms per message
+ * under the app role over the same under the owner role, for all our processes and for Postgres
+ * alone (where the policies run). The target is under 1.10 (10% more CPU per message).
+ */
+export function rlsCost(results: ScenarioResult[]): string[] {
+  const lines: string[] = [];
+  for (const app of results.filter((r) => r.scenario.endsWith('@app'))) {
+    const name = app.scenario.slice(0, -'@app'.length);
+    const owner = results.find((r) => r.scenario === `${name}@owner`);
+    if (!owner) continue;
+    const ratio = (part: string) => {
+      const a = app.cpu.msPerMessage[part];
+      const o = owner.cpu.msPerMessage[part];
+      return a !== undefined && o !== undefined && o > 0 ? (a / o).toFixed(3) : '-';
+    };
+    const ours = ratio('ours');
+    const met = ours === '-' ? '' : Number(ours) < 1.1 ? '  (target < 1.10: met)' : '  (target < 1.10: NOT met)';
+    lines.push(`  ${name}: all ours ${ours}, postgres ${ratio('postgres')}, sync-worker ${ratio('sync-worker')}${met}`);
+  }
+  return lines;
+}

@@ -22,9 +22,9 @@ const cli = (...args: string[]) => switchboard(args, { DATABASE_URL: database.ur
 
 it('issues, lists and revokes a token; revoking asks for --yes off a terminal', async () => {
   const issued = await cli('api-tokens', 'issue', '--tenant', 'dev', '--name', 'portal');
-  const [, id, token] = /^token (\S+): (\S+)$/m.exec(issued.stdout) ?? [];
-  expect(await tenantForApiToken(handle.db, token as string)).toMatchObject({ slug: 'dev' });
-  expect((await cli('api-tokens', 'list', '--tenant', 'dev')).stdout).toContain(`${id}  portal  created`);
+  const [, id, token] = /^token (\S+) \(read\): (\S+)$/m.exec(issued.stdout) ?? [];
+  expect(await tenantForApiToken(handle.db, token as string)).toMatchObject({ slug: 'dev', scopes: ['read'] });
+  expect((await cli('api-tokens', 'list', '--tenant', 'dev')).stdout).toContain(`${id}  portal  read  created`);
 
   expect((await cli('api-tokens', 'revoke', '--id', id as string)).code).toBe(2);
   expect(await tenantForApiToken(handle.db, token as string)).not.toBeNull();
@@ -50,4 +50,17 @@ it('an id that is not a UUID never reaches the database; an unknown one is one l
   for (const r of [notUuid, unknownToken, unknownChannel]) expect(oneLine(r)).toBe(true);
   expect(help).toMatchObject({ code: 0 });
   expect(help.stdout).toContain('Usage: switchboard api-tokens');
+});
+
+it('issues a token with the scopes asked for, lists them, and refuses a scope that does not exist', async () => {
+  const [admin, unknown] = await Promise.all([
+    cli('api-tokens', 'issue', '--tenant', 'dev', '--name', 'ops', '--scopes', 'admin,read'),
+    cli('api-tokens', 'issue', '--tenant', 'dev', '--name', 'bad', '--scopes', 'read,root'),
+  ]);
+  const [, id, token] = /^token (\S+) \(read,admin\): (\S+)$/m.exec(admin.stdout) ?? [];
+  expect(await tenantForApiToken(handle.db, token as string)).toMatchObject({ scopes: ['read', 'admin'] });
+  expect((await cli('api-tokens', 'list', '--tenant', 'dev')).stdout).toContain(`${id}  ops  read,admin  created`);
+  expect(unknown.code).toBe(2);
+  expect(unknown.stderr).toMatch(/unknown scope root: give one or more of read, operate, admin/);
+  expect(oneLine(unknown)).toBe(true);
 });

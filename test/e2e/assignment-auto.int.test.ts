@@ -120,7 +120,9 @@ describe('auto-assign', () => {
     // the only operator with room; A pulling does not get it either.
     const row = await p.pool.query<{ assignment_id: number }>('select assignment_id from chats where id = $1', [c1]);
     const later = { ...w.deps, now: () => new Date(Date.now() + 11 * 60_000) };
-    expect(await releaseIdle(later, { chatId: c1, assignmentId: Number(row.rows[0]?.assignment_id) })).toBe(1);
+    expect(
+      await releaseIdle(later, { tenantId: t.tenantId, chatId: c1, assignmentId: Number(row.rows[0]?.assignment_id) }),
+    ).toBe(1);
     expect(await idleChecks()).toBe(before + 1);
     expect(await k.chat(c1)).toMatchObject({ state: 'waiting_assignment', idle_operator_id: 'A' });
     expect(await k.holders(t.tenantId)).toEqual({ B: [c2] });
@@ -195,7 +197,8 @@ describe('operator presence', () => {
     await p.pool.query(`create constraint trigger refuse_assignment after insert on chat_assignments
       initially deferred for each row execute function refuse_assignment()`);
     try {
-      await expect(k.deliver(online)).rejects.toMatchObject({ cause: { message: 'refused for the test' } });
+      // The kit sends COMMIT itself (shared/db/src/transaction.ts): the commit's own error, unwrapped.
+      await expect(k.deliver(online)).rejects.toMatchObject({ message: 'refused for the test' });
     } finally {
       await p.pool.query('drop trigger refuse_assignment on chat_assignments; drop function refuse_assignment()');
     }

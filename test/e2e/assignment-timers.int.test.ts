@@ -122,7 +122,7 @@ describe('stuck chats', () => {
     const { chatId } = await answered('flag');
     const flags = await k.metric('chats_stuck_total', { action: 'flag' });
     k.clock.offsetMs = 3 * HOUR;
-    const holder = new pg.Client({ connectionString: p.env.DATABASE_URL });
+    const holder = new pg.Client({ connectionString: p.ownerDatabaseUrl });
     await holder.connect();
     try {
       await holder.query('begin');

@@ -127,7 +127,9 @@ describe('metrics', () => {
       chatId,
     ]);
     k.clock.offsetMs = 11 * 60_000;
-    expect(await releaseIdle(w.deps, { chatId, assignmentId: Number(row.rows[0]?.assignment_id) })).toBe(1);
+    expect(
+      await releaseIdle(w.deps, { tenantId: t.tenantId, chatId, assignmentId: Number(row.rows[0]?.assignment_id) }),
+    ).toBe(1);
     expect(await k.next('A', t.token)).toMatchObject({ status: 204, reason: 'none_waiting' });
     expect(await counts()).toEqual({
       waits: before.waits + 1,

@@ -1,4 +1,5 @@
 import { issueApiToken, schema, seedTenant, transaction } from '@switchboard/db';
+import { TOKEN_SCOPES } from '@switchboard/domain';
 import { emailReplyHeaders, outboundMessageIdHeader, recordOutboundEmail } from '@switchboard/sync-worker';
 import {
   DEV_MAILGUN_DOMAIN,
@@ -446,7 +447,7 @@ describe('an email lead, end to end through the real webhooks', () => {
       name: 'Acme',
       channels: [{ provider: 'mailgun', accountId: 'mg.acme.test' }],
     });
-    const { token } = await issueApiToken(p.db, acme.tenantId, 'acme');
+    const { token } = await issueApiToken(p.db, acme.tenantId, 'acme', { scopes: TOKEN_SCOPES });
     expect((await p.api(`/conversations/${conversationId}/thread-tree`, { token })).status).toBe(404);
     expect((await p.api(`/conversations/${conversationId}/lead-journey`, { token })).status).toBe(404);
     expect(

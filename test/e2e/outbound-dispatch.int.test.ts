@@ -129,7 +129,7 @@ describe('POST /messages/:id/dispatched', () => {
       name: 'Acme',
       channels: [{ provider: 'whatsapp', accountId: '200000000000001' }],
     });
-    const acmeToken = (await issueApiToken(p.db, acme.tenantId, 'acme sender')).token;
+    const acmeToken = (await issueApiToken(p.db, acme.tenantId, 'acme sender', { scopes: ['operate'] })).token;
     expect((await dispatched(id, { providerMessageId: 'wamid.x' }, acmeToken)).status).toBe(404);
 
     const inbound = dataOf('message.received')[0]?.messageId as string;

@@ -28,7 +28,7 @@ beforeAll(async () => {
   const env: Record<string, string> = {
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
-    DATABASE_URL: database.url,
+    DATABASE_URL: database.appUrl,
     REDIS_URL: testUrls.redis,
     AMQP_URL: testUrls.amqp,
     AMQP_NAMESPACE: namespace.ns,

@@ -26,7 +26,8 @@ let env: Record<string, string>;
 beforeAll(async () => {
   [dir, database] = await Promise.all([productionInstall(), createTestDatabase({ empty: true })]);
   env = {
-    DATABASE_URL: database.url,
+    DATABASE_URL: database.appUrl,
+    MIGRATION_DATABASE_URL: database.url,
     AMQP_URL: testUrls.amqp,
     REDIS_URL: testUrls.redis,
     AMQP_NAMESPACE: ns.ns,

@@ -1,4 +1,12 @@
-import { createDb, createTokenAuth, postgresReady } from '@switchboard/db';
+import {
+  allTenantIds,
+  asTenant,
+  createDb,
+  createTokenAuth,
+  type Database,
+  postgresReady,
+  warnIfRlsBypassed,
+} from '@switchboard/db';
 import {
   Broker,
   brokerReady,
@@ -16,6 +24,7 @@ import {
 } from '@switchboard/platform';
 import { OutboxRelay, startChannelResolver } from '@switchboard/worker';
 import { sql } from 'drizzle-orm';
+import type pg from 'pg';
 import { assignmentRoutes } from './api/index.ts';
 import { createBackground } from './background.ts';
 import type { Config } from './config.ts';
@@ -41,11 +50,8 @@ export async function startAssignmentWorker(config: Config, opts: { logger?: Log
     settings: { plan_cache_mode: 'force_generic_plan' },
   });
   lifecycle.onStop('postgres', () => pool.end());
-  const metrics = createMetrics({
-    chatsWaiting: async () =>
-      (await db.execute<{ n: number }>(sql`select count(*)::int as n from chats where state = 'waiting_assignment'`))
-        .rows[0]?.n ?? 0,
-  });
+  warnIfRlsBypassed(db, logger);
+  const metrics = createMetrics({ chatsWaiting: () => countWaitingChats(db, pool) });
   const broker = new Broker(config.AMQP_URL, topology, logger, metrics.publisher);
   lifecycle.onStop('broker', () => broker.close());
   const publisher = new Publisher(broker, metrics.publisher, logger, {
@@ -154,3 +160,15 @@ export async function startAssignmentWorker(config: Config, opts: { logger?: Log
   return { lifecycle, app, deps, broker, pool, relay, consumer, metrics, topology, timers };
 }
 export type AssignmentWorker = Awaited<ReturnType<typeof startAssignmentWorker>>;
+
+/** Chats waiting for an operator, over every tenant: counted tenant by tenant (Row-Level Security). */
+async function countWaitingChats(db: Database, pool: pg.Pool): Promise<number> {
+  let n = 0;
+  for (const tenantId of await allTenantIds(db)) {
+    const res = await asTenant(pool, tenantId, (tx) =>
+      tx.execute<{ n: number }>(sql`select count(*)::int as n from chats where state = 'waiting_assignment'`),
+    );
+    n += res.rows[0]?.n ?? 0;
+  }
+  return n;
+}

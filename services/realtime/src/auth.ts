@@ -42,7 +42,8 @@ export function createAuth(opts: AuthOptions) {
     } catch (err) {
       throw new AuthUnavailableError(`read API unreachable: ${(err as Error).message}`);
     }
-    if (res.status === 401) return null;
+    // 403: a valid token without the read scope; the live events are reads, so it is refused too.
+    if (res.status === 401 || res.status === 403) return null;
     if (!res.ok) throw new AuthUnavailableError(`read API answered ${res.status}`);
     const body = (await res.json()) as { id?: unknown; slug?: unknown };
     if (typeof body.id !== 'string' || typeof body.slug !== 'string')

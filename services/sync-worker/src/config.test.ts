@@ -21,30 +21,44 @@ describe('CONVERSATION_INACTIVITY_CLOSE_MINUTES', () => {
   });
 
   /**
-   * The sweep as the worker schedules it from its config, with a database stub that records the
-   * cutoff of each run's query (the conversations idle since before it are closed).
+   * The sweep as the worker schedules it from its config, with database stubs: one tenant in the
+   * registry, and a pool whose connection records the parameters of each statement the run sends
+   * under that tenant (the cutoff of the conversations idle since before it, and the limit).
    */
   function sweepFrom(env: Record<string, string>) {
     const now = new Date('2025-03-04T12:00:00Z');
     const cutoffs: unknown[] = [];
+    const sent: string[] = [];
     const db = {
       execute: async (query: SQL) => {
-        cutoffs.push(...new PgDialect().sqlToQuery(query).params);
-        return { rows: [] };
+        expect(new PgDialect().sqlToQuery(query).sql).toMatch(/from tenants/);
+        return { rows: [{ id: '6f1c8a5e-0000-4000-8000-000000000001' }] };
       },
     };
+    const client = {
+      query: async (q: string | { text: string; values?: unknown[] }, values?: unknown[]) => {
+        sent.push(typeof q === 'string' ? q : q.text);
+        if (typeof q !== 'string') cutoffs.push(...(q.values ?? values ?? []));
+        return { rows: [], rowCount: 0 };
+      },
+      release: () => undefined,
+    };
+    const pool = { connect: async () => client };
     const silent = { info: () => undefined, warn: () => undefined };
-    const deps = { db, now: () => now, logger: silent } as unknown as Deps;
+    const deps = { db, pool, now: () => now, logger: silent } as unknown as Deps;
     const job = syncWorkerJobs(loadConfig(env), deps).find((j) => j.name === 'inactivity-close');
     if (!job) throw new Error('no inactivity-close job');
-    return { job, cutoffs, now };
+    return { job, cutoffs, sent, now };
   }
 
   it('reaches the sweep: every minute it closes what has been idle for that many minutes', async () => {
-    const { job, cutoffs, now } = sweepFrom({ CONVERSATION_INACTIVITY_CLOSE_MINUTES: '90' });
+    const { job, cutoffs, sent, now } = sweepFrom({ CONVERSATION_INACTIVITY_CLOSE_MINUTES: '90' });
     expect(job.everyMs).toBe(60_000);
     await job.run();
     expect(cutoffs).toEqual([new Date(now.getTime() - 90 * 60_000).toISOString(), 500]);
+    // Under the tenant the registry named (Row-Level Security), in a transaction of its own.
+    expect(sent[0]).toBe(`begin; select set_config('app.tenant_id', '6f1c8a5e-0000-4000-8000-000000000001', true)`);
+    expect(sent.at(-1)).toBe('commit');
   });
 
   it('0 turns the sweep off: it is never scheduled', () => {

@@ -1,4 +1,5 @@
 import { eventId } from '@switchboard/contracts';
+import { allTenantIds, asTenant } from '@switchboard/db';
 import { decideStatusChange } from '@switchboard/domain';
 import { unitOfWork } from '@switchboard/worker';
 import { sql } from 'drizzle-orm';
@@ -19,36 +20,54 @@ export async function closeInactiveConversations(
   idleMs: number,
   limit = 500,
 ): Promise<number> {
+  let closed = 0;
+  // Tenant by tenant, each read and each close under its tenant (Row-Level Security).
+  for (const tenantId of await allTenantIds(deps.db)) closed += await closeInactiveOf(deps, tenantId, idleMs, limit);
+  if (closed > 0) deps.logger.info({ closed, idleMs }, 'closed inactive conversations');
+  return closed;
+}
+
+async function closeInactiveOf(
+  deps: Pick<Deps, 'pool' | 'names' | 'now' | 'metrics' | 'beforeCommit'>,
+  tenantId: string,
+  idleMs: number,
+  limit: number,
+): Promise<number> {
   const cutoff = new Date(deps.now().getTime() - idleMs);
-  const due = await deps.db.execute<{ id: string; tenant_id: string }>(sql`
+  const due = await asTenant(deps.pool, tenantId, (tx) =>
+    tx.execute<{ id: string; tenant_id: string }>(sql`
     select id, tenant_id from conversations
      where status <> 'closed' and provider <> 'mailgun' and last_activity_at < ${cutoff.toISOString()}
-     order by last_activity_at limit ${limit}`);
+     order by last_activity_at limit ${limit}`),
+  );
   let closed = 0;
   for (const c of due.rows) {
-    const did = await unitOfWork(deps, async ({ tx, record }) => {
-      const still = await tx.execute<{ id: string }>(sql`
+    const did = await unitOfWork(
+      deps,
+      async ({ tx, record }) => {
+        const still = await tx.execute<{ id: string }>(sql`
         select id from conversations
          where id = ${c.id} and status <> 'closed' and last_activity_at < ${cutoff.toISOString()}
            for update skip locked`);
-      if (still.rows.length === 0) return null;
-      const state = await lockConversationState(tx, c.tenant_id, c.id);
-      if (!state) return null;
-      const minutes = Math.round(idleMs / 60_000);
-      const decision = decideStatusChange(
-        { conversation: { id: c.id, status: state.conversation.status }, tickets: state.tickets },
-        { kind: 'conversation', status: 'closed', source: 'system', reason: `no activity for ${minutes} minutes` },
-      );
-      if (!decision.ok || decision.changes.length === 0) return null;
-      // No inbound event caused this: the cause is the timer, named after the state it closed.
-      const cause = eventId('inactivity', c.id, String(state.conversation.version));
-      const effects = await writeSyncDecision(tx, deps, state, decision, { eventId: cause, at: deps.now() });
-      record(effects);
-      return true;
-    });
+        if (still.rows.length === 0) return null;
+        const state = await lockConversationState(tx, c.tenant_id, c.id);
+        if (!state) return null;
+        const minutes = Math.round(idleMs / 60_000);
+        const decision = decideStatusChange(
+          { conversation: { id: c.id, status: state.conversation.status }, tickets: state.tickets },
+          { kind: 'conversation', status: 'closed', source: 'system', reason: `no activity for ${minutes} minutes` },
+        );
+        if (!decision.ok || decision.changes.length === 0) return null;
+        // No inbound event caused this: the cause is the timer, named after the state it closed.
+        const cause = eventId('inactivity', c.id, String(state.conversation.version));
+        const effects = await writeSyncDecision(tx, deps, state, decision, { eventId: cause, at: deps.now() });
+        record(effects);
+        return true;
+      },
+      { tenantId },
+    );
     if (did) closed += 1;
   }
-  if (closed > 0) deps.logger.info({ closed, idleMs }, 'closed inactive conversations');
   return closed;
 }
 

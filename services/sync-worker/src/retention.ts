@@ -1,5 +1,5 @@
 import type { Database } from '@switchboard/db';
-import { pruneInbox, pruneOutbox } from '@switchboard/db';
+import { allTenantIds, asTenant, pruneInbox, pruneOutbox } from '@switchboard/db';
 import type { Logger } from '@switchboard/platform';
 import type pg from 'pg';
 import type { Metrics } from './metrics.ts';
@@ -40,15 +40,20 @@ export async function prune(opts: RetentionOptions): Promise<void> {
   const outbox = await pruneOutbox(opts.pool, new Date(now - opts.outboxRetentionMs));
   const inbox = await pruneInbox(opts.db, new Date(now - opts.inboxRetentionMs));
   let held = 0;
-  for (;;) {
-    const expired = await expireHeldDeliveryStatuses(opts.db, new Date(now - opts.heldStatusRetentionMs), EXPIRE_BATCH);
-    let n = 0;
-    for (const [provider, count] of expired) {
-      opts.metrics.heldStatusesExpired.inc({ provider }, count);
-      n += count;
+  // Held statuses are tenant data: expired tenant by tenant, each under its tenant (Row-Level Security).
+  for (const tenantId of await allTenantIds(opts.db)) {
+    for (;;) {
+      const expired = await asTenant(opts.pool, tenantId, (tx) =>
+        expireHeldDeliveryStatuses(tx, new Date(now - opts.heldStatusRetentionMs), EXPIRE_BATCH),
+      );
+      let n = 0;
+      for (const [provider, count] of expired) {
+        opts.metrics.heldStatusesExpired.inc({ provider }, count);
+        n += count;
+      }
+      held += n;
+      if (n < EXPIRE_BATCH) break;
     }
-    held += n;
-    if (n < EXPIRE_BATCH) break;
   }
   if (outbox + inbox + held > 0) opts.logger.info({ outbox, inbox, heldStatuses: held }, 'pruned');
 }

@@ -1,4 +1,4 @@
-import { createDb, postgresReady } from '@switchboard/db';
+import { createDb, postgresReady, warnIfRlsBypassed } from '@switchboard/db';
 import {
   Broker,
   brokerReady,
@@ -45,6 +45,7 @@ export async function startSyncWorker(config: Config, opts: { logger?: Logger } 
     applicationName: 'sync-worker',
   });
   lifecycle.onStop('postgres', () => pool.end());
+  warnIfRlsBypassed(db, logger);
   const redis = createRedis(config.REDIS_URL, logger, { keyPrefix: config.REDIS_KEY_PREFIX });
   lifecycle.onStop('redis', closeRedis(redis));
 

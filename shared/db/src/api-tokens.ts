@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import type { TokenScope } from '@switchboard/domain';
 import { RequestError } from '@switchboard/platform';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Executor } from './client.ts';
@@ -12,16 +13,20 @@ export const hashApiToken = (token: string) => createHash('sha256').update(token
 /** A new random token (`sbk_` + 256 bits, base64url); shown once, stored only as its hash. */
 export const newApiToken = () => `sbk_${randomBytes(32).toString('base64url')}`;
 
-/** Stores `token` (default: a new random one) for the tenant; idempotent for the same token. */
+/**
+ * Stores `token` (default: a new random one) for the tenant with `scopes` (default: read only);
+ * idempotent for the same token (its scopes are not changed by a second issue).
+ */
 export async function issueApiToken(
   db: Executor,
   tenantId: string,
   name: string,
-  token: string = newApiToken(),
+  opts: { token?: string; scopes?: readonly TokenScope[] } = {},
 ): Promise<{ id: string; token: string }> {
+  const token = opts.token ?? newApiToken();
   const [row] = await db
     .insert(apiTokens)
-    .values({ tenantId, name, tokenSha256: hashApiToken(token) })
+    .values({ tenantId, name, tokenSha256: hashApiToken(token), scopes: [...(opts.scopes ?? ['read'])] })
     .onConflictDoUpdate({ target: apiTokens.tokenSha256, set: { name: sql`api_tokens.name` } })
     .returning({ id: apiTokens.id, tenantId: apiTokens.tenantId });
   if (!row) throw new Error('token insert returned no row');
@@ -32,12 +37,14 @@ export async function issueApiToken(
 export interface TokenTenant {
   tenantId: string;
   slug: string;
+  /** What the token may do (shared/domain/src/token-scopes.ts). */
+  scopes: string[];
 }
 
 /** The tenant a presented token belongs to, or null for an unknown or revoked token. */
 export async function tenantForApiToken(db: Executor, token: string): Promise<TokenTenant | null> {
   const [row] = await db
-    .select({ tenantId: apiTokens.tenantId, slug: tenants.slug })
+    .select({ tenantId: apiTokens.tenantId, slug: tenants.slug, scopes: apiTokens.scopes })
     .from(apiTokens)
     .innerJoin(tenants, eq(tenants.id, apiTokens.tenantId))
     .where(and(eq(apiTokens.tokenSha256, hashApiToken(token)), isNull(apiTokens.revokedAt)));
@@ -55,14 +62,20 @@ export async function revokeApiToken(db: Executor, id: string): Promise<boolean>
 
 export async function listApiTokens(db: Executor, tenantId: string) {
   return db
-    .select({ id: apiTokens.id, name: apiTokens.name, createdAt: apiTokens.createdAt, revokedAt: apiTokens.revokedAt })
+    .select({
+      id: apiTokens.id,
+      name: apiTokens.name,
+      scopes: apiTokens.scopes,
+      createdAt: apiTokens.createdAt,
+      revokedAt: apiTokens.revokedAt,
+    })
     .from(apiTokens)
     .where(eq(apiTokens.tenantId, tenantId))
     .orderBy(apiTokens.createdAt);
 }
 
 /**
- * Bearer token → tenant, cached in-process for `ttlMs` (a revoked token stops working within that
+ * Bearer token → tenant and scopes, cached in-process for `ttlMs` (a revoked token stops working within that
  * time). Unknown tokens are not cached, so a token issued a moment ago works at once.
  */
 export function createTokenAuth(db: Executor, ttlMs: number) {

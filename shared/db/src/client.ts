@@ -3,8 +3,10 @@ import pg from 'pg';
 import * as schema from './schema/index.ts';
 
 export type Database = ReturnType<typeof drizzle<typeof schema>>;
+/** Drizzle over one checked-out connection: what `transaction()` hands its work (shared/db/src/transaction.ts). */
+export type ClientDatabase = ReturnType<typeof drizzle<typeof schema, pg.PoolClient>>;
 /** A database or an open transaction: store functions take either and never open their own. */
-export type Executor = Database | Parameters<Parameters<Database['transaction']>[0]>[0];
+export type Executor = Database | ClientDatabase | Parameters<Parameters<Database['transaction']>[0]>[0];
 
 export interface Db {
   pool: pg.Pool;

@@ -13,3 +13,4 @@ export * from './retention.ts';
 export * from './sender-clock.ts';
 export * from './status-sync.ts';
 export * from './ticket-status.ts';
+export * from './token-scopes.ts';

@@ -43,11 +43,18 @@ const delayList = z
   .transform((v) => v.split(',').map((part) => Number(part.trim())))
   .refine((delays) => delays.every((d) => d > 0), 'every delay must be above 0');
 
+/** The tables' owner: what migrations and administrative commands connect as (never a service). */
+export const DEFAULT_MIGRATION_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/switchboard';
+
 /** Variables every service shares: where its dependencies are and how it logs. */
 export const commonEnv = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/switchboard'),
+  /**
+   * As the services' role (`switchboard_app`, created by the migrations): not the tables' owner and
+   * unable to bypass Row-Level Security. Migrations and the CLI use MIGRATION_DATABASE_URL.
+   */
+  DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://switchboard_app@127.0.0.1:5432/switchboard'),
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
   /** One node, or the nodes of one cluster separated by commas (tried in turn, see Broker). */
   AMQP_URL: urlList(['amqp:', 'amqps:']).default('amqp://guest:guest@127.0.0.1:5672'),

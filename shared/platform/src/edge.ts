@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import type { CloudEvent } from '@switchboard/contracts';
+import { decideScope, type TokenScope } from '@switchboard/domain';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { Broker, brokerReady } from './amqp/broker.ts';
@@ -239,25 +240,35 @@ export function parseRequest<S extends z.ZodType>(schema: S, value: unknown, wha
 declare module 'fastify' {
   interface FastifyRequest {
     /** The tenant of the request's API token (tenant-scoped routes only). Scope every query by it. */
-    tenant: { id: string; slug: string };
+    tenant: { id: string; slug: string; scopes: string[] };
+  }
+  interface FastifyContextConfig {
+    /** The token scope a tenant-scoped route needs; `read` when it names none. */
+    scope?: TokenScope;
   }
 }
 
 /**
  * A scope of `app` in which every route needs `Authorization: Bearer <token>` (resolved to a
- * tenant by `authenticate`, which throws a 401 `RequestError`) and errors answer
+ * tenant by `authenticate`, which throws a 401 `RequestError`) whose scopes include the route's
+ * (`config: { scope }`, `read` when it names none; else 403), and errors answer
  * `{ error, message }` with the edge's status table. `register` adds the routes.
  */
 export function registerTenantScope(
   app: FastifyInstance,
-  authenticate: (authorization: string | string[] | undefined) => Promise<{ tenantId: string; slug: string }>,
+  authenticate: (
+    authorization: string | string[] | undefined,
+  ) => Promise<{ tenantId: string; slug: string; scopes: string[] }>,
   register: (scope: FastifyInstance) => void,
 ): void {
   void app.register(async (scope) => {
     scope.decorateRequest('tenant', null as unknown as FastifyRequest['tenant']);
     scope.addHook('onRequest', async (req) => {
       const t = await authenticate(req.headers.authorization);
-      req.tenant = { id: t.tenantId, slug: t.slug };
+      req.tenant = { id: t.tenantId, slug: t.slug, scopes: t.scopes };
+      const decision = decideScope(t.scopes, req.routeOptions.config.scope ?? 'read');
+      if (decision.kind === 'deny')
+        throw new RequestError(403, 'forbidden', `this API token lacks the ${decision.missing} scope`);
     });
     scope.setErrorHandler((err: FastifyError, req, reply) => {
       const res = edgeErrorResponse(err);

@@ -1,6 +1,6 @@
 import { migrateDatabase } from '@switchboard/db';
 import pg from 'pg';
-import { databaseUrl, TEMPLATE_DB, uniqueSuffix } from './env.ts';
+import { appRoleUrl, databaseUrl, TEMPLATE_DB, uniqueSuffix } from './env.ts';
 
 async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: databaseUrl('postgres') });
@@ -19,7 +19,10 @@ export async function prepareTemplate(): Promise<void> {
 
 export interface TestDatabase {
   name: string;
+  /** As the tables' owner (a superuser locally): for migrations, seeding and a test's own checks. */
   url: string;
+  /** As the services' role, under Row-Level Security: what every service under test connects with. */
+  appUrl: string;
   drop(): Promise<void>;
 }
 
@@ -43,6 +46,7 @@ export async function createTestDatabase(opts: { empty?: boolean } = {}): Promis
   return {
     name,
     url: databaseUrl(name),
+    appUrl: appRoleUrl(databaseUrl(name)),
     drop: () => admin((c) => c.query(`drop database if exists ${name} with (force)`)).then(() => undefined),
   };
 }

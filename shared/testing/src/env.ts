@@ -36,3 +36,17 @@ export function databaseUrl(name: string): string {
   url.pathname = `/${name}`;
   return url.toString();
 }
+
+/**
+ * The role the services connect as (migration 0015): not the tables' owner, no superuser, no
+ * BYPASSRLS, so every query a service under test runs passes Row-Level Security.
+ */
+export const APP_ROLE = 'switchboard_app';
+
+/** `url` as the services' role (trust auth locally: the user name is all it takes). */
+export function appRoleUrl(url: string): string {
+  const u = new URL(url);
+  u.username = APP_ROLE;
+  u.password = '';
+  return u.toString();
+}

@@ -7,6 +7,7 @@ export * from './pipeline.ts';
 export * from './rate-window.ts';
 export * from './redis.ts';
 export * from './signed.ts';
+export * from './tenancy.ts';
 export * from './whatsapp.ts';
 export * from './whatsapp-fixtures.ts';
 export * from './whatsapp-identity-fixtures.ts';

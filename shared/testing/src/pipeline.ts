@@ -4,6 +4,7 @@ import {
   startAssignmentWorker,
 } from '@switchboard/assignment-worker';
 import { createDb, devTenant, issueApiToken, seedTenant } from '@switchboard/db';
+import { TOKEN_SCOPES } from '@switchboard/domain';
 import { loadConfig as loadIngestConfig, startIngest } from '@switchboard/ingest';
 import { switchboardTopology } from '@switchboard/platform';
 import { loadConfig as loadSyncConfig, startSyncWorker } from '@switchboard/sync-worker';
@@ -36,7 +37,9 @@ export async function startPipeline(opts: PipelineOptions = {}) {
   const env: Record<string, string> = {
     NODE_ENV: 'test',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    DATABASE_URL: database.url,
+    // The services run as the app role, under Row-Level Security; the test's own pool is the owner's.
+    DATABASE_URL: database.appUrl,
+    MIGRATION_DATABASE_URL: database.url,
     REDIS_URL: testUrls.redis,
     AMQP_URL: testUrls.amqp,
     AMQP_NAMESPACE: namespace.ns,
@@ -57,7 +60,7 @@ export async function startPipeline(opts: PipelineOptions = {}) {
   };
   const { pool, db } = createDb(database.url, { max: 4, applicationName: 'test' });
   const tenant = await seedTenant(db, devTenant);
-  const { token: apiToken } = await issueApiToken(db, tenant.tenantId, 'test');
+  const { token: apiToken } = await issueApiToken(db, tenant.tenantId, 'test', { scopes: TOKEN_SCOPES });
 
   // The worker first: it publishes the channel registry's secrets, which the edges then hold.
   const syncConfig = loadSyncConfig(env);
@@ -96,6 +99,8 @@ export async function startPipeline(opts: PipelineOptions = {}) {
 
   return {
     env,
+    /** The database as its owner (the services' is `env.DATABASE_URL`, the app role). */
+    ownerDatabaseUrl: database.url,
     tenant,
     pool,
     db,
@@ -108,7 +113,7 @@ export async function startPipeline(opts: PipelineOptions = {}) {
     workerUrl,
     assignment,
     assignmentUrl,
-    /** A read-API token of the dev tenant. */
+    /** An API token of the dev tenant with every scope (scope tests issue narrower ones). */
     apiToken,
     names: ingest.topology.names,
     /**

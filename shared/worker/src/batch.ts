@@ -20,13 +20,16 @@ export interface BatchRunner<W extends WorkerShape> extends UnitDeps<W['metrics'
   consumer: string;
   /** CloudEvents type → route; the routes apply in the order they first appear. */
   table: Map<string, Route<W>>;
+  /** The tenant a prepared event's writes belong to: its group in the batch runs under it (Row-Level Security). */
+  tenantOf: (scope: W['scope']) => string;
   /** Holds the batch's lock keys while `fn` runs (Redis locks; the Postgres guards hold regardless). */
   withLocks: <T>(keys: string[], fn: () => Promise<T>) => Promise<T>;
 }
 
 /**
- * Applies a batch of deliveries in one unit of work: inbox claim for all, each route's `apply`
- * for its events, one outbox append, counts and after-commit hooks once it committed. If the
+ * Applies a batch of deliveries in one unit of work: inbox claim for all, then per tenant (in the
+ * order tenants first appear, each group under its own tenant for Row-Level Security) each
+ * route's `apply` for that tenant's events, one outbox append, counts and after-commit hooks once it committed. If the
  * transaction fails, each event is applied again alone, so one poison event costs its neighbours
  * a second try instead of their batch.
  */
@@ -85,27 +88,49 @@ async function applyItems<W extends WorkerShape>(
   outcomes: Outcome[],
 ): Promise<void> {
   const keys = items.flatMap((i) => i.route.lockKeys(i.value));
+  // A batch of one tenant (the usual case) is under it from BEGIN on, in BEGIN's round trip.
+  const tenants = new Set(items.map((i) => r.tenantOf(i.value)));
+  const only = tenants.size === 1 ? [...tenants][0] : undefined;
   const local = await r.withLocks(keys, () =>
-    unitOfWork(r, async (unit) => {
-      const claimed = await unit.claim(
-        r.consumer,
-        items.map((i) => i.event.id),
-      );
-      const settled = new Map<number, Outcome>();
-      const fresh = items.filter((i) => {
-        if (claimed.delete(i.event.id)) return true;
-        settled.set(i.index, skipped('duplicate event'));
-        return false;
-      });
-      for (const route of order) {
-        const mine = fresh.filter((i) => i.route === route);
-        if (mine.length > 0) await applyRoute(unit, r.deps, route, mine, settled);
-      }
-      return settled;
-    }),
+    unitOfWork(
+      r,
+      async (unit) => {
+        const claimed = await unit.claim(
+          r.consumer,
+          items.map((i) => i.event.id),
+        );
+        const settled = new Map<number, Outcome>();
+        const fresh = items.filter((i) => {
+          if (claimed.delete(i.event.id)) return true;
+          settled.set(i.index, skipped('duplicate event'));
+          return false;
+        });
+        for (const [tenantId, group] of byTenant(r, fresh)) {
+          if (tenantId !== only) await unit.asTenant(tenantId);
+          for (const route of order) {
+            const mine = group.filter((i) => i.route === route);
+            if (mine.length > 0) await applyRoute(unit, r.deps, route, mine, settled);
+          }
+        }
+        return settled;
+      },
+      { tenantId: only },
+    ),
   );
   // Committed: only now do the outcomes leave, so a rolled-back batch acks nothing.
   for (const [index, outcome] of local) outcomes[index] = outcome;
+}
+
+/** Items grouped by tenant, groups in the order their tenant first appears, items in delivery order. */
+function byTenant<W extends WorkerShape>(r: BatchRunner<W>, items: Item<W>[]): Map<string, Item<W>[]> {
+  const groups = new Map<string, Item<W>[]>();
+  for (const item of items) {
+    const tenantId = r.tenantOf(item.value);
+    const group = groups.get(tenantId);
+    if (group) group.push(item);
+    else groups.set(tenantId, [item]);
+  }
+  return groups;
 }
 
 async function applyRoute<W extends WorkerShape>(

@@ -3,7 +3,7 @@ import { createDb } from '@switchboard/db';
 import { Counter, Registry } from '@switchboard/platform';
 import { createTestDatabase, type TestDatabase } from '@switchboard/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { statementUnit, unitOfWork } from './unit-of-work.ts';
+import { unitOfWork } from './unit-of-work.ts';
 
 let database: TestDatabase;
 let db: ReturnType<typeof createDb>;
@@ -82,51 +82,5 @@ describe('the unit of work', () => {
     await unitOfWork({ pool: db.pool, metrics }, (unit) => unit.claim('test', [id]));
     const again = await unitOfWork({ pool: db.pool, metrics }, (unit) => unit.claim('test', [id]));
     expect(again.size).toBe(0);
-  });
-});
-
-describe('the one-statement unit of work', () => {
-  // `fail`: the statement fails after its insert ran (a uuid is no integer).
-  const append = (id: string, fail = false) =>
-    `with e as (insert into outbox (event_id, exchange, routing_key, aggregate_id, envelope)
-                values ('${id}', 'test.events', 'test.happened', '${id}', '{}'::jsonb) returning event_id)
-     select ${fail ? 'event_id::text::int' : 'event_id'} from e`;
-
-  it('runs its statement as its own transaction, then counts and runs its hooks', async () => {
-    const metrics = metricsOf();
-    const id = entry().event.id;
-    const seen: string[] = [];
-    await statementUnit({ pool: db.pool, metrics }, async (unit) => {
-      await unit.client.query(append(id));
-      unit.record({
-        counts: [{ metric: 'done', labels: { kind: 'x' } }],
-        afterCommit: [async () => void seen.push(`hook saw ${await outboxRows(id)} row`)],
-      });
-      expect(await doneCount(metrics)).toBe(0);
-    });
-    expect(await doneCount(metrics)).toBe(1);
-    expect(seen).toEqual(['hook saw 1 row']);
-  });
-
-  it('counts nothing and runs nothing when its statement fails', async () => {
-    const metrics = metricsOf();
-    const id = entry().event.id;
-    let hooked = false;
-    await expect(
-      statementUnit({ pool: db.pool, metrics }, async (unit) => {
-        unit.record({
-          counts: [{ metric: 'done', labels: { kind: 'x' } }],
-          afterCommit: [
-            async () => {
-              hooked = true;
-            },
-          ],
-        });
-        await unit.client.query(append(id, true));
-      }),
-    ).rejects.toThrow(/invalid input syntax/);
-    expect(await outboxRows(id)).toBe(0);
-    expect(await doneCount(metrics)).toBe(0);
-    expect(hooked).toBe(false);
   });
 });

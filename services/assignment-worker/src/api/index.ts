@@ -31,9 +31,12 @@ const TransferBody = z.object({
 });
 const QueueBody = z.object({ queue: z.string().min(1).max(100).nullable() });
 
+/** Operator commands need a token with the `operate` scope; the views need `read` (the default). */
+const operate = { config: { scope: 'operate' as const } };
+
 /** Operator commands (answered synchronously) and the queue views, all scoped to the token's tenant. */
 export function assignmentRoutes(api: FastifyInstance, deps: Deps): void {
-  api.post('/operators/:id/next-chat', async (req, reply) => {
+  api.post('/operators/:id/next-chat', operate, async (req, reply) => {
     const { id } = parseRequest(OperatorParams, req.params, 'path');
     const r = await nextChat(deps, req.tenant.id, id);
     switch (r.outcome) {
@@ -50,21 +53,21 @@ export function assignmentRoutes(api: FastifyInstance, deps: Deps): void {
     }
   });
 
-  api.post('/chats/:id/release', async (req) => {
+  api.post('/chats/:id/release', operate, async (req) => {
     const { reason, note } = parseRequest(ReleaseBody, req.body ?? undefined, 'body');
     return chatCommand(deps, req, () => ({ kind: 'release', reason, at: deps.now(), ...(note ? { note } : {}) }));
   });
   // Stamped with Postgres's clock: a customer message recorded after it (same clock) reopens the chat.
-  api.post('/chats/:id/complete', async (req) => {
+  api.post('/chats/:id/complete', operate, async (req) => {
     const { reason } = parseRequest(CompleteBody, req.body ?? undefined, 'body');
     return chatCommand(deps, req, (locked) => ({ kind: 'complete', reason, at: locked.dbNow }));
   });
   // To a named operator, atomically: released (`transfer`) and assigned in one transaction, or neither.
-  api.post('/chats/:id/transfer', async (req) => {
+  api.post('/chats/:id/transfer', operate, async (req) => {
     const { id } = parseRequest(ChatParams, req.params, 'path');
     const body = parseRequest(TransferBody, req.body, 'body');
     const target = { id, tenantId: req.tenant.id };
-    const { result } = await commitChatChanges(deps, async (tx: Executor) => {
+    const { result } = await commitChatChanges(deps, target.tenantId, async (tx: Executor) => {
       const applied = await transferChat(tx, deps, target, body);
       return { result: applied, applied: applied ?? [] };
     });
@@ -72,7 +75,7 @@ export function assignmentRoutes(api: FastifyInstance, deps: Deps): void {
     return { chatId: id, state: 'assigned', operatorId: body.operatorId };
   });
   // The agent desk routes a chat to a queue: only operators with that skill may take it from now on.
-  api.post('/chats/:id/queue', async (req) => {
+  api.post('/chats/:id/queue', operate, async (req) => {
     const { queue } = parseRequest(QueueBody, req.body, 'body');
     return chatCommand(deps, req, () => ({ kind: 'route', queue, at: deps.now() }));
   });
@@ -88,7 +91,7 @@ export function assignmentRoutes(api: FastifyInstance, deps: Deps): void {
 async function chatCommand(deps: Deps, req: FastifyRequest, event: (locked: LockedChat) => ChatEvent) {
   const { id } = parseRequest(ChatParams, req.params, 'path');
   const target = { id, tenantId: req.tenant.id };
-  const { result } = await commitChatChanges(deps, async (tx: Executor) => {
+  const { result } = await commitChatChanges(deps, target.tenantId, async (tx: Executor) => {
     const locked = await lockChat(tx, id, target.tenantId);
     if (!locked) return { result: null, applied: [] as ChatChange[] };
     const a = await changeChat(tx, deps, target, event(locked), { locked });

@@ -1,3 +1,4 @@
+import { asTenant } from '@switchboard/db';
 import { parseRequest } from '@switchboard/platform';
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
@@ -19,14 +20,15 @@ export function assignmentViews(api: FastifyInstance, deps: Deps): void {
   api.get('/chats/stuck', async (req) => {
     const { hours } = parseRequest(StuckQuery, req.query, 'query');
     const since = new Date(deps.now().getTime() - hours * 3_600_000).toISOString();
-    const rows = await deps.db.execute<{
-      id: string;
-      state: string;
-      assignee_id: string | null;
-      last_operator_id: string | null;
-      since: Date;
-      flagged_at: Date | null;
-    }>(sql`
+    const rows = await asTenant(deps.pool, req.tenant.id, (tx) =>
+      tx.execute<{
+        id: string;
+        state: string;
+        assignee_id: string | null;
+        last_operator_id: string | null;
+        since: Date;
+        flagged_at: Date | null;
+      }>(sql`
       select id, state, assignee_id, last_operator_id, flagged_at,
              case state when 'assigned' then assigned_at else operator_replied_at end as since
         from chats
@@ -34,7 +36,8 @@ export function assignmentViews(api: FastifyInstance, deps: Deps): void {
          and ((state = 'assigned' and assigned_at < ${since}::timestamptz)
            or (state = 'waiting_real_user_reply'
                and (operator_replied_at < ${since}::timestamptz or flagged_at is not null)))
-       order by since, id limit 500`);
+       order by since, id limit 500`),
+    );
     return {
       hours,
       chats: rows.rows.map((r) => ({
@@ -49,12 +52,14 @@ export function assignmentViews(api: FastifyInstance, deps: Deps): void {
 
   api.get('/queue/status', async (req) => {
     const now = deps.now();
-    const q = await deps.db.execute<{ waiting: number; oldest: Date | null }>(sql`
+    const { q, ops } = await asTenant(deps.pool, req.tenant.id, async (tx) => ({
+      q: await tx.execute<{ waiting: number; oldest: Date | null }>(sql`
       select count(*)::int as waiting, min(waiting_since) as oldest
-        from chats where tenant_id = ${req.tenant.id} and state = 'waiting_assignment'`);
-    const ops = await deps.db.execute<{ id: string; capacity: number; load: number }>(sql`
+        from chats where tenant_id = ${req.tenant.id} and state = 'waiting_assignment'`),
+      ops: await tx.execute<{ id: string; capacity: number; load: number }>(sql`
       select o.id, o.capacity, o.active_chats as load
-        from operators o where o.tenant_id = ${req.tenant.id} and o.status = 'online' order by o.id`);
+        from operators o where o.tenant_id = ${req.tenant.id} and o.status = 'online' order by o.id`),
+    }));
     const oldest = q.rows[0]?.oldest;
     return {
       waiting: q.rows[0]?.waiting ?? 0,
@@ -65,8 +70,10 @@ export function assignmentViews(api: FastifyInstance, deps: Deps): void {
   });
 
   api.get('/chats/summary', async (req) => {
-    const rows = await deps.db.execute<{ state: string; n: number }>(sql`
-      select state, count(*)::int as n from chats where tenant_id = ${req.tenant.id} group by state`);
+    const rows = await asTenant(deps.pool, req.tenant.id, (tx) =>
+      tx.execute<{ state: string; n: number }>(sql`
+      select state, count(*)::int as n from chats where tenant_id = ${req.tenant.id} group by state`),
+    );
     const summary: Record<string, number> = {
       waiting_assignment: 0,
       assigned: 0,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { domainOutboxEntry, type Executor, type OutboxEntry } from '@switchboard/db';
-import { statementUnit } from '@switchboard/worker';
+import { unitOfWork } from '@switchboard/worker';
 import { type Deps, SOURCE } from '../deps.ts';
 import type { Count } from '../metrics.ts';
 import { type ClaimQuery, type ClaimRow, claimIn, claimPrepared, whyNoClaim } from '../store/claim.ts';
@@ -12,8 +12,9 @@ export type NextChat =
 
 /**
  * `POST /operators/:id/next-chat`: the oldest waiting chat this operator may take, claimed by one
- * prepared statement that is its own transaction and appends its `chat.assigned` (built here
- * ahead, by the contracts' code) to the outbox: one round trip. The operator's row lock
+ * prepared statement that also appends its `chat.assigned` (built here ahead, by the contracts'
+ * code) to the outbox, in a transaction under the tenant (Row-Level Security): three round trips,
+ * BEGIN with the tenant, the claim, COMMIT. The operator's row lock
  * serializes its claims and, read through that lock, its load is current, so capacity holds;
  * `skip locked` lets 200 operators claim at once without two getting one chat or waiting on each
  * other. The idle check is scheduled in the background once it committed (shutdown drains it).
@@ -22,23 +23,27 @@ export async function nextChat(deps: Deps, tenantId: string, operatorId: string)
   const q: ClaimQuery = { tenantId, operatorId, mode: 'pull', at: deps.now().toISOString(), exclude: [] };
   const eventId = randomUUID();
   const ahead = assignedEvent(deps, q, { chatId: NOT_YET_CLAIMED, assignmentId: 1, waitedMs: 0 }, eventId);
-  return statementUnit(deps, async (unit) => {
-    const row = await claimPrepared(unit.client, q, ahead);
-    const claimed = claimedFrom(deps, row, q, eventId);
-    const result: NextChat = claimed
-      ? { outcome: 'assigned', chatId: claimed.chatId, assignmentId: Number(row?.assignment_id) }
-      : { outcome: await whyNoClaim(unit.client, tenantId, operatorId) };
-    const counts: Count[] = [{ metric: 'assignments', labels: { mode: 'pull', outcome: result.outcome } }];
-    if (row?.held_last) counts.push({ metric: 'sameOperatorExcluded', labels: { rule: 'last_replied' } });
-    if (row?.held_idle) counts.push({ metric: 'sameOperatorExcluded', labels: { rule: 'idle' } });
-    unit.record({ counts });
-    if (claimed) {
-      // Its `chat.assigned` is in the outbox already: the statement appended it.
-      const { outbox: _appended, ...after } = effectsOf(deps, [claimed], { background: true });
-      unit.record(after);
-    }
-    return result;
-  });
+  return unitOfWork(
+    deps,
+    async (unit) => {
+      const row = await claimPrepared(unit.client, q, ahead);
+      const claimed = claimedFrom(deps, row, q, eventId);
+      const result: NextChat = claimed
+        ? { outcome: 'assigned', chatId: claimed.chatId, assignmentId: Number(row?.assignment_id) }
+        : { outcome: await whyNoClaim(unit.client, tenantId, operatorId) };
+      const counts: Count[] = [{ metric: 'assignments', labels: { mode: 'pull', outcome: result.outcome } }];
+      if (row?.held_last) counts.push({ metric: 'sameOperatorExcluded', labels: { rule: 'last_replied' } });
+      if (row?.held_idle) counts.push({ metric: 'sameOperatorExcluded', labels: { rule: 'idle' } });
+      unit.record({ counts });
+      if (claimed) {
+        // Its `chat.assigned` is in the outbox already: the statement appended it.
+        const { outbox: _appended, ...after } = effectsOf(deps, [claimed], { background: true });
+        unit.record(after);
+      }
+      return result;
+    },
+    { tenantId },
+  );
 }
 
 /** Stands for the chat in the event built ahead of the claim; the statement writes the chat it claimed. */

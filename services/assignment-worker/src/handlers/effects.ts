@@ -81,16 +81,21 @@ async function scheduleIdle(deps: Pick<Deps, 'timers' | 'metrics' | 'logger'>, c
 }
 
 /**
- * `work` in one unit of work whose chat changes (`applied`) leave through it: outbox in the
- * transaction, counts and idle checks once it committed.
+ * `work` in one unit of work under `tenantId` whose chat changes (`applied`) leave through it:
+ * outbox in the transaction, counts and idle checks once it committed.
  */
 export function commitChatChanges<T extends { applied: ChatChange[] }>(
   deps: Deps,
+  tenantId: string,
   work: (tx: Executor) => Promise<T>,
 ): Promise<T> {
-  return unitOfWork(deps, async (unit) => {
-    const r = await work(unit.tx);
-    unit.record(effectsOf(deps, r.applied));
-    return r;
-  });
+  return unitOfWork(
+    deps,
+    async (unit) => {
+      const r = await work(unit.tx);
+      unit.record(effectsOf(deps, r.applied));
+      return r;
+    },
+    { tenantId },
+  );
 }

@@ -41,6 +41,7 @@ export function createBatchEventHandler(deps: Deps): BatchHandler {
     logger: deps.logger,
     consumer: CONSUMER,
     table: routesByType,
+    tenantOf: (scope) => scope.tenantId,
     // No Redis locks here: a chat's row lock is the guard.
     withLocks: (_keys, fn) => fn(),
   });

@@ -1,3 +1,4 @@
+import { allTenantIds, asTenant } from '@switchboard/db';
 import type { Deps } from '../deps.ts';
 import { autoAssign, pushFreed } from '../handlers/auto-assign.ts';
 import { changeChat } from '../handlers/change-chat.ts';
@@ -7,17 +8,38 @@ import { dueIdle, dueStuck, waitingWithRoom } from '../store/due.ts';
 import { settingsOf } from '../store/settings.ts';
 
 /**
+ * A sweep runs tenant by tenant, each read and each change under that tenant (Row-Level
+ * Security): the sum of what `fn` did for each.
+ */
+async function eachTenant(deps: Deps, fn: (tenantId: string) => Promise<number>): Promise<number> {
+  let n = 0;
+  for (const tenantId of await allTenantIds(deps.db)) n += await fn(tenantId);
+  return n;
+}
+
+/**
  * The idle rule: an assignment still open `idle_minutes` (the tenant's) after it began is
  * released and the chat requeued (reason `idle`); an operator's answer would have ended it. Checks
  * one assignment (its BullMQ job) or all that are due (the sweep), each under the chat's row lock.
  */
-export async function releaseIdle(deps: Deps, only?: { chatId: string; assignmentId: number }): Promise<number> {
+export function releaseIdle(
+  deps: Deps,
+  only?: { tenantId: string; chatId: string; assignmentId: number },
+): Promise<number> {
+  return only ? releaseIdleOf(deps, only.tenantId, only) : eachTenant(deps, (t) => releaseIdleOf(deps, t));
+}
+
+async function releaseIdleOf(
+  deps: Deps,
+  tenantId: string,
+  only?: { chatId: string; assignmentId: number },
+): Promise<number> {
   const now = deps.now();
-  const due = await dueIdle(deps.db, now, only);
+  const due = await asTenant(deps.pool, tenantId, (tx) => dueIdle(tx, now, only));
   let released = 0;
   for (const row of due) {
     const cutoff = now.getTime() - row.idle_minutes * 60_000;
-    const { done } = await commitChatChanges(deps, async (tx) => {
+    const { done } = await commitChatChanges(deps, tenantId, async (tx) => {
       // Re-checked under the row lock: a reply, a release or a new assignment may have won the race.
       const locked = await lockChat(tx, row.id, row.tenant_id);
       const still =
@@ -40,13 +62,15 @@ export async function releaseIdle(deps: Deps, only?: { chatId: string; assignmen
  * flagged (`stuck_action`). The state machine re-checks each under its row lock (the customer may
  * have written meanwhile), and only a real change counts. Returns how many changed.
  */
-export async function handleStuck(deps: Deps): Promise<number> {
+export const handleStuck = (deps: Deps): Promise<number> => eachTenant(deps, (t) => handleStuckOf(deps, t));
+
+async function handleStuckOf(deps: Deps, tenantId: string): Promise<number> {
   const now = deps.now();
-  const due = await dueStuck(deps.db, now);
+  const due = await asTenant(deps.pool, tenantId, (tx) => dueStuck(tx, now));
   let changed = 0;
   for (const row of due) {
     const action = row.action === 'complete' ? 'complete' : 'flag';
-    const { done } = await commitChatChanges(deps, async (tx) => {
+    const { done } = await commitChatChanges(deps, tenantId, async (tx) => {
       const locked = await lockChat(tx, row.id, row.tenant_id);
       if (!locked) return { done: false, applied: [] };
       // A completion is stamped with Postgres's clock, the one a later customer message is compared with.
@@ -71,11 +95,13 @@ export async function handleStuck(deps: Deps): Promise<number> {
  * Auto-assign tenants' safety net: waiting chats that no push reached (an operator row was locked
  * by a concurrent claim when the chat became waiting) are offered again, oldest first.
  */
-export async function pushWaiting(deps: Deps): Promise<number> {
-  const waiting = await waitingWithRoom(deps.db);
+export const pushWaiting = (deps: Deps): Promise<number> => eachTenant(deps, (t) => pushWaitingOf(deps, t));
+
+async function pushWaitingOf(deps: Deps, tenantId: string): Promise<number> {
+  const waiting = await asTenant(deps.pool, tenantId, (tx) => waitingWithRoom(tx));
   let pushed = 0;
   for (const row of waiting) {
-    const { applied } = await commitChatChanges(deps, async (tx) => {
+    const { applied } = await commitChatChanges(deps, tenantId, async (tx) => {
       const locked = await lockChat(tx, row.id, row.tenant_id);
       if (!locked) return { applied: [] };
       const settings = await settingsOf(tx, row.tenant_id);

@@ -37,7 +37,7 @@ export async function startTimers(
     async (job) => {
       if (job.name === 'idle') {
         const d = job.data as IdleJob;
-        await releaseIdle(deps(), { chatId: d.chatId, assignmentId: d.assignmentId });
+        await releaseIdle(deps(), { tenantId: d.tenantId, chatId: d.chatId, assignmentId: d.assignmentId });
       } else if (job.name === 'sweep') {
         // One run per period across replicas (the job scheduler's occurrence); counted to show it.
         const runs = deps().metrics.scheduledRuns;

@@ -1,3 +1,4 @@
+import { asTenant } from '@switchboard/db';
 import { parseRequest, RequestError } from '@switchboard/platform';
 import { z } from 'zod';
 import { conversationReport } from '../store/analytics.ts';
@@ -17,15 +18,17 @@ const ReportQuery = z.object({
  * Read from `conversation_metrics`, which a trigger keeps as messages are stored, so the report
  * costs one index range, not a pass over the messages (README: Analytics).
  */
-export const analyticsRoutes: ApiRoutes = (api, { db }) => {
-  api.get('/analytics/conversations', async (req) => {
-    const q = parseRequest(ReportQuery, req.query, 'query');
-    const from = new Date(q.from);
-    const to = new Date(q.to);
-    if (to <= from) throw new RequestError(400, 'bad_request', 'to must be after from');
-    if (to.getTime() - from.getTime() > MAX_RANGE_MS)
-      throw new RequestError(400, 'bad_request', 'the range is at most 366 days');
-    const report = await conversationReport(db, req.tenant.id, from, to, q.groupBy);
-    return { from: from.toISOString(), to: to.toISOString(), groupBy: q.groupBy, ...report };
-  });
+export const analyticsRoutes: ApiRoutes = (api, { pool }) => {
+  api.get('/analytics/conversations', async (req) =>
+    asTenant(pool, req.tenant.id, async (db) => {
+      const q = parseRequest(ReportQuery, req.query, 'query');
+      const from = new Date(q.from);
+      const to = new Date(q.to);
+      if (to <= from) throw new RequestError(400, 'bad_request', 'to must be after from');
+      if (to.getTime() - from.getTime() > MAX_RANGE_MS)
+        throw new RequestError(400, 'bad_request', 'the range is at most 366 days');
+      const report = await conversationReport(db, req.tenant.id, from, to, q.groupBy);
+      return { from: from.toISOString(), to: to.toISOString(), groupBy: q.groupBy, ...report };
+    }),
+  );
 };

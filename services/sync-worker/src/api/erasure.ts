@@ -9,7 +9,7 @@ import type { ApiRoutes } from './index.ts';
  * not the tenant's; 503 when the database is erased but the cache purge is owed (ask again).
  */
 export const erasureRoutes: ApiRoutes = (api, deps) => {
-  api.post('/customers/:id/erase', async (req) => {
+  api.post('/customers/:id/erase', { config: { scope: 'admin' } }, async (req) => {
     const { id } = parseRequest(z.object({ id: z.uuid() }), req.params, 'path');
     const r = await eraseCustomer(
       {

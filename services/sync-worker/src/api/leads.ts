@@ -1,3 +1,4 @@
+import { asTenant } from '@switchboard/db';
 import {
   ancestorChain,
   JOURNEY_STAGES,
@@ -88,7 +89,7 @@ function toTree(nodes: ThreadNode<ThreadRow>[]): TreeNode[] {
 export const leadRoutes: ApiRoutes = (api, deps) => {
   api.get('/conversations/:id/thread-tree', async (req) => {
     const { id } = parseRequest(Params, req.params, 'path');
-    const rows = await listThread(deps.db, req.tenant.id, id);
+    const rows = await asTenant(deps.pool, req.tenant.id, (tx) => listThread(tx, req.tenant.id, id));
     if (rows.length === 0) throw new RequestError(404, 'not_found', `no email conversation ${id}`);
     const byId = new Map(rows.map((r) => [r.message_id, r]));
     const roots = threadMessages(
@@ -112,20 +113,22 @@ export const leadRoutes: ApiRoutes = (api, deps) => {
 
   api.get('/conversations/:id/lead-journey', async (req) => {
     const { id } = parseRequest(Params, req.params, 'path');
-    const lead = await findLead(deps.db, req.tenant.id, id, false);
-    if (!lead) throw new RequestError(404, 'not_found', `no lead journey for conversation ${id}`);
-    const history = await deps.db.execute<{
-      kind: string;
-      event: string | null;
-      from_value: string;
-      to_value: string;
-      triggered_by: string;
-      warnings: unknown;
-      metadata: unknown;
-      at: Date;
-    }>(sql`
+    const { lead, history } = await asTenant(deps.pool, req.tenant.id, async (tx) => ({
+      lead: await findLead(tx, req.tenant.id, id, false),
+      history: await tx.execute<{
+        kind: string;
+        event: string | null;
+        from_value: string;
+        to_value: string;
+        triggered_by: string;
+        warnings: unknown;
+        metadata: unknown;
+        at: Date;
+      }>(sql`
       select kind, event, from_value, to_value, triggered_by, warnings, metadata, at from lead_transitions
-       where tenant_id = ${req.tenant.id} and conversation_id = ${id} order by id`);
+       where tenant_id = ${req.tenant.id} and conversation_id = ${id} order by id`),
+    }));
+    if (!lead) throw new RequestError(404, 'not_found', `no lead journey for conversation ${id}`);
     const now = deps.now().getTime();
     return {
       conversationId: id,
@@ -149,7 +152,9 @@ export const leadRoutes: ApiRoutes = (api, deps) => {
   api.post('/conversations/:id/validate-transition', async (req) => {
     const { id } = parseRequest(Params, req.params, 'path');
     const body = parseRequest(TransitionBody, req.body, 'body');
-    const preview = await previewLeadEvent(deps.db, req.tenant.id, id, change(body, deps.now()));
+    const preview = await asTenant(deps.pool, req.tenant.id, (tx) =>
+      previewLeadEvent(tx, req.tenant.id, id, change(body, deps.now())),
+    );
     if (!preview) throw new RequestError(404, 'not_found', `no lead journey for conversation ${id}`);
     const d = preview.decision;
     return {
@@ -164,15 +169,20 @@ export const leadRoutes: ApiRoutes = (api, deps) => {
     };
   });
 
-  api.post('/conversations/:id/transition', async (req) => {
+  // A manual status change: admins only (seed 002).
+  api.post('/conversations/:id/transition', { config: { scope: 'admin' } }, async (req) => {
     const { id } = parseRequest(Params, req.params, 'path');
     const body = parseRequest(TransitionBody, req.body, 'body');
     // Once committed, the unit of work tells the read cache what the transition touched (deps.beforeCommit).
-    const result = await unitOfWork(deps, async (unit) => {
-      const out = await applyLeadEvent(unit.tx, deps, req.tenant.id, id, change(body, deps.now()));
-      if (out) unit.record(out);
-      return out;
-    });
+    const result = await unitOfWork(
+      deps,
+      async (unit) => {
+        const out = await applyLeadEvent(unit.tx, deps, req.tenant.id, id, change(body, deps.now()));
+        if (out) unit.record(out);
+        return out;
+      },
+      { tenantId: req.tenant.id },
+    );
     if (!result) throw new RequestError(404, 'not_found', `no lead journey for conversation ${id}`);
     const d = result.decision;
     switch (d.kind) {
@@ -200,8 +210,10 @@ export const leadRoutes: ApiRoutes = (api, deps) => {
   });
 
   api.get('/leads/overview', async (req) => {
-    const res = await deps.db.execute<{ state: string; stage: string; n: string }>(sql`
-      select state, stage, count(*)::text as n from lead_journeys where tenant_id = ${req.tenant.id} group by state, stage`);
+    const res = await asTenant(deps.pool, req.tenant.id, (tx) =>
+      tx.execute<{ state: string; stage: string; n: string }>(sql`
+      select state, stage, count(*)::text as n from lead_journeys where tenant_id = ${req.tenant.id} group by state, stage`),
+    );
     const states = Object.fromEntries(LEAD_STATES.map((s) => [s, 0])) as Record<string, number>;
     const stages = Object.fromEntries(JOURNEY_STAGES.map((s) => [s, 0])) as Record<string, number>;
     for (const r of res.rows) {

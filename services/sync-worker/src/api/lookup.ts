@@ -1,3 +1,4 @@
+import { asTenant } from '@switchboard/db';
 import { parseRequest, RequestError } from '@switchboard/platform';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
@@ -30,12 +31,12 @@ function sendFound(reply: FastifyReply, json: string | null, what: string) {
  * another tenant's row answers 404, as one that does not exist.
  */
 export const lookupRoutes: ApiRoutes = (api, deps) => {
-  const { cache, db } = deps;
+  const { cache, pool } = deps;
 
   api.get('/conversations/:id', async (req, reply) => {
     const { id } = parseRequest(byId, req.params, 'path');
     const json = await cache.json(req.tenant.id, `conv:${id}`, `conv:${id}`, () =>
-      conversationById(db, req.tenant.id, id),
+      asTenant(pool, req.tenant.id, (db) => conversationById(db, req.tenant.id, id)),
     );
     return sendFound(reply, json, `conversation ${id}`);
   });
@@ -44,7 +45,7 @@ export const lookupRoutes: ApiRoutes = (api, deps) => {
     const { waId } = parseRequest(z.object({ waId: z.string().regex(/^\+?\d{5,20}$/) }), req.params, 'path');
     const id = waId.replace(/^\+/, '');
     const json = await cache.json(req.tenant.id, `conv-wa:${id}`, `wa:${id}`, () =>
-      conversationByWhatsAppId(db, req.tenant.id, id),
+      asTenant(pool, req.tenant.id, (db) => conversationByWhatsAppId(db, req.tenant.id, id)),
     );
     return sendFound(reply, json, `WhatsApp conversation with ${id}`);
   });
@@ -52,7 +53,7 @@ export const lookupRoutes: ApiRoutes = (api, deps) => {
   api.get('/conversations/by-genesys/:genesysId', async (req, reply) => {
     const { genesysId } = parseRequest(z.object({ genesysId: z.string().min(1).max(200) }), req.params, 'path');
     const json = await cache.json(req.tenant.id, `conv-gc:${genesysId}`, `gc:${genesysId}`, () =>
-      conversationByGenesysId(db, req.tenant.id, genesysId),
+      asTenant(pool, req.tenant.id, (db) => conversationByGenesysId(db, req.tenant.id, genesysId)),
     );
     return sendFound(reply, json, `conversation mapped to Genesys conversation ${genesysId}`);
   });
@@ -67,18 +68,20 @@ export const lookupRoutes: ApiRoutes = (api, deps) => {
     const cursor = q.cursor === undefined ? null : decodeCursor(q.cursor);
     if (q.cursor !== undefined && !cursor)
       throw new RequestError(400, 'bad_request', 'cursor is not one this API gave');
-    const json = await cache.json(req.tenant.id, `msgs:${id}:${q.limit}:${q.cursor ?? ''}`, `conv:${id}`, async () => {
-      const conversation = await conversationById(db, req.tenant.id, id);
-      if (!conversation) return null;
-      return { conversationId: id, ...(await messagePage(db, req.tenant.id, id, { limit: q.limit, cursor })) };
-    });
+    const json = await cache.json(req.tenant.id, `msgs:${id}:${q.limit}:${q.cursor ?? ''}`, `conv:${id}`, () =>
+      asTenant(pool, req.tenant.id, async (db) => {
+        const conversation = await conversationById(db, req.tenant.id, id);
+        if (!conversation) return null;
+        return { conversationId: id, ...(await messagePage(db, req.tenant.id, id, { limit: q.limit, cursor })) };
+      }),
+    );
     return sendFound(reply, json, `conversation ${id}`);
   });
 
   api.get('/customers/:id', async (req, reply) => {
     const { id } = parseRequest(byId, req.params, 'path');
     const json = await cache.json(req.tenant.id, `cust:${id}`, `cust:${id}`, () =>
-      customerProfile(db, req.tenant.id, id),
+      asTenant(pool, req.tenant.id, (db) => customerProfile(db, req.tenant.id, id)),
     );
     return sendFound(reply, json, `customer ${id}`);
   });
@@ -115,7 +118,7 @@ export const lookupRoutes: ApiRoutes = (api, deps) => {
       }
       const json = await cache.json(req.tenant.id, `cust-phone:${phone}:${q.limit}`, `phone:${phone}`, async () => ({
         query: { phone },
-        customers: await searchCustomers(db, req.tenant.id, { phone }, q.limit),
+        customers: await asTenant(pool, req.tenant.id, (db) => searchCustomers(db, req.tenant.id, { phone }, q.limit)),
       }));
       return sendFound(reply, json, 'answer');
     }
@@ -123,7 +126,7 @@ export const lookupRoutes: ApiRoutes = (api, deps) => {
       const userId = q.userId;
       const json = await cache.json(req.tenant.id, `cust-uid:${userId}:${q.limit}`, `uid:${userId}`, async () => ({
         query: { userId },
-        customers: await searchCustomers(db, req.tenant.id, { userId }, q.limit),
+        customers: await asTenant(pool, req.tenant.id, (db) => searchCustomers(db, req.tenant.id, { userId }, q.limit)),
       }));
       return sendFound(reply, json, 'answer');
     }
@@ -135,7 +138,9 @@ export const lookupRoutes: ApiRoutes = (api, deps) => {
         `uname:${username}`,
         async () => ({
           query: { username },
-          customers: await searchCustomers(db, req.tenant.id, { username }, q.limit),
+          customers: await asTenant(pool, req.tenant.id, (db) =>
+            searchCustomers(db, req.tenant.id, { username }, q.limit),
+          ),
         }),
       );
       return sendFound(reply, json, 'answer');
@@ -144,7 +149,7 @@ export const lookupRoutes: ApiRoutes = (api, deps) => {
     // Keyed by the name as asked (the search itself ignores case): the answer echoes it.
     const json = await cache.json(req.tenant.id, `cust-name:${name}:${q.limit}`, 'names', async () => ({
       query: { name },
-      customers: await searchCustomers(db, req.tenant.id, { name }, q.limit),
+      customers: await asTenant(pool, req.tenant.id, (db) => searchCustomers(db, req.tenant.id, { name }, q.limit)),
     }));
     return sendFound(reply, json, 'answer');
   });

@@ -31,7 +31,7 @@ async function retryDeadlock<T>(fn: () => Promise<T>, attempts = 3): Promise<T> 
  * gave the message it delivered, so the provider's statuses for that id reach the message.
  */
 export const messageRoutes: ApiRoutes = (api, deps) => {
-  api.post('/messages/:id/dispatched', async (req) => {
+  api.post('/messages/:id/dispatched', { config: { scope: 'operate' } }, async (req) => {
     const { id } = parseRequest(Params, req.params, 'path');
     const body = parseRequest(DispatchBody, req.body, 'body');
     const dispatch = {
@@ -41,11 +41,15 @@ export const messageRoutes: ApiRoutes = (api, deps) => {
     // Once committed (a deadlocked attempt rolled back and counted nothing): its counts, and the
     // read cache told what it touched (deps.beforeCommit).
     const result = await retryDeadlock(() =>
-      unitOfWork(deps, async (unit) => {
-        const r = await recordDispatch(unit.tx, deps, req.tenant.id, id, dispatch);
-        if (r.kind === 'dispatched') unit.record(r);
-        return r;
-      }),
+      unitOfWork(
+        deps,
+        async (unit) => {
+          const r = await recordDispatch(unit.tx, deps, req.tenant.id, id, dispatch);
+          if (r.kind === 'dispatched') unit.record(r);
+          return r;
+        },
+        { tenantId: req.tenant.id },
+      ),
     );
     switch (result.kind) {
       case 'not_found':

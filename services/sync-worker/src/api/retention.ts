@@ -1,3 +1,4 @@
+import { transaction } from '@switchboard/db';
 import { changeRetentionPolicy, MAX_RETENTION_DAYS, RETENTION_PARTS, type RetentionPart } from '@switchboard/domain';
 import { parseRequest, RequestError } from '@switchboard/platform';
 import { z } from 'zod';
@@ -18,14 +19,24 @@ const PolicyChange = z.strictObject(
  * conversation), and answers the policy now in force. The retention job reads it on its next run.
  */
 export const retentionRoutes: ApiRoutes = (api, deps) => {
-  api.get('/retention-policy', async (req) => readRetentionPolicy(deps.pool, req.tenant.id));
+  api.get('/retention-policy', { config: { scope: 'admin' } }, async (req) =>
+    transaction(deps.pool, (_tx, client) => readRetentionPolicy(client, req.tenant.id), { tenantId: req.tenant.id }),
+  );
 
-  api.put('/retention-policy', async (req) => {
+  api.put('/retention-policy', { config: { scope: 'admin' } }, async (req) => {
     const change = parseRequest(PolicyChange, req.body ?? {}, 'body');
-    const current = await readRetentionPolicy(deps.pool, req.tenant.id);
-    const next = changeRetentionPolicy(current.policy, change as Partial<Record<RetentionPart, number>>);
-    if (next.kind === 'reject') throw new RequestError(400, 'invalid_policy', next.reason);
-    await writeRetentionPolicy(deps.pool, req.tenant.id, next.policy);
-    return { policy: next.policy, custom: true };
+    // Read and written in one transaction under the tenant: a concurrent change cannot interleave.
+    return transaction(
+      deps.pool,
+      async (_tx, client) => {
+        await client.query('select 1 from tenants where id = $1 for update', [req.tenant.id]);
+        const current = await readRetentionPolicy(client, req.tenant.id);
+        const next = changeRetentionPolicy(current.policy, change as Partial<Record<RetentionPart, number>>);
+        if (next.kind === 'reject') throw new RequestError(400, 'invalid_policy', next.reason);
+        await writeRetentionPolicy(client, req.tenant.id, next.policy);
+        return { policy: next.policy, custom: true };
+      },
+      { tenantId: req.tenant.id },
+    );
   });
 };

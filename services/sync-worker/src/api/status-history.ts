@@ -1,7 +1,8 @@
+import { asTenant, type Executor } from '@switchboard/db';
 import { parseRequest, RequestError } from '@switchboard/platform';
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
-import type { ApiDeps, ApiRoutes } from './index.ts';
+import type { ApiRoutes } from './index.ts';
 
 type HistoryRow = {
   status: string;
@@ -29,8 +30,8 @@ const view = (r: HistoryRow) => ({
   changedAt: new Date(r.changed_at).toISOString(),
 });
 
-async function history(deps: ApiDeps, tenantId: string, entityType: 'conversation' | 'ticket', entityId: string) {
-  const rows = await deps.db.execute<HistoryRow>(sql`
+async function history(tx: Executor, tenantId: string, entityType: 'conversation' | 'ticket', entityId: string) {
+  const rows = await tx.execute<HistoryRow>(sql`
     select status, previous_status, is_active, changed_by, source, reason, notes, cause_event_id, version, changed_at
       from status_history
      where tenant_id = ${tenantId} and entity_type = ${entityType} and entity_id = ${entityId}
@@ -45,38 +46,42 @@ async function history(deps: ApiDeps, tenantId: string, entityType: 'conversatio
 export const statusHistoryRoutes: ApiRoutes = (api, deps) => {
   api.get('/conversations/:id/status-history', async (req) => {
     const { id } = parseRequest(z.object({ id: z.uuid() }), req.params, 'path');
-    const found = await deps.db.execute<{ status: string }>(sql`
+    return asTenant(deps.pool, req.tenant.id, async (tx) => {
+      const found = await tx.execute<{ status: string }>(sql`
       select status from conversations where id = ${id} and tenant_id = ${req.tenant.id}`);
-    const current = found.rows[0];
-    if (!current) throw new RequestError(404, 'not_found', `no conversation ${id}`);
-    return {
-      conversationId: id,
-      status: current.status,
-      history: await history(deps, req.tenant.id, 'conversation', id),
-    };
+      const current = found.rows[0];
+      if (!current) throw new RequestError(404, 'not_found', `no conversation ${id}`);
+      return {
+        conversationId: id,
+        status: current.status,
+        history: await history(tx, req.tenant.id, 'conversation', id),
+      };
+    });
   });
 
   // A ticket by our id or by the helpdesk's own id.
   api.get('/tickets/:id/status-history', async (req) => {
     const { id } = parseRequest(z.object({ id: z.string().min(1).max(200) }), req.params, 'path');
     const isUuid = z.uuid().safeParse(id).success;
-    const found = await deps.db.execute<{
-      id: string;
-      external_id: string;
-      conversation_id: string;
-      status: string;
-    }>(sql`
+    return asTenant(deps.pool, req.tenant.id, async (tx) => {
+      const found = await tx.execute<{
+        id: string;
+        external_id: string;
+        conversation_id: string;
+        status: string;
+      }>(sql`
       select id, external_id, conversation_id, status from tickets
        where tenant_id = ${req.tenant.id} and (external_id = ${id} ${isUuid ? sql`or id = ${id}::uuid` : sql``})
        order by (external_id = ${id}) desc limit 1`);
-    const t = found.rows[0];
-    if (!t) throw new RequestError(404, 'not_found', `no ticket ${id}`);
-    return {
-      ticketId: t.id,
-      externalTicketId: t.external_id,
-      conversationId: t.conversation_id,
-      status: t.status,
-      history: await history(deps, req.tenant.id, 'ticket', t.id),
-    };
+      const t = found.rows[0];
+      if (!t) throw new RequestError(404, 'not_found', `no ticket ${id}`);
+      return {
+        ticketId: t.id,
+        externalTicketId: t.external_id,
+        conversationId: t.conversation_id,
+        status: t.status,
+        history: await history(tx, req.tenant.id, 'ticket', t.id),
+      };
+    });
   });
 };

@@ -64,34 +64,44 @@ export async function eraseCustomerData(client: pg.PoolClient, tenantId: string,
 }
 
 async function eraseInDatabase(deps: ErasureDeps, tenantId: string, customerId: string): Promise<ErasureResult> {
-  return transaction(deps.pool, async (_tx, client) => {
-    if (!(await lockCustomer(client, tenantId, customerId))) return { kind: 'not_found' };
-    const before = await readErasure(client, tenantId, customerId);
-    if (before) return { kind: 'already_erased', eventId: before.eventId, erasedAt: before.erasedAt };
-    const at = deps.now();
-    const { changed, footprint } = await eraseCustomerData(client, tenantId, customerId);
-    const entry = domainOutboxEntry({
-      exchange: deps.eventsExchange,
-      source: SOURCE,
-      key: 'customer.erased',
-      tenantId,
-      subject: customerId,
-      time: at,
-      data: { customerId, conversationIds: footprint.conversationIds, erasedAt: at.toISOString() },
-    });
-    // One id per customer: the outbox's unique event id makes a second `customer.erased` impossible.
-    const event = { ...entry.event, id: eventId('customer.erased', tenantId, customerId) };
-    await recordErasure(client, tenantId, customerId, event.id, at);
-    await appendOutbox(client, [{ ...entry, event }]);
-    return { kind: 'erased', eventId: event.id, erasedAt: at, changed };
-  });
+  return transaction(
+    deps.pool,
+    async (_tx, client) => {
+      if (!(await lockCustomer(client, tenantId, customerId))) return { kind: 'not_found' };
+      const before = await readErasure(client, tenantId, customerId);
+      if (before) return { kind: 'already_erased', eventId: before.eventId, erasedAt: before.erasedAt };
+      const at = deps.now();
+      const { changed, footprint } = await eraseCustomerData(client, tenantId, customerId);
+      const entry = domainOutboxEntry({
+        exchange: deps.eventsExchange,
+        source: SOURCE,
+        key: 'customer.erased',
+        tenantId,
+        subject: customerId,
+        time: at,
+        data: { customerId, conversationIds: footprint.conversationIds, erasedAt: at.toISOString() },
+      });
+      // One id per customer: the outbox's unique event id makes a second `customer.erased` impossible.
+      const event = { ...entry.event, id: eventId('customer.erased', tenantId, customerId) };
+      await recordErasure(client, tenantId, customerId, event.id, at);
+      await appendOutbox(client, [{ ...entry, event }]);
+      return { kind: 'erased', eventId: event.id, erasedAt: at, changed };
+    },
+    { tenantId },
+  );
 }
+
+/** One short transaction under the customer's tenant (Row-Level Security), on a plain client. */
+const underTenant = <T>(deps: ErasureDeps, tenantId: string, fn: (client: pg.PoolClient) => Promise<T>) =>
+  transaction(deps.pool, (_tx, client) => fn(client), { tenantId });
 
 async function purgeOwed(deps: ErasureDeps, tenantId: string, customerId: string): Promise<void> {
   if (!deps.redis) throw new Error('no Redis configured: the lookup cache purge is owed');
-  const conv = await deps.pool.query<{ id: string; gc: string | null }>(
-    'select id, genesys_conversation_id as gc from conversations where tenant_id = $1 and customer_id = $2',
-    [tenantId, customerId],
+  const conv = await underTenant(deps, tenantId, (client) =>
+    client.query<{ id: string; gc: string | null }>(
+      'select id, genesys_conversation_id as gc from conversations where tenant_id = $1 and customer_id = $2',
+      [tenantId, customerId],
+    ),
   );
   await purgeCustomerLookups(
     deps.redis,
@@ -103,7 +113,7 @@ async function purgeOwed(deps: ErasureDeps, tenantId: string, customerId: string
     },
     deps.lookupTtlSeconds,
   );
-  await markCachePurged(deps.pool, tenantId, customerId, deps.now());
+  await underTenant(deps, tenantId, (client) => markCachePurged(client, tenantId, customerId, deps.now()));
 }
 
 /**
@@ -122,7 +132,10 @@ export async function eraseCustomer(deps: ErasureDeps, tenantId: string, custome
   }
   deps.metrics?.erasures.inc({ result: result.kind });
   if (result.kind === 'not_found') return result;
-  if (result.kind === 'already_erased' && (await readErasure(deps.pool, tenantId, customerId))?.cachePurgedAt)
+  if (
+    result.kind === 'already_erased' &&
+    (await underTenant(deps, tenantId, (client) => readErasure(client, tenantId, customerId)))?.cachePurgedAt
+  )
     return result;
   try {
     await purgeOwed(deps, tenantId, customerId);

@@ -18,6 +18,7 @@ export function createBatchHandler(deps: Deps, table: Map<string, Route> = route
     logger: deps.logger,
     consumer: CONSUMER,
     table,
+    tenantOf: (scope) => scope.channel.tenantId,
     withLocks: (keys, fn) => deps.locks.withLocks(keys, { ...deps.lock, scope: 'batch' }, fn),
   });
 }

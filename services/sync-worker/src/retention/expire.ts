@@ -11,7 +11,7 @@ import {
   type RemovedRow,
   removePart,
 } from '../store/retention-parts.ts';
-import { allRetentionPolicies } from '../store/retention-policy.ts';
+import { readRetentionPolicy } from '../store/retention-policy.ts';
 import { type ArchiveLine, appendArchive, archivePath } from './archive-file.ts';
 
 export interface ExpireDeps {
@@ -69,19 +69,23 @@ async function expireBatch(
 ): Promise<number> {
   const removed: RemovedRow[] = [];
   let keys = '';
-  const n = await transaction(deps.pool, async (_tx, client) => {
-    await client.query('select pg_advisory_xact_lock(hashtext($1))', [`switchboard.retention:${tenantId}`]);
-    const ids = await lockDueConversations(client, part, tenantId, cutoff, opts.batchSize);
-    if (ids.length === 0) return 0;
-    removed.push(...archiveOrder(await removePart(client, part, tenantId, ids)));
-    const header: ArchiveLine = { op: 'batch', tenantId, part, at: at.toISOString(), conversations: ids.length };
-    await appendArchive(archivePath(opts.archiveDir, tenantId, at), [header, ...removed.map(toLine)]);
-    const res = await client.query<{ k: string | null }>(
-      "select current_setting('switchboard.lookup_keys', true) as k",
-    );
-    keys = res.rows[0]?.k ?? '';
-    return ids.length;
-  });
+  const n = await transaction(
+    deps.pool,
+    async (_tx, client) => {
+      await client.query('select pg_advisory_xact_lock(hashtext($1))', [`switchboard.retention:${tenantId}`]);
+      const ids = await lockDueConversations(client, part, tenantId, cutoff, opts.batchSize);
+      if (ids.length === 0) return 0;
+      removed.push(...archiveOrder(await removePart(client, part, tenantId, ids)));
+      const header: ArchiveLine = { op: 'batch', tenantId, part, at: at.toISOString(), conversations: ids.length };
+      await appendArchive(archivePath(opts.archiveDir, tenantId, at), [header, ...removed.map(toLine)]);
+      const res = await client.query<{ k: string | null }>(
+        "select current_setting('switchboard.lookup_keys', true) as k",
+      );
+      keys = res.rows[0]?.k ?? '';
+      return ids.length;
+    },
+    { tenantId },
+  );
   for (const r of removed) {
     if (r.op !== 'context')
       deps.metrics.retentionRows.inc({ table: r.table, action: r.op === 'row' ? 'deleted' : 'cleared' });
@@ -110,14 +114,30 @@ async function expireTenant(
   if (conversations > 0) deps.logger.info({ tenantId, conversations }, 'archived and removed expired data');
 }
 
+/**
+ * Every tenant's policy, each read under its own tenant (Row-Level Security hides a policy from a
+ * statement that runs under none): the tenants themselves are a system table, visible to all.
+ */
+async function tenantPolicies(pool: pg.Pool): Promise<Array<{ tenantId: string; policy: RetentionPolicy }>> {
+  const tenants = await pool.query<{ id: string }>('select id from tenants order by id');
+  const out: Array<{ tenantId: string; policy: RetentionPolicy }> = [];
+  for (const { id } of tenants.rows) {
+    const { policy } = await transaction(pool, (_tx, client) => readRetentionPolicy(client, id), { tenantId: id });
+    out.push({ tenantId: id, policy });
+  }
+  return out;
+}
+
 /** How far the store is behind the policies: the longest any due part has waited past its cutoff. */
 export async function measureRetentionLag(deps: Pick<ExpireDeps, 'pool' | 'now'>): Promise<number> {
   const at = deps.now();
   let lag = 0;
-  for (const { tenantId, policy } of await allRetentionPolicies(deps.pool)) {
+  for (const { tenantId, policy } of await tenantPolicies(deps.pool)) {
     for (const part of PART_ORDER) {
       const cutoff = retentionCutoff(policy, part, at);
-      const oldest = await oldestDue(deps.pool, part, tenantId, cutoff);
+      const oldest = await transaction(deps.pool, (_tx, client) => oldestDue(client, part, tenantId, cutoff), {
+        tenantId,
+      });
       if (oldest) lag = Math.max(lag, (cutoff.getTime() - new Date(oldest).getTime()) / 1000);
     }
   }
@@ -133,7 +153,7 @@ export async function measureRetentionLag(deps: Pick<ExpireDeps, 'pool' | 'now'>
 export async function expireRetainedData(deps: ExpireDeps, opts: ExpireOptions): Promise<void> {
   const at = deps.now();
   try {
-    for (const { tenantId, policy } of await allRetentionPolicies(deps.pool))
+    for (const { tenantId, policy } of await tenantPolicies(deps.pool))
       await expireTenant(deps, opts, tenantId, policy, at);
   } catch (err) {
     deps.metrics.retentionFailures.inc();

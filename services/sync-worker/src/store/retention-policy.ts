@@ -31,17 +31,3 @@ export async function writeRetentionPolicy(db: Queryable, tenantId: string, p: R
     [tenantId, p.conversationDays, p.messageDays, p.mediaDays, p.emailBodyDays, p.statusHistoryDays, p.leadDays],
   );
 }
-
-/** Every tenant with its policy (the defaults where it has none): the retention job's work list. */
-export async function allRetentionPolicies(
-  db: Queryable,
-): Promise<Array<{ tenantId: string; policy: RetentionPolicy }>> {
-  const res = await db.query<{ tenant_id: string; p: RetentionPolicy | null }>(
-    `select t.id as tenant_id, (select row_to_json(r) from (select ${columns}) r) as p
-       from tenants t left join retention_policies rp on rp.tenant_id = t.id order by t.id`,
-  );
-  return res.rows.map((r) => ({
-    tenantId: r.tenant_id,
-    policy: r.p && r.p.conversationDays !== null ? r.p : DEFAULT_RETENTION,
-  }));
-}

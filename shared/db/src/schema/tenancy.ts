@@ -36,8 +36,9 @@ export const channels = pgTable(
 );
 
 /**
- * Bearer tokens for the read API, one tenant each: a request sees only its token's tenant. Only
- * the SHA-256 of a token is stored (tokens are 256 random bits, so a plain hash is enough).
+ * Bearer tokens for the APIs, one tenant each: a request sees only its token's tenant, and does
+ * only what the token's scopes allow (`read`, `operate`, `admin`; see shared/domain/src/scopes.ts).
+ * Only the SHA-256 of a token is stored (tokens are 256 random bits, so a plain hash is enough).
  * Written by: the `switchboard` CLI (`api-tokens`, `seed`; operators).
  */
 export const apiTokens = pgTable(
@@ -49,8 +50,17 @@ export const apiTokens = pgTable(
       .references(() => tenants.id),
     name: text('name').notNull(),
     tokenSha256: text('token_sha256').notNull(),
+    // A new token reads only unless issued with more; tokens from before scopes keep all three.
+    scopes: text('scopes').array().notNull().default(sql`'{read}'::text[]`),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
   },
-  (t) => [uniqueIndex('api_tokens_sha256_uq').on(t.tokenSha256), index('api_tokens_tenant_idx').on(t.tenantId)],
+  (t) => [
+    uniqueIndex('api_tokens_sha256_uq').on(t.tokenSha256),
+    index('api_tokens_tenant_idx').on(t.tenantId),
+    check(
+      'api_tokens_scopes_ck',
+      sql`${t.scopes} <@ array['read', 'operate', 'admin']::text[] and cardinality(${t.scopes}) > 0`,
+    ),
+  ],
 );

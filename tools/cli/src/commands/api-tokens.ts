@@ -1,5 +1,6 @@
 import { issueApiToken, listApiTokens, revokeApiToken } from '@switchboard/db';
-import type { Command } from 'commander';
+import { parseTokenScopes, TOKEN_SCOPES, type TokenScope } from '@switchboard/domain';
+import { type Command, InvalidArgumentError } from 'commander';
 import { slug, uuid } from '../args.ts';
 import { readEnv } from '../config.ts';
 import { confirm } from '../confirm.ts';
@@ -8,17 +9,18 @@ import { CliError } from '../errors.ts';
 import { requireTenant } from '../tenant.ts';
 
 export function registerApiTokens(program: Command): void {
-  const tokens = program.command('api-tokens').description("bearer tokens for a tenant's read API");
+  const tokens = program.command('api-tokens').description("bearer tokens for a tenant's APIs, with their scopes");
 
   tokens
     .command('issue')
     .description('print a new token once; only its hash is stored')
     .requiredOption('--tenant <slug>', 'the tenant', slug)
     .requiredOption('--name <name>', 'what it is for')
-    .action(async (o: { tenant: string; name: string }) => {
+    .option('--scopes <list>', `what it may do, comma-separated: ${TOKEN_SCOPES.join(', ')}`, scopes, ['read'])
+    .action(async (o: { tenant: string; name: string; scopes: TokenScope[] }) => {
       await withDb(readEnv().DATABASE_URL, async (db) => {
-        const issued = await issueApiToken(db, await requireTenant(db, o.tenant), o.name);
-        console.log(`token ${issued.id}: ${issued.token}`);
+        const issued = await issueApiToken(db, await requireTenant(db, o.tenant), o.name, { scopes: o.scopes });
+        console.log(`token ${issued.id} (${o.scopes.join(',')}): ${issued.token}`);
       });
     });
 
@@ -29,7 +31,8 @@ export function registerApiTokens(program: Command): void {
     .action(async (o: { tenant: string }) => {
       await withDb(readEnv().DATABASE_URL, async (db) => {
         for (const t of await listApiTokens(db, await requireTenant(db, o.tenant))) {
-          console.log(`${t.id}  ${t.name}  created ${t.createdAt.toISOString()}${t.revokedAt ? '  REVOKED' : ''}`);
+          const revoked = t.revokedAt ? '  REVOKED' : '';
+          console.log(`${t.id}  ${t.name}  ${t.scopes.join(',')}  created ${t.createdAt.toISOString()}${revoked}`);
         }
       });
     });
@@ -46,4 +49,10 @@ export function registerApiTokens(program: Command): void {
         console.log('revoked');
       });
     });
+}
+
+function scopes(value: string): TokenScope[] {
+  const parsed = parseTokenScopes(value);
+  if (!parsed.ok) throw new InvalidArgumentError(parsed.error);
+  return parsed.scopes;
 }

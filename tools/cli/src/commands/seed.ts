@@ -1,4 +1,5 @@
 import { DEV_API_TOKEN, devTenant, issueApiToken, seedTenant } from '@switchboard/db';
+import { TOKEN_SCOPES } from '@switchboard/domain';
 import type { Command } from 'commander';
 import { readEnv } from '../config.ts';
 import { withDb } from '../connect.ts';
@@ -7,7 +8,7 @@ export function registerSeed(program: Command): void {
   program
     .command('seed')
     .description(
-      `create the development tenant "${devTenant.slug}" and its channels (and a read API token outside production); safe to run again`,
+      `create the development tenant "${devTenant.slug}" and its channels (and an API token with every scope outside production); safe to run again`,
     )
     .action(async () => {
       const env = readEnv();
@@ -16,8 +17,8 @@ export function registerSeed(program: Command): void {
         console.log(`seeded tenant ${devTenant.slug} (${seeded.tenantId})`);
         // A well-known token is a development convenience only, like the dev webhook secrets.
         if (env.NODE_ENV !== 'production') {
-          await issueApiToken(db, seeded.tenantId, 'development', DEV_API_TOKEN);
-          console.log(`read API token for ${devTenant.slug}: ${DEV_API_TOKEN}`);
+          await issueApiToken(db, seeded.tenantId, 'development', { token: DEV_API_TOKEN, scopes: TOKEN_SCOPES });
+          console.log(`API token for ${devTenant.slug} (${TOKEN_SCOPES.join(', ')}): ${DEV_API_TOKEN}`);
         }
       });
     });
