@@ -31,7 +31,7 @@ let redis: Redis;
 beforeAll(async () => {
   p = await startPipeline({ env: { API_TOKEN_CACHE_TTL_MS: '0' } });
   const acme = await seedTenant(p.db, { slug: 'acme', name: 'Acme', channels: [] });
-  acmeToken = (await issueApiToken(p.db, acme.tenantId, 'acme admin')).token;
+  acmeToken = (await issueApiToken(p.db, acme.tenantId, 'acme admin', { scopes: ['admin'] })).token;
   redis = new Redis(testUrls.redis, { maxRetriesPerRequest: 1 });
 });
 afterAll(async () => {

@@ -168,7 +168,9 @@ it('archives exactly what is past each tenant policy, deletes it, and restores i
   expect(before.journeys.length).toBeGreaterThan(60);
 
   const metrics = createMetrics();
-  const deps = { pool: handle.pool, logger: createLogger('test', 'silent'), metrics, now: () => now };
+  // The job runs as the services' role, under Row-Level Security, as the sync-worker runs it.
+  const app = createDb(database.appUrl, { max: 2, applicationName: 'retention-job' });
+  const deps = { pool: app.pool, logger: createLogger('test', 'silent'), metrics, now: () => now };
   await expireRetainedData(deps, { archiveDir, batchSize: 1000 });
 
   // Exactly those are gone; everything else is as it was.
@@ -203,6 +205,7 @@ it('archives exactly what is past each tenant policy, deletes it, and restores i
   // Nothing is due any more: a second run writes nothing.
   const size = (await stat(path)).size;
   await expireRetainedData(deps, { archiveDir, batchSize: 1000 });
+  await app.pool.end();
   expect((await stat(path)).size).toBe(size);
 
   // The command restores the same rows into an empty database.
@@ -213,12 +216,12 @@ it('archives exactly what is past each tenant policy, deletes it, and restores i
   try {
     // Every archived row is back as it was (the rows the archive carries as context come along).
     for (const [table, archivedRows] of archived) {
-      const key =
-        table === 'message_media' || table === 'lead_journeys'
-          ? table === 'message_media'
-            ? 'message_id'
-            : 'conversation_id'
-          : 'id';
+      const keys: Record<string, string> = {
+        message_media: 'message_id',
+        lead_journeys: 'conversation_id',
+        conversation_metrics: 'conversation_id',
+      };
+      const key = keys[table] ?? 'id';
       const ids = archivedRows.map((x) => `'${x[key]}'`).join(',');
       expect(await rows(target.pool, table, `${key} in (${ids})`), table).toEqual(sorted(table));
     }

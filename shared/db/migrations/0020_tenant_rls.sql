@@ -92,3 +92,36 @@ SELECT switchboard_enable_tenant_rls('conversation_calls');--> statement-breakpo
 SELECT switchboard_enable_tenant_rls('retention_policies');--> statement-breakpoint
 SELECT switchboard_enable_tenant_rls('customer_erasures');--> statement-breakpoint
 SELECT switchboard_enable_tenant_rls('conversation_metrics');
+--> statement-breakpoint
+-- legacy_imports is the CLI's (no tenant column; the services have no access to it), but a GDPR
+-- erasure, which the sync-worker runs, must scrub the legacy records of the customer it erases.
+-- This function does exactly that and nothing else, as the owner, for the customer of the calling
+-- transaction's tenant only (switchboard_current_tenant()), and returns how many rows it changed.
+CREATE FUNCTION switchboard_erase_legacy_imports(customer uuid) RETURNS integer
+LANGUAGE sql SECURITY DEFINER SET search_path = public AS $$
+  WITH mine AS (
+    SELECT c.id FROM conversations c WHERE c.tenant_id = switchboard_current_tenant() AND c.customer_id = customer
+  ), changed AS (
+    UPDATE legacy_imports li SET original = '{"erased": true}'::jsonb
+     WHERE (li.conversation_id IN (SELECT id FROM mine)
+            OR li.created_customer_id IN (SELECT cu.id FROM customers cu
+                                           WHERE cu.id = customer AND cu.tenant_id = switchboard_current_tenant()))
+       AND li.original <> '{"erased": true}'::jsonb
+    RETURNING 1
+  )
+  SELECT count(*)::integer FROM changed
+$$;--> statement-breakpoint
+REVOKE ALL ON FUNCTION switchboard_erase_legacy_imports(uuid) FROM PUBLIC;--> statement-breakpoint
+GRANT EXECUTE ON FUNCTION switchboard_erase_legacy_imports(uuid) TO switchboard_app;
+--> statement-breakpoint
+-- Likewise for retention: the legacy records of conversations of the transaction's tenant that the
+-- retention job removes, deleted and handed back whole for its archive.
+CREATE FUNCTION switchboard_take_legacy_imports(conversation_ids uuid[]) RETURNS SETOF jsonb
+LANGUAGE sql SECURITY DEFINER SET search_path = public AS $$
+  DELETE FROM legacy_imports li
+   WHERE li.conversation_id IN (SELECT c.id FROM conversations c
+                                 WHERE c.tenant_id = switchboard_current_tenant() AND c.id = ANY (conversation_ids))
+  RETURNING to_jsonb(li)
+$$;--> statement-breakpoint
+REVOKE ALL ON FUNCTION switchboard_take_legacy_imports(uuid[]) FROM PUBLIC;--> statement-breakpoint
+GRANT EXECUTE ON FUNCTION switchboard_take_legacy_imports(uuid[]) TO switchboard_app;

@@ -1,5 +1,8 @@
 import { ChatAssigned, ChatCompleted, ChatReleased, type CloudEvent } from '@switchboard/contracts';
-import type { Executor } from '@switchboard/db';
+import { asTenant, type Executor } from '@switchboard/db';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 import type { ConversationStatus } from '@switchboard/domain';
 import { skipped } from '@switchboard/platform';
 import type { Channel } from '@switchboard/worker';
@@ -23,15 +26,18 @@ import { applySyncRequest, type ConversationScope, conversationLock } from './st
 
 /** The conversation's own channel: domain events name the tenant, not a provider account. */
 async function prepareChat(
-  deps: Pick<Deps, 'db'>,
+  deps: Pick<Deps, 'pool'>,
   event: CloudEvent<{ chatId: string }>,
 ): Promise<Prepared<ConversationScope>> {
   const tenantId = event.tenantid;
-  if (!tenantId) return { ok: false, outcome: skipped('no tenant on the event') };
-  const res = await deps.db.execute<{ id: string; provider: string; account_id: string; status: string }>(sql`
-    select ch.id, ch.provider, ch.account_id, ch.status
-      from conversations c join channels ch on ch.id = c.channel_id
-     where c.id = ${event.data.chatId} and c.tenant_id = ${tenantId}`);
+  if (!tenantId || !UUID.test(tenantId)) return { ok: false, outcome: skipped('no tenant on the event') };
+  // Read under the event's tenant: Row-Level Security shows a conversation to its tenant only.
+  const res = await asTenant(deps.pool, tenantId, (db) =>
+    db.execute<{ id: string; provider: string; account_id: string; status: string }>(sql`
+      select ch.id, ch.provider, ch.account_id, ch.status
+        from conversations c join channels ch on ch.id = c.channel_id
+       where c.id = ${event.data.chatId} and c.tenant_id = ${tenantId}`),
+  );
   const ch = res.rows[0];
   if (!ch) return { ok: false, outcome: skipped('no such conversation') };
   const channel: Channel = { id: ch.id, tenantId, provider: ch.provider, accountId: ch.account_id, status: ch.status };

@@ -86,7 +86,16 @@ export const RETENTION_REMOVALS: Record<RetentionPart, Removal[]> = {
     statusHistoryOf(true),
     del('tickets', `x.tenant_id = $1 and x.conversation_id = any($2)`),
     ...messageRemovals,
-    del('legacy_imports', `x.conversation_id = any($2) and $1::uuid is not null`),
+    // The services' role cannot touch this CLI table: migration 0020's function deletes the
+    // records of these conversations of the transaction's tenant, as the owner, and returns them.
+    {
+      table: 'legacy_imports',
+      op: 'row',
+      sql: 'select r as row from switchboard_take_legacy_imports($2::uuid[]) r where $1::uuid is not null',
+    },
+    // The conversation's analytics rollup and its WhatsApp calls go with it.
+    del('conversation_metrics', `x.tenant_id = $1 and x.conversation_id = any($2)`),
+    del('conversation_calls', `x.tenant_id = $1 and x.conversation_id = any($2)`),
     del('conversations', `x.tenant_id = $1 and x.id = any($2)`),
   ],
 };
@@ -146,8 +155,12 @@ export const RESTORE_ORDER = [
   'channels',
   'customers',
   'conversations',
+  'conversation_calls',
   'tickets',
   'messages',
+  // After the messages: their insert trigger has made the row by then (what the archive holds
+  // for it is then already there, and skipped).
+  'conversation_metrics',
   'message_aliases',
   'message_media',
   'email_messages',
