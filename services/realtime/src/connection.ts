@@ -91,6 +91,7 @@ export class Connection implements Subscriber {
     if (this.#closed) return;
     this.#closed = true;
     this.deps.feed.release(this.tenantId, this.deps.hub.remove(this));
+    this.deps.metrics.liveChannels.set(this.deps.feed.channels);
     this.deps.metrics.connections.dec();
     this.deps.metrics.subscriptions.set(this.deps.hub.subscriptions);
   }
@@ -155,6 +156,7 @@ export class Connection implements Subscriber {
     this.deps.metrics.subscriptions.set(this.deps.hub.subscriptions);
     try {
       await this.#holdChannels(added);
+      this.deps.metrics.liveChannels.set(this.deps.feed.channels);
       if (lastEventId === undefined && !fromStart) return this.#write(frame({ type: 'subscribed', topics }));
       const replay = fromStart
         ? { kind: 'ok' as const, entries: await this.deps.log.kept(this.tenantId) }
@@ -183,6 +185,7 @@ export class Connection implements Subscriber {
   #unsubscribe(topics: string[]): void {
     this.deps.feed.release(this.tenantId, this.deps.hub.unsubscribe(this, topics));
     this.deps.metrics.subscriptions.set(this.deps.hub.subscriptions);
+    this.deps.metrics.liveChannels.set(this.deps.feed.channels);
   }
 
   #replay(entries: Array<{ seq: string; json: string }>): number {

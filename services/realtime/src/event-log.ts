@@ -54,7 +54,12 @@ export const channelOf = (keyPrefix: string, tenant: string, topic: string) =>
 export function parsePublished(tenantId: string, message: string): LiveEntry {
   const a = message.indexOf(' ');
   const b = message.indexOf(' ', a + 1);
-  return { tenantId, seq: message.slice(0, a), receivedAt: Number(message.slice(a + 1, b)), json: message.slice(b + 1) };
+  return {
+    tenantId,
+    seq: message.slice(0, a),
+    receivedAt: Number(message.slice(a + 1, b)),
+    json: message.slice(b + 1),
+  };
 }
 
 /** Orders two stream ids (`<ms>-<n>`) numerically. */

@@ -108,6 +108,7 @@ export class Gateway {
   }
 
   #deliver(tenantId: string, topic: string, message: string): void {
+    this.opts.metrics.liveMessages.inc();
     const clients = this.hub.subscribers(tenantId, topic);
     if (clients.length === 0) return;
     const f = this.#frameOf(tenantId, message);
