@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { Redis } from '@switchboard/platform';
+import { testUrls } from '@switchboard/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { compareSeq } from './event-log.ts';
 import type { Realtime } from './service.ts';
@@ -99,5 +101,32 @@ describe('live feed: a replica reads only what its clients subscribe to', () => 
     expect([...seqs].sort(compareSeq)).toEqual(seqs);
     await expect.poll(() => watcher.events().length, { timeout: 10_000 }).toBe(41);
     expect(watcher.events().map((e) => e.id)).toEqual([first.id, ...got.map((e) => e.id)]);
+  });
+
+  it('closes its clients with 4009 when its live feed connection drops, and they resume from the log', async () => {
+    const r = await kit.replica();
+    const conv = randomUUID();
+    const c = await connect(urlOf(r), TENANT_A.token);
+    await c.subscribe([`conversation:${conv}`]);
+    const e1 = await kit.publish(TENANT_A.tenantId, 'conversation.status.changed', statusChanged(conv, 1));
+    await expect.poll(() => c.events().length, { timeout: 10_000 }).toBe(1);
+    // Redis cuts the replica's subscriber connection (as it does past the pub/sub buffer limit).
+    const admin = new Redis(testUrls.redis);
+    try {
+      const port = r.subscriber.stream.localPort;
+      const line = (await admin.client('LIST')).split('\n').find((l) => l.includes(` addr=127.0.0.1:${port} `));
+      const id = /(?:^|\s)id=(\d+)/.exec(line ?? '')?.[1];
+      expect(id).toBeDefined();
+      await admin.client('KILL', 'ID', id as string);
+    } finally {
+      admin.disconnect();
+    }
+    await expect.poll(() => c.closed()?.code, { timeout: 10_000 }).toBe(4009);
+    const e2 = await kit.publish(TENANT_A.tenantId, 'conversation.status.changed', statusChanged(conv, 2));
+    await expect.poll(() => r.subscriber.status, { timeout: 10_000 }).toBe('ready');
+    const again = await connect(urlOf(r), TENANT_A.token);
+    expect((await again.subscribe([`conversation:${conv}`], { lastEventId: e1.id })).type).toBe('subscribed');
+    const e3 = await kit.publish(TENANT_A.tenantId, 'conversation.status.changed', statusChanged(conv, 3));
+    await expect.poll(() => again.events().map((e) => e.id), { timeout: 10_000 }).toEqual([e2.id, e3.id]);
   });
 });

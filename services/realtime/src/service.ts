@@ -86,7 +86,7 @@ export async function startRealtime(config: Config, opts: { logger?: Logger } = 
   await app.listen({ port: config.http.port, host: config.http.host });
   lifecycle.onStop('http', () => app.close());
   lifecycle.onStop('gateway', () => gateway.stop());
-  return { lifecycle, app, broker, redis, metrics, topology, gateway, log };
+  return { lifecycle, app, broker, redis, subscriber, metrics, topology, gateway, log };
 }
 export type Realtime = Awaited<ReturnType<typeof startRealtime>>;
 
