@@ -114,7 +114,9 @@ describe('live feed: a replica reads only what its clients subscribe to', () => 
     const admin = new Redis(testUrls.redis);
     try {
       const port = r.subscriber.stream.localPort;
-      const line = (await admin.client('LIST')).split('\n').find((l) => l.includes(` addr=127.0.0.1:${port} `));
+      const line = String(await admin.client('LIST'))
+        .split('\n')
+        .find((l: string) => l.includes(` addr=127.0.0.1:${port} `));
       const id = /(?:^|\s)id=(\d+)/.exec(line ?? '')?.[1];
       expect(id).toBeDefined();
       await admin.client('KILL', 'ID', id as string);
