@@ -6,12 +6,12 @@ import { type LatencySummary, summarize } from './stats.ts';
 /**
  * Where the bus → client latency of each frame went, hop by hop, from timestamps the run leaves
  * behind: when the bench meant to publish the event (due) and did (sent); when a gateway took it
- * off the bus (the live stream entry's `r`); when Redis appended it (the entry id's milliseconds);
+ * off the bus (the replay log entry's `r`); when Redis appended it (the entry id's milliseconds);
  * when the client read its frame. All on this machine's clock.
  *   generator  due → sent        the bench's own publishing loop falling behind
  *   bus        sent → taken      RabbitMQ and the gateway's consumer
- *   append     taken → appended  the Lua append to the replay log and the live stream
- *   fan-out    appended → read   the replicas' XREAD, routing, the socket write and the client's read
+ *   append     taken → appended  the Lua append to the replay log and the publishes
+ *   fan-out    appended → read   the pub/sub delivery to the replicas, routing, the socket write and the client's read
  */
 export type Hops = Record<'generator' | 'bus' | 'append' | 'fanOut', LatencySummary>;
 
@@ -21,14 +21,14 @@ interface Sent {
   sentAt: number;
 }
 
-async function liveTimes(ctx: BenchContext, ids: Set<string>) {
+async function logTimes(ctx: BenchContext, tenantId: string, ids: Set<string>) {
   const redis = new Redis(ctx.env.redisUrl, { keyPrefix: ctx.env.redisPrefix, lazyConnect: true });
   await redis.connect();
   const times = new Map<string, { takenAt: number; appendedAt: number }>();
   try {
     let from = '-';
     for (;;) {
-      const page = await redis.xrange('rt:live', from, '+', 'COUNT', 2_000);
+      const page = await redis.xrange(`rt:log:${tenantId}`, from, '+', 'COUNT', 2_000);
       for (const [entryId, fields] of page) {
         const f: Record<string, string> = {};
         for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i] as string] = fields[i + 1] as string;
@@ -44,9 +44,14 @@ async function liveTimes(ctx: BenchContext, ids: Set<string>) {
   }
 }
 
-export async function latencyByHop(ctx: BenchContext, clients: FleetClient[], sent: Sent[]): Promise<Hops> {
+export async function latencyByHop(
+  ctx: BenchContext,
+  tenantId: string,
+  clients: FleetClient[],
+  sent: Sent[],
+): Promise<Hops> {
   const byId = new Map(sent.map((s) => [s.id, s]));
-  const times = await liveTimes(ctx, new Set(byId.keys()));
+  const times = await logTimes(ctx, tenantId, new Set(byId.keys()));
   const hops = { generator: [] as number[], bus: [] as number[], append: [] as number[], fanOut: [] as number[] };
   for (const c of clients) {
     for (const [id, readAt] of c.arrivedAt) {

@@ -47,6 +47,8 @@ async function startGateways(ctx: BenchContext, replicas: number, readApiUrl: st
       REALTIME_PORT: String(port),
       REALTIME_HOST: '127.0.0.1',
       REALTIME_READ_API_URL: readApiUrl,
+      // The log keeps the whole run, so the hop split finds every event's append time in it.
+      REALTIME_REPLAY_MAX_EVENTS: '100000',
       ...ctx.options.serviceEnv,
     };
     const root = new URL('..', import.meta.url).pathname;
@@ -120,7 +122,7 @@ async function measure(ctx: BenchContext, s: Setup): Promise<ScenarioResult> {
   const cpu = cpuUse(cpuBefore, sampleCpu(ctx.env.databaseName, pids), counts.arrived);
   const gatewayMs = Object.keys(pids).reduce((sum, k) => sum + (cpu.msPerMessage[k] ?? 0), 0);
   const dropped = s.clients.filter((c) => c.closedEarly).length;
-  const hops = await latencyByHop(ctx, s.clients, expected);
+  const hops = await latencyByHop(ctx, s.tenantId, s.clients, expected);
   return {
     scenario: s.name,
     description: `${s.clients.length} WebSocket clients on ${s.gateways.length} gateway(s), ${RATE} events/s on the bus`,

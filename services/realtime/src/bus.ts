@@ -17,11 +17,12 @@ export function createBusHandler(deps: { log: EventLog; metrics: Metrics; now?: 
     const decoded = decodeEvent(msg.content);
     if (!decoded.ok) return dead(`invalid_envelope: ${decoded.reason}`);
     const ce = decoded.event;
-    if (!ce.tenantid || !routeEvent(ce.type, ce.data)) {
+    const routed = ce.tenantid ? routeEvent(ce.type, ce.data) : undefined;
+    if (!ce.tenantid || !routed) {
       deps.metrics.appended.inc({ outcome: 'not_pushed' });
       return skipped('no client subscribes to it');
     }
-    const r = await deps.log.append(ce.tenantid, ce.id, msg.content.toString('utf8'), receivedAt);
+    const r = await deps.log.append(ce.tenantid, ce.id, msg.content.toString('utf8'), receivedAt, routed.topics);
     deps.metrics.appended.inc({ outcome: r.appended ? 'appended' : 'duplicate' });
     return r.appended ? done : skipped('already in the replay log');
   };

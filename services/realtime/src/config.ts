@@ -43,7 +43,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
     log: {
       maxLen: e.REALTIME_REPLAY_MAX_EVENTS,
       ttlMs: e.REALTIME_REPLAY_TTL_HOURS * 3_600_000,
-      liveMaxLen: 100_000,
     },
     clients: {
       maxBufferedBytes: e.REALTIME_MAX_BUFFERED_BYTES,

@@ -3,12 +3,14 @@ import { type RawData, WebSocket } from 'ws';
 import type { Tenant } from './auth.ts';
 import type { EventLog } from './event-log.ts';
 import { type Hub, offer, type Subscriber } from './hub.ts';
+import type { LiveFeed } from './live-feed.ts';
 import type { Metrics } from './metrics.ts';
 import { CLOSE, ClientMessage, type DropReason, eventFrame, frame } from './protocol.ts';
 import { routeEvent } from './topics.ts';
 
 export interface ConnectionDeps {
   hub: Hub;
+  feed: LiveFeed;
   log: EventLog;
   metrics: Metrics;
   logger: Logger;
@@ -88,7 +90,8 @@ export class Connection implements Subscriber {
   #onClose(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.deps.hub.remove(this);
+    this.deps.feed.release(this.tenantId, this.deps.hub.remove(this));
+    this.deps.metrics.liveChannels.set(this.deps.feed.channels);
     this.deps.metrics.connections.dec();
     this.deps.metrics.subscriptions.set(this.deps.hub.subscriptions);
   }
@@ -126,8 +129,7 @@ export class Connection implements Subscriber {
       case 'ping':
         return this.#write(frame({ type: 'pong' }));
       case 'unsubscribe':
-        this.deps.hub.unsubscribe(this, msg.topics);
-        this.deps.metrics.subscriptions.set(this.deps.hub.subscriptions);
+        this.#unsubscribe(msg.topics);
         return this.#write(frame({ type: 'unsubscribed', topics: msg.topics }));
       case 'subscribe':
         return this.#subscribe(msg.topics, msg.lastEventId, msg.replay === 'kept');
@@ -141,17 +143,21 @@ export class Connection implements Subscriber {
   }
 
   /**
-   * Subscribes, then replays what the client missed (by its last event id) before it gets live
-   * events: live events arriving meanwhile wait in `pending` and go out after the replay, minus
-   * those the replay already sent (by sequence), so the client sees each event once, in order.
+   * Subscribes, waits until this replica holds the topics' live channels, then replays what the
+   * client missed (by its last event id): the channel is subscribed before the log is read, so an
+   * event the replay does not see still comes live. Live events arriving meanwhile wait in
+   * `pending` and go out after the `subscribed` frame and the replay, minus those the replay
+   * already sent (by sequence), so the client sees each event once, in order.
    */
   async #subscribe(topics: string[], lastEventId: string | undefined, fromStart: boolean): Promise<void> {
-    const replaying = lastEventId !== undefined || fromStart;
-    if (replaying) this.pending ??= [];
-    this.deps.hub.subscribe(this, topics);
+    if (this.#closed) return;
+    this.pending ??= [];
+    const added = this.deps.hub.subscribe(this, topics);
     this.deps.metrics.subscriptions.set(this.deps.hub.subscriptions);
-    if (!replaying) return this.#write(frame({ type: 'subscribed', topics }));
     try {
+      await this.#holdChannels(added);
+      this.deps.metrics.liveChannels.set(this.deps.feed.channels);
+      if (lastEventId === undefined && !fromStart) return this.#write(frame({ type: 'subscribed', topics }));
       const replay = fromStart
         ? { kind: 'ok' as const, entries: await this.deps.log.kept(this.tenantId) }
         : await this.deps.log.since(this.tenantId, lastEventId as string);
@@ -164,6 +170,22 @@ export class Connection implements Subscriber {
     } finally {
       this.#flushPending();
     }
+  }
+
+  /** The replica's live channels for newly added topics; if Redis refuses, the topics are given back. */
+  async #holdChannels(added: string[]): Promise<void> {
+    try {
+      await this.deps.feed.hold(this.tenantId, added);
+    } catch (err) {
+      this.#unsubscribe(added);
+      throw err;
+    }
+  }
+
+  #unsubscribe(topics: string[]): void {
+    this.deps.feed.release(this.tenantId, this.deps.hub.unsubscribe(this, topics));
+    this.deps.metrics.subscriptions.set(this.deps.hub.subscriptions);
+    this.deps.metrics.liveChannels.set(this.deps.feed.channels);
   }
 
   #replay(entries: Array<{ seq: string; json: string }>): number {

@@ -4,18 +4,21 @@ import type { Redis } from 'ioredis';
  * The replay log in Redis. Each tenant has a stream (`rt:log:<tenant>`, trimmed to about
  * `maxLen` entries) whose entry ids are the per-tenant sequence clients resume from; a key per
  * CloudEvents id (`rt:id:<tenant>:<id>`) maps it to its entry, and doubles as the dedupe record
- * (the bus is at-least-once). Every append is also written to one live stream (`rt:live`) that
- * every gateway replica tails, so each replica sees each event exactly once, in append order.
- * One Lua script does all of it, so the three cannot disagree and a redelivery appends nothing.
+ * (the bus is at-least-once). Every append is also published on one pub/sub channel per topic it
+ * reaches (`rt:ch:<tenant>:<topic>`, see `channelOf`): a replica subscribes only to the channels
+ * of its own clients' subscriptions, so it reads only what it sends. One Lua script does all of
+ * it, so the log and the channels cannot disagree, a redelivery appends and publishes nothing, and
+ * the publishes of one tenant come out in sequence order.
  */
 
 const APPEND = `
 local seen = redis.call('GET', KEYS[1])
 if seen then return {0, seen} end
-local seq = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'e', ARGV[1])
+local seq = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'e', ARGV[1], 'r', ARGV[4])
 redis.call('SET', KEYS[1], seq, 'PX', ARGV[3])
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], '*', 't', ARGV[4], 's', seq, 'e', ARGV[1], 'r', ARGV[6])
+local payload = seq .. ' ' .. ARGV[4] .. ' ' .. ARGV[1]
+for i = 5, #ARGV do redis.call('PUBLISH', KEYS[3] .. ARGV[i], payload) end
 return {1, seq}
 `;
 
@@ -24,13 +27,10 @@ export interface LogOptions {
   maxLen: number;
   /** How long a tenant's log and its id keys live after the last append. */
   ttlMs: number;
-  /** Entries kept in the live stream: a replica that falls further behind resyncs its clients. */
-  liveMaxLen: number;
 }
 
-/** One entry of the live stream: the event as it was on the bus, its tenant and sequence. */
+/** One published event: the event as it was on the bus, its tenant and sequence. */
 export interface LiveEntry {
-  liveId: string;
   tenantId: string;
   seq: string;
   /** The CloudEvent's JSON text, as it came off the bus. */
@@ -43,7 +43,24 @@ export type Replay = { kind: 'gap' } | { kind: 'ok'; entries: Array<{ seq: strin
 
 const idKey = (tenant: string, id: string) => `rt:id:${tenant}:${id}`;
 const logKey = (tenant: string) => `rt:log:${tenant}`;
-const LIVE_KEY = 'rt:live';
+/** The channel name prefix of a tenant's topics (it goes through the key prefix like a key). */
+const channelBase = (tenant: string) => `rt:ch:${tenant}:`;
+
+/** The pub/sub channel of one tenant's topic; `keyPrefix` is the Redis key prefix (channels get none). */
+export const channelOf = (keyPrefix: string, tenant: string, topic: string) =>
+  `${keyPrefix}${channelBase(tenant)}${topic}`;
+
+/** Reads a channel message back: `<seq> <receivedAt> <event JSON>`. */
+export function parsePublished(tenantId: string, message: string): LiveEntry {
+  const a = message.indexOf(' ');
+  const b = message.indexOf(' ', a + 1);
+  return {
+    tenantId,
+    seq: message.slice(0, a),
+    receivedAt: Number(message.slice(a + 1, b)),
+    json: message.slice(b + 1),
+  };
+}
 
 /** Orders two stream ids (`<ms>-<n>`) numerically. */
 export function compareSeq(a: string, b: string): number {
@@ -59,10 +76,14 @@ export function createEventLog(redis: Redis, opts: LogOptions) {
   redis.defineCommand('realtimeAppend', { numberOfKeys: 3, lua: APPEND });
   const appendScript = (redis as unknown as { realtimeAppend: AppendCommand }).realtimeAppend.bind(redis);
   return {
-    /** Appends an event once per CloudEvents id; `appended: false` for one already in the log. */
-    async append(tenantId: string, eventId: string, json: string, receivedAt: number) {
-      const keys = [idKey(tenantId, eventId), logKey(tenantId), LIVE_KEY];
-      const args = [json, opts.maxLen, opts.ttlMs, tenantId, opts.liveMaxLen, receivedAt];
+    /**
+     * Appends an event once per CloudEvents id and publishes it on its topics' channels;
+     * `appended: false` for one already in the log (then nothing is published).
+     */
+    async append(tenantId: string, eventId: string, json: string, receivedAt: number, topics: string[]) {
+      // The channel base is passed as a key only so that the connection's key prefix applies to it.
+      const keys = [idKey(tenantId, eventId), logKey(tenantId), channelBase(tenantId)];
+      const args = [json, opts.maxLen, opts.ttlMs, receivedAt, ...topics];
       const [fresh, seq] = await appendScript(...keys, ...args);
       return { appended: fresh === 1, seq };
     },
@@ -83,22 +104,6 @@ export function createEventLog(redis: Redis, opts: LogOptions) {
     /** Everything a tenant's log keeps, oldest first (a console building its first view). */
     async kept(tenantId: string) {
       return readAfter(redis, logKey(tenantId), '-');
-    },
-
-    /** The newest id of the live stream, where a replica starts tailing. */
-    async liveHead(): Promise<string> {
-      const last = await redis.xrevrange(LIVE_KEY, '+', '-', 'COUNT', 1);
-      return last[0]?.[0] ?? '0-0';
-    },
-
-    /** Live entries after `after`, waiting up to `blockMs` for one. Needs a connection of its own. */
-    async readLive(blocking: Redis, after: string, blockMs: number): Promise<LiveEntry[]> {
-      const res = await blocking.xread('COUNT', 1000, 'BLOCK', blockMs, 'STREAMS', LIVE_KEY, after);
-      const entries = res?.[0]?.[1] ?? [];
-      return entries.map(([liveId, fields]) => {
-        const f = fieldMap(fields);
-        return { liveId, tenantId: f.t ?? '', seq: f.s ?? '', json: f.e ?? '', receivedAt: Number(f.r ?? 0) };
-      });
     },
   };
 }

@@ -4,32 +4,42 @@ import type { Redis } from '@switchboard/platform';
 import { WebSocketServer } from 'ws';
 import { type Auth, AuthUnavailableError, type Tenant, tokenOf } from './auth.ts';
 import { Connection, type ConnectionDeps } from './connection.ts';
-import type { LiveEntry } from './event-log.ts';
-import { Hub, offer } from './hub.ts';
+import { parsePublished } from './event-log.ts';
+import { type Frame, Hub, offer } from './hub.ts';
+import { LiveFeed } from './live-feed.ts';
 import { type EventEnvelope, eventFrame } from './protocol.ts';
 import { routeEvent } from './topics.ts';
 
-export interface GatewayOptions extends Omit<ConnectionDeps, 'hub'> {
+export interface GatewayOptions extends Omit<ConnectionDeps, 'hub' | 'feed'> {
   auth: Auth;
-  /** A Redis connection of the gateway's own: XREAD BLOCK holds it while it waits. */
-  blocking: Redis;
+  /** A Redis connection of the gateway's own, in subscriber mode for the live feed. */
+  subscriber: Redis;
+  /** The Redis key prefix: pub/sub channel names carry it by hand. */
+  keyPrefix: string;
   heartbeatMs: number;
 }
 
 /**
  * The WebSocket side of one replica: authenticates upgrades on `/ws`, keeps its clients in a
- * hub, tails the live stream (every replica reads every entry, each to its own clients) and pings
+ * hub, takes the live feed of the topics its clients subscribe to (and only those) and pings
  * clients, dropping one that missed a pong.
  */
 export class Gateway {
   readonly hub = new Hub();
+  readonly feed: LiveFeed;
   readonly #wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   readonly #connections = new Set<Connection>();
   #stopped = false;
-  #tailing: Promise<void> | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
+  /** The last event's frame: one event comes on each of its topics' channels, in a row. */
+  #last: { tenantId: string; seq: string; frame: Frame | undefined } | undefined;
 
-  constructor(private readonly opts: GatewayOptions) {}
+  constructor(private readonly opts: GatewayOptions) {
+    this.feed = new LiveFeed(opts.subscriber, opts.keyPrefix, {
+      onMessage: (tenantId, topic, message) => this.#deliver(tenantId, topic, message),
+      onInterrupted: () => this.#interrupted(),
+    });
+  }
 
   /** Open connections (a dropped one whose socket is still closing does not count). */
   get connections(): number {
@@ -38,10 +48,8 @@ export class Gateway {
     return n;
   }
 
-  /** Starts tailing from the live stream's current end and takes upgrades from `server`. */
+  /** Takes upgrades from `server`. */
   async start(server: Server): Promise<void> {
-    const from = await this.opts.log.liveHead();
-    this.#tailing = this.#tail(from);
     server.on('upgrade', (req, socket, head) => {
       socket.on('error', () => socket.destroy());
       void this.#upgrade(req, socket, head);
@@ -49,13 +57,12 @@ export class Gateway {
     this.#heartbeat = setInterval(() => this.#ping(), this.opts.heartbeatMs);
   }
 
-  /** Closes every client (1001: they reconnect elsewhere and resume), then stops tailing. */
+  /** Closes every client (1001: they reconnect elsewhere and resume), then leaves the live feed. */
   async stop(): Promise<void> {
     this.#stopped = true;
     clearInterval(this.#heartbeat);
     for (const c of this.#connections) c.drop('shutdown');
-    this.opts.blocking.disconnect();
-    await this.#tailing;
+    this.feed.stop();
     this.#wss.close();
   }
 
@@ -77,7 +84,7 @@ export class Gateway {
     }
     const who = tenant;
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
-      const conn = new Connection(ws, who, { ...this.opts, hub: this.hub });
+      const conn = new Connection(ws, who, { ...this.opts, hub: this.hub, feed: this.feed });
       this.#connections.add(conn);
       ws.on('close', () => this.#connections.delete(conn));
     });
@@ -94,30 +101,32 @@ export class Gateway {
     }
   }
 
-  async #tail(from: string): Promise<void> {
-    let after = from;
-    while (!this.#stopped) {
-      try {
-        const entries = await this.opts.log.readLive(this.opts.blocking, after, 5_000);
-        for (const e of entries) this.#deliver(e);
-        after = entries.at(-1)?.liveId ?? after;
-      } catch (err) {
-        if (this.#stopped) return;
-        this.opts.logger.warn({ err }, 'live stream read failed, retrying');
-        await new Promise((r) => setTimeout(r, 500));
-      }
-    }
+  /** Events published while the feed was down are lost to it: every client resumes from the log. */
+  #interrupted(): void {
+    this.opts.logger.warn('live feed connection lost: closing clients so they resume from the replay log');
+    for (const c of this.#connections) c.drop('resync');
   }
 
-  #deliver(e: LiveEntry): void {
+  #deliver(tenantId: string, topic: string, message: string): void {
+    this.opts.metrics.liveMessages.inc();
+    const clients = this.hub.subscribers(tenantId, topic);
+    if (clients.length === 0) return;
+    const f = this.#frameOf(tenantId, message);
+    if (!f) return;
+    // A client on two of the event's topics gets it once: the second offer is at its cursor.
+    for (const client of clients) offer(client, f);
+  }
+
+  /** Parsed and serialized once per event, whatever the number of its channels and clients. */
+  #frameOf(tenantId: string, message: string): Frame | undefined {
+    const seq = message.slice(0, message.indexOf(' '));
+    if (this.#last?.tenantId === tenantId && this.#last.seq === seq) return this.#last.frame;
+    const e = parsePublished(tenantId, message);
     const ce = JSON.parse(e.json) as EventEnvelope;
     const routed = routeEvent(ce.type, ce.data);
-    if (!routed) return;
-    const audience = this.hub.audience(e.tenantId, routed.topics);
-    if (audience.size === 0) return;
-    // Serialized once, whatever the audience's size.
-    const f = { seq: e.seq, frame: eventFrame(e.seq, ce, routed), receivedAt: e.receivedAt };
-    for (const client of audience) offer(client, f);
+    const frame = routed && { seq: e.seq, frame: eventFrame(e.seq, ce, routed), receivedAt: e.receivedAt };
+    this.#last = { tenantId, seq, frame };
+    return frame;
   }
 }
 

@@ -33,7 +33,9 @@ export class Hub {
     return this.#subscriptions;
   }
 
-  subscribe(client: Subscriber, topics: string[]): void {
+  /** Adds the client to each topic; returns the topics it was not yet subscribed to. */
+  subscribe(client: Subscriber, topics: string[]): string[] {
+    const added: string[] = [];
     const byTopic = this.#index.get(client.tenantId) ?? new Map<string, Set<Subscriber>>();
     this.#index.set(client.tenantId, byTopic);
     for (const t of topics) {
@@ -42,24 +44,36 @@ export class Hub {
       const set = byTopic.get(t) ?? new Set<Subscriber>();
       byTopic.set(t, set);
       set.add(client);
+      added.push(t);
       this.#subscriptions++;
     }
+    return added;
   }
 
-  unsubscribe(client: Subscriber, topics: Iterable<string>): void {
+  /** Takes the client off each topic; returns the topics it was subscribed to. */
+  unsubscribe(client: Subscriber, topics: Iterable<string>): string[] {
+    const removed: string[] = [];
     const byTopic = this.#index.get(client.tenantId);
     for (const t of [...topics]) {
       if (!client.topics.delete(t)) continue;
+      removed.push(t);
       this.#subscriptions--;
       const set = byTopic?.get(t);
       set?.delete(client);
       if (set?.size === 0) byTopic?.delete(t);
     }
     if (byTopic?.size === 0) this.#index.delete(client.tenantId);
+    return removed;
   }
 
-  remove(client: Subscriber): void {
-    this.unsubscribe(client, client.topics);
+  remove(client: Subscriber): string[] {
+    return this.unsubscribe(client, client.topics);
+  }
+
+  /** The tenant's clients subscribed to `topic` (a copy: sending may drop one). */
+  subscribers(tenantId: string, topic: string): Subscriber[] {
+    const set = this.#index.get(tenantId)?.get(topic);
+    return set ? [...set] : [];
   }
 
   /** The tenant's clients subscribed to any of `topics`, each once. */

@@ -18,6 +18,14 @@ export function createMetrics() {
     consumer: consumerMetrics(registry),
     connections: new Gauge({ name: 'realtime_connections', ...m('Open WebSocket connections on this replica') }),
     subscriptions: new Gauge({ name: 'realtime_subscriptions', ...m('Topic subscriptions held by this replica') }),
+    liveChannels: new Gauge({
+      name: 'realtime_live_channels',
+      ...m("Tenant topic channels this replica is subscribed to (its clients' topics)"),
+    }),
+    liveMessages: new Counter({
+      name: 'realtime_live_messages_total',
+      ...m('Messages this replica read off its live channels (one per event and subscribed topic)'),
+    }),
     appended: new Counter({
       name: 'realtime_events_logged_total',
       ...m('Events taken off the bus, by outcome: appended to the replay log, duplicate, or not pushed'),
@@ -35,7 +43,7 @@ export function createMetrics() {
     }),
     dropped: new Counter({
       name: 'realtime_clients_dropped_total',
-      ...m('Clients disconnected by the gateway, by reason (slow, heartbeat, flood, shutdown)'),
+      ...m('Clients disconnected by the gateway, by reason (slow, heartbeat, flood, shutdown, resync)'),
       labelNames: ['reason'] as const,
     }),
     replays: new Counter({

@@ -34,6 +34,8 @@ export const CLOSE = {
   /** Too many frames from the client. */
   flood: { code: 4029, reason: 'too many messages' },
   shutdown: { code: 1001, reason: 'server shutting down' },
+  /** The replica lost its live feed for a moment: reconnect and resume with lastEventId. */
+  resync: { code: 4009, reason: 'live feed interrupted: resume with lastEventId' },
 } as const;
 export type DropReason = keyof typeof CLOSE;
 

@@ -20,8 +20,8 @@ import { Gateway } from './gateway.ts';
 import { createMetrics } from './metrics.ts';
 
 /**
- * Starts one gateway replica: Redis (the replay log and the live stream), the bus consumer that
- * fills the log, the WebSocket gateway that tails it, and HTTP (ops, tokens, console). Stop order:
+ * Starts one gateway replica: Redis (the replay log and the per-topic live channels), the bus
+ * consumer that fills the log, the WebSocket gateway that subscribes to its clients' channels, and HTTP (ops, tokens, console). Stop order:
  * stop taking upgrades and close clients, stop consuming, then Redis and the broker.
  */
 export async function startRealtime(config: Config, opts: { logger?: Logger } = {}) {
@@ -32,7 +32,8 @@ export async function startRealtime(config: Config, opts: { logger?: Logger } = 
 
   const redis = createRedis(config.REDIS_URL, logger, { keyPrefix: config.REDIS_KEY_PREFIX });
   lifecycle.onStop('redis', closeRedis(redis));
-  const blocking = createRedis(config.REDIS_URL, logger, { keyPrefix: config.REDIS_KEY_PREFIX });
+  // Pub/sub takes a connection of its own; channel names carry the key prefix by hand.
+  const subscriber = createRedis(config.REDIS_URL, logger, { keyPrefix: config.REDIS_KEY_PREFIX });
   const log = createEventLog(redis, config.log);
 
   const broker = new Broker(config.AMQP_URL, topology, logger, metrics.publisher);
@@ -61,11 +62,12 @@ export async function startRealtime(config: Config, opts: { logger?: Logger } = 
     ...config.tokens,
     cacheMs: config.tokens.apiTokenCacheMs,
   });
-  await Promise.all([waitForRedis(redis), waitForRedis(blocking)]);
+  await Promise.all([waitForRedis(redis), waitForRedis(subscriber)]);
   const gateway = new Gateway({
     auth,
     log,
-    blocking,
+    subscriber,
+    keyPrefix: config.REDIS_KEY_PREFIX,
     metrics,
     logger,
     heartbeatMs: config.clients.heartbeatMs,
@@ -84,11 +86,11 @@ export async function startRealtime(config: Config, opts: { logger?: Logger } = 
   await app.listen({ port: config.http.port, host: config.http.host });
   lifecycle.onStop('http', () => app.close());
   lifecycle.onStop('gateway', () => gateway.stop());
-  return { lifecycle, app, broker, redis, metrics, topology, gateway, log };
+  return { lifecycle, app, broker, redis, subscriber, metrics, topology, gateway, log };
 }
 export type Realtime = Awaited<ReturnType<typeof startRealtime>>;
 
-/** The gateway starts tailing where the live stream ends, so it needs Redis at boot. */
+/** The gateway's live feed needs Redis at boot. */
 async function waitForRedis(redis: ReturnType<typeof createRedis>): Promise<void> {
   if (redis.status === 'ready') return;
   await new Promise<void>((resolve, reject) => {
