@@ -15,7 +15,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * The statement that makes `tenantId` the tenant of the current transaction: Row-Level Security
- * (migration 0015) shows and accepts only its rows until the transaction ends. Transaction-local,
+ * (migration 0020) shows and accepts only its rows until the transaction ends. Transaction-local,
  * so a pooled connection never carries one tenant's setting into another's work. The id is checked
  * to be a UUID before it becomes a literal (it is also what lets it share BEGIN's round trip).
  */

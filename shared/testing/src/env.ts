@@ -38,7 +38,7 @@ export function databaseUrl(name: string): string {
 }
 
 /**
- * The role the services connect as (migration 0015): not the tables' owner, no superuser, no
+ * The role the services connect as (migration 0020): not the tables' owner, no superuser, no
  * BYPASSRLS, so every query a service under test runs passes Row-Level Security.
  */
 export const APP_ROLE = 'switchboard_app';
