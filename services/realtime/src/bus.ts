@@ -1,4 +1,4 @@
-import { decodeEvent } from '@switchboard/contracts';
+import { CustomerErased, decodeEvent, domainEventType } from '@switchboard/contracts';
 import { dead, done, type Handler, skipped } from '@switchboard/platform';
 import type { EventLog } from './event-log.ts';
 import type { Metrics } from './metrics.ts';
@@ -17,6 +17,7 @@ export function createBusHandler(deps: { log: EventLog; metrics: Metrics; now?: 
     const decoded = decodeEvent(msg.content);
     if (!decoded.ok) return dead(`invalid_envelope: ${decoded.reason}`);
     const ce = decoded.event;
+    if (ce.type === ERASED && ce.tenantid) return eraseFromLog(deps.log, ce.tenantid, ce.data);
     const routed = ce.tenantid ? routeEvent(ce.type, ce.data) : undefined;
     if (!ce.tenantid || !routed) {
       deps.metrics.appended.inc({ outcome: 'not_pushed' });
@@ -26,4 +27,22 @@ export function createBusHandler(deps: { log: EventLog; metrics: Metrics; now?: 
     deps.metrics.appended.inc({ outcome: r.appended ? 'appended' : 'duplicate' });
     return r.appended ? done : skipped('already in the replay log');
   };
+}
+
+const ERASED = domainEventType('customer.erased');
+
+/**
+ * `customer.erased`: the log's entries about the customer or its conversations go (the log holds
+ * what they wrote); nothing is pushed. A redelivery finds nothing left to remove.
+ */
+async function eraseFromLog(log: EventLog, tenantId: string, data: unknown) {
+  const parsed = CustomerErased.safeParse(data);
+  if (!parsed.success) return dead(`invalid customer.erased: ${parsed.error.message}`);
+  const ids = new Set([parsed.data.customerId, ...parsed.data.conversationIds]);
+  const about = (json: string) => {
+    const e = JSON.parse(json) as { subject?: string; data?: { conversationId?: string; customerId?: string } };
+    return [e.subject, e.data?.conversationId, e.data?.customerId].some((id) => id !== undefined && ids.has(id));
+  };
+  const removed = await log.erase(tenantId, about);
+  return removed > 0 ? done : skipped('nothing of the customer in the replay log');
 }

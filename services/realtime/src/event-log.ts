@@ -101,6 +101,17 @@ export function createEventLog(redis: Redis, opts: LogOptions) {
       return { kind: 'ok', entries: await readAfter(redis, logKey(tenantId), `(${seq}`) };
     },
 
+    /**
+     * Removes from a tenant's log every entry `erased` says is about an erased customer (GDPR: the
+     * log holds message texts). A client resuming from a removed entry's id is told to reload.
+     * Returns how many it removed.
+     */
+    async erase(tenantId: string, erased: (json: string) => boolean): Promise<number> {
+      const doomed = (await readAfter(redis, logKey(tenantId), '-')).filter((e) => erased(e.json)).map((e) => e.seq);
+      for (let i = 0; i < doomed.length; i += 500) await redis.xdel(logKey(tenantId), ...doomed.slice(i, i + 500));
+      return doomed.length;
+    },
+
     /** Everything a tenant's log keeps, oldest first (a console building its first view). */
     async kept(tenantId: string) {
       return readAfter(redis, logKey(tenantId), '-');

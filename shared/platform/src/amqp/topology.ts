@@ -162,6 +162,8 @@ export function switchboardTopology(ns = '', opts: TopologyOptions = {}): Topolo
       'ticket.#',
       'lead.#',
       'chat.#',
+      // Not pushed: the gateway drops the erased customer's events from its replay log.
+      'customer.erased',
     ].map((pattern) => ({ exchange: names.events, pattern })),
     opts.retryDelaysMs ?? [1_000, 5_000, 30_000],
     opts.maxAttempts ?? 5,
