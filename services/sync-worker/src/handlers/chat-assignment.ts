@@ -7,6 +7,7 @@ import type { ConversationStatus } from '@switchboard/domain';
 import { skipped } from '@switchboard/platform';
 import type { Channel } from '@switchboard/worker';
 import { sql } from 'drizzle-orm';
+import type { z } from 'zod';
 import type { Deps } from '../deps.ts';
 import { conversationAgent } from '../store/status-sync.ts';
 import { changeAgent } from './agent-change.ts';
@@ -98,76 +99,51 @@ async function applyChatMove(
   });
 }
 
-export const chatAssignedRoute = route<ChatAssigned, ConversationScope>({
-  schema: ChatAssigned,
-  prepare: prepareChat,
-  lockKeys: conversationLock,
-  async apply(tx, deps, items) {
-    const out: Applied[] = [];
-    for (const { event, value } of items) {
-      const e = event.data;
-      out.push(
-        await applyChatMove(tx, deps, event, value, () => ({
-          status: 'active',
-          agentId: e.operatorId,
-          changedBy: e.operatorId,
-          reason: `assigned to ${e.operatorId} (${e.mode})`,
-        })),
-      );
-    }
-    return out;
-  },
-});
+/**
+ * A chat event's route: its schema, the conversation's channel, the conversation's lock, and each
+ * event applied by `applyChatMove` with the move `decide` reads from the event.
+ */
+function chatRoute<E extends { chatId: string; at: string }>(schema: z.ZodType<E>, decide: (e: E) => Decide) {
+  return route<E, ConversationScope>({
+    schema,
+    prepare: prepareChat,
+    lockKeys: conversationLock,
+    async apply(tx, deps, items) {
+      const out: Applied[] = [];
+      for (const { event, value } of items) out.push(await applyChatMove(tx, deps, event, value, decide(event.data)));
+      return out;
+    },
+  });
+}
+
+export const chatAssignedRoute = chatRoute(ChatAssigned, (e) => () => ({
+  status: 'active',
+  agentId: e.operatorId,
+  changedBy: e.operatorId,
+  reason: `assigned to ${e.operatorId} (${e.mode})`,
+}));
 
 /** Releases that hand the conversation back to the queue; `replied` and `completed` do not. */
 const REOPENING = new Set(['idle', 'released', 'transfer', 'wrong_queue', 'manual_fix', 'operator_offline']);
 
-export const chatReleasedRoute = route<ChatReleased, ConversationScope>({
-  schema: ChatReleased,
-  prepare: prepareChat,
-  lockKeys: conversationLock,
-  async apply(tx, deps, items) {
-    const out: Applied[] = [];
-    for (const { event, value } of items) {
-      const e = event.data;
-      out.push(
-        await applyChatMove(tx, deps, event, value, (current) => {
-          // A reply ends the assignment, not the agent's work: the conversation stays active.
-          if (!REOPENING.has(e.reason)) return { skip: `released (${e.reason}): the conversation stays` };
-          if (current.agentId !== e.operatorId) return { skip: 'the conversation is with another agent' };
-          const note = e.note ? ` (${e.note})` : '';
-          return { status: 'open', agentId: null, changedBy: e.operatorId, reason: `released: ${e.reason}${note}` };
-        }),
-      );
-    }
-    return out;
-  },
+export const chatReleasedRoute = chatRoute(ChatReleased, (e) => (current) => {
+  // A reply ends the assignment, not the agent's work: the conversation stays active.
+  if (!REOPENING.has(e.reason)) return { skip: `released (${e.reason}): the conversation stays` };
+  if (current.agentId !== e.operatorId) return { skip: 'the conversation is with another agent' };
+  const note = e.note ? ` (${e.note})` : '';
+  return { status: 'open', agentId: null, changedBy: e.operatorId, reason: `released: ${e.reason}${note}` };
 });
 
-export const chatCompletedRoute = route<ChatCompleted, ConversationScope>({
-  schema: ChatCompleted,
-  prepare: prepareChat,
-  lockKeys: conversationLock,
-  async apply(tx, deps, items) {
-    const out: Applied[] = [];
-    for (const { event, value } of items) {
-      const e = event.data;
-      out.push(
-        await applyChatMove(tx, deps, event, value, (current) => {
-          // `closed`: the conversation's close completed the chat; nothing left to do.
-          if (e.reason === 'closed') return { skip: 'the conversation is closed already' };
-          // The stuck sweep completes a chat nobody answered for too long: nobody acted.
-          const bySweep = e.reason === 'stuck';
-          return {
-            status: 'closed',
-            agentId: current.agentId,
-            changedBy: bySweep ? null : current.agentId,
-            reason: `completed: ${e.reason}`,
-            source: bySweep ? 'system' : 'agent',
-          };
-        }),
-      );
-    }
-    return out;
-  },
+export const chatCompletedRoute = chatRoute(ChatCompleted, (e) => (current) => {
+  // `closed`: the conversation's close completed the chat; nothing left to do.
+  if (e.reason === 'closed') return { skip: 'the conversation is closed already' };
+  // The stuck sweep completes a chat nobody answered for too long: nobody acted.
+  const bySweep = e.reason === 'stuck';
+  return {
+    status: 'closed',
+    agentId: current.agentId,
+    changedBy: bySweep ? null : current.agentId,
+    reason: `completed: ${e.reason}`,
+    source: bySweep ? 'system' : 'agent',
+  };
 });
