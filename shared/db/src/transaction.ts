@@ -76,3 +76,10 @@ export async function transaction<T>(
 /** A read (or write) as `tenantId`: one short transaction under that tenant. */
 export const asTenant = <T>(pool: pg.Pool, tenantId: string, fn: (tx: Executor) => Promise<T>): Promise<T> =>
   transaction(pool, (tx) => fn(tx), { tenantId });
+
+/** `asTenant` for plain SQL: the transaction's client itself. */
+export const asTenantClient = <T>(
+  pool: pg.Pool,
+  tenantId: string,
+  fn: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> => transaction(pool, (_tx, client) => fn(client), { tenantId });

@@ -1,4 +1,4 @@
-import { transaction } from '@switchboard/db';
+import { asTenantClient, transaction } from '@switchboard/db';
 import { changeRetentionPolicy, MAX_RETENTION_DAYS, RETENTION_PARTS, type RetentionPart } from '@switchboard/domain';
 import { parseRequest, RequestError } from '@switchboard/platform';
 import { z } from 'zod';
@@ -20,7 +20,7 @@ const PolicyChange = z.strictObject(
  */
 export const retentionRoutes: ApiRoutes = (api, deps) => {
   api.get('/retention-policy', { config: { scope: 'admin' } }, async (req) =>
-    transaction(deps.pool, (_tx, client) => readRetentionPolicy(client, req.tenant.id), { tenantId: req.tenant.id }),
+    asTenantClient(deps.pool, req.tenant.id, (client) => readRetentionPolicy(client, req.tenant.id)),
   );
 
   api.put('/retention-policy', { config: { scope: 'admin' } }, async (req) => {

@@ -1,5 +1,5 @@
 import { eventId } from '@switchboard/contracts';
-import { appendOutbox, domainOutboxEntry, transaction } from '@switchboard/db';
+import { appendOutbox, asTenantClient, domainOutboxEntry, transaction } from '@switchboard/db';
 import type { Logger } from '@switchboard/platform';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
@@ -91,13 +91,9 @@ async function eraseInDatabase(deps: ErasureDeps, tenantId: string, customerId: 
   );
 }
 
-/** One short transaction under the customer's tenant (Row-Level Security), on a plain client. */
-const underTenant = <T>(deps: ErasureDeps, tenantId: string, fn: (client: pg.PoolClient) => Promise<T>) =>
-  transaction(deps.pool, (_tx, client) => fn(client), { tenantId });
-
 async function purgeOwed(deps: ErasureDeps, tenantId: string, customerId: string): Promise<void> {
   if (!deps.redis) throw new Error('no Redis configured: the lookup cache purge is owed');
-  const conv = await underTenant(deps, tenantId, (client) =>
+  const conv = await asTenantClient(deps.pool, tenantId, (client) =>
     client.query<{ id: string; gc: string | null }>(
       'select id, genesys_conversation_id as gc from conversations where tenant_id = $1 and customer_id = $2',
       [tenantId, customerId],
@@ -113,7 +109,7 @@ async function purgeOwed(deps: ErasureDeps, tenantId: string, customerId: string
     },
     deps.lookupTtlSeconds,
   );
-  await underTenant(deps, tenantId, (client) => markCachePurged(client, tenantId, customerId, deps.now()));
+  await asTenantClient(deps.pool, tenantId, (client) => markCachePurged(client, tenantId, customerId, deps.now()));
 }
 
 /**
@@ -134,7 +130,7 @@ export async function eraseCustomer(deps: ErasureDeps, tenantId: string, custome
   if (result.kind === 'not_found') return result;
   if (
     result.kind === 'already_erased' &&
-    (await underTenant(deps, tenantId, (client) => readErasure(client, tenantId, customerId)))?.cachePurgedAt
+    (await asTenantClient(deps.pool, tenantId, (client) => readErasure(client, tenantId, customerId)))?.cachePurgedAt
   )
     return result;
   try {

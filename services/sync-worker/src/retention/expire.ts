@@ -1,4 +1,4 @@
-import { transaction } from '@switchboard/db';
+import { asTenantClient, transaction } from '@switchboard/db';
 import { type RetentionPart, type RetentionPolicy, retentionCutoff } from '@switchboard/domain';
 import type { Logger } from '@switchboard/platform';
 import type pg from 'pg';
@@ -122,7 +122,7 @@ async function tenantPolicies(pool: pg.Pool): Promise<Array<{ tenantId: string; 
   const tenants = await pool.query<{ id: string }>('select id from tenants order by id');
   const out: Array<{ tenantId: string; policy: RetentionPolicy }> = [];
   for (const { id } of tenants.rows) {
-    const { policy } = await transaction(pool, (_tx, client) => readRetentionPolicy(client, id), { tenantId: id });
+    const { policy } = await asTenantClient(pool, id, (client) => readRetentionPolicy(client, id));
     out.push({ tenantId: id, policy });
   }
   return out;
@@ -135,9 +135,7 @@ export async function measureRetentionLag(deps: Pick<ExpireDeps, 'pool' | 'now'>
   for (const { tenantId, policy } of await tenantPolicies(deps.pool)) {
     for (const part of PART_ORDER) {
       const cutoff = retentionCutoff(policy, part, at);
-      const oldest = await transaction(deps.pool, (_tx, client) => oldestDue(client, part, tenantId, cutoff), {
-        tenantId,
-      });
+      const oldest = await asTenantClient(deps.pool, tenantId, (client) => oldestDue(client, part, tenantId, cutoff));
       if (oldest) lag = Math.max(lag, (cutoff.getTime() - new Date(oldest).getTime()) / 1000);
     }
   }
