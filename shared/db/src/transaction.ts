@@ -13,6 +13,9 @@ const perClient = new WeakMap<pg.PoolClient, ClientDatabase>();
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** Whether `v` is a UUID in its text form (a tenant id, a row id) before it reaches SQL. */
+export const isUuid = (v: string): boolean => UUID.test(v);
+
 /**
  * The statement that makes `tenantId` the tenant of the current transaction: Row-Level Security
  * (migration 0020) shows and accepts only its rows until the transaction ends. Transaction-local,
@@ -20,7 +23,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * to be a UUID before it becomes a literal (it is also what lets it share BEGIN's round trip).
  */
 export function setTenantSql(tenantId: string): string {
-  if (!UUID.test(tenantId)) throw new Error(`not a tenant id: ${JSON.stringify(tenantId)}`);
+  if (!isUuid(tenantId)) throw new Error(`not a tenant id: ${JSON.stringify(tenantId)}`);
   return `select set_config('app.tenant_id', '${tenantId}', true)`;
 }
 

@@ -1,7 +1,5 @@
 import { ChatAssigned, ChatCompleted, ChatReleased, type CloudEvent } from '@switchboard/contracts';
-import { asTenant, type Executor } from '@switchboard/db';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { asTenant, type Executor, isUuid } from '@switchboard/db';
 
 import type { ConversationStatus } from '@switchboard/domain';
 import { skipped } from '@switchboard/platform';
@@ -31,7 +29,7 @@ async function prepareChat(
   event: CloudEvent<{ chatId: string }>,
 ): Promise<Prepared<ConversationScope>> {
   const tenantId = event.tenantid;
-  if (!tenantId || !UUID.test(tenantId)) return { ok: false, outcome: skipped('no tenant on the event') };
+  if (!tenantId || !isUuid(tenantId)) return { ok: false, outcome: skipped('no tenant on the event') };
   // Read under the event's tenant: Row-Level Security shows a conversation to its tenant only.
   const res = await asTenant(deps.pool, tenantId, (db) =>
     db.execute<{ id: string; provider: string; account_id: string; status: string }>(sql`

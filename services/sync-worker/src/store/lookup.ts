@@ -1,4 +1,4 @@
-import type { Executor } from '@switchboard/db';
+import { type Executor, isUuid } from '@switchboard/db';
 import { type SQL, sql } from 'drizzle-orm';
 
 /**
@@ -133,11 +133,9 @@ export interface MessageCursor {
 export const encodeCursor = (c: MessageCursor) => Buffer.from(`${c.at}|${c.id}`).toString('base64url');
 export function decodeCursor(s: string): MessageCursor | null {
   const [at, id] = Buffer.from(s, 'base64url').toString('utf8').split('|');
-  if (!at || !id || !isPgTimestamp(at) || !UUID.test(id)) return null;
+  if (!at || !id || !isPgTimestamp(at) || !isUuid(id)) return null;
   return { at, id };
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const PG_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.\d{1,6})?([+-])(\d{2})(?::(\d{2}))?$/;
 
 /**
