@@ -1,4 +1,5 @@
 import { type AssignmentWorker, releaseIdle } from '@switchboard/assignment-worker';
+import { createEvent, domainEventType } from '@switchboard/contracts';
 import { agentDeskEvent, helpdeskEvent, type Pipeline, signedAgentDesk, signedHelpdesk } from '@switchboard/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type AssignmentKit, startAssignment } from '../fixtures/assignment.ts';
@@ -173,12 +174,77 @@ describe('assignment moves the conversation', () => {
           .slice(-2),
       ).toEqual(['op-eve', 'op-fay']),
     );
+    expect(transfers(chatId).at(-1)).toMatchObject({ previousAgentId: 'op-eve', agentId: 'op-fay' });
+    // The pair names each other; the conversation moves on the assignment alone, so it goes from
+    // op-eve to op-fay in one history row (never through open) whichever event the worker applies first.
+    const published = (key: string) => p.events.ofKey(key).filter((e) => e.event.subject === chatId);
+    expect(published('chat.released').at(-1)?.event.data).toMatchObject({ reason: 'transfer', toOperatorId: 'op-fay' });
+    expect(published('chat.assigned').at(-1)?.event.data).toMatchObject({
+      operatorId: 'op-fay',
+      mode: 'transfer',
+      fromOperatorId: 'op-eve',
+      note: 'billing question',
+    });
     const rows = await history(`/conversations/${chatId}/status-history`);
     expect(rows.slice(-2)).toEqual([
-      expect.objectContaining({ status: 'open', changedBy: 'op-eve', reason: 'released: transfer (billing question)' }),
-      expect.objectContaining({ status: 'active', changedBy: 'op-fay', reason: 'assigned to op-fay (pull)' }),
+      expect.objectContaining({ status: 'active', changedBy: 'op-eve' }),
+      expect.objectContaining({
+        status: 'active',
+        previousStatus: 'active',
+        changedBy: 'op-fay',
+        source: 'agent',
+        reason: 'transferred from op-eve to op-fay (billing question)',
+      }),
     ]);
     // op-fay has it now (and is at capacity): asking again is refused.
     expect((await k.command(`/chats/${chatId}/transfer`, { operatorId: 'op-fay' })).status).toBe(409);
+  });
+
+  it("a transfer's pair applied assignment first gives the same history as release first", async () => {
+    await k.operators(p.tenant.tenantId, [{ id: 'op-hal' }, { id: 'op-ivy' }]);
+    const written = await k.customerWrites();
+    await k.waitState(written.chatId, 'waiting_assignment');
+    const { chatId } = (await k.next('op-hal')) as { chatId: string };
+    await wait(async () => expect(await conversation(chatId)).toMatchObject({ status: 'active', agentId: 'op-hal' }));
+    const open = await p.pool.query<{ id: string }>('select assignment_id as id from chats where id = $1', [chatId]);
+    const assignmentId = Number(open.rows[0]?.id);
+    // The pair a transfer publishes, sent to the sync-worker in the order the race produced.
+    const at = new Date().toISOString();
+    const chatEvent = (key: 'chat.assigned' | 'chat.released', data: unknown) =>
+      k.send({
+        exchange: 'events',
+        key,
+        event: createEvent({ source: '/test', type: domainEventType(key), tenantid: p.tenant.tenantId, data }),
+      });
+    const inInbox = (id: string) =>
+      wait(async () => {
+        const r = await p.pool.query(`select 1 from inbox where consumer = 'sync-worker' and event_id = $1`, [id]);
+        expect(r.rowCount).toBe(1);
+      });
+    const note = 'reversed';
+    const assigned = await chatEvent('chat.assigned', {
+      ...{ chatId, operatorId: 'op-ivy', assignmentId: assignmentId + 1_000_000, mode: 'transfer' },
+      ...{ waitedMs: 0, fromOperatorId: 'op-hal', note, at },
+    });
+    await inInbox(assigned.id);
+    const released = await chatEvent('chat.released', {
+      ...{ chatId, operatorId: 'op-hal', assignmentId, reason: 'transfer' },
+      ...{ note, toOperatorId: 'op-ivy', at },
+    });
+    await inInbox(released.id);
+
+    expect(await conversation(chatId)).toMatchObject({ status: 'active', agentId: 'op-ivy' });
+    const rows = await history(`/conversations/${chatId}/status-history`);
+    expect(rows.at(-1)).toMatchObject({
+      status: 'active',
+      previousStatus: 'active',
+      changedBy: 'op-ivy',
+      reason: 'transferred from op-hal to op-ivy (reversed)',
+    });
+    expect(rows.filter((r) => r.status === 'open' && r.changedBy === 'op-hal')).toEqual([]);
+    await wait(async () =>
+      expect(transfers(chatId).at(-1)).toMatchObject({ previousAgentId: 'op-hal', agentId: 'op-ivy' }),
+    );
+    expect(transfers(chatId).filter((t) => t.agentId === 'op-ivy')).toHaveLength(1);
   });
 });

@@ -9,13 +9,21 @@ export const ChatAssigned = z.object({
   chatId: z.uuid(),
   operatorId: z.string(),
   assignmentId: z.number().int().positive(),
-  /** `pull`: the operator asked for the next chat; `auto`: auto-assign pushed it. */
-  mode: z.enum(['pull', 'auto']),
-  /** How long the customer waited for this assignment. */
+  /**
+   * `pull`: the operator asked for the next chat; `auto`: auto-assign pushed it; `transfer`: the
+   * operator who had it handed it to this one (`POST /chats/:id/transfer`).
+   */
+  mode: z.enum(['pull', 'auto', 'transfer']),
+  /** How long the customer waited for this assignment (0 for a transfer: the chat never went back to the queue). */
   waitedMs: z.number().int().min(0),
+  /** A transfer's: the operator who handed the chat over. */
+  fromOperatorId: z.string().optional(),
+  /** A transfer's: the note the operator gave with it. */
+  note: z.string().optional(),
   at: z.iso.datetime({ offset: true }),
 });
 export type ChatAssigned = z.infer<typeof ChatAssigned>;
+export type AssignMode = ChatAssigned['mode'];
 
 export const ChatReleased = z.object({
   chatId: z.uuid(),
@@ -28,6 +36,11 @@ export const ChatReleased = z.object({
   reason: z.enum(RELEASE_REASONS),
   /** The operator's free text beside the reason, when given. */
   note: z.string().optional(),
+  /**
+   * A transfer's release: the operator the chat went to. The `chat.assigned` published with it
+   * (mode `transfer`) moves the conversation; this release does not hand it back to the queue.
+   */
+  toOperatorId: z.string().optional(),
   at: z.iso.datetime({ offset: true }),
 });
 export type ChatReleased = z.infer<typeof ChatReleased>;

@@ -1,3 +1,4 @@
+import type { AssignMode } from '@switchboard/contracts';
 import type { Executor, OutboxEntry } from '@switchboard/db';
 import { applyChatEvent, type ChatEffects, type ChatEvent } from '@switchboard/domain';
 import type { Deps } from '../deps.ts';
@@ -6,31 +7,39 @@ import { type LockedChat, lockChat } from '../store/chat-row.ts';
 import { writeChatChange } from '../store/chats.ts';
 import { type ChatChange, chatEvent, nothing } from './effects.ts';
 
+/** A transfer's two halves name each other: the release its target, the assignment its origin. */
+export interface Handover {
+  fromOperatorId: string;
+  toOperatorId: string;
+  note?: string | undefined;
+}
+
 /**
  * Applies one chat event under the chat's row lock: the state machine decides, this writes the
  * chat (against the version it read), opens or closes the assignment, and returns the events and
- * the row as written (`row`). `opts.locked` is the chat as the caller already locked it. An
- * assignment's idle check is the caller's to add: only it knows the tenant's settings.
+ * the row as written (`row`). `opts.locked` is the chat as the caller already locked it;
+ * `opts.handover` marks a transfer's release or assignment. An assignment's idle check is the
+ * caller's to add: only it knows the tenant's settings.
  */
 export async function changeChat(
   tx: Executor,
   deps: Pick<Deps, 'names' | 'now'>,
   target: { id: string; tenantId: string },
   e: ChatEvent,
-  opts: { mode?: 'pull' | 'auto'; locked?: LockedChat | null } = {},
+  opts: { mode?: AssignMode; locked?: LockedChat | null; handover?: Handover } = {},
 ): Promise<ChatChange> {
   const locked = opts.locked !== undefined ? opts.locked : await lockChat(tx, target.id, target.tenantId);
   const t = applyChatEvent(locked?.chat ?? null, e);
   if (!t.ok) return nothing(target, { ok: false, reason: t.reason });
   if (!t.changed) return nothing(target, { chat: t.chat, ...(locked ? { row: locked } : {}) });
   const at = e.at.toISOString();
-  const mode = opts.mode ?? 'pull';
+  const mode = opts.handover ? 'transfer' : (opts.mode ?? 'pull');
   const row = await writeChatChange(tx, target, { chat: t.chat, effects: t.effects, locked: locked ?? null, at, mode });
   const assignmentId = t.effects.assigned ? row.assignmentId : null;
   const waitedMs = Math.max(0, e.at.getTime() - (t.chat.waitingSince?.getTime() ?? e.at.getTime()));
   const ids = { ended: locked?.assignmentId ?? null, opened: assignmentId, waitedMs };
   const out = nothing(target, { chat: t.chat, effects: t.effects, row });
-  out.outbox.push(...announce(deps, target, t.effects, ids, at, mode));
+  out.outbox.push(...announce(deps, target, t.effects, ids, at, mode, opts.handover));
   out.counts.push(...countsOf(t.effects, ids, mode));
   return out;
 }
@@ -42,7 +51,8 @@ function announce(
   effects: ChatEffects,
   assignment: { ended: number | null; opened: number | null; waitedMs: number },
   at: string,
-  mode: 'pull' | 'auto',
+  mode: AssignMode,
+  handover: Handover | undefined,
 ): OutboxEntry[] {
   const { id: chatId, tenantId } = target;
   const out: OutboxEntry[] = [];
@@ -56,6 +66,7 @@ function announce(
         assignmentId: assignment.ended,
         reason,
         ...(note ? { note } : {}),
+        ...(handover ? { toOperatorId: handover.toOperatorId } : {}),
         at,
       }),
     );
@@ -68,6 +79,8 @@ function announce(
         assignmentId: assignment.opened,
         mode,
         waitedMs: Math.round(assignment.waitedMs),
+        ...(handover ? { fromOperatorId: handover.fromOperatorId } : {}),
+        ...(handover?.note ? { note: handover.note } : {}),
         at,
       }),
     );
@@ -76,16 +89,20 @@ function announce(
     out.push(chatEvent(deps, 'chat.completed', tenantId, chatId, { chatId, reason: completed.reason, at }));
   return out;
 }
-/** The metrics of a committed transition: an assignment's end and its wait, the stuck sweep's action. */
+/**
+ * The metrics of a committed transition: an assignment's end and its queue wait (a transfer's
+ * assignment had none), the stuck sweep's action.
+ */
 function countsOf(
   effects: ChatEffects,
   assignment: { ended: number | null; opened: number | null; waitedMs: number },
-  mode: 'pull' | 'auto',
+  mode: AssignMode,
 ): Count[] {
   const out: Count[] = [];
   if (effects.released && assignment.ended !== null)
     out.push({ metric: 'releases', labels: { reason: effects.released.reason } });
-  if (assignment.opened !== null) out.push({ metric: 'waitTime', labels: { mode }, value: assignment.waitedMs / 1000 });
+  if (assignment.opened !== null && mode !== 'transfer')
+    out.push({ metric: 'waitTime', labels: { mode }, value: assignment.waitedMs / 1000 });
   if (effects.flagged) out.push({ metric: 'stuck', labels: { action: 'flag' } });
   if (effects.completed?.reason === 'stuck') out.push({ metric: 'stuck', labels: { action: 'complete' } });
   return out;

@@ -13,8 +13,10 @@ import type { ChatChange } from './effects.ts';
  * operators, as everywhere), the target's capacity read under its lock, a release (`transfer`,
  * with the note) and an assignment to the target through the state machine. Anything refused
  * throws, and the transaction rolls back: the chat never ends up unassigned halfway.
- * `chat.released` and `chat.assigned` go out together; the sync-worker then moves the
- * conversation's agent and announces `conversation.transferred` once.
+ * `chat.released` (naming the target) and `chat.assigned` (mode `transfer`, naming the origin)
+ * go out together. The sync-worker moves the conversation on the assignment alone, from one agent
+ * to the other, and announces `conversation.transferred` once: the two events may reach it in
+ * either order, and the conversation never passes through `open`.
  */
 export async function transferChat(
   tx: Executor,
@@ -24,28 +26,31 @@ export async function transferChat(
 ): Promise<ChatChange[] | null> {
   const locked = await lockChat(tx, target.id, target.tenantId);
   if (!locked) return null;
-  if (locked.chat.state !== 'assigned') throw conflict(`not_assigned: chat is ${locked.chat.state}`);
-  if (locked.chat.assigneeId === to.operatorId) throw conflict(`already_assigned: ${to.operatorId} has it`);
+  const from = locked.chat.assigneeId;
+  if (locked.chat.state !== 'assigned' || from === null) throw conflict(`not_assigned: chat is ${locked.chat.state}`);
+  if (from === to.operatorId) throw conflict(`already_assigned: ${to.operatorId} has it`);
   const op = await lockOperator(tx, target.tenantId, to.operatorId);
   if (!op) throw new RequestError(404, 'not_found', `no operator ${to.operatorId}: the agent desk has not reported it`);
   if (op.status !== 'online') throw conflict(`not_online: operator ${to.operatorId} is ${op.status}`);
   if (op.activeChats >= op.capacity) throw conflict(`at_capacity: operator ${to.operatorId} has ${op.activeChats}`);
   const now = deps.now();
   const note = to.note ? { note: to.note } : {};
+  const handover = { fromOperatorId: from, toOperatorId: to.operatorId, ...note };
   const released = await changeChat(
     tx,
     deps,
     target,
     { kind: 'release', reason: 'transfer', at: now, ...note },
-    { locked },
+    { locked, handover },
   );
   if (!released.ok) throw conflict(released.reason ?? 'release refused');
-  const assigned = await changeChat(tx, deps, target, {
-    kind: 'assign',
-    operatorId: to.operatorId,
-    skills: op.skills,
-    at: now,
-  });
+  const assigned = await changeChat(
+    tx,
+    deps,
+    target,
+    { kind: 'assign', operatorId: to.operatorId, skills: op.skills, at: now },
+    { handover },
+  );
   if (!assigned.ok) throw conflict(assigned.reason ?? 'assignment refused');
   const assignmentId = assigned.row?.assignmentId;
   if (assignmentId != null) {

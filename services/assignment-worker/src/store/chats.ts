@@ -1,3 +1,4 @@
+import type { AssignMode } from '@switchboard/contracts';
 import type { Executor } from '@switchboard/db';
 import type { Chat, ChatEffects } from '@switchboard/domain';
 import { type SQL, sql } from 'drizzle-orm';
@@ -11,7 +12,7 @@ import { type ChatRow, COLUMNS, type LockedChat, toLockedChat } from './chat-row
 export async function writeChatChange(
   tx: Executor,
   target: { id: string; tenantId: string },
-  change: { chat: Chat; effects: ChatEffects; locked: LockedChat | null; at: string; mode: 'pull' | 'auto' },
+  change: { chat: Chat; effects: ChatEffects; locked: LockedChat | null; at: string; mode: AssignMode },
 ): Promise<LockedChat> {
   const plan = assignmentWrites(target, change.effects, change.locked, change.at, change.mode);
   const write = writeChat(target, change.chat, change.locked, plan.assignment, change.at);
@@ -29,7 +30,7 @@ function assignmentWrites(
   effects: ChatEffects,
   locked: LockedChat | null,
   at: string,
-  mode: 'pull' | 'auto',
+  mode: AssignMode,
 ) {
   const ctes: SQL[] = [];
   let assignment = {

@@ -13,7 +13,13 @@ export interface AgentChange {
   causeEventId: string;
   /** Whether the same request changed the status too (its history row then names the agent already). */
   statusChanged: boolean;
+  /** Said in the history row beside the agent change (a transfer's note). */
+  note?: string | undefined;
 }
+
+/** A history row's reason for a conversation handed from one agent (or nobody) to another. */
+export const transferReason = (from: string | null, to: string, note?: string) =>
+  `transferred from ${from ?? 'nobody'} to ${to}${note ? ` (${note})` : ''}`;
 
 /**
  * Gives a locked conversation to another agent (or to nobody): `conversation.transferred` once
@@ -33,7 +39,7 @@ export async function changeAgent(
     await recordKeptStatus(tx, c.id, {
       source: 'agent',
       changedBy: change.agentId,
-      reason: `transferred from ${moved.previousAgentId ?? 'nobody'} to ${change.agentId}`,
+      reason: transferReason(moved.previousAgentId, change.agentId, change.note),
       causeEventId: change.causeEventId,
     });
   }

@@ -8,7 +8,7 @@ import { sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import type { Deps } from '../deps.ts';
 import { conversationAgent } from '../store/status-sync.ts';
-import { changeAgent } from './agent-change.ts';
+import { changeAgent, transferReason } from './agent-change.ts';
 import { type Applied, type Prepared, route } from './route.ts';
 import { applySyncRequest, type ConversationScope, conversationLock } from './status-sync-request.ts';
 
@@ -20,7 +20,9 @@ import { applySyncRequest, type ConversationScope, conversationLock } from './st
  * conversation's `new` tickets open when an operator takes it. Inbox-claimed like every event:
  * a redelivery changes nothing. Forward only: an event older than the conversation's latest agent
  * change (`metadata.agentAt`) is skipped as stale, and a release from an operator who no longer
- * has the conversation changes nothing.
+ * has the conversation changes nothing. A transfer moves the conversation on its `chat.assigned`
+ * alone (mode `transfer`), from one agent to the other; its release (`toOperatorId`) changes
+ * nothing, so the pair gives the same history in whichever order it arrives.
  */
 
 /** The conversation's own channel: domain events name the tenant, not a provider account. */
@@ -50,6 +52,8 @@ type Move = {
   reason: string;
   /** `system` when no person acted (the stuck sweep's completion). */
   source?: 'agent' | 'system';
+  /** Said beside the agent change in its history row (a transfer's note). */
+  note?: string | undefined;
 };
 type Decide = (current: { agentId: string | null }) => Move | { skip: string };
 
@@ -91,7 +95,7 @@ async function applyChatMove(
         tx2,
         deps,
         { tenantId, id: conversationId },
-        { agentId: move.agentId, at, origin: 'assignment', causeEventId: event.id, statusChanged },
+        { agentId: move.agentId, at, origin: 'assignment', causeEventId: event.id, statusChanged, note: move.note },
       );
     },
   });
@@ -114,11 +118,15 @@ function chatRoute<E extends { chatId: string; at: string }>(schema: z.ZodType<E
   });
 }
 
-export const chatAssignedRoute = chatRoute(ChatAssigned, (e) => () => ({
+export const chatAssignedRoute = chatRoute(ChatAssigned, (e) => (current) => ({
   status: 'active',
   agentId: e.operatorId,
   changedBy: e.operatorId,
-  reason: `assigned to ${e.operatorId} (${e.mode})`,
+  reason:
+    e.mode === 'transfer'
+      ? transferReason(current.agentId ?? e.fromOperatorId ?? null, e.operatorId, e.note)
+      : `assigned to ${e.operatorId} (${e.mode})`,
+  note: e.note,
 }));
 
 /** Releases that hand the conversation back to the queue; `replied` and `completed` do not. */
@@ -127,6 +135,8 @@ const REOPENING = new Set(['idle', 'released', 'transfer', 'wrong_queue', 'manua
 export const chatReleasedRoute = chatRoute(ChatReleased, (e) => (current) => {
   // A reply ends the assignment, not the agent's work: the conversation stays active.
   if (!REOPENING.has(e.reason)) return { skip: `released (${e.reason}): the conversation stays` };
+  // A transfer's release: the assignment published with it moves the conversation.
+  if (e.toOperatorId) return { skip: `handed to ${e.toOperatorId}: its chat.assigned moves the conversation` };
   if (current.agentId !== e.operatorId) return { skip: 'the conversation is with another agent' };
   const note = e.note ? ` (${e.note})` : '';
   return { status: 'open', agentId: null, changedBy: e.operatorId, reason: `released: ${e.reason}${note}` };
