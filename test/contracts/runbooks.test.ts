@@ -98,6 +98,7 @@ describe('grafana dashboard', () => {
     'retention_run_failures_total',
     'retention_lag_seconds',
     'customer_erasure_failures_total',
+    'db_role_bypasses_rls',
   ])('charts %s', (metric) => {
     expect(exprs).toContain(metric);
   });

@@ -1,4 +1,4 @@
-import { relayMetrics } from '@switchboard/db';
+import { relayMetrics, rlsMetrics } from '@switchboard/db';
 import {
   Counter,
   consumerMetrics,
@@ -21,6 +21,7 @@ export function createMetrics(opts: { chatsWaiting?: () => Promise<number> } = {
     publisher: publisherMetrics(registry),
     consumer: consumerMetrics(registry),
     relay: relayMetrics(registry),
+    rls: rlsMetrics(registry),
     queueDepth: queueDepthMetric(registry),
     scheduledRuns: new Counter({
       name: 'scheduled_job_runs_total',

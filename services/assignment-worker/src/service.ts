@@ -5,7 +5,7 @@ import {
   createTokenAuth,
   type Database,
   postgresReady,
-  warnIfRlsBypassed,
+  watchRlsBypass,
 } from '@switchboard/db';
 import {
   Broker,
@@ -50,8 +50,8 @@ export async function startAssignmentWorker(config: Config, opts: { logger?: Log
     settings: { plan_cache_mode: 'force_generic_plan' },
   });
   lifecycle.onStop('postgres', () => pool.end());
-  warnIfRlsBypassed(db, logger);
   const metrics = createMetrics({ chatsWaiting: () => countWaitingChats(db, pool) });
+  lifecycle.onStop('rls check', watchRlsBypass(db, logger, metrics.rls));
   const broker = new Broker(config.AMQP_URL, topology, logger, metrics.publisher);
   lifecycle.onStop('broker', () => broker.close());
   const publisher = new Publisher(broker, metrics.publisher, logger, {

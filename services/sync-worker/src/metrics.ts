@@ -1,4 +1,4 @@
-import { relayMetrics } from '@switchboard/db';
+import { relayMetrics, rlsMetrics } from '@switchboard/db';
 import {
   Counter,
   consumerMetrics,
@@ -20,6 +20,7 @@ export function createMetrics() {
     publisher: publisherMetrics(registry),
     consumer: consumerMetrics(registry),
     relay: relayMetrics(registry),
+    rls: rlsMetrics(registry),
     locks: lockMetrics(registry),
     queueDepth: queueDepthMetric(registry),
     messagesStored: new Counter({

@@ -1,4 +1,4 @@
-import { createDb, postgresReady, warnIfRlsBypassed } from '@switchboard/db';
+import { createDb, postgresReady, watchRlsBypass } from '@switchboard/db';
 import {
   Broker,
   brokerReady,
@@ -45,7 +45,7 @@ export async function startSyncWorker(config: Config, opts: { logger?: Logger } 
     applicationName: 'sync-worker',
   });
   lifecycle.onStop('postgres', () => pool.end());
-  warnIfRlsBypassed(db, logger);
+  lifecycle.onStop('rls check', watchRlsBypass(db, logger, metrics.rls));
   const redis = createRedis(config.REDIS_URL, logger, { keyPrefix: config.REDIS_KEY_PREFIX });
   lifecycle.onStop('redis', closeRedis(redis));
 

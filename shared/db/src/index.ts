@@ -6,6 +6,7 @@ export * from './listen.ts';
 export * from './migrate.ts';
 export * from './outbox.ts';
 export * from './relay.ts';
+export * from './rls-guard.ts';
 export * as schema from './schema/index.ts';
 export * from './seed.ts';
 export * from './status-context.ts';

@@ -57,35 +57,3 @@ export async function allTenantIds(db: Executor): Promise<string[]> {
   const res = await db.execute<{ id: string }>(sql`select id from tenants order by created_at, id`);
   return res.rows.map((r) => r.id);
 }
-
-/**
- * Why the connected role would not be held by Row-Level Security (a superuser, BYPASSRLS, or the
- * tables' owner), or null when it is held. Services log it at boot: connecting as the owner works,
- * but leaves tenant isolation to each query's own filter again.
- */
-export async function rlsBypassOf(db: Executor): Promise<string | null> {
-  const { rows } = await db.execute<{ rolname: string; rolsuper: boolean; rolbypassrls: boolean; owns: boolean }>(sql`
-    select r.rolname, r.rolsuper, r.rolbypassrls,
-           exists (select 1 from pg_class c join pg_namespace n on n.oid = c.relnamespace
-                    where n.nspname = 'public' and c.relname = 'customers' and pg_has_role(c.relowner, 'MEMBER')) as owns
-      from pg_roles r where r.rolname = current_user`);
-  const r = rows[0];
-  if (!r) return null;
-  if (r.rolsuper) return `${r.rolname} is a superuser`;
-  if (r.rolbypassrls) return `${r.rolname} has BYPASSRLS`;
-  if (r.owns) return `${r.rolname} owns the tables`;
-  return null;
-}
-
-/**
- * Logs an error when the services' connection is not held by Row-Level Security (docs/production.md,
- * "Database roles"). In the background: a database that is down at boot is waited for elsewhere.
- */
-export function warnIfRlsBypassed(db: Executor, logger: { error: (obj: object, msg: string) => void }): void {
-  rlsBypassOf(db).then(
-    (why) => {
-      if (why) logger.error({ why }, 'database role bypasses row-level security; connect as switchboard_app');
-    },
-    () => undefined,
-  );
-}
