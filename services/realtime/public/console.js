@@ -16,7 +16,7 @@ async function api(path, init = {}) {
   });
   if (res.status === 204) return { status: 204, reason: res.headers.get('x-switchboard-reason') };
   const body = await res.json().catch(() => ({}));
-  if (!res.ok) throw new Error(body.message ?? `${res.status}`);
+  if (!res.ok) throw Object.assign(new Error(body.message ?? `${res.status}`), { status: res.status });
   return body;
 }
 
@@ -153,6 +153,10 @@ $('login').addEventListener('submit', async (e) => {
     onLink: (up) => {
       $('link').textContent = up ? 'live' : 'offline';
       $('link').className = `pill ${up ? 'on' : 'off'}`;
+    },
+    onSignedOut: () => {
+      $('link').textContent = 'signed out: token refused';
+      $('link').className = 'pill off';
     },
   });
   live.subscribe(['queue', `operator:${session.operator}`]);

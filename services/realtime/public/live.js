@@ -1,8 +1,10 @@
 // The console's WebSocket: a browser token minted from the read-API token, subscriptions that
 // survive reconnects, and resume by the last event id (a `reload` answer means the gap was older
-// than the gateway's log: the console rebuilds its state from what the log keeps).
+// than the gateway's log: the console rebuilds its state from what the log keeps). Every connect
+// mints a fresh token, so a token the gateway closed as expired (4001) is simply replaced; a
+// read-API token refused (401/403) ends the session instead of retrying forever.
 
-export function openLive({ browserToken, onEvent, onReset, onLink }) {
+export function openLive({ browserToken, onEvent, onReset, onLink, onSignedOut }) {
   const topics = new Set();
   let ws;
   let lastEventId;
@@ -34,11 +36,16 @@ export function openLive({ browserToken, onEvent, onReset, onLink }) {
         send({ type: 'subscribe', topics: [...topics], replay: 'kept' });
       }
     };
-    ws.onclose = () => {
-      onLink(false);
-      setTimeout(() => connect().catch(() => onLink(false)), retry);
-      retry = Math.min(retry * 2, 10_000);
-    };
+    ws.onclose = reconnect;
+  }
+
+  function reconnect() {
+    onLink(false);
+    setTimeout(
+      () => connect().catch((err) => (err.status === 401 || err.status === 403 ? onSignedOut() : reconnect())),
+      retry,
+    );
+    retry = Math.min(retry * 2, 10_000);
   }
 
   return {

@@ -73,8 +73,8 @@ async function desk(type: string, data: Record<string, unknown>) {
   expect(res.status).toBe(200);
 }
 
-async function signIn(page: Page) {
-  await page.goto(urlOf(rt));
+async function signIn(page: Page, gateway: Realtime = rt) {
+  await page.goto(urlOf(gateway));
   await page.fill('#token', p.apiToken);
   await page.fill('#operator', 'op-ana');
   await page.click('#login button[type=submit]');
@@ -141,5 +141,38 @@ describe('operator console', () => {
     await page.locator(`[data-message="${messageId}"] .tick.read`).waitFor({ timeout: 15_000 });
     await page.screenshot({ path: join(SHOTS, 'console-conversation.png') });
     await page.close();
+  });
+
+  it('replaces a browser token the gateway closed as expired and stays live', async () => {
+    // A replica whose browser tokens last 2 s, checked at every 200 ms heartbeat.
+    const short = await startRealtime(
+      loadConfig({
+        ...p.env,
+        REALTIME_PORT: '0',
+        REALTIME_HOST: '127.0.0.1',
+        REALTIME_READ_API_URL: p.workerUrl,
+        REALTIME_ASSIGNMENT_API_URL: p.assignmentUrl,
+        REALTIME_BROWSER_TOKEN_TTL_SECONDS: '2',
+        REALTIME_HEARTBEAT_MS: '200',
+      }),
+    );
+    const page = await context.newPage();
+    try {
+      await short.broker.ready();
+      let minted = 0;
+      page.on('request', (r) => {
+        if (r.url().endsWith('/auth/token')) minted++;
+      });
+      await signIn(page, short);
+      // The sign-in's token and the first connection's; then one per expiry (4001) and reconnect.
+      await expect.poll(() => minted, { timeout: 15_000 }).toBeGreaterThanOrEqual(4);
+      await page.locator('#link', { hasText: 'live' }).waitFor({ timeout: 15_000 });
+      const hook = whatsappText({ from: '16315553002', id: 'wamid.console-2', text: 'still there?' });
+      expect((await p.post('/webhooks/whatsapp', signedWhatsApp(hook))).status).toBe(200);
+      await page.locator('#queue li', { hasText: '+16315553002' }).waitFor({ timeout: 15_000 });
+    } finally {
+      await page.close();
+      await short.lifecycle.stop();
+    }
   });
 });

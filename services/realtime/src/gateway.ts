@@ -22,14 +22,18 @@ export interface GatewayOptions extends Omit<ConnectionDeps, 'hub' | 'feed'> {
 /**
  * The WebSocket side of one replica: authenticates upgrades on `/ws`, keeps its clients in a
  * hub, takes the live feed of the topics its clients subscribe to (and only those) and pings
- * clients, dropping one that missed a pong.
+ * clients, dropping one that missed a pong. Each heartbeat also checks the tokens the open
+ * connections came with, so an expired browser token or a revoked read-API token stops
+ * streaming within a heartbeat (4001), not only at the next connect.
  */
 export class Gateway {
   readonly hub = new Hub();
   readonly feed: LiveFeed;
   readonly #wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
-  readonly #connections = new Set<Connection>();
+  /** Each open connection and the token it opened with. */
+  readonly #connections = new Map<Connection, string>();
   #stopped = false;
+  #checkingTokens = false;
   #heartbeat: NodeJS.Timeout | undefined;
   /** The last event's frame: one event comes on each of its topics' channels, in a row. */
   #last: { tenantId: string; seq: string; frame: Frame | undefined } | undefined;
@@ -44,7 +48,7 @@ export class Gateway {
   /** Open connections (a dropped one whose socket is still closing does not count). */
   get connections(): number {
     let n = 0;
-    for (const c of this.#connections) if (!c.closed) n++;
+    for (const c of this.#connections.keys()) if (!c.closed) n++;
     return n;
   }
 
@@ -61,7 +65,7 @@ export class Gateway {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearInterval(this.#heartbeat);
-    for (const c of this.#connections) c.drop('shutdown');
+    for (const c of this.#connections.keys()) c.drop('shutdown');
     this.feed.stop();
     this.#wss.close();
   }
@@ -70,28 +74,32 @@ export class Gateway {
     const url = new URL(req.url ?? '/', 'http://gateway');
     if (url.pathname !== '/ws') return refuse(socket, 404, 'Not Found');
     const token = tokenOf(req.headers, url);
+    if (!token) {
+      this.opts.metrics.authFailures.inc({ reason: 'missing_token' });
+      return refuse(socket, 401, 'Unauthorized');
+    }
     let tenant: Tenant | null = null;
     try {
-      tenant = token ? await this.opts.auth.authenticate(token) : null;
+      tenant = await this.opts.auth.authenticate(token);
     } catch (err) {
       // Whatever went wrong checking it, the client is told to come back, and the replica lives.
       this.opts.logger.warn({ err, unavailable: err instanceof AuthUnavailableError }, 'cannot check a token');
       return refuse(socket, 503, 'Service Unavailable');
     }
     if (!tenant || this.#stopped) {
-      this.opts.metrics.authFailures.inc({ reason: token ? 'invalid_token' : 'missing_token' });
+      if (!tenant) this.opts.metrics.authFailures.inc({ reason: 'invalid_token' });
       return refuse(socket, this.#stopped ? 503 : 401, this.#stopped ? 'Service Unavailable' : 'Unauthorized');
     }
     const who = tenant;
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
       const conn = new Connection(ws, who, { ...this.opts, hub: this.hub, feed: this.feed });
-      this.#connections.add(conn);
+      this.#connections.set(conn, token);
       ws.on('close', () => this.#connections.delete(conn));
     });
   }
 
   #ping(): void {
-    for (const c of this.#connections) {
+    for (const c of this.#connections.keys()) {
       if (!c.alive) {
         c.drop('heartbeat');
         continue;
@@ -99,12 +107,44 @@ export class Gateway {
       c.alive = false;
       c.ws.ping();
     }
+    void this.#checkTokens();
+  }
+
+  /**
+   * Asks again about every distinct token of the open connections (a browser token is checked
+   * locally; a read-API token costs at most one read-API call per API_TOKEN_CACHE_TTL_MS) and
+   * drops the connections of one no longer valid. A read API that cannot answer drops nobody: an
+   * outage there must not cut every console off.
+   */
+  async #checkTokens(): Promise<void> {
+    if (this.#checkingTokens) return;
+    this.#checkingTokens = true;
+    try {
+      const byToken = new Map<string, Connection[]>();
+      for (const [c, token] of this.#connections) {
+        if (c.closed) continue;
+        const same = byToken.get(token);
+        if (same) same.push(c);
+        else byToken.set(token, [c]);
+      }
+      for (const [token, conns] of byToken) {
+        const valid = await this.opts.auth.authenticate(token).then(
+          (t) => t !== null && conns.every((c) => c.tenantId === t.tenantId),
+          () => true,
+        );
+        if (valid) continue;
+        this.opts.metrics.authFailures.inc({ reason: 'token_no_longer_valid' });
+        for (const c of conns) c.drop('unauthorized');
+      }
+    } finally {
+      this.#checkingTokens = false;
+    }
   }
 
   /** Events published while the feed was down are lost to it: every client resumes from the log. */
   #interrupted(): void {
     this.opts.logger.warn('live feed connection lost: closing clients so they resume from the replay log');
-    for (const c of this.#connections) c.drop('resync');
+    for (const c of this.#connections.keys()) c.drop('resync');
   }
 
   #deliver(tenantId: string, topic: string, message: string): void {

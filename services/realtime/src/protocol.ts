@@ -36,6 +36,11 @@ export const CLOSE = {
   shutdown: { code: 1001, reason: 'server shutting down' },
   /** The replica lost its live feed for a moment: reconnect and resume with lastEventId. */
   resync: { code: 4009, reason: 'live feed interrupted: resume with lastEventId' },
+  /**
+   * The token the connection opened with expired (a browser token) or was revoked (a read-API
+   * token): reconnect with a valid one and resume with lastEventId.
+   */
+  unauthorized: { code: 4001, reason: 'token expired or revoked: reconnect with a valid token' },
 } as const;
 export type DropReason = keyof typeof CLOSE;
 

@@ -19,15 +19,21 @@ import { type Realtime, startRealtime } from './service.ts';
 export const TENANT_A = { token: 'token-a', tenantId: randomUUID(), slug: 'tenant-a' };
 export const TENANT_B = { token: 'token-b', tenantId: randomUUID(), slug: 'tenant-b' };
 
+/**
+ * The read API's `GET /tenant` for the token port. `revoked` tokens get 401 from then on, as a
+ * deleted token does; `down` answers 503 to everything, as an unavailable read API.
+ */
 export async function startReadApiStub() {
   const app = createHttpApp(createLogger('read-api-stub', 'silent'));
+  const state = { revoked: new Set<string>(), down: false };
   app.get('/tenant', async (req, reply) => {
+    if (state.down) return reply.code(503).send({ error: 'unavailable' });
     const t = [TENANT_A, TENANT_B].find((x) => req.headers.authorization === `Bearer ${x.token}`);
-    if (!t) return reply.code(401).send({ error: 'unauthorized' });
+    if (!t || state.revoked.has(t.token)) return reply.code(401).send({ error: 'unauthorized' });
     return { id: t.tenantId, slug: t.slug };
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
-  return { app, url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` };
+  return { app, state, url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` };
 }
 
 export async function startGatewayKit(env: Record<string, string> = {}) {
@@ -53,6 +59,8 @@ export async function startGatewayKit(env: Record<string, string> = {}) {
   const exchange = switchboardTopology(namespace.ns).names.events;
   return {
     env: baseEnv,
+    /** What the read API stub answers: revoke a token, or take it down. */
+    readApi: readApi.state,
     async replica(extra: Record<string, string> = {}) {
       const r = await startRealtime(loadConfig({ ...baseEnv, ...extra }));
       await r.broker.ready();
