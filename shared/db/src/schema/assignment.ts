@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   bigserial,
   boolean,
   check,
@@ -125,10 +126,19 @@ export const chatAssignments = pgTable(
     endedAt: timestamp('ended_at', { withTimezone: true }),
     /** replied, completed, idle, operator_offline, or an operator's reason (released, transfer, wrong_queue). */
     endReason: text('end_reason'),
+    /**
+     * How long the customer had waited in the queue when this assignment began (`chat.assigned`'s
+     * `waitedMs`: since the chat's `waiting_since`, which a release keeps). Null for a transfer,
+     * which hands the chat over without queueing it, and for assignments older than migration 0021.
+     */
+    waitedMs: bigint('waited_ms', { mode: 'number' }),
   },
   (t) => [
     index('chat_assignments_chat_idx').on(t.chatId, t.id),
     index('chat_assignments_operator_idx').on(t.tenantId, t.operatorId),
+    // The operator report's two ranges (GET /analytics/operators): assignments begun, and ended, in [from, to).
+    index('chat_assignments_assigned_at_idx').on(t.tenantId, t.assignedAt),
+    index('chat_assignments_ended_at_idx').on(t.tenantId, t.endedAt).where(sql`${t.endedAt} is not null`),
   ],
 );
 
