@@ -82,6 +82,35 @@ describe('auto-assign', () => {
     expect(await k.holders(t.tenantId)).toEqual({ A: [c2], B: [c4], C: [c5] });
     const modes = await p.pool.query(`select distinct mode from chat_assignments where tenant_id = $1`, [t.tenantId]);
     expect(modes.rows).toEqual([{ mode: 'auto' }]);
+    // Each push recorded the queue wait chat.assigned announced (c2, released for transfer and
+    // left waiting, was taken from the queue later: a wait like any other).
+    const waits = await p.pool.query<{ waited_ms: string | null; announced: string }>(
+      `select a.waited_ms, o.envelope -> 'data' ->> 'waitedMs' as announced
+         from chat_assignments a
+         join outbox o on o.tenant_id = a.tenant_id and o.routing_key = 'chat.assigned'
+                      and (o.envelope -> 'data' ->> 'assignmentId')::bigint = a.id
+        where a.tenant_id = $1`,
+      [t.tenantId],
+    );
+    expect(waits.rows).toHaveLength(6);
+    for (const r of waits.rows) expect(r.waited_ms).toBe(r.announced);
+  });
+
+  it('a release for transfer that auto-assign hands straight to another operator is a hand-over: no queue wait', async () => {
+    const t = await k.tenant('auto-handover', { autoAssign: true });
+    await k.operators(t.tenantId, [{ id: 'A', capacity: 1 }]);
+    const chatId = await k.opened(t.tenantId);
+    await k.operators(t.tenantId, [{ id: 'B', capacity: 1 }]);
+    expect(await k.command(`/chats/${chatId}/release`, { reason: 'transfer' }, t.token)).toMatchObject({ status: 200 });
+    expect(await k.holders(t.tenantId)).toEqual({ B: [chatId] });
+    const rows = await p.pool.query<{ operator_id: string; queued: boolean; end_reason: string | null }>(
+      `select operator_id, waited_ms is not null as queued, end_reason from chat_assignments where chat_id = $1 order by id`,
+      [chatId],
+    );
+    expect(rows.rows).toEqual([
+      { operator_id: 'A', queued: true, end_reason: 'transfer' },
+      { operator_id: 'B', queued: false, end_reason: null },
+    ]);
   });
 
   it('both ways of pushing schedule the idle check after the tenant’s idle_minutes', async () => {

@@ -47,9 +47,16 @@ export function createMetrics(opts: { chatsWaiting?: () => Promise<number> } = {
     }),
     waitTime: new Histogram({
       name: 'chat_wait_seconds',
-      help: 'How long a customer waited in the queue before an operator was assigned, by mode (pull, auto)',
+      help: 'How long a customer waited in the queue before an operator was assigned, by mode (pull, auto); a transfer is not a queue wait',
       labelNames: ['mode'] as const,
       buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600],
+      registers: [registry],
+    }),
+    handleTime: new Histogram({
+      name: 'chat_handle_seconds',
+      help: 'How long an operator held a chat, from the assignment to its end, by end reason (replied, completed, idle, operator_offline, released, transfer, wrong_queue, manual_fix)',
+      labelNames: ['reason'] as const,
+      buckets: [10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200],
       registers: [registry],
     }),
     assignments: new Counter({

@@ -34,13 +34,17 @@ export async function changeChat(
   if (!t.changed) return nothing(target, { chat: t.chat, ...(locked ? { row: locked } : {}) });
   const at = e.at.toISOString();
   const mode = opts.handover ? 'transfer' : (opts.mode ?? 'pull');
-  const row = await writeChatChange(tx, target, { chat: t.chat, effects: t.effects, locked: locked ?? null, at, mode });
-  const assignmentId = t.effects.assigned ? row.assignmentId : null;
   const waitedMs = Math.max(0, e.at.getTime() - (t.chat.waitingSince?.getTime() ?? e.at.getTime()));
+  const { row, queueWaitMs } = await writeChatChange(tx, target, {
+    ...{ chat: t.chat, effects: t.effects, locked: locked ?? null },
+    ...{ at, mode, waitedMs },
+  });
+  const assignmentId = t.effects.assigned ? row.assignmentId : null;
   const ids = { ended: locked?.assignmentId ?? null, opened: assignmentId, waitedMs };
   const out = nothing(target, { chat: t.chat, effects: t.effects, row });
   out.outbox.push(...announce(deps, target, t.effects, ids, at, mode, opts.handover));
-  out.counts.push(...countsOf(t.effects, ids, mode));
+  const handleMs = locked?.assignedAt ? Math.max(0, e.at.getTime() - locked.assignedAt.getTime()) : null;
+  out.counts.push(...countsOf(t.effects, { ...ids, queueWaitMs, handleMs }, mode));
   return out;
 }
 
@@ -90,19 +94,24 @@ function announce(
   return out;
 }
 /**
- * The metrics of a committed transition: an assignment's end and its queue wait (a transfer's
- * assignment had none), the stuck sweep's action.
+ * The metrics of a committed transition: an assignment's end and how long it was held, the queue
+ * wait of the one it opened (none for a transfer: `queueWaitMs` null, as the row records it), the
+ * stuck sweep's action.
  */
 function countsOf(
   effects: ChatEffects,
-  assignment: { ended: number | null; opened: number | null; waitedMs: number },
+  assignment: { ended: number | null; opened: number | null; queueWaitMs: number | null; handleMs: number | null },
   mode: AssignMode,
 ): Count[] {
   const out: Count[] = [];
-  if (effects.released && assignment.ended !== null)
-    out.push({ metric: 'releases', labels: { reason: effects.released.reason } });
-  if (assignment.opened !== null && mode !== 'transfer')
-    out.push({ metric: 'waitTime', labels: { mode }, value: assignment.waitedMs / 1000 });
+  if (effects.released && assignment.ended !== null) {
+    const { reason } = effects.released;
+    out.push({ metric: 'releases', labels: { reason } });
+    if (assignment.handleMs !== null)
+      out.push({ metric: 'handleTime', labels: { reason }, value: assignment.handleMs / 1000 });
+  }
+  if (assignment.opened !== null && assignment.queueWaitMs !== null)
+    out.push({ metric: 'waitTime', labels: { mode }, value: assignment.queueWaitMs / 1000 });
   if (effects.flagged) out.push({ metric: 'stuck', labels: { action: 'flag' } });
   if (effects.completed?.reason === 'stuck') out.push({ metric: 'stuck', labels: { action: 'complete' } });
   return out;

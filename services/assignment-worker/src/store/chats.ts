@@ -4,51 +4,78 @@ import type { Chat, ChatEffects } from '@switchboard/domain';
 import { type SQL, sql } from 'drizzle-orm';
 import { type ChatRow, COLUMNS, type LockedChat, toLockedChat } from './chat-row.ts';
 
+/** A decided chat change to write; `waitedMs`: the customer's wait if it opens an assignment. */
+export interface ChatWrite {
+  chat: Chat;
+  effects: ChatEffects;
+  locked: LockedChat | null;
+  at: string;
+  mode: AssignMode;
+  waitedMs: number;
+}
+
 /**
  * Writes one decided chat change as one statement: the assignment closed or opened in
  * data-modifying CTEs, and the chat written with the new assignment's id (its trigger moves the
- * operators' loads), against the version it read. Returns the row as written, still row-locked.
+ * operators' loads), against the version it read. Returns the row as written, still row-locked,
+ * and the queue wait the opened assignment recorded (null: none opened, or a transfer).
  */
 export async function writeChatChange(
   tx: Executor,
   target: { id: string; tenantId: string },
-  change: { chat: Chat; effects: ChatEffects; locked: LockedChat | null; at: string; mode: AssignMode },
-): Promise<LockedChat> {
-  const plan = assignmentWrites(target, change.effects, change.locked, change.at, change.mode);
+  change: ChatWrite,
+): Promise<{ row: LockedChat; queueWaitMs: number | null }> {
+  const plan = assignmentWrites(target, change);
   const write = writeChat(target, change.chat, change.locked, plan.assignment, change.at);
-  const r = await tx.execute<ChatRow>(
+  const r = await tx.execute<ChatRow & { queue_wait_ms: string | null }>(
     plan.ctes.length > 0 ? sql`with ${sql.join(plan.ctes, sql`, `)} ${write}` : write,
   );
   const written = r.rows[0];
   if (r.rows.length !== 1 || !written) throw new Error(`chat ${target.id} changed under its row lock`);
-  return toLockedChat(written);
+  const queueWaitMs = written.queue_wait_ms === null ? null : Number(written.queue_wait_ms);
+  return { row: toLockedChat(written), queueWaitMs };
 }
 
+/**
+ * The queue wait an assignment records: `waitedMs`, unless the chat's previous assignment ended
+ * for `transfer` in this same transaction (its row version is this transaction's: `xmin`), which
+ * makes this one a hand-over, not a wait in the queue: null. That is POST /chats/:id/transfer
+ * (release and assignment in one transaction), and a desk release for `transfer` that auto-assign
+ * hands to another operator at once. Told from the rows rather than by the caller, so every path
+ * that does this counts the same.
+ */
+const queueWait = (target: { id: string; tenantId: string }, waitedMs: number) => sql`
+  case when exists (select 1 from chat_assignments p
+                     where p.chat_id = ${target.id} and p.tenant_id = ${target.tenantId}
+                       and p.end_reason = 'transfer' and p.xmin = xid(pg_current_xact_id()))
+       then null else ${Math.round(waitedMs)}::bigint end`;
+
 /** The assignment's end or start as CTEs, and the chat's assignment columns after them. */
-function assignmentWrites(
-  target: { id: string; tenantId: string },
-  effects: ChatEffects,
-  locked: LockedChat | null,
-  at: string,
-  mode: AssignMode,
-) {
+function assignmentWrites(target: { id: string; tenantId: string }, change: ChatWrite) {
+  const { effects, locked, at, mode } = change;
   const ctes: SQL[] = [];
   let assignment = {
     id: sql`${locked?.assignmentId ?? null}::bigint`,
     at: sql`${locked?.assignedAt?.toISOString() ?? null}::timestamptz`,
+    queueWait: sql`null::bigint`,
   };
   if (effects.released && locked?.assignmentId != null) {
     ctes.push(sql`closed_assignment as (
       update chat_assignments set ended_at = ${at}, end_reason = ${effects.released.reason}
        where id = ${locked.assignmentId} and tenant_id = ${target.tenantId} and ended_at is null)`);
-    assignment = { id: sql`null::bigint`, at: sql`null::timestamptz` };
+    assignment = { id: sql`null::bigint`, at: sql`null::timestamptz`, queueWait: sql`null::bigint` };
   }
   if (effects.assigned) {
     ctes.push(sql`opened as (
-      insert into chat_assignments (tenant_id, chat_id, operator_id, mode, assigned_at)
-      values (${target.tenantId}, ${target.id}, ${effects.assigned.operatorId}, ${mode}, ${at})
-      returning id)`);
-    assignment = { id: sql`(select id from opened)`, at: sql`${at}::timestamptz` };
+      insert into chat_assignments (tenant_id, chat_id, operator_id, mode, assigned_at, waited_ms)
+      values (${target.tenantId}, ${target.id}, ${effects.assigned.operatorId}, ${mode}, ${at},
+              ${queueWait(target, change.waitedMs)})
+      returning id, waited_ms)`);
+    assignment = {
+      id: sql`(select id from opened)`,
+      at: sql`${at}::timestamptz`,
+      queueWait: sql`(select waited_ms from opened)`,
+    };
   }
   return { ctes, assignment };
 }
@@ -60,9 +87,10 @@ function writeChat(
   target: { id: string; tenantId: string },
   c: Chat,
   locked: LockedChat | null,
-  assignment: { id: SQL; at: SQL },
+  assignment: { id: SQL; at: SQL; queueWait: SQL },
   at: string,
 ): SQL {
+  const returning = sql`${COLUMNS}, ${assignment.queueWait} as queue_wait_ms`;
   if (locked) {
     return sql`
       update chats set state = ${c.state}, assignee_id = ${c.assigneeId}, last_operator_id = ${c.lastOperatorId},
@@ -71,12 +99,12 @@ function writeChat(
              completed_at = ${ts(c.completedAt)}, closed = ${c.closed}, idle_operator_id = ${c.idleOperatorId},
              flagged_at = ${ts(c.flaggedAt)}, queue = ${c.queue}, version = version + 1, updated_at = ${at}
        where id = ${target.id} and tenant_id = ${target.tenantId} and version = ${locked.version}
-      returning ${COLUMNS}`;
+      returning ${returning}`;
   }
   return sql`
     insert into chats (id, tenant_id, state, assignee_id, last_operator_id, operator_replied_at, last_customer_message_at,
                        waiting_since, assignment_id, assigned_at, queue, updated_at)
     values (${target.id}, ${target.tenantId}, ${c.state}, ${c.assigneeId}, ${c.lastOperatorId}, ${ts(c.operatorRepliedAt)},
             ${ts(c.lastCustomerMessageAt)}, ${ts(c.waitingSince)}, ${assignment.id}, ${assignment.at}, ${c.queue}, ${at})
-    returning ${COLUMNS}`;
+    returning ${returning}`;
 }

@@ -38,9 +38,13 @@ export interface ClaimQuery {
   idleMinutes?: number;
 }
 
-/** How long the claimed chat waited, in whole milliseconds (the statement's `claimed` row). */
-const waitedMs = (at: string) => sql`greatest(0, round(extract(epoch from
-  ${at}::timestamptz - coalesce(claimed.waiting_since, ${at}::timestamptz)) * 1000))::bigint`;
+/**
+ * How long the claimed chat waited, in whole milliseconds, from the `waiting_since` of `row` (the
+ * statement's pick or its `claimed` row): one expression for the assignment's `waited_ms` and
+ * `chat.assigned`'s `waitedMs`, so the two agree.
+ */
+const waitedMs = (at: string, row: 'pick' | 'claimed') => sql`greatest(0, round(extract(epoch from
+  ${at}::timestamptz - coalesce(${sql.raw(row)}.waiting_since, ${at}::timestamptz)) * 1000))::bigint`;
 
 /**
  * The outbox insert of `assigned` (`chat.assigned`, built by the caller with the contracts' code
@@ -56,7 +60,7 @@ const appendAssigned = (assigned: OutboxEntry, at: string) => {
              ${assigned.exchange}::text, ${assigned.routingKey}::text,
              e.envelope || jsonb_build_object('subject', claimed.id::text, 'data', (e.envelope -> 'data')
                || jsonb_build_object('chatId', claimed.id::text, 'assignmentId', claimed.assignment_id,
-                                     'waitedMs', ${waitedMs(at)}))
+                                     'waitedMs', ${waitedMs(at, 'claimed')}))
         from claimed, (select ${envelope}::jsonb as envelope) e
     )`;
 };
@@ -97,7 +101,7 @@ export function claimStatement(q: ClaimQuery, assigned?: OutboxEntry): SQL {
        where o.tenant_id = ${tenantId} and o.id = ${op} and o.status = 'online' and o.active_chats < o.capacity
          for update
     ), pick as (
-      select c.id from chats c
+      select c.id, c.waiting_since from chats c
        where exists (select 1 from op) and c.tenant_id = ${tenantId} and c.state = 'waiting_assignment'
          and ${fitsQueue(sql.raw('c'), skills)} and not ${lastRepliedBy(sql.raw('c'), op)}
          and not ${idleFrom(sql.raw('c'), op)}
@@ -106,8 +110,8 @@ export function claimStatement(q: ClaimQuery, assigned?: OutboxEntry): SQL {
        limit 1
          for update of c skip locked
     ), opened as (
-      insert into chat_assignments (tenant_id, chat_id, operator_id, mode, assigned_at)
-      select ${tenantId}::uuid, pick.id, ${op}, ${q.mode}::text, ${at}::timestamptz from pick
+      insert into chat_assignments (tenant_id, chat_id, operator_id, mode, assigned_at, waited_ms)
+      select ${tenantId}::uuid, pick.id, ${op}, ${q.mode}::text, ${at}::timestamptz, ${waitedMs(at, 'pick')} from pick
       returning id, chat_id
     ), claimed as (
       update chats c set state = 'assigned', assignee_id = ${op}, assignment_id = opened.id, idle_operator_id = null,
@@ -116,7 +120,7 @@ export function claimStatement(q: ClaimQuery, assigned?: OutboxEntry): SQL {
        where c.id = opened.chat_id
       returning c.id, c.assignment_id, c.waiting_since
     )${assigned ? appendAssigned(assigned, at) : sql``}
-    select claimed.id as chat_id, claimed.assignment_id, ${waitedMs(at)} as waited_ms,
+    select claimed.id as chat_id, claimed.assignment_id, ${waitedMs(at, 'claimed')} as waited_ms,
            ${idleMinutes} as idle_minutes
            ${held}
       from (select 1) as one left join claimed on true`;

@@ -29,10 +29,17 @@ type ClosedRow = { key: string; closed: string; duration_ms: string | null };
 
 const tz = (tenantId: string) => sql`(select time_zone from tenants where id = ${tenantId})`;
 
+/** The start of `at`'s day in the tenant's time zone. */
+export const dayStart = (tenantId: string, at: SQL) => sql`date_trunc('day', ${at}, ${tz(tenantId)})`;
+/** A day start as the reports key it: `YYYY-MM-DD` in the tenant's time zone. */
+export const dayLabel = (tenantId: string, start: SQL) =>
+  sql`to_char(${start} at time zone ${tz(tenantId)}, 'YYYY-MM-DD')`;
+/** The day of `at` in the tenant's time zone, as `YYYY-MM-DD`: the key of every report by day. */
+const dayOf = (tenantId: string, at: SQL) => dayLabel(tenantId, dayStart(tenantId, at));
+
 /** The group key of a cohort row: its day in the tenant's zone, its channel or its agent. */
 function keyOf(groupBy: GroupBy, tenantId: string, at: SQL, provider: SQL, agent: SQL): SQL {
-  if (groupBy === 'day')
-    return sql`to_char(date_trunc('day', ${at}, ${tz(tenantId)}) at time zone ${tz(tenantId)}, 'YYYY-MM-DD')`;
+  if (groupBy === 'day') return dayOf(tenantId, at);
   if (groupBy === 'channel') return provider;
   return sql`coalesce(${agent}, '(none)')`;
 }
@@ -66,7 +73,7 @@ async function closedCohort(db: Executor, tenantId: string, from: Date, to: Date
   return res.rows;
 }
 
-const num = (v: string | null | undefined) => (v === null || v === undefined ? null : Math.round(Number(v)));
+export const num = (v: string | null | undefined) => (v === null || v === undefined ? null : Math.round(Number(v)));
 const ratio = (a: number, b: number) => (b === 0 ? null : Math.round((a / b) * 100) / 100);
 
 /** The report: one row per group (sorted by key) and the totals over the range. */

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   bigserial,
   boolean,
   check,
@@ -119,16 +120,25 @@ export const chatAssignments = pgTable(
       .notNull()
       .references(() => chats.id),
     operatorId: text('operator_id').notNull(),
-    /** `pull` (the operator asked for the next chat) or `auto` (pushed by auto-assign). */
+    /** `pull` (the operator asked for the next chat), `auto` (pushed by auto-assign) or `transfer` (handed over by another operator). */
     mode: text('mode').notNull(),
     assignedAt: timestamp('assigned_at', { withTimezone: true }).notNull(),
     endedAt: timestamp('ended_at', { withTimezone: true }),
     /** replied, completed, idle, operator_offline, or an operator's reason (released, transfer, wrong_queue). */
     endReason: text('end_reason'),
+    /**
+     * How long the customer had waited in the queue when this assignment began (`chat.assigned`'s
+     * `waitedMs`: since the chat's `waiting_since`, which a release keeps). Null for a transfer,
+     * which hands the chat over without queueing it, and for assignments older than migration 0021.
+     */
+    waitedMs: bigint('waited_ms', { mode: 'number' }),
   },
   (t) => [
     index('chat_assignments_chat_idx').on(t.chatId, t.id),
     index('chat_assignments_operator_idx').on(t.tenantId, t.operatorId),
+    // The operator report's two ranges (GET /analytics/operators): assignments begun, and ended, in [from, to).
+    index('chat_assignments_assigned_at_idx').on(t.tenantId, t.assignedAt),
+    index('chat_assignments_ended_at_idx').on(t.tenantId, t.endedAt).where(sql`${t.endedAt} is not null`),
   ],
 );
 
