@@ -157,9 +157,10 @@ async function seedAssignments(pool: import('pg').Pool): Promise<number> {
        on conflict (id) do nothing`,
     );
     await client.query(
-      `insert into chat_assignments (tenant_id, chat_id, operator_id, mode, assigned_at, ended_at, end_reason, waited_ms)
+      `insert into chat_assignments (tenant_id, chat_id, operator_id, mode, assigned_at, ended_at, end_reason, waited_ms,
+                                     provider)
        select c.tenant_id, c.id, c.agent_id, 'pull', q.at + w.wait, q.at + interval '5 minutes', 'replied',
-              extract(epoch from w.wait)::bigint * 1000
+              extract(epoch from w.wait)::bigint * 1000, c.provider
          from conversations c,
               lateral (select make_interval(mins => 1 + abs(hashtext(c.id::text)) % 4) as wait) w,
               lateral (values (c.opened_at), (c.opened_at + interval '20 minutes')) q(at)

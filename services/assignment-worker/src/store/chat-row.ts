@@ -1,6 +1,6 @@
 import type { Executor } from '@switchboard/db';
 import type { Chat, ChatState } from '@switchboard/domain';
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 
 export type ChatRow = {
   id: string;
@@ -97,3 +97,10 @@ export async function lockAssignedTo(
        for update ${opts.skipLocked ? sql`skip locked` : sql``}`);
   return r.rows.map(toLockedChat);
 }
+
+/**
+ * The provider of the chat `chatId`'s conversation (a chat's id is its conversation's), as a
+ * subquery for an assignment's insert: one primary-key lookup, under the tenant's transaction.
+ */
+export const providerOf = (chatId: SQL, tenantId: string) =>
+  sql`(select provider from conversations where id = ${chatId} and tenant_id = ${tenantId}::uuid)`;

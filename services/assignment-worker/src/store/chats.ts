@@ -2,7 +2,7 @@ import type { AssignMode } from '@switchboard/contracts';
 import type { Executor } from '@switchboard/db';
 import type { Chat, ChatEffects } from '@switchboard/domain';
 import { type SQL, sql } from 'drizzle-orm';
-import { type ChatRow, COLUMNS, type LockedChat, toLockedChat } from './chat-row.ts';
+import { type ChatRow, COLUMNS, type LockedChat, providerOf, toLockedChat } from './chat-row.ts';
 
 /** A decided chat change to write; `waitedMs`: the customer's wait if it opens an assignment. */
 export interface ChatWrite {
@@ -67,9 +67,9 @@ function assignmentWrites(target: { id: string; tenantId: string }, change: Chat
   }
   if (effects.assigned) {
     ctes.push(sql`opened as (
-      insert into chat_assignments (tenant_id, chat_id, operator_id, mode, assigned_at, waited_ms)
+      insert into chat_assignments (tenant_id, chat_id, operator_id, mode, assigned_at, waited_ms, provider)
       values (${target.tenantId}, ${target.id}, ${effects.assigned.operatorId}, ${mode}, ${at},
-              ${queueWait(target, change.waitedMs)})
+              ${queueWait(target, change.waitedMs)}, ${providerOf(sql`${target.id}::uuid`, target.tenantId)})
       returning id, waited_ms)`);
     assignment = {
       id: sql`(select id from opened)`,

@@ -3,6 +3,7 @@ import type { OperatorStatus } from '@switchboard/domain';
 import { type SQL, sql } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import type pg from 'pg';
+import { providerOf } from './chat-row.ts';
 import { DEFAULT_SETTINGS } from './settings.ts';
 
 /**
@@ -110,8 +111,9 @@ export function claimStatement(q: ClaimQuery, assigned?: OutboxEntry): SQL {
        limit 1
          for update of c skip locked
     ), opened as (
-      insert into chat_assignments (tenant_id, chat_id, operator_id, mode, assigned_at, waited_ms)
-      select ${tenantId}::uuid, pick.id, ${op}, ${q.mode}::text, ${at}::timestamptz, ${waitedMs(at, 'pick')} from pick
+      insert into chat_assignments (tenant_id, chat_id, operator_id, mode, assigned_at, waited_ms, provider)
+      select ${tenantId}::uuid, pick.id, ${op}, ${q.mode}::text, ${at}::timestamptz, ${waitedMs(at, 'pick')},
+             ${providerOf(sql`pick.id`, tenantId)} from pick
       returning id, chat_id
     ), claimed as (
       update chats c set state = 'assigned', assignee_id = ${op}, assignment_id = opened.id, idle_operator_id = null,

@@ -42,19 +42,15 @@ type EndedRow = {
 
 /**
  * The group of an assignment `a` at `at` (its day's start in the tenant's zone, its
- * conversation's channel, its operator) and the group's key as the report shows it. A day is
+ * conversation's channel as the assignment recorded it, its operator) and the group's key as the report shows it. A day is
  * grouped by its start and named once per group: formatting each row's day as text first made the
  * 30-day report sort and compare 100,000 strings (a third slower on the benchmark store).
  */
 function groupOf(groupBy: OperatorGroupBy, tenantId: string, at: SQL): { group: SQL; key: SQL } {
   if (groupBy === 'day') return { group: dayStart(tenantId, at), key: dayLabel(tenantId, sql`g`) };
-  if (groupBy === 'channel') return { group: sql`coalesce(c.provider, '(none)')`, key: sql`g` };
+  if (groupBy === 'channel') return { group: sql`coalesce(a.provider, '(none)')`, key: sql`g` };
   return { group: sql`a.operator_id`, key: sql`g` };
 }
-
-/** The conversation of each assignment, for its channel (a chat's id is its conversation's). */
-const channelJoin = (groupBy: OperatorGroupBy) =>
-  groupBy === 'channel' ? sql`left join conversations c on c.id = a.chat_id and c.tenant_id = a.tenant_id` : sql``;
 
 /**
  * Assignments begun in [from, to) per group and in total (a grouping set, so the total's p90 is
@@ -66,7 +62,7 @@ async function begun(db: Executor, tenantId: string, from: Date, to: Date, group
     select ${key} as key, grouping(g) = 1 as total, count(*) as assigned, count(waited_ms) as queued,
            avg(waited_ms) as avg, percentile_cont(0.9) within group (order by waited_ms) as p90
       from (select ${group} as g, a.waited_ms
-              from chat_assignments a ${channelJoin(groupBy)}
+              from chat_assignments a
              where a.tenant_id = ${tenantId} and a.assigned_at >= ${from.toISOString()}
                and a.assigned_at < ${to.toISOString()}) x
      group by grouping sets ((g), ())`);
@@ -82,7 +78,7 @@ async function ended(db: Executor, tenantId: string, from: Date, to: Date, group
            percentile_cont(0.5) within group (order by ms) as p50,
            percentile_cont(0.9) within group (order by ms) as p90
       from (select ${group} as g, a.end_reason, extract(epoch from a.ended_at - a.assigned_at) * 1000 as ms
-              from chat_assignments a ${channelJoin(groupBy)}
+              from chat_assignments a
              where a.tenant_id = ${tenantId} and a.ended_at >= ${from.toISOString()}
                and a.ended_at < ${to.toISOString()}) x
      group by grouping sets ((g), ())`);

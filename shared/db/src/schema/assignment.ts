@@ -132,6 +132,12 @@ export const chatAssignments = pgTable(
      * which hands the chat over without queueing it, and for assignments older than migration 0021.
      */
     waitedMs: bigint('waited_ms', { mode: 'number' }),
+    /**
+     * The provider of the chat's conversation (whatsapp, genesys, mailgun), copied when the
+     * assignment is written, so the operator report groups by channel from this table's own index
+     * range instead of joining every assignment to its conversation (migration 0022).
+     */
+    provider: text('provider'),
   },
   (t) => [
     index('chat_assignments_chat_idx').on(t.chatId, t.id),
