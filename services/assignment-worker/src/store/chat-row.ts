@@ -79,6 +79,18 @@ export async function lockChat(tx: Executor, id: string, tenantId: string): Prom
 }
 
 /**
+ * Row-locks a tenant's chats among `ids` in id order, one statement for a batch's chats: taken
+ * before anything else in the batch's transaction, so batches that share chats lock them in one
+ * order (and before the auto-assign tenant lock and any operator, as everywhere). A chat the queue
+ * has not seen yet has no row to lock; its insert is guarded by the primary key.
+ */
+export async function lockChats(tx: Executor, tenantId: string, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await tx.execute(sql`
+    select id from chats where tenant_id = ${tenantId} and id = any(${sql.param(ids)}::uuid[]) order by id for update`);
+}
+
+/**
  * The chats assigned to an operator, row-locked in id order (so two such lockers cannot deadlock
  * each other). `skipLocked` for a caller already holding the operator's row, which must never wait
  * on a chat (the lock order is chats before operators).
