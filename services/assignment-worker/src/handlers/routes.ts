@@ -65,7 +65,7 @@ export function createBatchEventHandler(deps: Deps): BatchHandler {
     const together: number[] = [];
     const alone: number[] = [];
     deliveries.forEach((d, i) => {
-      (chatEventTypes.has(String(d.msg.properties.type)) ? together : alone).push(i);
+      (chatEventTypes.has(String(d.msg.properties?.type)) ? together : alone).push(i);
     });
     const outcomes: Outcome[] = new Array(deliveries.length);
     const run = async (indexes: number[]) => {
