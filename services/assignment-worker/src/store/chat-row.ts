@@ -1,5 +1,6 @@
 import type { Executor } from '@switchboard/db';
 import type { Chat, ChatState } from '@switchboard/domain';
+import { transactionMemo } from '@switchboard/worker';
 import { sql } from 'drizzle-orm';
 
 export type ChatRow = {
@@ -87,10 +88,11 @@ export async function lockChat(tx: Executor, id: string, tenantId: string): Prom
 }
 
 /**
- * What `lockChats` read, by transaction: each chat's row as locked (null: no row yet), by tenant
- * and id, handed to the first `lockChat` of it in that transaction instead of a second round trip.
+ * What `lockChats` read, by transaction (a unit of work's memo): each chat's row as locked (null:
+ * no row yet), by tenant and id, handed to the first `lockChat` of it in that transaction instead
+ * of a second round trip.
  */
-const heldBy = new WeakMap<Executor, Map<string, LockedChat | null>>();
+const heldBy = transactionMemo<Map<string, LockedChat | null>>();
 // Postgres prints a uuid in lower case; an event may name it in upper case.
 const heldKey = (tenantId: string, id: string) => `${tenantId}/${id}`.toLowerCase();
 

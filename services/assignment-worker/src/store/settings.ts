@@ -1,4 +1,5 @@
 import type { Executor } from '@switchboard/db';
+import { transactionMemo } from '@switchboard/worker';
 import { sql } from 'drizzle-orm';
 
 export interface Settings {
@@ -28,8 +29,8 @@ export async function settingsOf(tx: Executor, tenantId: string): Promise<Settin
   };
 }
 
-/** Settings read by this transaction, by tenant (see `settingsOnce`). */
-const readBy = new WeakMap<Executor, Map<string, Settings>>();
+/** Settings read by this transaction, by tenant (a unit of work's memo; see `settingsOnce`). */
+const readBy = transactionMemo<Map<string, Settings>>();
 
 /**
  * A tenant's settings, read once per transaction: a batch's events share one read. This worker never writes the
