@@ -35,7 +35,8 @@ export interface BatchRunner<W extends WorkerShape> extends UnitDeps<W['metrics'
 }
 
 /**
- * Applies a batch of deliveries in one unit of work: inbox claim for all, then per tenant (in the
+ * Applies a batch of deliveries in one unit of work: inbox claim for all, every tenant's row locks
+ * when the worker takes them ahead (`lockRows`), then per tenant (in the
  * order tenants first appear, each group under its own tenant for Row-Level Security) each
  * route's `apply` for that tenant's events, one outbox append, counts and after-commit hooks once it committed. If the
  * transaction fails, each event is applied again alone, so one poison event costs its neighbours
