@@ -114,9 +114,14 @@ export async function startAssignmentWorker(config: Config, opts: { logger?: Log
       metrics: metrics.consumer,
       // Presence from an account no active channel claims, by provider (see handlers/operator-status.ts).
       parked: metrics.parked,
-      // One event per transaction, a few at once: chats of one conversation serialize on their row
-      // anyway, and dozens of concurrent transactions would only contend.
-      batch: { maxSize: 1, concurrency: config.ASSIGNMENT_CONCURRENCY },
+      // Natural batching: what waits while batches run forms the next one, its chat events in one
+      // transaction (handlers/routes.ts); a few batches at once, since dozens of concurrent
+      // transactions would only contend on the chats' rows.
+      batch: {
+        maxSize: config.ASSIGNMENT_BATCH_SIZE,
+        concurrency: config.ASSIGNMENT_CONCURRENCY,
+        lingerMs: config.ASSIGNMENT_BATCH_LINGER_MS,
+      },
       // Postgres or Redis (its timers) unreachable: stop consuming until both answer, no attempt spent.
       pause: {
         isOutage: isUnreachable,

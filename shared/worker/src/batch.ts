@@ -1,5 +1,5 @@
 import { type CloudEvent, decodeEvent } from '@switchboard/contracts';
-import { mayHoldUnstorableText, pgSafe } from '@switchboard/db';
+import { type Executor, mayHoldUnstorableText, pgSafe } from '@switchboard/db';
 import { type BatchHandler, type Delivery, dead, type Outcome, skipped, transient } from '@switchboard/platform';
 import { z } from 'zod';
 import type { Route, WorkerShape } from './route.ts';
@@ -24,10 +24,19 @@ export interface BatchRunner<W extends WorkerShape> extends UnitDeps<W['metrics'
   tenantOf: (scope: W['scope']) => string;
   /** Holds the batch's lock keys while `fn` runs (Redis locks; the Postgres guards hold regardless). */
   withLocks: <T>(keys: string[], fn: () => Promise<T>) => Promise<T>;
+  /**
+   * Takes the Postgres row locks a tenant's events will take, in one order, before any route
+   * applies (after the inbox claim; each tenant's events under that tenant, tenants in id order).
+   * Routes of one batch then never lock a row after another route's later locks, so two batches
+   * that each change several rows cannot wait on each other in a cycle (the assignment-worker:
+   * its chats by id, before the auto-assign tenant lock and any operator).
+   */
+  lockRows?: (tx: Executor, scopes: W['scope'][]) => Promise<void>;
 }
 
 /**
- * Applies a batch of deliveries in one unit of work: inbox claim for all, then per tenant (in the
+ * Applies a batch of deliveries in one unit of work: inbox claim for all, every tenant's row locks
+ * when the worker takes them ahead (`lockRows`), then per tenant (in the
  * order tenants first appear, each group under its own tenant for Row-Level Security) each
  * route's `apply` for that tenant's events, one outbox append, counts and after-commit hooks once it committed. If the
  * transaction fails, each event is applied again alone, so one poison event costs its neighbours
@@ -105,7 +114,9 @@ async function applyItems<W extends WorkerShape>(
           settled.set(i.index, skipped('duplicate event'));
           return false;
         });
-        for (const [tenantId, group] of byTenant(r, fresh)) {
+        const groups = byTenant(r, fresh);
+        if (r.lockRows) await lockRowsFirst(unit, r.lockRows, groups, only);
+        for (const [tenantId, group] of groups) {
           if (tenantId !== only) await unit.asTenant(tenantId);
           for (const route of order) {
             const mine = group.filter((i) => i.route === route);
@@ -119,6 +130,22 @@ async function applyItems<W extends WorkerShape>(
   );
   // Committed: only now do the outcomes leave, so a rolled-back batch acks nothing.
   for (const [index, outcome] of local) outcomes[index] = outcome;
+}
+
+/** Every tenant's row locks, tenants in id order, before any route runs (see `BatchRunner.lockRows`). */
+async function lockRowsFirst<W extends WorkerShape>(
+  unit: Unit<W['metrics']>,
+  lockRows: NonNullable<BatchRunner<W>['lockRows']>,
+  groups: Map<string, Item<W>[]>,
+  only: string | undefined,
+): Promise<void> {
+  for (const tenantId of [...groups.keys()].sort()) {
+    if (tenantId !== only) await unit.asTenant(tenantId);
+    await lockRows(
+      unit.tx,
+      (groups.get(tenantId) ?? []).map((i) => i.value),
+    );
+  }
 }
 
 /** Items grouped by tenant, groups in the order their tenant first appears, items in delivery order. */

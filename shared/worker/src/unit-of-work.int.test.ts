@@ -3,7 +3,7 @@ import { createDb } from '@switchboard/db';
 import { Counter, Registry } from '@switchboard/platform';
 import { createTestDatabase, type TestDatabase } from '@switchboard/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { unitOfWork } from './unit-of-work.ts';
+import { transactionMemo, unitOfWork } from './unit-of-work.ts';
 
 let database: TestDatabase;
 let db: ReturnType<typeof createDb>;
@@ -82,5 +82,34 @@ describe('the unit of work', () => {
     await unitOfWork({ pool: db.pool, metrics }, (unit) => unit.claim('test', [id]));
     const again = await unitOfWork({ pool: db.pool, metrics }, (unit) => unit.claim('test', [id]));
     expect(again.size).toBe(0);
+  });
+
+  it('a transaction memo lasts one unit of work: the next on the same connection starts without it', async () => {
+    const one = createDb(database.url, { max: 1, applicationName: 'unit-of-work-memo' });
+    const memo = transactionMemo<string>();
+    const deps = { pool: one.pool, metrics: metricsOf() };
+    try {
+      const executors = new Set<unknown>();
+      const seen: Array<string | undefined> = [];
+      await expect(
+        unitOfWork(deps, async (unit) => {
+          executors.add(unit.tx);
+          memo.set(unit.tx, 'rolled back');
+          throw new Error('fails after filling its memo');
+        }),
+      ).rejects.toThrow('fails after filling its memo');
+      for (const fill of ['committed', undefined]) {
+        await unitOfWork(deps, async (unit) => {
+          executors.add(unit.tx);
+          seen.push(memo.get(unit.tx));
+          if (fill) memo.set(unit.tx, fill);
+        });
+      }
+      // One connection, one executor for all three: only the unit of work tells them apart.
+      expect(executors.size).toBe(1);
+      expect(seen).toEqual([undefined, undefined]);
+    } finally {
+      await one.pool.end();
+    }
   });
 });

@@ -34,6 +34,22 @@ export interface UnitDeps<M> {
 }
 
 /**
+ * What a unit of work's statements learned that holds until its transaction ends (rows it locked
+ * and read, settings it read), keyed by the transaction's executor. A pooled connection keeps one
+ * executor from one transaction to the next (shared/db), so every unit of work empties these for
+ * its executor as it begins: an entry never outlives the transaction that made it into the next
+ * unit on that connection. Only work inside a unit of work may read or fill them.
+ */
+const memos: WeakMap<Executor, unknown>[] = [];
+
+/** A memo of one transaction's own (see `memos`): filled and read inside a unit of work only. */
+export function transactionMemo<V>(): WeakMap<Executor, V> {
+  const memo = new WeakMap<Executor, V>();
+  memos.push(memo);
+  return memo;
+}
+
+/**
  * Runs `work` in one transaction, under `opts.tenantId` when given (else under none until it
  * calls `unit.asTenant`; the inbox and outbox are system tables and need none): what it records is appended to the outbox in that transaction
  * (no event without its commit, no commit without its event); once it committed, its counts are
@@ -53,6 +69,7 @@ export async function unitOfWork<M, T>(
   const result = await transaction(
     deps.pool,
     async (tx, client) => {
+      for (const memo of memos) memo.delete(tx);
       const unit: Unit<M> = {
         tx,
         client,

@@ -1,8 +1,8 @@
 import type { Executor } from '@switchboard/db';
 import type { Deps } from '../deps.ts';
-import type { LockedChat } from '../store/chat-row.ts';
+import { forgetHeldChats, type LockedChat } from '../store/chat-row.ts';
 import { lockAutoAssign, pickOperatorFor } from '../store/operators.ts';
-import { type Settings, settingsOf } from '../store/settings.ts';
+import { type Settings, settingsOnce } from '../store/settings.ts';
 import { changeChat } from './change-chat.ts';
 import { claimFor } from './claim.ts';
 import { type ChatChange, nothing } from './effects.ts';
@@ -70,7 +70,7 @@ export async function fillOperator(
  * chat that became waiting goes to the best operator other than the one that just released it;
  * an operator whose chat left it (reply, release, completion) is filled from the queue, oldest
  * first, but not with a chat it just released. The tenant's settings are read here, once for the
- * transaction, and passed down.
+ * transaction (a batch's events share the read), and passed down.
  */
 export async function pushFreed(
   tx: Executor,
@@ -80,8 +80,10 @@ export async function pushFreed(
 ): Promise<ChatChange[]> {
   const done = changes.filter((a) => a.ok);
   if (done.length === 0) return [];
-  const settings = await settingsOf(tx, tenantId);
+  const settings = await settingsOnce(tx, tenantId);
   if (!settings.autoAssign) return [];
+  // A push may claim any waiting chat, one the batch locked ahead included.
+  forgetHeldChats(tx);
   const out: ChatChange[] = [];
   for (const a of done) {
     // The row as the change wrote it: this transaction still holds its lock.

@@ -1,12 +1,12 @@
 import { ConversationStatusChanged } from '@switchboard/contracts';
 import { skipped } from '@switchboard/platform';
-import { changeChatAndPush, eachItem, route, type TenantScoped, tenantOf } from './route.ts';
+import { changeChatAndPush, chatOf, eachItem, route, type TenantScoped } from './route.ts';
 
 /** `conversation.status.changed`: only a close matters to the queue, and it completes the chat. */
 export const conversationClosedRoute = route({
   schema: ConversationStatusChanged,
   prepare: async (_deps, event) => {
-    const scoped = tenantOf(event);
+    const scoped = chatOf(event);
     if (!scoped.ok || event.data.status === 'closed') return scoped;
     return { ok: false, outcome: skipped('only a close completes a chat') };
   },

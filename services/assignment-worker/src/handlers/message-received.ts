@@ -1,5 +1,5 @@
 import { MessageReceived } from '@switchboard/contracts';
-import { changeChatAndPush, eachItem, route, tenantOf } from './route.ts';
+import { changeChatAndPush, chatOf, eachItem, route, type TenantScoped } from './route.ts';
 
 /**
  * A customer's message: the chat waits for an operator (again). Ordered by when the conversation
@@ -7,9 +7,9 @@ import { changeChatAndPush, eachItem, route, tenantOf } from './route.ts';
  */
 export const messageReceivedRoute = route({
   schema: MessageReceived,
-  prepare: async (_deps, event) => tenantOf(event),
+  prepare: async (_deps, event) => chatOf(event),
   lockKeys: () => [],
-  apply: eachItem<MessageReceived, { tenantId: string }>((tx, deps, { event, value }) =>
+  apply: eachItem<MessageReceived, TenantScoped>((tx, deps, { event, value }) =>
     changeChatAndPush(
       tx,
       deps,

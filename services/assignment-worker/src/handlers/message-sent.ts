@@ -1,6 +1,6 @@
 import { MessageSent } from '@switchboard/contracts';
 import { skipped } from '@switchboard/platform';
-import { changeChatAndPush, eachItem, route, type TenantScoped, tenantOf } from './route.ts';
+import { changeChatAndPush, chatOf, eachItem, route, type TenantScoped } from './route.ts';
 
 /** The origin of a message the business sent from the WhatsApp Business app (a message echo). */
 const BUSINESS_APP = 'business_app';
@@ -16,7 +16,7 @@ const BUSINESS_APP = 'business_app';
 export const messageSentRoute = route({
   schema: MessageSent,
   prepare: async (_deps, event) => {
-    const scoped = tenantOf(event);
+    const scoped = chatOf(event);
     if (!scoped.ok || event.data.author.kind === 'operator' || event.data.origin === BUSINESS_APP) return scoped;
     return { ok: false, outcome: skipped('not an operator reply') };
   },

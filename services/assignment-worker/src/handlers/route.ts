@@ -9,9 +9,14 @@ import { pushFreed } from './auto-assign.ts';
 import { changeChat } from './change-chat.ts';
 import { type ChatChange, effectsOf } from './effects.ts';
 
-/** What every assignment route's `prepare` resolves: the tenant whose chats and operators it changes. */
+/**
+ * What every assignment route's `prepare` resolves: the tenant whose chats and operators it
+ * changes, and for an event about one chat, that chat (the batch locks its chats, by id, before
+ * any route applies; see routes.ts).
+ */
 export interface TenantScoped {
   tenantId: string;
+  chatId?: string;
 }
 
 type Assignment = { deps: Deps; metrics: Metrics; scope: TenantScoped };
@@ -28,6 +33,12 @@ export const tenantOf = (event: CloudEvent): Prepared<TenantScoped> =>
   event.tenantid
     ? { ok: true, value: { tenantId: event.tenantid } }
     : { ok: false, outcome: dead('invalid_payload: no tenantid') };
+
+/** A chat event's tenant and chat (the conversation it is about). */
+export const chatOf = (event: CloudEvent<{ conversationId: string }>): Prepared<TenantScoped> => {
+  const scoped = tenantOf(event);
+  return scoped.ok ? { ok: true, value: { ...scoped.value, chatId: event.data.conversationId } } : scoped;
+};
 
 /** A route's chat changes as the kit's result: done, with their events, counts and idle checks. */
 export const appliedOf = (deps: Deps, changes: ChatChange[]): Applied => ({

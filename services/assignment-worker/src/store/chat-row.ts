@@ -1,5 +1,6 @@
 import type { Executor } from '@switchboard/db';
 import type { Chat, ChatState } from '@switchboard/domain';
+import { transactionMemo } from '@switchboard/worker';
 import { type SQL, sql } from 'drizzle-orm';
 
 export type ChatRow = {
@@ -71,11 +72,56 @@ export function toLockedChat(row: ChatRow): LockedChat {
  * order everywhere: a chat before any operator.
  */
 export async function lockChat(tx: Executor, id: string, tenantId: string): Promise<LockedChat | null> {
+  const held = heldBy.get(tx);
+  const key = heldKey(tenantId, id);
+  if (held?.has(key)) {
+    const row = held.get(key) ?? null;
+    // Handed out once: the caller writes it, and a second change in this transaction reads the row again.
+    held.delete(key);
+    return row;
+  }
   const r = await tx.execute<ChatRow>(
     sql`select ${COLUMNS} from chats where id = ${id} and tenant_id = ${tenantId} for update`,
   );
   const row = r.rows[0];
   return row ? toLockedChat(row) : null;
+}
+
+/**
+ * What `lockChats` read, by transaction (a unit of work's memo): each chat's row as locked (null:
+ * no row yet), by tenant and id, handed to the first `lockChat` of it in that transaction instead
+ * of a second round trip.
+ */
+const heldBy = transactionMemo<Map<string, LockedChat | null>>();
+// Postgres prints a uuid in lower case; an event may name it in upper case.
+const heldKey = (tenantId: string, id: string) => `${tenantId}/${id}`.toLowerCase();
+
+/**
+ * Row-locks a tenant's chats among `ids` in id order, one statement for a batch's chats: taken
+ * before anything else in the batch's transaction, so batches that share chats lock them in one
+ * order (and before the auto-assign tenant lock and any operator, as everywhere). A chat the queue
+ * has not seen yet has no row to lock; its insert is guarded by the primary key, as without a
+ * batch. The rows read are kept for the transaction's `lockChat` (once each).
+ */
+export async function lockChats(tx: Executor, tenantId: string, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  const r = await tx.execute<ChatRow>(sql`
+    select ${COLUMNS} from chats
+     where tenant_id = ${tenantId} and id = any(${sql.param(ids)}::uuid[])
+     order by id
+       for update`);
+  const held = heldBy.get(tx) ?? new Map<string, LockedChat | null>();
+  for (const id of ids) held.set(heldKey(tenantId, id), null);
+  for (const row of r.rows) held.set(heldKey(tenantId, row.id), toLockedChat(row));
+  heldBy.set(tx, held);
+}
+
+/**
+ * The transaction may now have written chats other than through `lockChat` (an auto-assign push
+ * claims from the queue): what `lockChats` read is not handed out any more.
+ */
+export function forgetHeldChats(tx: Executor): void {
+  heldBy.delete(tx);
 }
 
 /**

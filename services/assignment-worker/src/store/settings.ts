@@ -1,4 +1,5 @@
 import type { Executor } from '@switchboard/db';
+import { transactionMemo } from '@switchboard/worker';
 import { sql } from 'drizzle-orm';
 
 export interface Settings {
@@ -26,4 +27,21 @@ export async function settingsOf(tx: Executor, tenantId: string): Promise<Settin
     stuckHours: row.stuck_hours,
     stuckAction: row.stuck_action === 'complete' ? 'complete' : 'flag',
   };
+}
+
+/** Settings read by this transaction, by tenant (a unit of work's memo; see `settingsOnce`). */
+const readBy = transactionMemo<Map<string, Settings>>();
+
+/**
+ * A tenant's settings, read once per transaction: a batch's events share one read. This worker never writes the
+ * settings, so a transaction's first read stays true for it.
+ */
+export async function settingsOnce(tx: Executor, tenantId: string): Promise<Settings> {
+  const read = readBy.get(tx) ?? new Map<string, Settings>();
+  readBy.set(tx, read);
+  const known = read.get(tenantId);
+  if (known) return known;
+  const settings = await settingsOf(tx, tenantId);
+  read.set(tenantId, settings);
+  return settings;
 }

@@ -1,0 +1,130 @@
+import { randomUUID } from 'node:crypto';
+import { type AssignmentWorker, createBatchEventHandler } from '@switchboard/assignment-worker';
+import { encodeEvent } from '@switchboard/contracts';
+import type { Pipeline } from '@switchboard/testing';
+import type { ConsumeMessage } from 'amqplib';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type AssignmentKit, startAssignment } from '../fixtures/assignment.ts';
+import type { Outgoing } from '../fixtures/assignment-events.ts';
+
+let p: Pipeline;
+let k: AssignmentKit;
+let w: AssignmentWorker;
+beforeAll(async () => {
+  ({ p, k, w } = await startAssignment());
+});
+afterAll(() => k.stop());
+
+/** Deliveries as the consumer hands them over: the CloudEvents type in the AMQP `type` property. */
+const deliveriesOf = (events: Outgoing[]) =>
+  events.map(({ event }) => ({
+    msg: {
+      content: encodeEvent(event),
+      fields: {},
+      properties: { type: event.type, messageId: event.id, headers: {} },
+    } as unknown as ConsumeMessage,
+    ctx: { attempt: 1, logger: w.deps.logger },
+  }));
+const applyBatch = (events: Outgoing[]) => createBatchEventHandler(w.deps)(deliveriesOf(events));
+
+/** The transaction that last wrote each chat (its row's xmin), by chat id. */
+async function writers(ids: string[]): Promise<Record<string, string>> {
+  const r = await p.pool.query<{ id: string; xmin: string }>(
+    'select id, xmin::text as xmin from chats where id = any($1::uuid[])',
+    [ids],
+  );
+  return Object.fromEntries(r.rows.map((x) => [x.id, x.xmin]));
+}
+
+const inInbox = async (events: Outgoing[]) =>
+  (
+    await p.pool.query(`select 1 from inbox where consumer = 'assignment-worker' and event_id = any($1::uuid[])`, [
+      events.map((e) => e.event.id),
+    ])
+  ).rowCount;
+
+it("a batch's chat events, over two tenants and twice one chat, apply in one transaction", async () => {
+  const [t1, t2] = [await k.tenant('batch-one'), await k.tenant('batch-two')];
+  const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+  const t0 = new Date(Date.now() - 60_000);
+  const later = new Date(t0.getTime() + 1_000);
+  const events = [
+    k.events.customerMessage(t1.tenantId, a, t0),
+    k.events.customerMessage(t2.tenantId, b, t0),
+    k.events.customerMessage(t1.tenantId, c, t0),
+    k.events.reply(t1.tenantId, a, 'op-1', later),
+  ];
+  expect((await applyBatch(events)).map((o) => o.kind)).toEqual(['done', 'done', 'done', 'done']);
+  expect(await inInbox(events)).toBe(4);
+  // The reply, after the customer's message in the same batch, took the chat out of the queue.
+  expect(await k.chat(a)).toMatchObject({ state: 'waiting_real_user_reply', last_operator_id: 'op-1' });
+  expect(await k.chat(b)).toMatchObject({ state: 'waiting_assignment', tenant_id: t2.tenantId });
+  expect(await k.chat(c)).toMatchObject({ state: 'waiting_assignment', tenant_id: t1.tenantId });
+  const xmins = new Set(Object.values(await writers([a, b, c])));
+  expect(xmins.size).toBe(1);
+  // Delivered again (a redelivery): the inbox skips each, nothing is written.
+  expect((await applyBatch(events)).map((o) => o.kind)).toEqual(['skipped', 'skipped', 'skipped', 'skipped']);
+  expect(new Set(Object.values(await writers([a, b, c])))).toEqual(xmins);
+});
+
+it('a poison event fails alone: its neighbours are applied once, a duplicate in the batch skipped', async () => {
+  const t = await k.tenant('batch-poison');
+  const [d, poison, f] = [randomUUID(), randomUUID(), randomUUID()];
+  const now = new Date();
+  const first = k.events.customerMessage(t.tenantId, d, now);
+  const bad = k.events.customerMessage(t.tenantId, poison, now);
+  const events = [first, bad, first, k.events.customerMessage(t.tenantId, f, now)];
+  // This test's own database: the poison chat's row cannot be written.
+  await p.pool.query(`create function refuse_chat() returns trigger language plpgsql as $$
+    begin if new.id = '${poison}' then raise exception 'poison for the test'; end if; return new; end $$`);
+  await p.pool.query('create trigger refuse_chat before insert on chats for each row execute function refuse_chat()');
+  try {
+    const outcomes = await applyBatch(events);
+    expect(outcomes.map((o) => o.kind)).toEqual(['done', 'retry', 'skipped', 'done']);
+  } finally {
+    await p.pool.query('drop trigger refuse_chat on chats; drop function refuse_chat()');
+  }
+  expect(await k.chat(d)).toMatchObject({ state: 'waiting_assignment', version: 1 });
+  expect(await k.chat(f)).toMatchObject({ state: 'waiting_assignment', version: 1 });
+  expect(await k.chat(poison)).toBeUndefined();
+  expect(await inInbox([first, bad])).toBe(1);
+  // Its retry, alone, once the cause is gone.
+  expect((await applyBatch([bad])).map((o) => o.kind)).toEqual(['done']);
+  expect(await k.chat(poison)).toMatchObject({ state: 'waiting_assignment' });
+});
+
+it('auto-assign in a batch: each chat pushed once, to the freest operator, its assignment announced once', async () => {
+  const t = await k.tenant('batch-auto', { autoAssign: true });
+  await k.operators(t.tenantId, [
+    { id: 'X', capacity: 2 },
+    { id: 'Y', capacity: 2 },
+  ]);
+  const chats = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+  const now = new Date();
+  const events: Outgoing[] = chats.map((id) => k.events.customerMessage(t.tenantId, id, now));
+  // A second message on the first chat, in the same batch: it is assigned already, nothing more.
+  events.push(k.events.customerMessage(t.tenantId, chats[0] as string, new Date(now.getTime() + 1)));
+  expect((await applyBatch(events)).every((o) => o.kind === 'done')).toBe(true);
+  const held = await k.holders(t.tenantId);
+  expect(Object.values(held).map((ids) => ids.length)).toEqual([2, 2]);
+  expect(Object.values(held).flat().sort()).toEqual([...chats].sort());
+  for (const id of chats) expect(await k.announced(id)).toEqual(['chat.assigned']);
+});
+
+it('a presence report beside chat events goes in a transaction of its own', async () => {
+  const t = await k.tenant('batch-presence');
+  await k.operators(t.tenantId, [{ id: 'P', status: 'away' }]);
+  const chatId = randomUUID();
+  const events: Outgoing[] = [
+    k.events.customerMessage(t.tenantId, chatId, new Date()),
+    k.events.presence(t.desk, { operatorId: 'P', status: 'online', at: new Date() }),
+  ];
+  expect((await applyBatch(events)).map((o) => o.kind)).toEqual(['done', 'done']);
+  expect(await inInbox(events)).toBe(2);
+  const op = await p.pool.query<{ status: string; xmin: string }>(
+    'select status, xmin::text as xmin from operators where tenant_id = $1',
+    [t.tenantId],
+  );
+  expect(op.rows).toEqual([{ status: 'online', xmin: expect.any(String) }]);
+  expect((await writers([chatId]))[chatId]).not.toBe(op.rows[0]?.xmin);
+});
