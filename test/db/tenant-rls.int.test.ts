@@ -150,6 +150,21 @@ describe('as the services’ role, with no tenant filter in the query', () => {
     expect(counts).toEqual([{ n: 0 }, { n: 0 }]);
   });
 
+  it('the conversation search (an owner function, for its indexes) keeps to the transaction’s tenant', async () => {
+    const search = (t: string | null) =>
+      asAppRole(database.appUrl, t, async (c) =>
+        (await c.query<{ id: string }>(`select switchboard_search_conversations('%first%') as id`)).rows.map(
+          (r) => r.id,
+        ),
+      );
+    const own = await owner.query<{ id: string; tenant_id: string }>('select id, tenant_id from conversations');
+    const of = (t: string) => own.rows.filter((r) => r.tenant_id === t).map((r) => r.id);
+    // Both tenants have a customer named 'first' with a conversation: each sees its own only.
+    expect(await search(tenant.a)).toEqual(of(tenant.a));
+    expect(await search(tenant.b)).toEqual(of(tenant.b));
+    expect(await search(null)).toEqual([]);
+  });
+
   it('cannot change, delete, insert or move another tenant’s rows', async () => {
     const changed = await asAppRole(database.appUrl, tenant.a, async (c) => ({
       updated: (await c.query(`update customers set name = 'renamed'`)).rowCount,

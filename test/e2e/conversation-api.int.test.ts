@@ -30,11 +30,22 @@ const get = async <T = Json>(path: string, token?: string) => {
   const res = await p.api(path, token ? { token } : {});
   return { status: res.status, body: (await res.json()) as T };
 };
+/**
+ * Each webhook a second after the previous one (WhatsApp's timestamps have whole seconds): the
+ * fixture's fixed default gave every conversation the same activity time, so the list's order fell
+ * to the tie-break on their random ids.
+ */
+let sentAt = Math.floor(Date.now() / 1000) - 600;
 const whatsapp = (from: string, name: string, id: string, text: string, phoneNumberId = DEV_PHONE_NUMBER_ID) =>
   p.post(
     '/webhooks/whatsapp',
     signedWhatsApp(
-      JSON.parse(JSON.stringify(whatsappText({ from, id, text, name })).replace(DEV_PHONE_NUMBER_ID, phoneNumberId)),
+      JSON.parse(
+        JSON.stringify(whatsappText({ from, id, text, name, timestamp: ++sentAt })).replace(
+          DEV_PHONE_NUMBER_ID,
+          phoneNumberId,
+        ),
+      ),
     ),
   );
 const count = (key: string) => p.events.ofKey(key).length;

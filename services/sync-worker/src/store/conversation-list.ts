@@ -1,4 +1,4 @@
-import { type Executor, schema } from '@switchboard/db';
+import type { Executor } from '@switchboard/db';
 import { type SQL, sql } from 'drizzle-orm';
 import { type ConversationRow, conversationView, encodeCursor, type MessageCursor } from './lookup.ts';
 
@@ -22,16 +22,12 @@ const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}
  * email's subject (their trigram indexes). Materialized first, then sorted: reading the list's
  * index backwards and testing each row against the search walked the whole tenant for a rare term
  * (644 ms against 9 ms on the benchmark's store). A term most of the tenant matches costs its
- * matches (about 0.5 s for 10,000 of 100,000 under load).
+ * matches (about 0.5 s for 10,000 of 100,000 under load). The searches run in
+ * `switchboard_search_conversations` (migration 0023), held to the transaction's tenant: under
+ * Row-Level Security, `ilike` (not leakproof) could not use the trigram indexes.
  */
-function textHits(tenantId: string, text: string): SQL {
-  const p = likePattern(text);
-  return sql`with hits as materialized (
-      select c.id from conversations c
-       where c.tenant_id = ${tenantId}
-         and c.customer_id in (select id from customers where tenant_id = ${tenantId} and ${schema.customerSearchText} ilike ${p})
-      union select conversation_id from tickets where tenant_id = ${tenantId} and subject ilike ${p}
-      union select conversation_id from email_messages where tenant_id = ${tenantId} and subject ilike ${p})`;
+function textHits(text: string): SQL {
+  return sql`with hits as materialized (select switchboard_search_conversations(${likePattern(text)}) as id)`;
 }
 
 function filters(tenantId: string, f: ConversationFilter): SQL[] {
@@ -62,7 +58,7 @@ export async function conversationPage(
   if (opts.cursor)
     where.push(sql`(c.last_activity_at, c.id) < (${opts.cursor.at}::timestamptz, ${opts.cursor.id}::uuid)`);
   const res = await db.execute<ConversationRow & { activity_key: string }>(sql`
-    ${f.text ? textHits(tenantId, f.text) : sql``}
+    ${f.text ? textHits(f.text) : sql``}
     select c.id, c.customer_id, c.channel_id, c.provider, c.status, c.agent_id, c.genesys_conversation_id,
            c.opened_at, c.closed_at, c.last_activity_at, c.last_activity_at::text as activity_key, c.version,
            cu.name as customer_name, cu.phone_e164, cu.whatsapp_id, cu.email

@@ -17,7 +17,8 @@ import { channels, tenants } from './tenancy.ts';
 
 /**
  * What the conversation list's `q` searches in a customer, as one text; the expression of the
- * trigram index `customers_search_trgm_idx`, so a query must use exactly this to be served by it.
+ * trigram index `customers_search_trgm_idx`, so a query must use exactly this to be served by it
+ * (`switchboard_search_conversations`, migration 0023, repeats it).
  */
 export const customerSearchText = sql.raw(
   `(coalesce(name, '') || E'\\n' || coalesce(phone_e164, '') || E'\\n' || coalesce(email, ''))`,
