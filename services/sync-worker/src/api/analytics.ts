@@ -1,7 +1,7 @@
 import { asTenant } from '@switchboard/db';
 import { parseRequest, RequestError } from '@switchboard/platform';
 import { z } from 'zod';
-import { conversationReport } from '../store/analytics.ts';
+import { conversationReport, type InTenant } from '../store/analytics.ts';
 import { operatorReport } from '../store/operator-analytics.ts';
 import type { ApiRoutes } from './index.ts';
 
@@ -34,20 +34,21 @@ function rangeOf(q: { from: string; to: string }) {
  *   adds work to it (README: Analytics).
  */
 export const analyticsRoutes: ApiRoutes = (api, { pool }) => {
-  api.get('/analytics/conversations', async (req) =>
-    asTenant(pool, req.tenant.id, async (db) => {
-      const q = parseRequest(ReportQuery, req.query, 'query');
-      const { from, to } = rangeOf(q);
-      const report = await conversationReport(db, req.tenant.id, from, to, q.groupBy);
-      return { from: from.toISOString(), to: to.toISOString(), groupBy: q.groupBy, ...report };
-    }),
-  );
-  api.get('/analytics/operators', async (req) =>
-    asTenant(pool, req.tenant.id, async (db) => {
-      const q = parseRequest(OperatorQuery, req.query, 'query');
-      const { from, to } = rangeOf(q);
-      const report = await operatorReport(db, req.tenant.id, from, to, q.groupBy);
-      return { from: from.toISOString(), to: to.toISOString(), groupBy: q.groupBy, ...report };
-    }),
-  );
+  // Each report's two halves run in transactions of their own under the tenant, at once (InTenant).
+  const inTenantOf =
+    (tenantId: string): InTenant =>
+    (fn) =>
+      asTenant(pool, tenantId, fn);
+  api.get('/analytics/conversations', async (req) => {
+    const q = parseRequest(ReportQuery, req.query, 'query');
+    const { from, to } = rangeOf(q);
+    const report = await conversationReport(inTenantOf(req.tenant.id), req.tenant.id, from, to, q.groupBy);
+    return { from: from.toISOString(), to: to.toISOString(), groupBy: q.groupBy, ...report };
+  });
+  api.get('/analytics/operators', async (req) => {
+    const q = parseRequest(OperatorQuery, req.query, 'query');
+    const { from, to } = rangeOf(q);
+    const report = await operatorReport(inTenantOf(req.tenant.id), req.tenant.id, from, to, q.groupBy);
+    return { from: from.toISOString(), to: to.toISOString(), groupBy: q.groupBy, ...report };
+  });
 };

@@ -76,11 +76,19 @@ async function closedCohort(db: Executor, tenantId: string, from: Date, to: Date
 export const num = (v: string | null | undefined) => (v === null || v === undefined ? null : Math.round(Number(v)));
 const ratio = (a: number, b: number) => (b === 0 ? null : Math.round((a / b) * 100) / 100);
 
+/**
+ * Runs `fn` in a transaction of its own under the report's tenant. A report's two cohorts each get
+ * one, so they run at once on two connections (and two cores): in one transaction they queued on
+ * its one connection, and the report took their sum. Each is a consistent snapshot; the two may be
+ * apart by what committed between them, which a report over days does not notice.
+ */
+export type InTenant = <T>(fn: (db: Executor) => Promise<T>) => Promise<T>;
+
 /** The report: one row per group (sorted by key) and the totals over the range. */
-export async function conversationReport(db: Executor, tenantId: string, from: Date, to: Date, groupBy: GroupBy) {
+export async function conversationReport(inTenant: InTenant, tenantId: string, from: Date, to: Date, groupBy: GroupBy) {
   const [opened, closed] = await Promise.all([
-    openedCohort(db, tenantId, from, to, groupBy),
-    closedCohort(db, tenantId, from, to, groupBy),
+    inTenant((db) => openedCohort(db, tenantId, from, to, groupBy)),
+    inTenant((db) => closedCohort(db, tenantId, from, to, groupBy)),
   ]);
   const acc = new Map<string, { o?: OpenedRow; c?: ClosedRow }>();
   for (const o of opened) acc.set(o.key, { ...acc.get(o.key), o });

@@ -1,6 +1,6 @@
 import type { Executor } from '@switchboard/db';
 import { type SQL, sql } from 'drizzle-orm';
-import { dayLabel, dayStart, num } from './analytics.ts';
+import { dayLabel, dayStart, type InTenant, num } from './analytics.ts';
 
 export type OperatorGroupBy = 'day' | 'channel' | 'operator';
 
@@ -107,14 +107,16 @@ function rowOf(key: string, b?: BegunRow, e?: EndedRow): OperatorReportRow {
  * day it ended, as the conversation report counts conversations.
  */
 export async function operatorReport(
-  db: Executor,
+  inTenant: InTenant,
   tenantId: string,
   from: Date,
   to: Date,
   groupBy: OperatorGroupBy,
 ): Promise<{ groups: OperatorReportRow[]; totals: OperatorReportRow }> {
-  const b = await begun(db, tenantId, from, to, groupBy);
-  const e = await ended(db, tenantId, from, to, groupBy);
+  const [b, e] = await Promise.all([
+    inTenant((db) => begun(db, tenantId, from, to, groupBy)),
+    inTenant((db) => ended(db, tenantId, from, to, groupBy)),
+  ]);
   const acc = new Map<string, { b?: BegunRow; e?: EndedRow }>();
   for (const r of b) if (!r.total) acc.set(String(r.key), { ...acc.get(String(r.key)), b: r });
   for (const r of e) if (!r.total) acc.set(String(r.key), { ...acc.get(String(r.key)), e: r });
