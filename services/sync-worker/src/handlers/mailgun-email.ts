@@ -16,7 +16,7 @@ import {
   upsertAndLockEmailCustomer,
 } from '../store/email.ts';
 import { lockMessageKey } from '../store/messages.ts';
-import { domainEvent } from './events.ts';
+import { announceOpened, domainEvent } from './events.ts';
 import { type Applied, type Effects, route } from './route.ts';
 
 /** How far back a reply may find its thread by subject alone. */
@@ -158,19 +158,15 @@ function announceEmail(
       { metric: 'messagesStored', labels: { provider: 'mailgun', direction: 'inbound' } },
     ],
   };
-  if (thread.openedAt) {
-    effects.counts.push({ metric: 'conversationsOpened', labels: { provider: 'mailgun' } });
-    effects.outbox.push(
-      domainEvent(deps, 'conversation.opened', meta, {
-        conversationId,
-        customerId,
-        channelId: sender.channelId,
-        provider: 'mailgun',
-        status: 'open',
-        openedAt: thread.openedAt.toISOString(),
-      }),
-    );
-  }
+  if (thread.openedAt)
+    announceOpened(deps, effects, meta.tenantId, {
+      conversationId,
+      customerId,
+      channelId: sender.channelId,
+      provider: 'mailgun',
+      status: 'open',
+      openedAt: thread.openedAt.toISOString(),
+    });
   effects.outbox.push(
     domainEvent(deps, 'message.received', meta, {
       messageId: stored.id,

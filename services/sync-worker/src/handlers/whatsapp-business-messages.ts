@@ -7,7 +7,7 @@ import type { Deps } from '../deps.ts';
 import { insertMessages, touchLiveConversations } from '../store/batch.ts';
 import { historyConversation } from '../store/history.ts';
 import { lockIdentities } from '../store/identity.ts';
-import { domainEvent } from './events.ts';
+import { announceOpened, domainEvent, openedFrom } from './events.ts';
 import { type Applied, route } from './route.ts';
 import { lockKeysOf, peerIdentity, resolveCustomer, type SenderIdentity } from './whatsapp-identity.ts';
 
@@ -107,19 +107,7 @@ export const whatsappEchoRoute = route<WhatsAppMessageEchoed, Peer>({
         continue;
       }
       const meta = { tenantId: value.channel.tenantId, conversationId: conversation.id };
-      if (conversation.created) {
-        effects.outbox.push(
-          domainEvent(deps, 'conversation.opened', meta, {
-            conversationId: conversation.id,
-            customerId,
-            channelId: value.channel.id,
-            provider: 'whatsapp',
-            status: conversation.status,
-            openedAt: new Date(conversation.opened_at).toISOString(),
-          }),
-        );
-        effects.counts.push({ metric: 'conversationsOpened', labels: { provider: 'whatsapp' } });
-      }
+      if (conversation.created) announceOpened(deps, effects, meta.tenantId, openedFrom(conversation, 'whatsapp'));
       effects.outbox.push(
         domainEvent(deps, 'message.sent', meta, {
           messageId: stored.id,

@@ -5,7 +5,7 @@ import { activeChannel } from '@switchboard/worker';
 import { touchLiveConversations } from '../store/batch.ts';
 import { recordCall } from '../store/calls.ts';
 import { lockIdentities } from '../store/identity.ts';
-import { domainEvent } from './events.ts';
+import { announceOpened, domainEvent, openedFrom } from './events.ts';
 import { type Applied, route } from './route.ts';
 import { lockKeysOf, peerIdentity, resolveCustomer, type SenderIdentity } from './whatsapp-identity.ts';
 
@@ -47,19 +47,7 @@ export const whatsappCallRoute = route<WhatsAppCallUpdated, { channel: Channel; 
       ]);
       if (!conversation) throw new Error('no live conversation for the call');
       const meta = { tenantId, conversationId: conversation.id };
-      if (conversation.created) {
-        effects.outbox.push(
-          domainEvent(deps, 'conversation.opened', meta, {
-            conversationId: conversation.id,
-            customerId,
-            channelId: value.channel.id,
-            provider: 'whatsapp',
-            status: conversation.status,
-            openedAt: new Date(conversation.opened_at).toISOString(),
-          }),
-        );
-        effects.counts.push({ metric: 'conversationsOpened', labels: { provider: 'whatsapp' } });
-      }
+      if (conversation.created) announceOpened(deps, effects, meta.tenantId, openedFrom(conversation, 'whatsapp'));
       const row = await recordCall(tx, {
         tenantId,
         conversationId: conversation.id,

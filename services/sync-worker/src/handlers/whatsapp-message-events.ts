@@ -7,7 +7,7 @@ import type { HeldDeliveryStatus, HeldKey } from '../store/held-delivery-statuse
 import { insertMedia, type MediaRow } from '../store/media.ts';
 import { findMessageForUpdate } from '../store/messages.ts';
 import { applyDeliveryReports } from './delivery-status.ts';
-import { domainEvent } from './events.ts';
+import { announceOpened, domainEvent, openedFrom } from './events.ts';
 import type { Applied, Effects } from './route.ts';
 import type { Item } from './whatsapp-message.ts';
 
@@ -67,7 +67,7 @@ async function announceMessage(
   };
   if (landed.conversation.created && !announced.conversations.has(landed.conversation.id)) {
     announced.conversations.add(landed.conversation.id);
-    announceOpened(deps, item, landed, effects);
+    announceOpened(deps, effects, item.value.channel.tenantId, openedFrom(landed.conversation, 'whatsapp'));
   }
   effects.outbox.push(receivedEvent(deps, item, landed, message));
   if (m.media) requestMediaDownload(deps, item, landed, message, effects, announced.media);
@@ -81,22 +81,6 @@ const metaOf = (item: Item, landed: Landed) => ({
   tenantId: item.value.channel.tenantId,
   conversationId: landed.conversation.id,
 });
-
-/** A conversation this batch opened is announced with its first message, once. */
-function announceOpened(deps: Deps, item: Item, landed: Landed, effects: Effects): void {
-  const c = landed.conversation;
-  effects.outbox.push(
-    domainEvent(deps, 'conversation.opened', metaOf(item, landed), {
-      conversationId: c.id,
-      customerId: landed.customerId,
-      channelId: item.value.channel.id,
-      provider: 'whatsapp',
-      status: c.status,
-      openedAt: new Date(c.opened_at).toISOString(),
-    }),
-  );
-  effects.counts.push({ metric: 'conversationsOpened', labels: { provider: 'whatsapp' } });
-}
 
 const receivedEvent = (deps: Deps, item: Item, landed: Landed, message: InsertedMessage) => {
   const m = item.event.data;
