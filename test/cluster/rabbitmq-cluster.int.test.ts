@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { type Pipeline, startPipeline } from '@switchboard/testing';
+import { type Pipeline, startPipeline } from '@switchboard/test-pipeline';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { assertAppliedOnce, waitForConvergence } from '../faults/effects.ts';
 import { type Replica, startReplica } from '../faults/fleet.ts';

@@ -79,4 +79,12 @@ describe('.dockerignore', () => {
       expect(ignored, needed).not.toContain(needed);
     }
   });
+
+  it("keeps every workspace's package file in it (npm ci checks them against the lock)", () => {
+    const workspaces: string[] = JSON.parse(read('package.json')).workspaces;
+    for (const ws of workspaces.filter((w) => !w.includes('*'))) {
+      const excludedBy = ignored.find((e) => ws === e || ws.startsWith(`${e}/`));
+      if (excludedBy) expect(ignored, ws).toContain(`!${ws}/package.json`);
+    }
+  });
 });

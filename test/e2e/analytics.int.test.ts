@@ -1,4 +1,4 @@
-import { type Pipeline, startPipeline } from '@switchboard/testing';
+import { type Pipeline, startPipeline } from '@switchboard/test-pipeline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type AssignmentWorker, createBatchEventHandler } from '@switchboard/assignment-worker';
 import { encodeEvent } from '@switchboard/contracts';
-import type { Pipeline } from '@switchboard/testing';
+import type { Pipeline } from '@switchboard/test-pipeline';
 import type { ConsumeMessage } from 'amqplib';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type AssignmentKit, startAssignment } from '../fixtures/assignment.ts';

@@ -1,6 +1,7 @@
 import { type AssignmentWorker, releaseIdle } from '@switchboard/assignment-worker';
 import { createEvent, domainEventType } from '@switchboard/contracts';
-import { agentDeskEvent, helpdeskEvent, type Pipeline, signedAgentDesk, signedHelpdesk } from '@switchboard/testing';
+import type { Pipeline } from '@switchboard/test-pipeline';
+import { agentDeskEvent, helpdeskEvent, signedAgentDesk, signedHelpdesk } from '@switchboard/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type AssignmentKit, startAssignment } from '../fixtures/assignment.ts';
 

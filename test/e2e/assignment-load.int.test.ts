@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Pipeline } from '@switchboard/testing';
+import type { Pipeline } from '@switchboard/test-pipeline';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type AssignmentKit, startAssignment } from '../fixtures/assignment.ts';
 import type { Outgoing } from '../fixtures/assignment-events.ts';

@@ -1,6 +1,7 @@
 import type { AssignmentWorker } from '@switchboard/assignment-worker';
 import { disableChannel, enableChannel } from '@switchboard/db';
-import { type Pipeline, queueDepth } from '@switchboard/testing';
+import type { Pipeline } from '@switchboard/test-pipeline';
+import { queueDepth } from '@switchboard/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AssignmentKit, startAssignment } from '../fixtures/assignment.ts';
 

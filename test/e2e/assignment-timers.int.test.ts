@@ -6,7 +6,7 @@ import {
   releaseIdle,
   startAssignmentWorker,
 } from '@switchboard/assignment-worker';
-import type { Pipeline } from '@switchboard/testing';
+import type { Pipeline } from '@switchboard/test-pipeline';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type AssignmentKit, startAssignment } from '../fixtures/assignment.ts';

@@ -1,5 +1,5 @@
 import { type AssignmentWorker, handleStuck, releaseIdle } from '@switchboard/assignment-worker';
-import type { Pipeline } from '@switchboard/testing';
+import type { Pipeline } from '@switchboard/test-pipeline';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type AssignmentKit, startAssignment } from '../fixtures/assignment.ts';
 

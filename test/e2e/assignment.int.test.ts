@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CloudEvent, domainEvents, domainEventType } from '@switchboard/contracts';
-import type { Pipeline } from '@switchboard/testing';
+import type { Pipeline } from '@switchboard/test-pipeline';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type AssignmentKit, startAssignment } from '../fixtures/assignment.ts';
 

@@ -1,7 +1,8 @@
 import { type CloudEvent, createEvent, encodeEvent, inboundType } from '@switchboard/contracts';
 import { createLogger, done, park } from '@switchboard/platform';
 import { createBatchHandler, type Route, route, routesByType } from '@switchboard/sync-worker';
-import { DEV_PHONE_NUMBER_ID, type Pipeline, startPipeline } from '@switchboard/testing';
+import { type Pipeline, startPipeline } from '@switchboard/test-pipeline';
+import { DEV_PHONE_NUMBER_ID } from '@switchboard/testing';
 import type { ConsumeMessage } from 'amqplib';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { z } from 'zod';

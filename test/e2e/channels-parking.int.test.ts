@@ -1,10 +1,9 @@
 import { addChannel, disableChannel, schema } from '@switchboard/db';
+import { type Pipeline, startPipeline } from '@switchboard/test-pipeline';
 import {
   DEV_WHATSAPP_SECRET,
-  type Pipeline,
   queueDepth,
   signedWhatsApp,
-  startPipeline,
   testUrls,
   whatsappFixturePayload,
 } from '@switchboard/testing';

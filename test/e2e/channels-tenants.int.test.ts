@@ -1,4 +1,5 @@
 import { addChannel, rotateChannelSecret, schema } from '@switchboard/db';
+import { type Pipeline, startPipeline } from '@switchboard/test-pipeline';
 import {
   DEV_MAILGUN_SIGNING_KEY,
   DEV_PHONE_NUMBER_ID,
@@ -8,9 +9,7 @@ import {
   inboundUrlencoded,
   mailgunEventBody,
   mailgunSignature,
-  type Pipeline,
   signedWhatsApp,
-  startPipeline,
   whatsappFixturePayload,
 } from '@switchboard/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

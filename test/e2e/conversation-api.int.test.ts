@@ -1,13 +1,12 @@
 import { issueApiToken, seedTenant } from '@switchboard/db';
+import { type Pipeline, startPipeline } from '@switchboard/test-pipeline';
 import {
   agentDeskEvent,
   DEV_PHONE_NUMBER_ID,
   helpdeskEvent,
-  type Pipeline,
   signedAgentDesk,
   signedHelpdesk,
   signedWhatsApp,
-  startPipeline,
   whatsappText,
 } from '@switchboard/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

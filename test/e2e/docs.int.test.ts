@@ -1,6 +1,6 @@
 import { HTTP_METHODS, loadOpenApi, recordedRoutes } from '@switchboard/platform';
 import { loadConfig as loadRealtimeConfig, type Realtime, startRealtime } from '@switchboard/realtime';
-import { baseUrl, type Pipeline, startPipeline } from '@switchboard/testing';
+import { baseUrl, type Pipeline, startPipeline } from '@switchboard/test-pipeline';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 

@@ -1,13 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { signMailgun } from '@switchboard/platform';
-import {
-  DEV_MAILGUN_SIGNING_KEY,
-  inboundFields,
-  inboundMultipart,
-  inboundUrlencoded,
-  type Pipeline,
-  startPipeline,
-} from '@switchboard/testing';
+import { type Pipeline, startPipeline } from '@switchboard/test-pipeline';
+import { DEV_MAILGUN_SIGNING_KEY, inboundFields, inboundMultipart, inboundUrlencoded } from '@switchboard/testing';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOSTILE_SHAPES } from './edge-fuzz-recipes.ts';

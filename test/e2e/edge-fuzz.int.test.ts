@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { METHODS } from 'node:http';
 import { signHmacSha256, signTimestamped } from '@switchboard/platform';
+import { type Pipeline, startPipeline } from '@switchboard/test-pipeline';
 import {
   agentDeskEvent,
   DEV_AGENT_DESK_SECRET,
@@ -10,8 +11,6 @@ import {
   failedPermanentEventData,
   helpdeskEvent,
   mailgunSignature,
-  type Pipeline,
-  startPipeline,
   statusFixtures,
   whatsappFixturePayload,
   whatsappFixtures,

@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { type Pipeline, startPipeline } from '@switchboard/test-pipeline';
 import {
   clearOfWindowEnd,
   helpdeskEvent,
-  type Pipeline,
   peekQueue,
   queueDepth,
   signedHelpdesk,
   signedWhatsApp,
-  startPipeline,
   whatsappEnvelope,
   whatsappFixturePayload,
   whatsappFixtures,

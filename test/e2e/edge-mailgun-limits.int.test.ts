@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { type Pipeline, startPipeline } from '@switchboard/test-pipeline';
 import {
   clearOfWindowEnd,
   deliveredEventData,
@@ -6,8 +7,6 @@ import {
   inboundUrlencoded,
   mailgunEventBody,
   mailgunSignature,
-  type Pipeline,
-  startPipeline,
 } from '@switchboard/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 

@@ -1,14 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { signHmacSha256, signTimestamped } from '@switchboard/platform';
-import {
-  agentDeskEvent,
-  helpdeskEvent,
-  type Pipeline,
-  signedWhatsApp,
-  startPipeline,
-  whatsappEnvelope,
-  whatsappText,
-} from '@switchboard/testing';
+import { type Pipeline, startPipeline } from '@switchboard/test-pipeline';
+import { agentDeskEvent, helpdeskEvent, signedWhatsApp, whatsappEnvelope, whatsappText } from '@switchboard/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**

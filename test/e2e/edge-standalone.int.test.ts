@@ -1,13 +1,7 @@
 import { addChannel, newChannelSecret, rotateChannelSecret } from '@switchboard/db';
 import { loadConfig as loadSyncConfig, type SyncWorker, startSyncWorker } from '@switchboard/sync-worker';
-import {
-  helpdeskEvent,
-  type Pipeline,
-  signedTimestamped,
-  signedWhatsApp,
-  startPipeline,
-  whatsappText,
-} from '@switchboard/testing';
+import { type Pipeline, startPipeline } from '@switchboard/test-pipeline';
+import { helpdeskEvent, signedTimestamped, signedWhatsApp, whatsappText } from '@switchboard/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**

@@ -1,6 +1,7 @@
 import { issueApiToken, schema, seedTenant, transaction } from '@switchboard/db';
 import { TOKEN_SCOPES } from '@switchboard/domain';
 import { emailReplyHeaders, outboundMessageIdHeader, recordOutboundEmail } from '@switchboard/sync-worker';
+import { type Pipeline, startPipeline } from '@switchboard/test-pipeline';
 import {
   DEV_MAILGUN_DOMAIN,
   DEV_MAILGUN_SIGNING_KEY,
@@ -13,8 +14,6 @@ import {
   inboundUrlencoded,
   mailgunEventBody,
   mailgunSignature,
-  type Pipeline,
-  startPipeline,
 } from '@switchboard/testing';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

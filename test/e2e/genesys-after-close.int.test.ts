@@ -1,13 +1,6 @@
 import { createEvent, genesysRoutingKeys, inboundType } from '@switchboard/contracts';
-import {
-  agentDeskEvent,
-  type Pipeline,
-  publishInbound,
-  signedAgentDesk,
-  signedWhatsApp,
-  startPipeline,
-  whatsappText,
-} from '@switchboard/testing';
+import { type Pipeline, startPipeline } from '@switchboard/test-pipeline';
+import { agentDeskEvent, publishInbound, signedAgentDesk, signedWhatsApp, whatsappText } from '@switchboard/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEV_GENESYS_INTEGRATION, genesysAgentText, signedGenesys } from '../fixtures/genesys.ts';
 

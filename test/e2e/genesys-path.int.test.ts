@@ -1,13 +1,12 @@
 import { createEvent, genesysRoutingKeys, inboundType } from '@switchboard/contracts';
+import { type Pipeline, startPipeline } from '@switchboard/test-pipeline';
 import {
   agentDeskEvent,
   deliveredEventData,
   mailgunEventBody,
-  type Pipeline,
   publishInbound,
   signedAgentDesk,
   signedWhatsApp,
-  startPipeline,
   whatsappText,
 } from '@switchboard/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

@@ -1,13 +1,12 @@
 import { signHmacSha256 } from '@switchboard/platform';
+import { type Pipeline, startPipeline } from '@switchboard/test-pipeline';
 import {
   collectEvents,
   DEV_WHATSAPP_SECRET,
   deliveredEventData,
   mailgunEventBody,
-  type Pipeline,
   queueDepth,
   signedWhatsApp,
-  startPipeline,
   whatsappStatus,
   whatsappText,
 } from '@switchboard/testing';

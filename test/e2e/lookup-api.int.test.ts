@@ -1,12 +1,6 @@
 import { issueApiToken, seedTenant } from '@switchboard/db';
-import {
-  DEV_PHONE_NUMBER_ID,
-  type Pipeline,
-  signedWhatsApp,
-  startPipeline,
-  whatsappStatus,
-  whatsappText,
-} from '@switchboard/testing';
+import { type Pipeline, startPipeline } from '@switchboard/test-pipeline';
+import { DEV_PHONE_NUMBER_ID, signedWhatsApp, whatsappStatus, whatsappText } from '@switchboard/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { genesysAgentText, signedGenesys } from '../fixtures/genesys.ts';
 

@@ -1,4 +1,5 @@
-import { type Pipeline, signedWhatsApp, startPipeline, whatsappText } from '@switchboard/testing';
+import { type Pipeline, startPipeline } from '@switchboard/test-pipeline';
+import { signedWhatsApp, whatsappText } from '@switchboard/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**

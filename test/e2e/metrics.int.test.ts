@@ -1,13 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import {
-  agentDeskEvent,
-  baseUrl,
-  type Pipeline,
-  signedAgentDesk,
-  signedWhatsApp,
-  startPipeline,
-  whatsappText,
-} from '@switchboard/testing';
+import { baseUrl, type Pipeline, startPipeline } from '@switchboard/test-pipeline';
+import { agentDeskEvent, signedAgentDesk, signedWhatsApp, whatsappText } from '@switchboard/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 /**

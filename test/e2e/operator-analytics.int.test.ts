@@ -1,4 +1,4 @@
-import type { Pipeline } from '@switchboard/testing';
+import type { Pipeline } from '@switchboard/test-pipeline';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type AssignmentKit, startAssignment } from '../fixtures/assignment.ts';
 

@@ -1,5 +1,6 @@
 import { issueApiToken, seedTenant } from '@switchboard/db';
-import { type Pipeline, signedWhatsApp, startPipeline, whatsappStatus, whatsappText } from '@switchboard/testing';
+import { type Pipeline, startPipeline } from '@switchboard/test-pipeline';
+import { signedWhatsApp, whatsappStatus, whatsappText } from '@switchboard/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { genesysAgentText, signedGenesys } from '../fixtures/genesys.ts';
 

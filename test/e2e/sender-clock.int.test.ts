@@ -1,16 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { createEvent, eventId, inboundType } from '@switchboard/contracts';
+import { type Pipeline, startPipeline } from '@switchboard/test-pipeline';
 import {
   agentDeskEvent,
   DEV_AGENT_DESK_ACCOUNT,
   DEV_HELPDESK_ACCOUNT,
   helpdeskEvent,
-  type Pipeline,
   publishInbound,
   signedAgentDesk,
   signedHelpdesk,
   signedWhatsApp,
-  startPipeline,
   whatsappText,
 } from '@switchboard/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -13,7 +13,8 @@ import {
   TICKET_STATUSES,
   type TicketStatus,
 } from '@switchboard/domain';
-import { type Pipeline, startPipeline, testUrls } from '@switchboard/testing';
+import { type Pipeline, startPipeline } from '@switchboard/test-pipeline';
+import { testUrls } from '@switchboard/testing';
 import amqp from 'amqplib';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';

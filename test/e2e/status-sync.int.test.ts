@@ -1,15 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { ConversationStatusChanged, TicketStatusChanged } from '@switchboard/contracts';
 import { closeInactiveConversations } from '@switchboard/sync-worker';
+import { type Pipeline, startPipeline } from '@switchboard/test-pipeline';
 import {
   agentDeskEvent,
   helpdeskEvent,
-  type Pipeline,
   queueDepth,
   signedAgentDesk,
   signedHelpdesk,
   signedWhatsApp,
-  startPipeline,
   whatsappText,
 } from '@switchboard/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';

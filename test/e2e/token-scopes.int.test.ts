@@ -2,7 +2,7 @@ import { issueApiToken } from '@switchboard/db';
 import { TOKEN_SCOPES, type TokenScope } from '@switchboard/domain';
 import { HTTP_METHODS, loadOpenApi } from '@switchboard/platform';
 import { loadConfig, type Realtime, startRealtime } from '@switchboard/realtime';
-import { baseUrl, type Pipeline, startPipeline } from '@switchboard/testing';
+import { baseUrl, type Pipeline, startPipeline } from '@switchboard/test-pipeline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**

@@ -1,3 +1,4 @@
+import { type Pipeline, startPipeline } from '@switchboard/test-pipeline';
 import {
   accountChanges,
   BSUID,
@@ -7,9 +8,7 @@ import {
   IDENTITY_SOURCES,
   messageEcho,
   PARENT_BSUID,
-  type Pipeline,
   signedWhatsApp,
-  startPipeline,
   USERNAME,
   userChangedUserId,
   usernameOnlyText,

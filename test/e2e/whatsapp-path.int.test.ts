@@ -1,11 +1,10 @@
 import { signHmacSha256 } from '@switchboard/platform';
+import { type Pipeline, startPipeline } from '@switchboard/test-pipeline';
 import {
   DEV_WHATSAPP_SECRET,
-  type Pipeline,
   peekQueue,
   queueDepth,
   signedWhatsApp,
-  startPipeline,
   whatsappStatus,
   whatsappText,
 } from '@switchboard/testing';

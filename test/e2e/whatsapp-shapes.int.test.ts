@@ -1,9 +1,8 @@
+import { type Pipeline, startPipeline } from '@switchboard/test-pipeline';
 import {
-  type Pipeline,
   peekQueue,
   queueDepth,
   signedWhatsApp,
-  startPipeline,
   statusFixtures,
   valueErrorsFixture,
   whatsappFixturePayload,

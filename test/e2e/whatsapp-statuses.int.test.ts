@@ -1,8 +1,7 @@
+import { type Pipeline, startPipeline } from '@switchboard/test-pipeline';
 import {
-  type Pipeline,
   type StatusName,
   signedWhatsApp,
-  startPipeline,
   statusConversation,
   statusErrors,
   statusFixtures,

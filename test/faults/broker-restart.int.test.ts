@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { collectEvents, type Pipeline, signedWhatsApp, startPipeline, whatsappText } from '@switchboard/testing';
+import { type Pipeline, startPipeline } from '@switchboard/test-pipeline';
+import { collectEvents, signedWhatsApp, whatsappText } from '@switchboard/testing';
 import { afterEach, expect, it } from 'vitest';
 import { countRows } from './support.ts';
 

@@ -1,6 +1,6 @@
 import { execSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Pipeline, startPipeline } from '@switchboard/testing';
+import { type Pipeline, startPipeline } from '@switchboard/test-pipeline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { countRows, postMessages } from './support.ts';
 

@@ -1,4 +1,5 @@
-import type { EventCollector, Pipeline, Received } from '@switchboard/testing';
+import type { Pipeline } from '@switchboard/test-pipeline';
+import type { EventCollector, Received } from '@switchboard/testing';
 import { expect } from 'vitest';
 
 /** The keys of the webhooks some edge answered 2xx, by kind (see stream.ts). */

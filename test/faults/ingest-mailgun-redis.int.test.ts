@@ -1,12 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  collectEvents,
-  deliveredEventData,
-  mailgunEventBody,
-  mailgunSignature,
-  type Pipeline,
-  startPipeline,
-} from '@switchboard/testing';
+import { type Pipeline, startPipeline } from '@switchboard/test-pipeline';
+import { collectEvents, deliveredEventData, mailgunEventBody, mailgunSignature } from '@switchboard/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startRedis, stopRedis } from './support.ts';
 

@@ -1,6 +1,7 @@
 import { execSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Pipeline, queueDepth, signedWhatsApp, startPipeline, whatsappText } from '@switchboard/testing';
+import { type Pipeline, startPipeline } from '@switchboard/test-pipeline';
+import { queueDepth, signedWhatsApp, whatsappText } from '@switchboard/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { countRows, postMessages } from './support.ts';
 

@@ -1,3 +1,4 @@
+import { type Pipeline, startPipeline } from '@switchboard/test-pipeline';
 import {
   collectEvents,
   deliveredEventData,
@@ -5,9 +6,7 @@ import {
   helpdeskEvent,
   mailgunEventBody,
   mailgunSignature,
-  type Pipeline,
   signedHelpdesk,
-  startPipeline,
 } from '@switchboard/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startRedis, stopRedis } from './support.ts';

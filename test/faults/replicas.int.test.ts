@@ -1,4 +1,4 @@
-import { type Pipeline, startPipeline } from '@switchboard/testing';
+import { type Pipeline, startPipeline } from '@switchboard/test-pipeline';
 import { afterEach, expect, it } from 'vitest';
 import { assertAppliedOnce, type BusReport, waitForConvergence } from './effects.ts';
 import { PORT_VARIABLES, type Replica, relayLeader, type ServiceName, startReplica } from './fleet.ts';

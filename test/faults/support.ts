@@ -1,7 +1,8 @@
 import { type ChildProcess, execSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { type Pipeline, signedWhatsApp, whatsappText } from '@switchboard/testing';
+import type { Pipeline } from '@switchboard/test-pipeline';
+import { signedWhatsApp, whatsappText } from '@switchboard/testing';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 

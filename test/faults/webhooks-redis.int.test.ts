@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { agentDeskEvent, collectEvents, type Pipeline, signedAgentDesk, startPipeline } from '@switchboard/testing';
+import { type Pipeline, startPipeline } from '@switchboard/test-pipeline';
+import { agentDeskEvent, collectEvents, signedAgentDesk } from '@switchboard/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startRedis, stopRedis } from './support.ts';
 

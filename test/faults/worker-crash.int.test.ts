@@ -1,4 +1,4 @@
-import { type Pipeline, startPipeline } from '@switchboard/testing';
+import { type Pipeline, startPipeline } from '@switchboard/test-pipeline';
 import { afterEach, expect, it } from 'vitest';
 import { countRows, killSpawned, postMessages, spawnService, stopService } from './support.ts';
 

@@ -1,13 +1,12 @@
 import { issueApiToken, seedTenant } from '@switchboard/db';
+import { type Pipeline, startPipeline } from '@switchboard/test-pipeline';
 import {
   DEV_MAILGUN_DOMAIN,
   helpdeskEvent,
   inboundFields,
   inboundUrlencoded,
-  type Pipeline,
   signedHelpdesk,
   signedWhatsApp,
-  startPipeline,
   testUrls,
   whatsappText,
 } from '@switchboard/testing';

@@ -1,15 +1,8 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import {
-  agentDeskEvent,
-  type Pipeline,
-  signedAgentDesk,
-  signedWhatsApp,
-  startPipeline,
-  whatsappStatus,
-  whatsappText,
-} from '@switchboard/testing';
+import { type Pipeline, startPipeline } from '@switchboard/test-pipeline';
+import { agentDeskEvent, signedAgentDesk, signedWhatsApp, whatsappStatus, whatsappText } from '@switchboard/testing';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from './config.ts';

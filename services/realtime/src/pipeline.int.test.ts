@@ -1,11 +1,5 @@
-import {
-  helpdeskEvent,
-  type Pipeline,
-  signedHelpdesk,
-  signedWhatsApp,
-  startPipeline,
-  whatsappText,
-} from '@switchboard/testing';
+import { type Pipeline, startPipeline } from '@switchboard/test-pipeline';
+import { helpdeskEvent, signedHelpdesk, signedWhatsApp, whatsappText } from '@switchboard/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from './config.ts';
 import { type Realtime, startRealtime } from './service.ts';

@@ -6,9 +6,9 @@ import {
   eventId,
 } from '@switchboard/contracts';
 import { signHmacSha256 } from '@switchboard/platform';
+import { baseUrl } from '@switchboard/test-pipeline';
 import {
   agentDeskEvent,
-  baseUrl,
   collectEvents,
   type EventCollector,
   signedAgentDesk,

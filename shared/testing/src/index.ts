@@ -3,7 +3,6 @@ export * from './database.ts';
 export * from './env.ts';
 export * from './inbound.ts';
 export * from './mailgun.ts';
-export * from './pipeline.ts';
 export * from './rate-window.ts';
 export * from './redis.ts';
 export * from './signed.ts';

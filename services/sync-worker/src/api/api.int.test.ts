@@ -1,5 +1,5 @@
 import { issueApiToken, revokeApiToken, seedTenant } from '@switchboard/db';
-import { type Pipeline, startPipeline } from '@switchboard/testing';
+import { type Pipeline, startPipeline } from '@switchboard/test-pipeline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 interface TenantView {

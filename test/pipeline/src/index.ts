@@ -8,12 +8,9 @@ import { TOKEN_SCOPES } from '@switchboard/domain';
 import { loadConfig as loadIngestConfig, startIngest } from '@switchboard/ingest';
 import { switchboardTopology } from '@switchboard/platform';
 import { loadConfig as loadSyncConfig, startSyncWorker } from '@switchboard/sync-worker';
+import { collectEvents, createTestDatabase, testNamespace, testRedisPrefix, testUrls } from '@switchboard/testing';
 import { loadConfig as loadWebhooksConfig, startWebhooks } from '@switchboard/webhooks';
 import type { FastifyInstance } from 'fastify';
-import { collectEvents, testNamespace } from './broker.ts';
-import { createTestDatabase } from './database.ts';
-import { testUrls } from './env.ts';
-import { testRedisPrefix } from './redis.ts';
 
 export interface PipelineOptions {
   /** Start the sync-worker in this process (default true); false to run it elsewhere. */
