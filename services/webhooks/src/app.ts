@@ -1,21 +1,9 @@
-import { createEdgeApp, type Logger, type PublishInbound, type ReadinessCheck } from '@switchboard/platform';
+import { createEdgeApp } from '@switchboard/platform';
 import type { FastifyInstance } from 'fastify';
-import type { Config } from './config.ts';
-import type { Metrics } from './metrics.ts';
 import { registerAgentDesk } from './routes/agent-desk.ts';
+import type { AppDeps } from './routes/deps.ts';
 import { registerGenesys } from './routes/genesys.ts';
 import { registerHelpdesk } from './routes/helpdesk.ts';
-import type { SignedDeps } from './signed.ts';
-
-export interface AppDeps {
-  config: Config;
-  logger: Logger;
-  metrics: Metrics;
-  publish: PublishInbound;
-  signed: SignedDeps;
-  checks: Record<string, ReadinessCheck>;
-  isStopping?: () => boolean;
-}
 
 /** Every business-system webhook this edge serves; a new one is a file in routes/ and a line here. */
 const routes: Array<(app: FastifyInstance, deps: AppDeps) => void> = [

@@ -8,20 +8,10 @@ import {
   verifyMailgunSignature,
 } from '@switchboard/platform';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AppDeps } from '../app.ts';
 import { parseForm } from '../normalize/form.ts';
 import { mailgunInboundAccount, normalizeMailgunFields, normalizeMailgunMime } from '../normalize/mailgun.ts';
 import { mailgunEventAccount, normalizeMailgunEvent } from '../normalize/mailgun-event.ts';
-
-/** Claims a provider token once within the signature window (the Redis replay cache). */
-export interface ReplayGuard {
-  guard(id: string, signedAtSeconds: number, fn: () => Promise<void>): Promise<boolean>;
-}
-
-export interface MailgunDeps {
-  replay: ReplayGuard;
-  now: () => number;
-}
+import type { AppDeps, MailgunDeps } from './deps.ts';
 
 const SOURCE = '/switchboard/ingest/mailgun';
 type MailgunEventBody = { signature?: Record<string, unknown>; 'event-data'?: unknown } | null;

@@ -10,8 +10,8 @@ import {
 } from '@switchboard/platform';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { AppDeps } from '../app.ts';
 import { MAX_ACCOUNTS_PER_WEBHOOK, normalizeWhatsApp, whatsappAccounts } from '../normalize/whatsapp.ts';
+import type { AppDeps } from './deps.ts';
 
 const Handshake = z.object({
   'hub.mode': z.literal('subscribe'),

@@ -3,7 +3,7 @@ import { parseRequest, RequestError } from '@switchboard/platform';
 import { z } from 'zod';
 import { conversationReport, type InTenant } from '../store/analytics.ts';
 import { operatorReport } from '../store/operator-analytics.ts';
-import type { ApiRoutes } from './index.ts';
+import type { ApiRoutes } from './area.ts';
 
 const MAX_RANGE_MS = 366 * 86_400_000;
 const Range = { from: z.iso.datetime({ offset: true }), to: z.iso.datetime({ offset: true }) };

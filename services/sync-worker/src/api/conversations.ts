@@ -5,7 +5,7 @@ import { assignmentSummary, leadSummary, openTickets } from '../store/conversati
 import { type ConversationFilter, conversationPage } from '../store/conversation-list.ts';
 import { conversationMessageStats, ticketCounts } from '../store/conversation-status.ts';
 import { conversationById, decodeCursor, messageById, messagePage } from '../store/lookup.ts';
-import type { ApiRoutes } from './index.ts';
+import type { ApiRoutes } from './area.ts';
 
 const byId = z.object({ id: z.uuid() });
 const PROVIDERS = ['whatsapp', 'mailgun', 'genesys'] as const;

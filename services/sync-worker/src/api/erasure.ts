@@ -1,7 +1,7 @@
 import { parseRequest, RequestError } from '@switchboard/platform';
 import { z } from 'zod';
 import { eraseCustomer } from '../erasure/erase.ts';
-import type { ApiRoutes } from './index.ts';
+import type { ApiRoutes } from './area.ts';
 
 /**
  * `POST /customers/:id/erase` (admin): GDPR erasure of the token's tenant's customer. 200 with

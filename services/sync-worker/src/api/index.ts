@@ -1,11 +1,8 @@
 import { createTokenAuth } from '@switchboard/db';
 import { registerTenantScope } from '@switchboard/platform';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
-import type { CountryCode } from 'libphonenumber-js';
-import type { Deps } from '../deps.ts';
-import type { LookupCache } from '../lookup-cache.ts';
 import { analyticsRoutes } from './analytics.ts';
+import type { ApiDeps, ApiRoutes } from './area.ts';
 import { conversationRoutes } from './conversations.ts';
 import { erasureRoutes } from './erasure.ts';
 import { leadRoutes } from './leads.ts';
@@ -15,17 +12,7 @@ import { retentionRoutes } from './retention.ts';
 import { statusHistoryRoutes } from './status-history.ts';
 import { tenantRoutes } from './tenant.ts';
 
-export interface ApiDeps extends Deps {
-  redis: Redis;
-  cache: LookupCache;
-  /** The region a phone search reads national numbers in when the request names none. */
-  defaultPhoneRegion?: CountryCode | undefined;
-  /** The lookup cache's TTL, which an erasure's purge keeps the bumped generations for. */
-  lookupTtlSeconds?: number | undefined;
-}
-
-/** One area of the read API: registers its routes on the authenticated scope. */
-export type ApiRoutes = (api: FastifyInstance, deps: ApiDeps) => void;
+export type { ApiDeps, ApiRoutes } from './area.ts';
 
 /** Every area of the API; a new one is a file in api/ and a line here. */
 const areas: ApiRoutes[] = [

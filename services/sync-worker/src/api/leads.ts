@@ -15,7 +15,7 @@ import { z } from 'zod';
 import { applyLeadEvent, type LeadChange, previewLeadEvent } from '../lead/apply.ts';
 import { findLead } from '../lead/store.ts';
 import { listThread, type ThreadRow } from '../store/email.ts';
-import type { ApiRoutes } from './index.ts';
+import type { ApiRoutes } from './area.ts';
 
 const Params = z.object({ id: z.uuid() });
 const TransitionBody = z.object({

@@ -12,7 +12,7 @@ import {
   messagePage,
   searchCustomers,
 } from '../store/lookup.ts';
-import type { ApiRoutes } from './index.ts';
+import type { ApiRoutes } from './area.ts';
 
 const byId = z.object({ id: z.uuid() });
 const notFound = (what: string) => new RequestError(404, 'not_found', `no ${what}`);

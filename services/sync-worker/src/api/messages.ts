@@ -2,7 +2,7 @@ import { parseRequest, RequestError } from '@switchboard/platform';
 import { unitOfWork } from '@switchboard/worker';
 import { z } from 'zod';
 import { recordDispatch } from '../handlers/message-dispatched.ts';
-import type { ApiRoutes } from './index.ts';
+import type { ApiRoutes } from './area.ts';
 
 const Params = z.object({ id: z.uuid() });
 const DispatchBody = z.object({

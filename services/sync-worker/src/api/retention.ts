@@ -3,7 +3,7 @@ import { changeRetentionPolicy, MAX_RETENTION_DAYS, RETENTION_PARTS, type Retent
 import { parseRequest, RequestError } from '@switchboard/platform';
 import { z } from 'zod';
 import { readRetentionPolicy, writeRetentionPolicy } from '../store/retention-policy.ts';
-import type { ApiRoutes } from './index.ts';
+import type { ApiRoutes } from './area.ts';
 
 const days = z.number().int().min(1).max(MAX_RETENTION_DAYS);
 const PolicyChange = z.strictObject(

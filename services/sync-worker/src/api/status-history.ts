@@ -2,7 +2,7 @@ import { asTenant, type Executor } from '@switchboard/db';
 import { parseRequest, RequestError } from '@switchboard/platform';
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
-import type { ApiRoutes } from './index.ts';
+import type { ApiRoutes } from './area.ts';
 
 type HistoryRow = {
   status: string;

@@ -1,6 +1,6 @@
 import { schema } from '@switchboard/db';
 import { eq } from 'drizzle-orm';
-import type { ApiRoutes } from './index.ts';
+import type { ApiRoutes } from './area.ts';
 
 /** `GET /tenant`: who the token belongs to and the channels it owns (never their secrets). */
 export const tenantRoutes: ApiRoutes = (api, deps) => {

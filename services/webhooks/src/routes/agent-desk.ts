@@ -12,8 +12,8 @@ import { OPERATOR_STATUSES } from '@switchboard/domain';
 import { parseRequest } from '@switchboard/platform';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { AppDeps } from '../app.ts';
 import { boundedOccurredAt, verifySigned } from '../signed.ts';
+import type { AppDeps } from './deps.ts';
 
 /**
  * The agent desk's webhook, one event per request:

@@ -20,8 +20,8 @@ import {
 } from '@switchboard/platform';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { AppDeps } from '../app.ts';
 import { secretsForAccount } from '../signed.ts';
+import type { AppDeps } from './deps.ts';
 
 /**
  * Genesys Cloud Open Messaging outbound webhook (what Genesys posts to the integration's

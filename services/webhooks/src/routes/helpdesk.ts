@@ -10,8 +10,8 @@ import { TICKET_STATUSES } from '@switchboard/domain';
 import { parseRequest } from '@switchboard/platform';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { AppDeps } from '../app.ts';
 import { boundedOccurredAt, verifySigned } from '../signed.ts';
+import type { AppDeps } from './deps.ts';
 
 /**
  * The helpdesk's webhook, one ticket event per request: `{ id, type, occurredAt, accountId, data }`.
