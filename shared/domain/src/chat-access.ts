@@ -1,4 +1,4 @@
-import type { Chat } from './chat-state.ts';
+import type { Chat } from './chat.ts';
 
 /**
  * Why `operatorId` may not take the chat, or null. The same-operator rule: never the chat it

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { Chat } from './chat.ts';
 import { barredBy } from './chat-access.ts';
-import { applyChatEvent, type Chat, type ChatEffects, type ChatEvent } from './chat-state.ts';
+import { applyChatEvent, type ChatEffects, type ChatEvent } from './chat-state.ts';
 
 const t = (m: number) => new Date(Date.UTC(2025, 0, 1, 12, m));
 const base: Chat = {

@@ -1,3 +1,4 @@
+export * from './chat.ts';
 export * from './chat-access.ts';
 export * from './chat-state.ts';
 export * from './conversation-status.ts';
@@ -5,6 +6,7 @@ export * from './customer-identity.ts';
 export * from './delivery-status.ts';
 export * from './email-thread-tree.ts';
 export * from './email-threading.ts';
+export * from './lead.ts';
 export * from './lead-journey.ts';
 export * from './lead-state.ts';
 export * from './lead-validation.ts';

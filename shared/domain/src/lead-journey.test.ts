@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { LeadState } from './lead.ts';
 import {
   detectSignals,
   emptyCounters,
@@ -11,7 +12,6 @@ import {
   STAGE_PROGRESS,
   stagesBetween,
 } from './lead-journey.ts';
-import type { LeadState } from './lead-state.ts';
 
 const c = (over: Partial<JourneyCounters>): JourneyCounters => ({ ...emptyCounters(), ...over });
 

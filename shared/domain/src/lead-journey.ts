@@ -1,4 +1,4 @@
-import type { LeadState } from './lead-state.ts';
+import type { LeadState } from './lead.ts';
 
 /**
  * The lead journey (seed 003): six stages with a progress percentage, an engagement and a

@@ -1,14 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  absorbs,
-  decideLead,
-  LEAD_EVENTS,
-  LEAD_STATES,
-  LEAD_TRANSITIONS,
-  type LeadEvent,
-  type LeadState,
-} from './lead-state.ts';
+import { LEAD_EVENTS, LEAD_STATES, type LeadEvent, type LeadState } from './lead.ts';
+import { absorbs, decideLead, LEAD_TRANSITIONS } from './lead-state.ts';
 import { isBusinessHours, type LeadFacts, validateTransition } from './lead-validation.ts';
 
 // Monday 2026-11-23 10:00 UTC: business hours in UTC, 05:00 in New York.

@@ -1,34 +1,10 @@
+import type { LeadEvent, LeadState } from './lead.ts';
 import { type LeadFacts, type RuleResult, validateTransition } from './lead-validation.ts';
 
 /**
  * The lead conversation state machine (seed 003): eight states, nine events. `decideLead` is the
  * only place a lead's state changes; the worker and the API both call it.
  */
-export const LEAD_STATES = [
-  'NEW',
-  'ACTIVE',
-  'ENGAGED',
-  'QUALIFIED',
-  'READY_FOR_HANDOVER',
-  'HANDED_OVER',
-  'CLOSED',
-  'ARCHIVED',
-] as const;
-export type LeadState = (typeof LEAD_STATES)[number];
-
-export const LEAD_EVENTS = [
-  'FIRST_EMAIL_SENT',
-  'LEAD_REPLIED',
-  'ENGAGEMENT_INCREASED',
-  'QUALIFICATION_CRITERIA_MET',
-  'HANDOVER_REQUESTED',
-  'HUMAN_AGENT_ASSIGNED',
-  'CONVERSATION_COMPLETED',
-  'CONVERSATION_ABANDONED',
-  'MANUAL_ARCHIVE',
-] as const;
-export type LeadEvent = (typeof LEAD_EVENTS)[number];
-
 const LIVE: readonly LeadState[] = ['NEW', 'ACTIVE', 'ENGAGED', 'QUALIFIED', 'READY_FOR_HANDOVER', 'HANDED_OVER'];
 
 /**

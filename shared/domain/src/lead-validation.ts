@@ -1,4 +1,4 @@
-import type { LeadState } from './lead-state.ts';
+import type { LeadState } from './lead.ts';
 
 /**
  * The seven validation rules of a lead transition (seed 003). A `required` rule that fails
