@@ -11,7 +11,7 @@ import {
 } from '@switchboard/contracts';
 import { z } from 'zod';
 import { isoFromUnixSeconds } from './time.ts';
-import type { Contact, Normalized } from './whatsapp.ts';
+import type { Contact, Normalized } from './whatsapp-common.ts';
 import { messageParts } from './whatsapp-parts.ts';
 
 /**

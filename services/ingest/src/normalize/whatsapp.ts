@@ -1,5 +1,4 @@
 import {
-  type CloudEvent,
   createEvent,
   errorCodeParts,
   eventId,
@@ -19,6 +18,7 @@ import {
   normalizeEchoes,
   normalizeHistory,
 } from './whatsapp-business.ts';
+import { Contact, type Normalized } from './whatsapp-common.ts';
 import { messageParts, providerErrors } from './whatsapp-parts.ts';
 
 /**
@@ -31,14 +31,6 @@ import { messageParts, providerErrors } from './whatsapp-parts.ts';
 
 /** A `phone_number_id` is a Graph API id (digits); anything this long is not one. */
 const MAX_ACCOUNT_ID_LENGTH = 64;
-
-const Contact = z.looseObject({
-  wa_id: z.string().optional(),
-  user_id: z.string().optional(),
-  parent_user_id: z.string().optional(),
-  profile: z.looseObject({ name: z.string().optional(), username: z.string().optional() }).optional(),
-});
-export type Contact = z.infer<typeof Contact>;
 
 const Change = z.looseObject({
   field: z.string(),
@@ -98,12 +90,6 @@ const Status = z.looseObject({
   conversation: z.record(z.string(), z.unknown()).optional(),
   pricing: z.record(z.string(), z.unknown()).optional(),
 });
-
-export interface Normalized {
-  events: Array<{ routingKey: string; event: CloudEvent }>;
-  /** Parts that were signed but not understood: published to the parking key, never retried. */
-  parked: Array<{ reason: string; fragment: unknown }>;
-}
 
 const SOURCE = '/switchboard/ingest/whatsapp';
 const fromUnix = (s: string) => new Date(Number(s) * 1000);

@@ -1,4 +1,4 @@
-import type { CloudEvent } from '@switchboard/contracts';
+import type { CloudEvent, MessageAuthor } from '@switchboard/contracts';
 import { type Executor, unclaimInbox } from '@switchboard/db';
 import { dead, skipped } from '@switchboard/platform';
 import { CONSUMER, type Deps } from '../deps.ts';
@@ -6,8 +6,21 @@ import type { Count } from '../metrics.ts';
 import { findMessageForUpdate, lockMessageKey } from '../store/messages.ts';
 import { lockSuccessor, type OutboundConversation } from '../store/outbound.ts';
 import { domainEvent } from './events.ts';
-import type { Reply } from './reply.ts';
 import type { Applied, Effects } from './route.ts';
+
+/** A reply written by a person, a Genesys agent's or an agent-desk operator's (recordReply, reply.ts, stores it). */
+export interface Reply {
+  origin: 'genesys' | 'agent_desk';
+  originMessageId: string;
+  author: MessageAuthor;
+  type: string;
+  text: string | undefined;
+  content: Record<string, unknown>;
+  at: Date;
+  genesysConversationId?: string;
+  /** Genesys only: the agent now answering, recorded on the conversation (a change is a transfer). */
+  agentId?: string;
+}
 
 /** A refused reply: dead-lettered with its reason and counted. */
 export async function rejectReply(tx: Executor, event: CloudEvent, origin: string, reason: string): Promise<Applied> {

@@ -1,4 +1,4 @@
-import { type CloudEvent, eventId, type MessageAuthor } from '@switchboard/contracts';
+import { type CloudEvent, eventId } from '@switchboard/contracts';
 import { type Executor, type OutboxEntry, pgSafe } from '@switchboard/db';
 import { done, skipped } from '@switchboard/platform';
 import type { Deps } from '../deps.ts';
@@ -10,27 +10,15 @@ import { insertOutboundMessage, type OutboundConversation, touchForOutbound } fr
 import { applyDeliveryReports } from './delivery-status.ts';
 import { domainEvent } from './events.ts';
 import { recipient } from './recipient.ts';
-import { rejectReply, replyTarget } from './reply-target.ts';
+import { type Reply, rejectReply, replyTarget } from './reply-target.ts';
 import type { Applied, Effects } from './route.ts';
 
-/**
+/*
  * Replies written by people, a Genesys agent's or an agent-desk operator's: stored once as an
  * outbound message on the conversation (keyed by the origin's message id), and announced twice:
  * `message.sent` for everyone, and `message.outbound.requested` with the customer's address on
  * the conversation's channel for the downstream sender.
  */
-export interface Reply {
-  origin: 'genesys' | 'agent_desk';
-  originMessageId: string;
-  author: MessageAuthor;
-  type: string;
-  text: string | undefined;
-  content: Record<string, unknown>;
-  at: Date;
-  genesysConversationId?: string;
-  /** Genesys only: the agent now answering, recorded on the conversation (a change is a transfer). */
-  agentId?: string;
-}
 
 type Recipient = Exclude<Awaited<ReturnType<typeof recipient>>, { reject: string }>;
 
