@@ -128,3 +128,51 @@ it('a presence report beside chat events goes in a transaction of its own', asyn
   expect(op.rows).toEqual([{ status: 'online', xmin: expect.any(String) }]);
   expect((await writers([chatId]))[chatId]).not.toBe(op.rows[0]?.xmin);
 });
+
+it("a batch's chat changes kept in memory and one written at once (a release) leave every row as applied one by one", async () => {
+  const t = await k.tenant('batch-mixed');
+  await k.operators(t.tenantId, [{ id: 'M' }]);
+  const [x, y] = [randomUUID(), randomUUID()];
+  const t0 = new Date(Date.now() - 60_000);
+  const at = (s: number) => new Date(t0.getTime() + s * 1_000);
+  expect((await applyBatch([k.events.customerMessage(t.tenantId, x, t0)])).map((o) => o.kind)).toEqual(['done']);
+  expect(await k.next('M', t.token)).toMatchObject({ status: 200, chatId: x });
+  const before = (await p.pool.query<{ version: number }>('select version from chats where id = $1', [x])).rows[0];
+  const events = [
+    // x is assigned: the customer's messages change it in memory; M's later reply releases it, written at once.
+    k.events.customerMessage(t.tenantId, x, at(1)),
+    k.events.customerMessage(t.tenantId, x, at(2)),
+    k.events.reply(t.tenantId, x, 'M', at(3)),
+    // y is new: inserted once, with its second message.
+    k.events.customerMessage(t.tenantId, y, at(1)),
+    k.events.customerMessage(t.tenantId, y, at(2)),
+  ];
+  expect((await applyBatch(events)).map((o) => o.kind)).toEqual(['done', 'done', 'done', 'done', 'done']);
+  expect(await k.chat(x)).toMatchObject({
+    state: 'waiting_real_user_reply',
+    assignee_id: null,
+    last_customer_message_at: at(2),
+    operator_replied_at: at(3),
+    last_operator_id: 'M',
+  });
+  expect(await k.chat(y)).toMatchObject({
+    state: 'waiting_assignment',
+    waiting_since: at(1),
+    last_customer_message_at: at(2),
+  });
+  // The messages' write, then the release's: two writes of x, one of y, in one transaction.
+  const rows = await p.pool.query<{ id: string; version: number }>(
+    'select id, version from chats where id = any($1::uuid[])',
+    [[x, y]],
+  );
+  expect(Object.fromEntries(rows.rows.map((r) => [r.id, r.version]))).toEqual({
+    [x]: (before?.version ?? 0) + 2,
+    [y]: 1,
+  });
+  expect(new Set(Object.values(await writers([x, y]))).size).toBe(1);
+  const ended = await p.pool.query('select end_reason from chat_assignments where chat_id = $1', [x]);
+  expect(ended.rows).toEqual([{ end_reason: 'replied' }]);
+  expect(await k.announced(x)).toEqual(['chat.assigned', 'chat.released']);
+  const load = await p.pool.query('select active_chats from operators where tenant_id = $1', [t.tenantId]);
+  expect(load.rows).toEqual([{ active_chats: 0 }]);
+});

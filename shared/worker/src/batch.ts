@@ -32,13 +32,21 @@ export interface BatchRunner<W extends WorkerShape> extends UnitDeps<W['metrics'
    * its chats by id, before the auto-assign tenant lock and any operator).
    */
   lockRows?: (tx: Executor, scopes: W['scope'][]) => Promise<void>;
+  /**
+   * Writes what a tenant's routes changed in memory of the rows `lockRows` took (a set-based
+   * write: one statement for the tenant's rows), after that tenant's routes applied, under that
+   * tenant, before the outbox append and the commit. A worker whose routes defer writes of the
+   * rows it locked ahead must pass it: nothing else writes them.
+   */
+  writeRows?: (tx: Executor) => Promise<void>;
 }
 
 /**
  * Applies a batch of deliveries in one unit of work: inbox claim for all, every tenant's row locks
  * when the worker takes them ahead (`lockRows`), then per tenant (in the
  * order tenants first appear, each group under its own tenant for Row-Level Security) each
- * route's `apply` for that tenant's events, one outbox append, counts and after-commit hooks once it committed. If the
+ * route's `apply` for that tenant's events and the write of the rows they changed in memory
+ * (`writeRows`), one outbox append, counts and after-commit hooks once it committed. If the
  * transaction fails, each event is applied again alone, so one poison event costs its neighbours
  * a second try instead of their batch.
  */
@@ -122,6 +130,7 @@ async function applyItems<W extends WorkerShape>(
             const mine = group.filter((i) => i.route === route);
             if (mine.length > 0) await applyRoute(unit, r.deps, route, mine, settled);
           }
+          if (r.writeRows) await r.writeRows(unit.tx);
         }
         return settled;
       },

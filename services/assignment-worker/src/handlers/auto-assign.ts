@@ -1,6 +1,7 @@
 import type { Executor } from '@switchboard/db';
 import type { Deps } from '../deps.ts';
 import { forgetHeldChats, type LockedChat } from '../store/chat-row.ts';
+import { writeHeldChats } from '../store/chats.ts';
 import { lockAutoAssign, pickOperatorFor } from '../store/operators.ts';
 import { type Settings, settingsOnce } from '../store/settings.ts';
 import { changeChat } from './change-chat.ts';
@@ -82,7 +83,9 @@ export async function pushFreed(
   if (done.length === 0) return [];
   const settings = await settingsOnce(tx, tenantId);
   if (!settings.autoAssign) return [];
-  // A push may claim any waiting chat, one the batch locked ahead included.
+  // A push may claim any waiting chat, one the batch locked ahead included: it reads the chats
+  // from the table, with the batch's changes so far written.
+  await writeHeldChats(tx);
   forgetHeldChats(tx);
   const out: ChatChange[] = [];
   for (const a of done) {

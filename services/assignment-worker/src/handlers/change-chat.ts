@@ -3,8 +3,8 @@ import type { Executor, OutboxEntry } from '@switchboard/db';
 import { applyChatEvent, type ChatEffects, type ChatEvent } from '@switchboard/domain';
 import type { Deps } from '../deps.ts';
 import type { Count } from '../metrics.ts';
-import { type LockedChat, lockChat } from '../store/chat-row.ts';
-import { writeChatChange } from '../store/chats.ts';
+import { holdRow, type LockedChat, lockChat } from '../store/chat-row.ts';
+import { type ChatWrite, deferChatChange, writeChatChange, writeHeldChats } from '../store/chats.ts';
 import { type ChatChange, chatEvent, nothing } from './effects.ts';
 
 /** A transfer's two halves name each other: the release its target, the assignment its origin. */
@@ -35,10 +35,8 @@ export async function changeChat(
   const at = e.at.toISOString();
   const mode = opts.handover ? 'transfer' : (opts.mode ?? 'pull');
   const waitedMs = Math.max(0, e.at.getTime() - (t.chat.waitingSince?.getTime() ?? e.at.getTime()));
-  const { row, queueWaitMs } = await writeChatChange(tx, target, {
-    ...{ chat: t.chat, effects: t.effects, locked: locked ?? null },
-    ...{ at, mode, waitedMs },
-  });
+  const change = { chat: t.chat, effects: t.effects, locked: locked ?? null, at, mode, waitedMs };
+  const { row, queueWaitMs } = await writeNowOrWithTheBatch(tx, target, change);
   const assignmentId = t.effects.assigned ? row.assignmentId : null;
   const ids = { ended: locked?.assignmentId ?? null, opened: assignmentId, waitedMs };
   const out = nothing(target, { chat: t.chat, effects: t.effects, row });
@@ -46,6 +44,25 @@ export async function changeChat(
   const handleMs = locked?.assignedAt ? Math.max(0, e.at.getTime() - locked.assignedAt.getTime()) : null;
   out.counts.push(...countsOf(t.effects, { ...ids, queueWaitMs, handleMs }, mode));
   return out;
+}
+
+/**
+ * A chat the batch locked ahead, changed without opening or closing an assignment, is changed in
+ * memory and written with the batch's other chats, in one statement before the commit
+ * (`writeHeldChats`). Any other change is written now, after the batch's changes kept so far (its
+ * version guard reads the table as they leave it).
+ */
+async function writeNowOrWithTheBatch(
+  tx: Executor,
+  target: { id: string; tenantId: string },
+  change: ChatWrite,
+): Promise<{ row: LockedChat; queueWaitMs: number | null }> {
+  const kept = deferChatChange(tx, target, change);
+  if (kept) return { row: kept, queueWaitMs: null };
+  await writeHeldChats(tx);
+  const written = await writeChatChange(tx, target, change);
+  holdRow(tx, written.row);
+  return written;
 }
 
 /** chat.released, chat.assigned, chat.completed for what the transition did, in that order. */

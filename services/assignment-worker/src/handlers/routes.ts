@@ -3,6 +3,7 @@ import { type BatchHandler, type Delivery, type Handler, type Outcome, transient
 import { createBatchHandler } from '@switchboard/worker';
 import { CONSUMER, type Deps } from '../deps.ts';
 import { lockChats } from '../store/chat-row.ts';
+import { writeHeldChats } from '../store/chats.ts';
 import { conversationClosedRoute } from './conversation-closed.ts';
 import { messageReceivedRoute } from './message-received.ts';
 import { messageSentRoute } from './message-sent.ts';
@@ -39,7 +40,8 @@ const chatEventTypes = new Set(
  * one unit of work with their inbox claims (a redelivered event changes nothing), their outbox,
  * their counts and idle checks once committed. Their chats are row-locked by id before any of
  * them applies (`lockRows`), so the lock order holds across the batch: its chats, then the
- * auto-assign tenant lock, then operators. A presence report locks the chats it finds assigned to
+ * auto-assign tenant lock, then operators. Their changes that neither open nor close an
+ * assignment are kept in memory and written in one statement per tenant (`writeRows`). A presence report locks the chats it finds assigned to
  * its operator while it runs, so each goes in a unit of work of its own, as before batching. If a
  * batch's transaction fails, the kit applies its events again one by one, so a poison event fails
  * alone.
@@ -60,6 +62,8 @@ export function createBatchEventHandler(deps: Deps): BatchHandler {
       const ids = [...new Set(scopes.flatMap((s) => (s.chatId ? [s.chatId] : [])))];
       return tenantId ? lockChats(tx, tenantId, ids) : Promise.resolve();
     },
+    // The chats' changes the routes kept in memory, one statement per tenant before the commit.
+    writeRows: writeHeldChats,
   });
   return async (deliveries) => {
     const together: number[] = [];

@@ -72,14 +72,8 @@ export function toLockedChat(row: ChatRow): LockedChat {
  * order everywhere: a chat before any operator.
  */
 export async function lockChat(tx: Executor, id: string, tenantId: string): Promise<LockedChat | null> {
-  const held = heldBy.get(tx);
-  const key = heldKey(tenantId, id);
-  if (held?.has(key)) {
-    const row = held.get(key) ?? null;
-    // Handed out once: the caller writes it, and a second change in this transaction reads the row again.
-    held.delete(key);
-    return row;
-  }
+  const held = heldRow(tx, tenantId, id);
+  if (held !== undefined) return held;
   const r = await tx.execute<ChatRow>(
     sql`select ${COLUMNS} from chats where id = ${id} and tenant_id = ${tenantId} for update`,
   );
@@ -88,20 +82,34 @@ export async function lockChat(tx: Executor, id: string, tenantId: string): Prom
 }
 
 /**
- * What `lockChats` read, by transaction (a unit of work's memo): each chat's row as locked (null:
- * no row yet), by tenant and id, handed to the first `lockChat` of it in that transaction instead
- * of a second round trip.
+ * The chats `lockChats` locked, by transaction (a unit of work's memo): each chat's row as this
+ * transaction has it now (null: no row yet), by tenant and id. `lockChat` hands it out instead of a
+ * second round trip; a change of it is kept here (`holdRow`), written in memory or to the table.
  */
 const heldBy = transactionMemo<Map<string, LockedChat | null>>();
 // Postgres prints a uuid in lower case; an event may name it in upper case.
 const heldKey = (tenantId: string, id: string) => `${tenantId}/${id}`.toLowerCase();
+
+/** The chat as this transaction holds it since `lockChats` (null: no row yet), or undefined: not held. */
+export function heldRow(tx: Executor, tenantId: string, id: string): LockedChat | null | undefined {
+  return heldBy.get(tx)?.get(heldKey(tenantId, id));
+}
+
+/** A held chat's row after this transaction changed it (in memory or in the table); a chat not held stays not held. */
+export function holdRow(tx: Executor, row: LockedChat): void {
+  const held = heldBy.get(tx);
+  const key = heldKey(row.tenantId, row.id);
+  if (held?.has(key)) held.set(key, row);
+}
 
 /**
  * Row-locks a tenant's chats among `ids` in id order, one statement for a batch's chats: taken
  * before anything else in the batch's transaction, so batches that share chats lock them in one
  * order (and before the auto-assign tenant lock and any operator, as everywhere). A chat the queue
  * has not seen yet has no row to lock; its insert is guarded by the primary key, as without a
- * batch. The rows read are kept for the transaction's `lockChat` (once each).
+ * batch. The rows read are kept for the transaction's `lockChat`, and their changes are written
+ * once, for all of them, at the end of the tenant's part of the batch (`writeHeldChats` in
+ * chats.ts): the caller writes them before its outbox append and commit.
  */
 export async function lockChats(tx: Executor, tenantId: string, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
@@ -117,8 +125,9 @@ export async function lockChats(tx: Executor, tenantId: string, ids: string[]): 
 }
 
 /**
- * The transaction may now have written chats other than through `lockChat` (an auto-assign push
- * claims from the queue): what `lockChats` read is not handed out any more.
+ * The transaction may now write chats other than through `lockChat` (an auto-assign push claims
+ * from the queue): what `lockChats` read is not handed out any more. The caller has written every
+ * held change first (`writeHeldChats`), so the statements that follow read them from the table.
  */
 export function forgetHeldChats(tx: Executor): void {
   heldBy.delete(tx);
