@@ -8,6 +8,12 @@ import { sql } from 'drizzle-orm';
  * converge on the unique index), and the lock that serializes the threading of that customer's
  * emails (transaction-scoped advisory lock): a reply sees its parent if the parent committed
  * first. Statements after this one see what the previous lock holder committed.
+ *
+ * A known customer is row-locked (as the upsert would lock it) but written only when the email
+ * brings a name it lacks: an update that changes nothing still writes a row version and fires the
+ * lookup-cache triggers, which invalidate every lookup of the customer and its conversations. A
+ * customer changed meanwhile is re-read under the lock (its address gone: not found, so created as
+ * before); one inserted meanwhile by another transaction is met by the insert's conflict arm.
  */
 export async function upsertAndLockEmailCustomer(
   tx: Executor,
@@ -16,12 +22,18 @@ export async function upsertAndLockEmailCustomer(
   name: string | null,
 ): Promise<string> {
   const res = await tx.execute<{ id: string }>(sql`
-    with c as (
-      insert into customers (tenant_id, email, name) values (${tenantId}, ${email}, ${pgSafe(name)})
+    with found as (
+      select id, name from customers where tenant_id = ${tenantId} and email = ${email} for no key update
+    ), named as (
+      update customers set name = ${pgSafe(name)}::text
+       where id = (select id from found where name is null) and ${pgSafe(name)}::text is not null
+    ), created as (
+      insert into customers (tenant_id, email, name)
+      select ${tenantId}::uuid, ${email}::text, ${pgSafe(name)}::text where not exists (select 1 from found)
       on conflict (tenant_id, email) where email is not null
         do update set name = coalesce(customers.name, excluded.name)
       returning id
-    )
+    ), c as (select id from found union all select id from created)
     select id, pg_advisory_xact_lock(hashtextextended('email-customer/' || ${tenantId} || '/' || id, 0)) from c`);
   const id = res.rows[0]?.id;
   if (!id) throw new Error('customer upsert returned nothing');
