@@ -15,7 +15,7 @@ import {
   type ThreadHit,
   upsertAndLockEmailCustomer,
 } from '../store/email.ts';
-import { lockMessageKey } from '../store/messages.ts';
+import { lockMessageKeys } from '../store/messages.ts';
 import { announceOpened, domainEvent } from './events.ts';
 import { type Applied, type Effects, route } from './route.ts';
 
@@ -37,6 +37,16 @@ export const mailgunEmailRoute = route<MailgunEmailReceived, { channel: Channel;
   },
   lockKeys: ({ channel, from }) => [`email-customer:${channel.tenantId}:${from}`],
   async apply(tx, deps, items) {
+    // Every email's message lock in one statement, in one sorted order (see `lockMessageKeys`), before
+    // any of them is looked at: a copy delivered twice waits here for the first, then finds it stored.
+    await lockMessageKeys(
+      tx,
+      items.map(({ event, value }) => ({
+        tenantId: value.channel.tenantId,
+        provider: 'mailgun',
+        providerMessageId: event.data.messageId,
+      })),
+    );
     const results: Applied[] = [];
     for (const { event, value } of items) results.push(await applyEmail(tx, deps, event.data, value.channel));
     return results;
@@ -56,7 +66,7 @@ type Sender = { tenantId: string; channelId: string; customerId: string };
 
 async function applyEmail(tx: Executor, deps: Deps, m: MailgunEmailReceived, channel: Channel): Promise<Applied> {
   const tenantId = channel.tenantId;
-  await lockMessageKey(tx, { tenantId, provider: 'mailgun', providerMessageId: m.messageId });
+  // The message's advisory lock is held (taken for the batch in `apply`).
   if (await emailStored(tx, tenantId, m.messageId)) {
     return { outcome: skipped(`email ${m.messageId} already stored`), outbox: [], counts: [] };
   }
@@ -134,7 +144,7 @@ async function storeEmail(tx: Executor, sender: Sender, m: MailgunEmailReceived,
     },
     sentAt: new Date(m.sentAt),
   });
-  // Checked under the message's advisory lock above, so a duplicate cannot get here.
+  // Checked under the message's advisory lock (taken in `apply`), so a duplicate cannot get here.
   if (!stored) throw new Error(`email ${m.messageId} was stored concurrently`);
   return stored;
 }
