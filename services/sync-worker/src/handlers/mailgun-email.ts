@@ -8,12 +8,11 @@ import type { Deps } from '../deps.ts';
 import { applyLeadEvent } from '../lead/apply.ts';
 import {
   createEmailConversation,
-  emailStored,
+  customerOfNewEmail,
   findBySubject,
   findThreadAncestor,
   insertEmailMessage,
   type ThreadHit,
-  upsertAndLockEmailCustomer,
 } from '../store/email.ts';
 import { lockMessageKeys } from '../store/messages.ts';
 import { announceOpened, domainEvent } from './events.ts';
@@ -66,11 +65,11 @@ type Sender = { tenantId: string; channelId: string; customerId: string };
 
 async function applyEmail(tx: Executor, deps: Deps, m: MailgunEmailReceived, channel: Channel): Promise<Applied> {
   const tenantId = channel.tenantId;
-  // The message's advisory lock is held (taken for the batch in `apply`).
-  if (await emailStored(tx, tenantId, m.messageId)) {
+  // Under the message's advisory lock (taken for the batch in `apply`): null when already stored.
+  const customerId = await customerOfNewEmail(tx, tenantId, m.messageId, m.from, m.fromName ?? null);
+  if (customerId === null) {
     return { outcome: skipped(`email ${m.messageId} already stored`), outbox: [], counts: [] };
   }
-  const customerId = await upsertAndLockEmailCustomer(tx, tenantId, m.from, m.fromName ?? null);
   const sender: Sender = { tenantId, channelId: channel.id, customerId };
   const thread = await threadEmail(tx, sender, m);
   const body = m.strippedText ?? m.text ?? null;

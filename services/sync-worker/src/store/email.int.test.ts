@@ -2,7 +2,7 @@ import { createDb, devTenant, seedTenant, transaction } from '@switchboard/db';
 import { createTestDatabase, type TestDatabase } from '@switchboard/testing';
 import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { upsertAndLockEmailCustomer } from './email.ts';
+import { customerOfNewEmail, upsertAndLockEmailCustomer } from './email.ts';
 
 let database: TestDatabase;
 let db: ReturnType<typeof createDb>;
@@ -84,5 +84,43 @@ describe('upsertAndLockEmailCustomer', () => {
       'race@example.com',
     ]);
     expect(rows[0]?.n).toBe(1);
+  });
+
+  it('for a new email, is null and touches no customer when its Message-ID is already stored', async () => {
+    const { id } = await upsert('stored@example.com', null);
+    const channel = (
+      await db.pool.query<{ id: string }>(
+        `insert into channels (tenant_id, provider, account_id) values ($1, 'mailgun', 'store-test.example') returning id`,
+        [tenantId],
+      )
+    ).rows[0]?.id;
+    const conversation = (
+      await db.pool.query<{ id: string }>(
+        `insert into conversations (tenant_id, channel_id, customer_id, provider, status)
+         values ($1, $2, $3, 'mailgun', 'open') returning id`,
+        [tenantId, channel, id],
+      )
+    ).rows[0]?.id;
+    await db.pool.query(
+      `insert into messages (tenant_id, conversation_id, direction, provider, provider_message_id, type)
+       values ($1, $2, 'inbound', 'mailgun', 'm-1@example.com', 'email')`,
+      [tenantId, conversation],
+    );
+    const before = await customer(id);
+    const stored = await transaction(db.pool, (tx) =>
+      customerOfNewEmail(tx, tenantId, 'm-1@example.com', 'someone-new@example.com', 'New'),
+    );
+    expect(stored).toBeNull();
+    const { rows } = await db.pool.query('select count(*)::int as n from customers where email = $1', [
+      'someone-new@example.com',
+    ]);
+    expect(rows[0]?.n).toBe(0);
+    expect(await customer(id)).toEqual(before);
+
+    const fresh = await transaction(db.pool, (tx) =>
+      customerOfNewEmail(tx, tenantId, 'm-2@example.com', 'stored@example.com', 'Named Now'),
+    );
+    expect(fresh).toBe(id);
+    expect((await customer(id))?.name).toBe('Named Now');
   });
 });
