@@ -8,14 +8,13 @@ import type { Deps } from '../deps.ts';
 import { applyLeadEvent } from '../lead/apply.ts';
 import {
   createEmailConversation,
-  emailStored,
+  customerOfNewEmail,
   findBySubject,
   findThreadAncestor,
   insertEmailMessage,
   type ThreadHit,
-  upsertAndLockEmailCustomer,
 } from '../store/email.ts';
-import { lockMessageKey } from '../store/messages.ts';
+import { lockMessageKeys } from '../store/messages.ts';
 import { announceOpened, domainEvent } from './events.ts';
 import { type Applied, type Effects, route } from './route.ts';
 
@@ -37,6 +36,16 @@ export const mailgunEmailRoute = route<MailgunEmailReceived, { channel: Channel;
   },
   lockKeys: ({ channel, from }) => [`email-customer:${channel.tenantId}:${from}`],
   async apply(tx, deps, items) {
+    // Every email's message lock in one statement, in one sorted order (see `lockMessageKeys`), before
+    // any of them is looked at: a copy delivered twice waits here for the first, then finds it stored.
+    await lockMessageKeys(
+      tx,
+      items.map(({ event, value }) => ({
+        tenantId: value.channel.tenantId,
+        provider: 'mailgun',
+        providerMessageId: event.data.messageId,
+      })),
+    );
     const results: Applied[] = [];
     for (const { event, value } of items) results.push(await applyEmail(tx, deps, event.data, value.channel));
     return results;
@@ -56,11 +65,11 @@ type Sender = { tenantId: string; channelId: string; customerId: string };
 
 async function applyEmail(tx: Executor, deps: Deps, m: MailgunEmailReceived, channel: Channel): Promise<Applied> {
   const tenantId = channel.tenantId;
-  await lockMessageKey(tx, { tenantId, provider: 'mailgun', providerMessageId: m.messageId });
-  if (await emailStored(tx, tenantId, m.messageId)) {
+  // Under the message's advisory lock (taken for the batch in `apply`): null when already stored.
+  const customerId = await customerOfNewEmail(tx, tenantId, m.messageId, m.from, m.fromName ?? null);
+  if (customerId === null) {
     return { outcome: skipped(`email ${m.messageId} already stored`), outbox: [], counts: [] };
   }
-  const customerId = await upsertAndLockEmailCustomer(tx, tenantId, m.from, m.fromName ?? null);
   const sender: Sender = { tenantId, channelId: channel.id, customerId };
   const thread = await threadEmail(tx, sender, m);
   const body = m.strippedText ?? m.text ?? null;
@@ -134,7 +143,7 @@ async function storeEmail(tx: Executor, sender: Sender, m: MailgunEmailReceived,
     },
     sentAt: new Date(m.sentAt),
   });
-  // Checked under the message's advisory lock above, so a duplicate cannot get here.
+  // Checked under the message's advisory lock (taken in `apply`), so a duplicate cannot get here.
   if (!stored) throw new Error(`email ${m.messageId} was stored concurrently`);
   return stored;
 }

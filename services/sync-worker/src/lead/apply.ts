@@ -13,7 +13,7 @@ import {
 } from '@switchboard/domain';
 import type { Deps } from '../deps.ts';
 import type { Count } from '../metrics.ts';
-import { findLead, type LeadRow, saveLead } from './store.ts';
+import { findLead, type LeadRow, type LeadTransition, saveLead } from './store.ts';
 import { advanceStage, enterState } from './transitions.ts';
 
 /** One lead event and the facts it brings (counted into the journey before the rules read them). */
@@ -95,8 +95,9 @@ const leadResult = (d: LeadDecision) => (d.kind === 'apply' ? (d.changed ? 'move
 
 /**
  * Applies a lead event in the caller's transaction: locks the lead row, counts the facts,
- * `decideLead`, and writes state, stage, audit rows and outbox events together. The worker's
- * handlers and the API's transition route both come through here.
+ * `decideLead`, and writes state, stage and audit rows (one statement) and returns the outbox
+ * events for the caller's transaction. The worker's handlers and the API's transition route both
+ * come through here.
  */
 export async function applyLeadEvent(
   tx: Executor,
@@ -111,9 +112,10 @@ export async function applyLeadEvent(
   const decision = decideLead(lead.state, c.event, factsOf(next, c.at));
   const outbox: OutboxEntry[] = [];
   const counts: Count[] = [{ metric: 'leadEvents', labels: { event: c.event, result: leadResult(decision) } }];
+  const moves: LeadTransition[] = [];
   switch (decision.kind) {
     case 'apply':
-      if (decision.changed) outbox.push(await enterState(tx, deps, next, decision, c));
+      if (decision.changed) outbox.push(enterState(moves, deps, next, decision, c));
       break;
     case 'ignore':
     case 'reject':
@@ -124,8 +126,8 @@ export async function applyLeadEvent(
       throw new Error(`unhandled lead decision ${JSON.stringify(never)}`);
     }
   }
-  const staged = await advanceStage(tx, deps, next, c);
+  const staged = advanceStage(moves, deps, next, c);
   if (staged) outbox.push(staged);
-  await saveLead(tx, next, c.at);
+  await saveLead(tx, next, c.at, moves);
   return { decision, lead: next, outbox, counts };
 }

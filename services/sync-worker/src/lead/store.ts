@@ -95,41 +95,49 @@ export async function findLead(
   return r ? toRow(r) : null;
 }
 
-/** Writes the lead back, guarded by the version read under the row lock. */
-export async function saveLead(tx: Executor, l: LeadRow, at: Date): Promise<void> {
-  const res = await tx.execute(sql`
-    update lead_journeys set
-      state = ${l.state}, state_entered_at = ${l.stateEnteredAt.toISOString()},
-      stage = ${l.stage}, stage_entered_at = ${l.stageEnteredAt.toISOString()},
-      outbound_count = ${l.counters.outboundCount}, inbound_count = ${l.counters.inboundCount},
-      open_count = ${l.counters.openCount}, click_count = ${l.counters.clickCount},
-      interest_signals = ${l.counters.interestSignals}, purchase_signals = ${l.counters.purchaseSignals},
-      first_outbound_at = ${l.firstOutboundAt?.toISOString() ?? null}, first_reply_at = ${l.firstReplyAt?.toISOString() ?? null},
-      engagement_score = ${l.engagementScore}, qualification_score = ${l.qualificationScore},
-      qualification_signals = ${JSON.stringify(l.qualificationSignals)}::jsonb,
-      milestones = ${JSON.stringify(l.milestones)}::jsonb,
-      agent_id = ${l.agentId}, version = version + 1, updated_at = ${at.toISOString()}
-     where conversation_id = ${l.conversationId} and version = ${l.version}`);
-  if (res.rowCount !== 1) throw new Error(`lead ${l.conversationId} changed under its row lock`);
+/** An audit row of a lead's move (`lead_transitions`), written with the lead it moved. */
+export interface LeadTransition {
+  tenantId: string;
+  conversationId: string;
+  kind: 'state' | 'stage';
+  event: string | null;
+  from: string;
+  to: string;
+  triggeredBy: string;
+  warnings: unknown[];
+  metadata: Record<string, unknown>;
+  at: Date;
 }
 
-export async function recordLeadTransition(
-  tx: Executor,
-  t: {
-    tenantId: string;
-    conversationId: string;
-    kind: 'state' | 'stage';
-    event: string | null;
-    from: string;
-    to: string;
-    triggeredBy: string;
-    warnings: unknown[];
-    metadata: Record<string, unknown>;
-    at: Date;
-  },
-): Promise<void> {
-  await tx.execute(sql`
-    insert into lead_transitions (tenant_id, conversation_id, kind, event, from_value, to_value, triggered_by, warnings, metadata, at)
-    values (${t.tenantId}, ${t.conversationId}, ${t.kind}, ${t.event}, ${t.from}, ${t.to}, ${t.triggeredBy},
-            ${JSON.stringify(t.warnings)}::jsonb, ${JSON.stringify(t.metadata)}::jsonb, ${t.at.toISOString()})`);
+/**
+ * Writes the lead back, guarded by the version read under the row lock, and the audit rows of its
+ * moves (in their order), in one statement: nothing is written unless the guard holds.
+ */
+export async function saveLead(tx: Executor, l: LeadRow, at: Date, transitions: LeadTransition[] = []): Promise<void> {
+  const rows = transitions.map((t) => ({ ...t, at: t.at.toISOString() }));
+  const res = await tx.execute<{ saved: number }>(sql`
+    with saved as (
+      update lead_journeys set
+        state = ${l.state}, state_entered_at = ${l.stateEnteredAt.toISOString()},
+        stage = ${l.stage}, stage_entered_at = ${l.stageEnteredAt.toISOString()},
+        outbound_count = ${l.counters.outboundCount}, inbound_count = ${l.counters.inboundCount},
+        open_count = ${l.counters.openCount}, click_count = ${l.counters.clickCount},
+        interest_signals = ${l.counters.interestSignals}, purchase_signals = ${l.counters.purchaseSignals},
+        first_outbound_at = ${l.firstOutboundAt?.toISOString() ?? null}, first_reply_at = ${l.firstReplyAt?.toISOString() ?? null},
+        engagement_score = ${l.engagementScore}, qualification_score = ${l.qualificationScore},
+        qualification_signals = ${JSON.stringify(l.qualificationSignals)}::jsonb,
+        milestones = ${JSON.stringify(l.milestones)}::jsonb,
+        agent_id = ${l.agentId}, version = version + 1, updated_at = ${at.toISOString()}
+       where conversation_id = ${l.conversationId} and version = ${l.version}
+      returning 1
+    ), moved as (
+      insert into lead_transitions (tenant_id, conversation_id, kind, event, from_value, to_value, triggered_by, warnings, metadata, at)
+      select (r->>'tenantId')::uuid, (r->>'conversationId')::uuid, r->>'kind', r->>'event', r->>'from', r->>'to',
+             r->>'triggeredBy', r->'warnings', r->'metadata', (r->>'at')::timestamptz
+        from jsonb_array_elements(${JSON.stringify(rows)}::jsonb) with ordinality as e(r, n)
+       where exists (select 1 from saved)
+       order by n
+    )
+    select count(*)::int as saved from saved`);
+  if (Number(res.rows[0]?.saved) !== 1) throw new Error(`lead ${l.conversationId} changed under its row lock`);
 }

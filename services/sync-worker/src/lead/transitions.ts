@@ -1,5 +1,5 @@
 import type { LeadTrigger } from '@switchboard/contracts';
-import type { Executor, OutboxEntry } from '@switchboard/db';
+import type { OutboxEntry } from '@switchboard/db';
 import {
   type LeadDecision,
   type LeadEvent,
@@ -11,12 +11,13 @@ import {
 } from '@switchboard/domain';
 import type { Deps } from '../deps.ts';
 import { domainEvent } from '../handlers/events.ts';
-import { type LeadRow, recordLeadTransition } from './store.ts';
+import type { LeadRow, LeadTransition } from './store.ts';
 
 /**
  * The two moves a lead event can make, each written as an audit row (`lead_transitions`) and an
  * event in the caller's transaction: the lead's state (the state machine), and its journey stage
- * (which follows from the state and the counters, forward only).
+ * (which follows from the state and the counters, forward only). The audit rows are appended to
+ * `moves`, which `saveLead` writes with the lead.
  */
 
 export interface TransitionCause {
@@ -38,18 +39,18 @@ function handoverOf(to: LeadState, agentId: string | null) {
 }
 
 /** Moves `lead` into the decided state (in place, for the save that follows) and returns its event. */
-export async function enterState(
-  tx: Executor,
+export function enterState(
+  moves: LeadTransition[],
   deps: Pick<Deps, 'names' | 'now'>,
   lead: LeadRow,
   decision: Moved,
   c: TransitionCause,
-): Promise<OutboxEntry> {
+): OutboxEntry {
   const meta = { tenantId: lead.tenantId, conversationId: lead.conversationId };
   const warnings = decision.warnings.map((w) => ({ rule: w.rule, message: w.message }));
   lead.state = decision.to;
   lead.stateEnteredAt = c.at;
-  await recordLeadTransition(tx, {
+  moves.push({
     ...meta,
     kind: 'state',
     event: c.event,
@@ -78,12 +79,12 @@ export async function enterState(
  * Moves `lead` to the journey stage its state and counters now reach (in place), earning each
  * milestone due on the way (`milestonesDue`); returns its event, or null when the stage stays.
  */
-export async function advanceStage(
-  tx: Executor,
+export function advanceStage(
+  moves: LeadTransition[],
   deps: Pick<Deps, 'names' | 'now'>,
   lead: LeadRow,
   c: TransitionCause,
-): Promise<OutboxEntry | null> {
+): OutboxEntry | null {
   const stage = nextStage(lead.stage, lead.state, lead.counters);
   const due = milestonesDue(
     stage,
@@ -99,7 +100,7 @@ export async function advanceStage(
   if (stage === lead.stage) return null;
   const meta = { tenantId: lead.tenantId, conversationId: lead.conversationId };
   const kind = 'stage';
-  await recordLeadTransition(tx, {
+  moves.push({
     ...meta,
     kind,
     event: c.event,

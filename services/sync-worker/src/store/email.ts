@@ -1,5 +1,5 @@
 import { type Executor, pgSafe, setChangeContext } from '@switchboard/db';
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 
 /** Email threading storage: customers by address, the per-customer Message-ID graph, threads as conversations. */
 
@@ -8,6 +8,12 @@ import { sql } from 'drizzle-orm';
  * converge on the unique index), and the lock that serializes the threading of that customer's
  * emails (transaction-scoped advisory lock): a reply sees its parent if the parent committed
  * first. Statements after this one see what the previous lock holder committed.
+ *
+ * A known customer is row-locked (as the upsert would lock it) but written only when the email
+ * brings a name it lacks: an update that changes nothing still writes a row version and fires the
+ * lookup-cache triggers, which invalidate every lookup of the customer and its conversations. A
+ * customer changed meanwhile is re-read under the lock (its address gone: not found, so created as
+ * before); one inserted meanwhile by another transaction is met by the insert's conflict arm.
  */
 export async function upsertAndLockEmailCustomer(
   tx: Executor,
@@ -16,23 +22,53 @@ export async function upsertAndLockEmailCustomer(
   name: string | null,
 ): Promise<string> {
   const res = await tx.execute<{ id: string }>(sql`
-    with c as (
-      insert into customers (tenant_id, email, name) values (${tenantId}, ${email}, ${pgSafe(name)})
-      on conflict (tenant_id, email) where email is not null
-        do update set name = coalesce(customers.name, excluded.name)
-      returning id
-    )
-    select id, pg_advisory_xact_lock(hashtextextended('email-customer/' || ${tenantId} || '/' || id, 0)) from c`);
+    with ${customerOf(tenantId, email, name, sql`true`)}
+    select c.id from c, lateral (select ${lockCustomer(tenantId)}) l`);
   const id = res.rows[0]?.id;
   if (!id) throw new Error('customer upsert returned nothing');
   return id;
 }
 
-export async function emailStored(tx: Executor, tenantId: string, messageIdHeader: string): Promise<boolean> {
-  const res = await tx.execute(sql`
-    select 1 from messages where tenant_id = ${tenantId} and provider = 'mailgun' and provider_message_id = ${messageIdHeader}`);
-  return res.rows.length > 0;
+/**
+ * `upsertAndLockEmailCustomer` for an inbound email, unless a message with its Message-ID is
+ * already stored: then null, and no customer is touched or locked. The caller holds the message's
+ * advisory lock, so this statement (begun after it) sees a copy that committed first.
+ */
+export async function customerOfNewEmail(
+  tx: Executor,
+  tenantId: string,
+  messageIdHeader: string,
+  email: string,
+  name: string | null,
+): Promise<string | null> {
+  const res = await tx.execute<{ id: string | null }>(sql`
+    with stored as (
+      select 1 from messages where tenant_id = ${tenantId} and provider = 'mailgun' and provider_message_id = ${messageIdHeader}
+    ), ${customerOf(tenantId, email, name, sql`not exists (select 1 from stored)`)}
+    select c.id from c, lateral (select ${lockCustomer(tenantId)}) l
+    union all select null::uuid from stored`);
+  const row = res.rows[0];
+  if (!row) throw new Error('customer upsert returned nothing');
+  return row.id;
 }
+
+/** The customer CTEs of the two above (`found`, `named`, `created`, and `c`: its id), run only when `when`. */
+const customerOf = (tenantId: string, email: string, name: string | null, when: SQL) => sql`
+    found as (
+      select id, name from customers where tenant_id = ${tenantId} and email = ${email} and ${when} for no key update
+    ), named as (
+      update customers set name = ${pgSafe(name)}::text
+       where id = (select id from found where name is null) and ${pgSafe(name)}::text is not null
+    ), created as (
+      insert into customers (tenant_id, email, name)
+      select ${tenantId}::uuid, ${email}::text, ${pgSafe(name)}::text where not exists (select 1 from found) and ${when}
+      on conflict (tenant_id, email) where email is not null
+        do update set name = coalesce(customers.name, excluded.name)
+      returning id
+    ), c as (select id from found union all select id from created)`;
+
+const lockCustomer = (tenantId: string) =>
+  sql`pg_advisory_xact_lock(hashtextextended('email-customer/' || ${tenantId} || '/' || c.id, 0))`;
 
 export interface ThreadHit {
   messageId: string;
