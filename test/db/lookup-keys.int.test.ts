@@ -3,10 +3,10 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
- * The lookup keys the conversations' statement triggers record (migrations 0013 and
- * 0024_conversation_lookup_keys_set_based): every key a conversation's lookups depend on, before
- * and after a change, so the read cache forgets every answer the change could alter. Each case
- * runs as the services do (switchboard_app, under its tenant) and is rolled back.
+ * The lookup keys the conversations' statement triggers record (migration 0013; one query per
+ * statement since `conversation_lookup_keys_set_based`): every key a conversation's lookups depend
+ * on, before and after a change, so the read cache forgets every answer the change could alter.
+ * Each case runs as the services do (switchboard_app, under its tenant) and is rolled back.
  */
 let database: TestDatabase;
 const T = '7e4a0000-0000-4000-8000-000000000001';
