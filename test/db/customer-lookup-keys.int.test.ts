@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
  * The lookup keys the customers' statement triggers record (migrations 0013, 0014 and
- * 0027_customer_lookup_keys_inline): a customer's profile, what finds it (phone, WhatsApp id, user
+ * 0025_customer_lookup_keys_inline): a customer's profile, what finds it (phone, WhatsApp id, user
  * id, username, name search), each of its conversations with its Genesys id, and each WhatsApp
  * user id it holds; for an update, those of the row before and after. Each case runs as the
  * services do (switchboard_app, under its tenant) and is rolled back.

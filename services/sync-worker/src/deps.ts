@@ -4,6 +4,7 @@ import type { ResolveChannel, UnitDeps } from '@switchboard/worker';
 import type pg from 'pg';
 import type { LookupCache } from './lookup-cache.ts';
 import type { Metrics } from './metrics.ts';
+import type { KnownBusinessAccounts } from './store/business-accounts.ts';
 
 /** Everything a handler may touch, built once in `main.ts`. Handlers take a `Pick` of it. */
 export interface Deps {
@@ -20,6 +21,8 @@ export interface Deps {
   lookups?: Pick<LookupCache, 'invalidate'>;
   /** The last step of every unit of work: reads what it touched for `lookups` (lookup-keys.ts). */
   beforeCommit?: UnitDeps<Metrics>['beforeCommit'];
+  /** The WhatsApp Business Accounts this process saw stored, so messages skip their insert. */
+  businessAccounts?: KnownBusinessAccounts;
 }
 
 /** The inbox name this service claims event ids under. */

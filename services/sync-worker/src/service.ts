@@ -27,6 +27,7 @@ import { startSyncWorkerJobs } from './jobs/sweeps.ts';
 import { createLookupCache } from './lookup-cache.ts';
 import { invalidateTouched } from './lookup-keys.ts';
 import { createMetrics } from './metrics.ts';
+import { knownBusinessAccounts } from './store/business-accounts.ts';
 
 /**
  * Builds and starts the sync-worker: pool, Redis, broker, relay, consumer, HTTP (ops and the read
@@ -83,6 +84,7 @@ export async function startSyncWorker(config: Config, opts: { logger?: Logger } 
     lock: { ttlMs: config.LOCK_TTL_MS, waitMs: config.LOCK_WAIT_MS },
     lookups,
     beforeCommit: invalidateTouched(lookups),
+    businessAccounts: knownBusinessAccounts(),
   };
 
   const relay = new OutboxRelay({

@@ -78,7 +78,7 @@ async function applyMessages(tx: Executor, deps: Deps, items: Item[]): Promise<A
     tx,
     items.flatMap(({ value: v }) => identityLockKeys(identityKeysOf(v.channel.tenantId, v.identity, v.notice))),
   );
-  await learnBusinessAccounts(tx, items.flatMap(businessAccountOf));
+  const learned = await learnBusinessAccounts(tx, items.flatMap(businessAccountOf), deps.businessAccounts);
   const byPhone = await upsertSenders(tx, items.filter(isPhoneOnly));
   const identities = await resolveIdentities(tx, deps, items);
   const customerOf = (item: Item) =>
@@ -95,12 +95,16 @@ async function applyMessages(tx: Executor, deps: Deps, items: Item[]): Promise<A
   const stored = await storeMessages(tx, messages, landed);
   const held = await takeHeldForBatch(tx, messages);
   const announced = await announceMessages(tx, deps, messages, { landed, stored, held });
-  return items.map((item) => {
+  const applied = items.map((item): Applied => {
     const identity = identities.effects.get(item) ?? { outbox: [], counts: [] };
     if (item.value.notice) return { outcome: done, ...identity };
     const a = announced[messages.indexOf(item)] as Applied;
     return { ...a, outbox: [...identity.outbox, ...a.outbox], counts: [...identity.counts, ...a.counts] };
   });
+  // The batch's business accounts are remembered once it committed (any item carries the hook).
+  const first = applied[0];
+  if (learned && first) first.afterCommit = [...(first.afterCommit ?? []), learned];
+  return applied;
 }
 
 const businessAccountOf = ({ event, value }: Item) =>
