@@ -44,7 +44,7 @@ function assignmentCaughtUp(p: Pipeline, expected: number) {
 
 async function atRate(ctx: BenchContext, label: string, rate: number): Promise<Driven> {
   const messages = Math.round(rate * ctx.options.durationS);
-  const p = await ctx.pipeline();
+  const p = await ctx.pipeline('all');
   return drive(
     p,
     ctx.env,
@@ -126,7 +126,7 @@ export const allServicesScenarios: Scenario[] = [
     description: 'every service running, flat out: throughput with the assignment-worker keeping up',
     run: async (ctx) => {
       const { messages, concurrency } = ctx.options;
-      const p = await ctx.pipeline();
+      const p = await ctx.pipeline('all');
       const run = await drive(
         p,
         ctx.env,
