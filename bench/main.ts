@@ -94,6 +94,7 @@ try {
       dbRole: role,
       serviceEnv: options.serviceEnv,
       tsx: options.tsx,
+      gateway: options.gateway,
       log,
       ...(options.profile ? { profileDir } : {}),
     });

@@ -18,13 +18,13 @@ import { perSecond, summarize } from './stats.ts';
  */
 export type PipelineShape = 'edge+sync' | 'all';
 
-export type PipelineService = 'sync-worker' | 'ingest' | 'webhooks' | 'assignment-worker';
+export type PipelineService = 'sync-worker' | 'ingest' | 'webhooks' | 'assignment-worker' | 'realtime';
 
-/** Start order: the consumer before the edges that feed it. */
-export const SHAPES: Record<PipelineShape, readonly PipelineService[]> = {
-  'edge+sync': ['sync-worker', 'ingest'],
-  all: ['sync-worker', 'ingest', 'webhooks', 'assignment-worker'],
-};
+/** Start order: the consumers before the edges that feed them. With `gateway`, `all` runs the realtime gateway too. */
+export function servicesOf(shape: PipelineShape, gateway: boolean): PipelineService[] {
+  if (shape === 'edge+sync') return ['sync-worker', 'ingest'];
+  return ['sync-worker', 'ingest', 'webhooks', 'assignment-worker', ...(gateway ? (['realtime'] as const) : [])];
+}
 
 /**
  * Queues the edge+sync shape removes after its services declared the whole topology: those of
@@ -63,6 +63,8 @@ export interface PipelineOptions {
   serviceEnv: Record<string, string>;
   /** Run the services' TypeScript through tsx rather than their production build. */
   tsx: boolean;
+  /** `all` also runs the realtime gateway (one replica), consuming `realtime.events`. */
+  gateway: boolean;
   log: (line: string) => void;
 }
 
@@ -116,6 +118,7 @@ async function setUp(env: BenchEnv, opts: PipelineOptions): Promise<Setup> {
     ingest: await freePort(),
     webhooks: await freePort(),
     'assignment-worker': await freePort(),
+    realtime: await freePort(),
   };
   const common = {
     DATABASE_URL: opts.dbRole === 'owner' ? env.databaseUrl : env.appDatabaseUrl,
@@ -132,6 +135,10 @@ async function setUp(env: BenchEnv, opts: PipelineOptions): Promise<Setup> {
     WEBHOOKS_PORT: String(ports.webhooks),
     ASSIGNMENT_WORKER_HOST: '127.0.0.1',
     ASSIGNMENT_WORKER_PORT: String(ports['assignment-worker']),
+    REALTIME_HOST: '127.0.0.1',
+    REALTIME_PORT: String(ports.realtime),
+    REALTIME_READ_API_URL: `http://127.0.0.1:${ports['sync-worker']}`,
+    REALTIME_ASSIGNMENT_API_URL: `http://127.0.0.1:${ports['assignment-worker']}`,
     SHUTDOWN_TIMEOUT_MS: '15000',
     ...opts.serviceEnv,
   };
@@ -161,7 +168,7 @@ async function setUp(env: BenchEnv, opts: PipelineOptions): Promise<Setup> {
 }
 
 async function reshape(s: Setup, shape: PipelineShape, env: BenchEnv, opts: PipelineOptions): Promise<Pipeline> {
-  const wanted = SHAPES[shape];
+  const wanted = servicesOf(shape, opts.gateway);
   for (const [name, service] of [...s.running].reverse()) {
     if (wanted.includes(name)) continue;
     await service.stop();

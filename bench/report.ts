@@ -182,6 +182,7 @@ const CPU_PARTS = [
   'webhooks',
   'sync-worker',
   'assignment-worker',
+  'realtime',
   'postgres',
   'rabbitmq',
   'redis',
