@@ -242,8 +242,13 @@ export interface DriveOptions {
   /**
    * Waits for consumers further down than the collector (the assignment-worker) once every event
    * arrived, before CPU is sampled, so their tail is counted; returns what they got through.
+   * `accepted`: the webhooks answered 2xx, the most it can get (a refused one makes no event).
    */
-  downstream?: (prefix: string, lastSent: number) => Promise<NonNullable<ScenarioResult['downstream']>>;
+  downstream?: (
+    prefix: string,
+    lastSent: number,
+    accepted: number,
+  ) => Promise<NonNullable<ScenarioResult['downstream']>>;
 }
 
 /**
@@ -279,7 +284,7 @@ export async function drive(
   await tracker.waitAll(15_000);
   if (p.collector.lost) throw new Error('the event collector lost its broker connection (was RabbitMQ restarted?)');
   const lastSent = sent.start.reduce((a, b) => Math.max(a, b), 0);
-  const below = downstream ? await downstream(prefix, lastSent) : undefined;
+  const below = downstream ? await downstream(prefix, lastSent, accepted) : undefined;
   const cpu = cpuUse(cpuBefore, sampleCpu(env.databaseName, pids), tracker.arrivals.size);
   const serviceMetrics = metricsDelta(metricsBefore, await scrapeMetrics(p.services));
   // A short grace period, so a late duplicate would still be counted.
