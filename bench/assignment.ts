@@ -47,7 +47,7 @@ function residualThinkMs(): number {
 }
 
 export async function runAssignmentBench(ctx: BenchContext): Promise<ScenarioResult> {
-  const p = await ctx.pipeline();
+  const p = await ctx.pipeline('all');
   const run = randomUUID().slice(0, 8);
   const { pool, db } = createDb(ctx.env.databaseUrl, { max: 2, applicationName: 'bench-assignment' });
   try {

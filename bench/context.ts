@@ -2,7 +2,7 @@ import type { CpuUse } from './cpu.ts';
 import type { BenchEnv } from './env.ts';
 import type { MetricTotals } from './metrics.ts';
 import type { BenchOptions } from './options.ts';
-import type { Pipeline } from './pipeline.ts';
+import type { Pipeline, PipelineShape } from './pipeline.ts';
 import type { LatencySummary } from './stats.ts';
 
 /** One row of the report: what a scenario sent, what came out, and how fast. */
@@ -47,8 +47,11 @@ export interface ScenarioResult {
 export interface BenchContext {
   options: BenchOptions;
   env: BenchEnv;
-  /** The running pipeline (ingest + sync-worker + collector), started and warmed up on first use. */
-  pipeline: () => Promise<Pipeline>;
+  /**
+   * The services in the shape a scenario measures (`edge+sync`: ingest and the sync-worker only;
+   * `all`: every service), plus the collector: started, stopped and warmed up as the shape needs.
+   */
+  pipeline: (shape: PipelineShape) => Promise<Pipeline>;
   log: (line: string) => void;
   /** With `--profile`: where services started by a scenario write their CPU profiles. */
   profileDir?: string;

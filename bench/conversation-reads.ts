@@ -21,7 +21,7 @@ const REQUESTS = 1_000;
 type Sampled = { name: string; paths: string[] };
 
 export async function runConversationReadsBench(ctx: BenchContext): Promise<ScenarioResult> {
-  const p = await ctx.pipeline();
+  const p = await ctx.pipeline('all');
   ctx.log('conversation-reads: seeding 100,000 conversations × 10 messages (+ 9 tenants × 5,000)');
   const t0 = performance.now();
   const { tenantId } = await seedConversationStore(p.pool, { ...SHAPE, now: new Date() }, ctx.log);

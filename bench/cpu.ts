@@ -1,13 +1,14 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { testUrls } from '@switchboard/testing';
 
 /**
  * CPU time (user + system) spent by each part of the system, read from /proc, so a run can say
  * where the machine's cores went per message, and whether something else was using them.
  * Postgres counts the backends of the bench's database and the server's own processes (WAL
  * writer, checkpointer: shared, so they include others' writes), not other databases' backends
- * or autovacuum workers; RabbitMQ (its Erlang VM) and Redis are
- * counted whole, so they include anyone else's traffic on those shared servers. `machine` is every
+ * or autovacuum workers; RabbitMQ (the Erlang VM listening on AMQP_URL's port, when several
+ * nodes run on the machine) and Redis are counted whole, so they include anyone else's traffic on those shared servers. `machine` is every
  * core's busy time; what it has beyond ours is the kernel's work for us (loopback networking,
  * disk flushes) plus other people's processes. Off Linux the figures are simply absent.
  */
@@ -83,6 +84,56 @@ function machineMs(): number | undefined {
   return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) * TICK_MS;
 }
 
+/** Listening TCP sockets' inodes on `port`, from /proc/net/tcp and tcp6 (state 0A is LISTEN). */
+function listeningInodes(port: number): Set<string> {
+  const inodes = new Set<string>();
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of read(table).split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f[1]?.endsWith(`:${hex}`) && f[3] === '0A' && f[9]) inodes.add(f[9]);
+    }
+  }
+  return inodes;
+}
+
+const brokerPids = new Map<number, string | null>();
+
+/**
+ * The pid of the Erlang VM that listens on the bench's AMQP port, so a second node on the same
+ * machine (one started to try a setting) is neither counted with it nor counted instead of it.
+ * Null when it cannot be told (no /proc/net, fds not readable): every `beam.smp` counts then.
+ */
+function brokerPid(beams: string[]): string | null {
+  const port = Number(new URL(testUrls.amqp).port || 5672);
+  if (brokerPids.has(port)) return brokerPids.get(port) ?? null;
+  const sockets = [...listeningInodes(port)].map((inode) => `socket:[${inode}]`);
+  let found: string | null = null;
+  for (const pid of beams) {
+    let fds: string[] = [];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    if (
+      fds.some((fd) => {
+        try {
+          return sockets.includes(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        } catch {
+          return false;
+        }
+      })
+    ) {
+      found = pid;
+      break;
+    }
+  }
+  // Only remembered once found: the broker may not have been up at the first sample.
+  if (found !== null) brokerPids.set(port, found);
+  return found;
+}
+
 /** `services` maps a name to a pid; `bench` is this process; postgres and rabbitmq by command name. */
 export function sampleCpu(database: string, services: Record<string, number | undefined> = {}): CpuSample {
   const usage = process.cpuUsage();
@@ -103,6 +154,8 @@ export function sampleCpu(database: string, services: Record<string, number | un
   const server = (pid: string, part: string, ms: number) => {
     procs[pid] = { part, ms, switches: switchesOf(pid) };
   };
+  const beams = pids.filter((pid) => read(`/proc/${pid}/comm`).trim() === 'beam.smp');
+  const broker = beams.length > 1 ? brokerPid(beams) : null;
   for (const pid of pids) {
     const t = procMs(pid);
     if (t?.comm === 'postgres') {
@@ -112,8 +165,9 @@ export function sampleCpu(database: string, services: Record<string, number | un
       const title = read(`/proc/${pid}/cmdline`);
       const elsewhere = title.includes('autovacuum worker') && !title.includes(database);
       if (title.includes(database) || (!title.includes('(') && !elsewhere)) server(pid, 'postgres', t.ms);
-    } else if (t?.comm === 'beam.smp') server(pid, 'rabbitmq', t.ms);
-    else if (t?.comm === 'redis-server') server(pid, 'redis', t.ms);
+    } else if (t?.comm === 'beam.smp') {
+      if (broker === null || broker === pid) server(pid, 'rabbitmq', t.ms);
+    } else if (t?.comm === 'redis-server') server(pid, 'redis', t.ms);
   }
   return { at: performance.now(), parts, procs, switches, machine: machineMs() };
 }

@@ -89,7 +89,7 @@ export async function runEmailBench(ctx: BenchContext): Promise<ScenarioResult> 
   const { concurrency } = ctx.options;
   const count = Math.min(ctx.options.messages, 5_000);
   const run = ctx.env.runId.replace(/[^a-z0-9]/gi, '').slice(0, 12);
-  const p = await ctx.pipeline();
+  const p = await ctx.pipeline('all');
   ctx.log(`email: seeding ${PRIOR} prior email messages in ${THREADS} threads`);
   const customers = await seedPriorThreads(ctx.env.databaseUrl, run);
 

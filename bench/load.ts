@@ -50,10 +50,20 @@ const newSent = (n: number): Sent => ({
 export class WebhookClient {
   readonly #agent: http.Agent;
   readonly #url: URL;
+  /**
+   * Every answer that was not a 2xx, by kind: `HTTP <status>` (with the `retry-after` it carried,
+   * if any) or the transport error's code (`ECONNRESET`, ...), so a run's errors say what the
+   * sender saw rather than only how many.
+   */
+  readonly failures = new Map<string, number>();
 
   constructor(baseUrl: string, maxSockets: number) {
     this.#url = new URL('/webhooks/whatsapp', baseUrl);
     this.#agent = new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
+  }
+
+  #failed(kind: string): void {
+    this.failures.set(kind, (this.failures.get(kind) ?? 0) + 1);
   }
 
   post(w: SignedWebhook): Promise<number> {
@@ -70,12 +80,23 @@ export class WebhookClient {
           },
         },
         (res) => {
+          const status = res.statusCode ?? 0;
+          if (status < 200 || status >= 300) {
+            const retryAfter = res.headers['retry-after'];
+            this.#failed(`HTTP ${status}${retryAfter === undefined ? '' : ` (retry-after ${retryAfter})`}`);
+          }
           res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-          res.on('error', () => resolve(0));
+          res.on('end', () => resolve(status));
+          res.on('error', (err: NodeJS.ErrnoException) => {
+            this.#failed(`response ${err.code ?? err.message}`);
+            resolve(0);
+          });
         },
       );
-      req.on('error', () => resolve(0));
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        this.#failed(`${err.code ?? err.message}${req.reusedSocket ? ' (reused keep-alive socket)' : ''}`);
+        resolve(0);
+      });
       req.end(w.body);
     });
   }

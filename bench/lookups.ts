@@ -19,7 +19,7 @@ const REQUESTS = 10_000;
 const CONCURRENCY = 1;
 
 async function seed(ctx: BenchContext, run: string) {
-  const p = await ctx.pipeline();
+  const p = await ctx.pipeline('all');
   // A second pass in one run (--db-role both) seeds customers of its own, after the first's.
   const seeded = await p.pool.query<{ n: number }>(
     `select count(*)::int as n from customers where phone_e164 like '+447700%'`,
@@ -52,7 +52,7 @@ async function seed(ctx: BenchContext, run: string) {
 
 export async function runLookupBench(ctx: BenchContext): Promise<ScenarioResult> {
   const run = String(Date.now() % 100_000).padStart(5, '0');
-  const p = await ctx.pipeline();
+  const p = await ctx.pipeline('all');
   ctx.log(`lookups: seeding ${CONVERSATIONS} conversations × ${MESSAGES} messages`);
   const conversations = await seed(ctx, run);
   const tenantId = conversations[0]?.tenant_id;

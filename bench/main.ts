@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { BenchContext, ScenarioResult } from './context.ts';
 import { type BenchEnv, createBenchEnv } from './env.ts';
 import { parseOptions } from './options.ts';
-import { type Pipeline, startPipeline } from './pipeline.ts';
+import { Pipelines } from './pipeline.ts';
 import { summarizeProfiles } from './profile.ts';
 import { correctnessProblems, evaluateTargets, formatCpuTable, formatTable, formatTargets, rlsCost } from './report.ts';
 import { scenarios } from './scenarios.ts';
@@ -47,12 +47,12 @@ const began = performance.now();
 const log = (line: string) => console.log(`[${((performance.now() - began) / 1000).toFixed(1).padStart(5)} s] ${line}`);
 
 let env: BenchEnv | undefined;
-let pipeline: Promise<Pipeline> | undefined;
+let pipelines: Pipelines | undefined;
 let cleaning: Promise<void> | undefined;
 /** Stops the services (SIGTERM, graceful) and removes the database, queues and Redis keys; runs once. */
 const cleanup = () =>
   (cleaning ??= (async () => {
-    if (pipeline) await (await pipeline.catch(() => undefined))?.stop();
+    await pipelines?.stop();
     await env?.cleanup();
   })());
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -85,29 +85,32 @@ try {
   for (const role of roles) {
     // Message ids carry the run id: each role's pass sends its own, or the second pass's would be
     // the first's redelivered (and skipped by the inbox).
+    const runEnv = roles.length > 1 ? { ...benchEnv, runId: `${benchEnv.runId}${role}` } : benchEnv;
+    pipelines = new Pipelines(runEnv, {
+      root,
+      logDir: resultsDir,
+      warmup: options.warmup,
+      customers: options.customers,
+      dbRole: role,
+      serviceEnv: options.serviceEnv,
+      tsx: options.tsx,
+      gateway: options.gateway,
+      log,
+      ...(options.profile ? { profileDir } : {}),
+    });
+    const current = pipelines;
     const ctx: BenchContext = {
       options,
-      env: roles.length > 1 ? { ...benchEnv, runId: `${benchEnv.runId}${role}` } : benchEnv,
+      env: runEnv,
       log,
-      pipeline: () =>
-        (pipeline ??= startPipeline(ctx.env, {
-          root,
-          logDir: resultsDir,
-          warmup: options.warmup,
-          customers: options.customers,
-          dbRole: role,
-          serviceEnv: options.serviceEnv,
-          tsx: options.tsx,
-          log,
-          ...(options.profile ? { profileDir } : {}),
-        })),
+      pipeline: (shape) => current.get(shape),
       ...(options.profile ? { profileDir } : {}),
     };
     if (roles.length > 1) log(`services as the ${role} role`);
     await runScenarios(ctx, roles.length > 1 ? `@${role}` : '');
-    if (roles.length > 1 && pipeline) {
-      await (await pipeline.catch(() => undefined))?.stop();
-      pipeline = undefined;
+    if (roles.length > 1) {
+      await pipelines.stop();
+      pipelines = undefined;
     }
   }
 } catch (err) {

@@ -25,6 +25,11 @@ export interface BenchOptions {
    * scenario under each, owner first, in one run, and the CPU cost of RLS as a ratio.
    */
   dbRole: 'app' | 'owner' | 'both';
+  /**
+   * Scenarios with every service also run the realtime gateway (one replica), so
+   * `realtime.events` is consumed as in production rather than filling with nobody reading it.
+   */
+  gateway: boolean;
   /** Start the services with --cpu-prof and summarize the profiles at the end. */
   profile: boolean;
   /** Run the services' TypeScript through tsx instead of building them first (`npm run build`). */
@@ -48,6 +53,8 @@ const USAGE = `npm run bench -- [options]
   --db-role <app|owner|both>  what the services connect as: the RLS-bound app role
                            (default), the tables' owner (no RLS), or both in one run
                            with the cost of RLS per message as a ratio
+  --gateway                scenarios with every service also run the realtime gateway (one
+                           replica), so realtime.events is consumed as in production
   --profile                run the services with --cpu-prof and print where their CPU went
   --tsx                    run the services' TypeScript through tsx, as npm start does, instead
                            of the production build (npm run build, plain JavaScript) that the
@@ -101,6 +108,7 @@ function parse(argv: string[]): BenchOptions | { help: string } {
       customers: { type: 'string' },
       'service-env': { type: 'string', multiple: true },
       'db-role': { type: 'string', default: 'app' },
+      gateway: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
       tsx: { type: 'boolean', default: false },
       list: { type: 'boolean', default: false },
@@ -127,6 +135,7 @@ function parse(argv: string[]): BenchOptions | { help: string } {
     customers: Math.round(positive('customers', values.customers, 200)),
     serviceEnv: keyValues(values['service-env']),
     dbRole,
+    gateway: values.gateway ?? false,
     profile: values.profile ?? false,
     tsx: values.tsx ?? false,
     list: values.list ?? false,

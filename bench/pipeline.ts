@@ -1,4 +1,5 @@
 import { switchboardTopology } from '@switchboard/platform';
+import amqp from 'amqplib';
 import pg from 'pg';
 import { EventCollector } from './collector.ts';
 import type { ScenarioResult } from './context.ts';
@@ -9,13 +10,40 @@ import { metricsDelta, scrapeMetrics } from './metrics.ts';
 import { freePort, type ServiceProcess, startService } from './services.ts';
 import { perSecond, summarize } from './stats.ts';
 
+/**
+ * Which services a scenario runs. `edge+sync`: ingest and the sync-worker (with its relay), and
+ * only the queues they consume, as the "ingest + sync-worker" targets name; `all`: every service
+ * (ingest, webhooks, sync-worker, assignment-worker) and every queue the topology declares, as
+ * users run it.
+ */
+export type PipelineShape = 'edge+sync' | 'all';
+
+export type PipelineService = 'sync-worker' | 'ingest' | 'webhooks' | 'assignment-worker' | 'realtime';
+
+/** Start order: the consumers before the edges that feed them. With `gateway`, `all` runs the realtime gateway too. */
+export function servicesOf(shape: PipelineShape, gateway: boolean): PipelineService[] {
+  if (shape === 'edge+sync') return ['sync-worker', 'ingest'];
+  return ['sync-worker', 'ingest', 'webhooks', 'assignment-worker', ...(gateway ? (['realtime'] as const) : [])];
+}
+
+/**
+ * Queues the edge+sync shape removes after its services declared the whole topology: those of
+ * consumers it does not run (the assignment-worker's and the realtime gateway's). Each service
+ * declares every queue on connect (so `mandatory` publishes always route), which would otherwise
+ * make the broker keep two quorum queues per message that nothing in this shape consumes. The
+ * relay publishes without `mandatory`, so an event that no longer routes is simply not stored.
+ */
+const FOREIGN_CONSUMERS = ['assignment-worker.events', 'realtime.events'];
+
 /** The edges and the sync-worker as child processes on the bench's own env, plus the event collector. */
 export interface Pipeline {
+  shape: PipelineShape;
   ingestUrl: string;
   webhooksUrl: string;
   /** The sync-worker (read API). */
   workerUrl: string;
   assignmentUrl: string;
+  /** The services running in this shape (CPU, metrics and warnings are read from these). */
   services: ServiceProcess[];
   collector: EventCollector;
   /** Distinct senders the webhooks are spread over. */
@@ -35,16 +63,63 @@ export interface PipelineOptions {
   serviceEnv: Record<string, string>;
   /** Run the services' TypeScript through tsx rather than their production build. */
   tsx: boolean;
+  /** `all` also runs the realtime gateway (one replica), consuming `realtime.events`. */
+  gateway: boolean;
   log: (line: string) => void;
 }
 
-export async function startPipeline(env: BenchEnv, opts: PipelineOptions): Promise<Pipeline> {
-  const [ingestPort, workerPort, webhooksPort, assignmentPort] = [
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-  ];
+/**
+ * One set of services for the whole run, reshaped as scenarios ask: `get(shape)` starts what the
+ * shape needs and is not running, stops what it does not need, and warms up what it started.
+ * Scenarios run one at a time, so there is never more than one shape up.
+ */
+export class Pipelines {
+  #current: Promise<Pipeline> | undefined;
+  #stopped = false;
+  #setup: Promise<Setup> | undefined;
+
+  constructor(
+    private readonly env: BenchEnv,
+    private readonly opts: PipelineOptions,
+  ) {}
+
+  get(shape: PipelineShape): Promise<Pipeline> {
+    if (this.#stopped) return Promise.reject(new Error('the pipeline was stopped'));
+    const previous = this.#current;
+    this.#current = (async () => {
+      const before = previous ? await previous.catch(() => undefined) : undefined;
+      if (before?.shape === shape) return before;
+      this.#setup ??= setUp(this.env, this.opts);
+      return reshape(await this.#setup, shape, this.env, this.opts);
+    })();
+    return this.#current;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.#current?.catch(() => undefined);
+    const setup = await this.#setup?.catch(() => undefined);
+    await setup?.stop();
+  }
+}
+
+interface Setup {
+  ports: Record<PipelineService, number>;
+  running: Map<PipelineService, ServiceProcess>;
+  collector: EventCollector;
+  pool: pg.Pool;
+  common: Record<string, string>;
+  stop: () => Promise<void>;
+}
+
+async function setUp(env: BenchEnv, opts: PipelineOptions): Promise<Setup> {
+  const ports = {
+    'sync-worker': await freePort(),
+    ingest: await freePort(),
+    webhooks: await freePort(),
+    'assignment-worker': await freePort(),
+    realtime: await freePort(),
+  };
   const common = {
     DATABASE_URL: opts.dbRole === 'owner' ? env.databaseUrl : env.appDatabaseUrl,
     AMQP_URL: env.amqpUrl,
@@ -53,71 +128,108 @@ export async function startPipeline(env: BenchEnv, opts: PipelineOptions): Promi
     REDIS_KEY_PREFIX: env.redisPrefix,
     LOG_LEVEL: 'warn',
     INGEST_HOST: '127.0.0.1',
-    INGEST_PORT: String(ingestPort),
+    INGEST_PORT: String(ports.ingest),
     SYNC_WORKER_HOST: '127.0.0.1',
-    SYNC_WORKER_PORT: String(workerPort),
+    SYNC_WORKER_PORT: String(ports['sync-worker']),
     WEBHOOKS_HOST: '127.0.0.1',
-    WEBHOOKS_PORT: String(webhooksPort),
+    WEBHOOKS_PORT: String(ports.webhooks),
     ASSIGNMENT_WORKER_HOST: '127.0.0.1',
-    ASSIGNMENT_WORKER_PORT: String(assignmentPort),
+    ASSIGNMENT_WORKER_PORT: String(ports['assignment-worker']),
+    REALTIME_HOST: '127.0.0.1',
+    REALTIME_PORT: String(ports.realtime),
+    REALTIME_READ_API_URL: `http://127.0.0.1:${ports['sync-worker']}`,
+    REALTIME_ASSIGNMENT_API_URL: `http://127.0.0.1:${ports['assignment-worker']}`,
     SHUTDOWN_TIMEOUT_MS: '15000',
     ...opts.serviceEnv,
   };
-  const started: ServiceProcess[] = [];
   const pool = new pg.Pool({ connectionString: env.databaseUrl, max: 2, application_name: 'bench' });
   // A shared server restarted under us (the fault tests do that) fails the run, not the process.
   pool.on('error', () => undefined);
+  const running = new Map<PipelineService, ServiceProcess>();
   let collector: EventCollector | undefined;
   const stop = async () => {
-    // The edge first, so nothing new enters while the worker drains.
-    for (const s of [...started].reverse()) await s.stop();
+    // The edges first, so nothing new enters while the workers drain.
+    for (const s of [...running.values()].reverse()) await s.stop();
+    running.clear();
     await collector?.close();
     await pool.end();
   };
   try {
-    const base = {
-      root: opts.root,
-      logDir: opts.logDir,
-      env: common,
-      tsx: opts.tsx,
-      ...(opts.profileDir ? { profileDir: opts.profileDir } : {}),
-    };
-    started.push(await startService('sync-worker', { ...base, port: workerPort }));
-    started.push(await startService('ingest', { ...base, port: ingestPort }));
-    started.push(await startService('webhooks', { ...base, port: webhooksPort }));
-    started.push(await startService('assignment-worker', { ...base, port: assignmentPort }));
     collector = await EventCollector.start(
       env.amqpUrl,
       switchboardTopology(env.namespace).names.events,
       'message.received',
     );
-    const pipeline: Pipeline = {
-      ingestUrl: `http://127.0.0.1:${ingestPort}`,
-      webhooksUrl: `http://127.0.0.1:${webhooksPort}`,
-      workerUrl: `http://127.0.0.1:${workerPort}`,
-      assignmentUrl: `http://127.0.0.1:${assignmentPort}`,
-      services: started,
-      collector,
-      customers: opts.customers,
-      pool,
-      stop,
-    };
-    opts.log(
-      `services ready (ingest :${ingestPort}, sync-worker :${workerPort}); warming up with ${opts.warmup} webhooks`,
-    );
-    if (opts.warmup > 0) {
-      const warm = await drive(pipeline, env, `wamid.bench-${env.runId}-warmup`, opts.warmup, (client, w) =>
-        closedLoop(client, w, 16),
-      );
-      if (warm.delivered < opts.warmup)
-        throw new Error(
-          [`warm-up: only ${warm.delivered}/${opts.warmup} events arrived`, ...warm.warnings].join('\n  '),
-        );
-    }
-    return pipeline;
   } catch (err) {
     await stop();
     throw err;
+  }
+  return { ports, running, collector, pool, common, stop };
+}
+
+async function reshape(s: Setup, shape: PipelineShape, env: BenchEnv, opts: PipelineOptions): Promise<Pipeline> {
+  const wanted = servicesOf(shape, opts.gateway);
+  for (const [name, service] of [...s.running].reverse()) {
+    if (wanted.includes(name)) continue;
+    await service.stop();
+    s.running.delete(name);
+  }
+  const base = {
+    root: opts.root,
+    logDir: opts.logDir,
+    env: s.common,
+    tsx: opts.tsx,
+    ...(opts.profileDir ? { profileDir: opts.profileDir } : {}),
+  };
+  const fresh: PipelineService[] = [];
+  for (const name of wanted) {
+    if (s.running.has(name)) continue;
+    s.running.set(name, await startService(name, { ...base, port: s.ports[name] }));
+    fresh.push(name);
+  }
+  // Every service declares the whole topology when it starts; a service started later
+  // redeclares what an earlier shape removed.
+  if (shape === 'edge+sync') await deleteForeignQueues(env);
+  const pipeline: Pipeline = {
+    shape,
+    ingestUrl: `http://127.0.0.1:${s.ports.ingest}`,
+    webhooksUrl: `http://127.0.0.1:${s.ports.webhooks}`,
+    workerUrl: `http://127.0.0.1:${s.ports['sync-worker']}`,
+    assignmentUrl: `http://127.0.0.1:${s.ports['assignment-worker']}`,
+    services: wanted.map((name) => s.running.get(name) as ServiceProcess),
+    collector: s.collector,
+    customers: opts.customers,
+    pool: s.pool,
+    stop: s.stop,
+  };
+  opts.log(
+    `services ${shape}: ${wanted.map((n) => `${n} :${s.ports[n]}`).join(', ')}` +
+      (fresh.length > 0 && opts.warmup > 0 ? `; warming up ${fresh.join(', ')} with ${opts.warmup} webhooks` : ''),
+  );
+  if (fresh.length > 0 && opts.warmup > 0) {
+    const warm = await drive(pipeline, env, `wamid.bench-${env.runId}-warmup-${shape}`, opts.warmup, (client, w) =>
+      closedLoop(client, w, 16),
+    );
+    if (warm.delivered < opts.warmup)
+      throw new Error([`warm-up: only ${warm.delivered}/${opts.warmup} events arrived`, ...warm.warnings].join('\n  '));
+  }
+  return pipeline;
+}
+
+async function deleteForeignQueues(env: BenchEnv): Promise<void> {
+  const names = switchboardTopology(env.namespace)
+    .queues.map((q) => q.name)
+    .filter((name) =>
+      FOREIGN_CONSUMERS.some((c) => name === `${env.namespace}${c}` || name.startsWith(`${env.namespace}${c}.`)),
+    );
+  const conn = await amqp.connect(env.amqpUrl);
+  conn.on('error', () => undefined);
+  try {
+    const ch = await conn.createChannel();
+    for (const name of names) await ch.deleteQueue(name);
+    await ch.close();
+  } finally {
+    await conn.close().catch(() => undefined);
   }
 }
 
@@ -130,8 +242,13 @@ export interface DriveOptions {
   /**
    * Waits for consumers further down than the collector (the assignment-worker) once every event
    * arrived, before CPU is sampled, so their tail is counted; returns what they got through.
+   * `accepted`: the webhooks answered 2xx, the most it can get (a refused one makes no event).
    */
-  downstream?: (prefix: string, lastSent: number) => Promise<NonNullable<ScenarioResult['downstream']>>;
+  downstream?: (
+    prefix: string,
+    lastSent: number,
+    accepted: number,
+  ) => Promise<NonNullable<ScenarioResult['downstream']>>;
 }
 
 /**
@@ -167,7 +284,7 @@ export async function drive(
   await tracker.waitAll(15_000);
   if (p.collector.lost) throw new Error('the event collector lost its broker connection (was RabbitMQ restarted?)');
   const lastSent = sent.start.reduce((a, b) => Math.max(a, b), 0);
-  const below = downstream ? await downstream(prefix, lastSent) : undefined;
+  const below = downstream ? await downstream(prefix, lastSent, accepted) : undefined;
   const cpu = cpuUse(cpuBefore, sampleCpu(env.databaseName, pids), tracker.arrivals.size);
   const serviceMetrics = metricsDelta(metricsBefore, await scrapeMetrics(p.services));
   // A short grace period, so a late duplicate would still be counted.
@@ -206,10 +323,17 @@ export async function drive(
     cpu,
     ...(below ? { downstream: below } : {}),
     serviceMetrics,
-    warnings: p.services.flatMap((s, i) => {
-      const { count, latest } = s.problems();
-      const fresh = count - (problemsBefore[i] ?? 0);
-      return fresh > 0 ? [`${s.name} logged ${fresh} warnings/errors, latest: ${latest.join(' | ')}`] : [];
-    }),
+    warnings: [
+      ...(client.failures.size > 0
+        ? [
+            `${count - accepted} webhooks got no 2xx: ${[...client.failures].map(([kind, n]) => `${n} × ${kind}`).join(', ')}`,
+          ]
+        : []),
+      ...p.services.flatMap((s, i) => {
+        const { count, latest } = s.problems();
+        const fresh = count - (problemsBefore[i] ?? 0);
+        return fresh > 0 ? [`${s.name} logged ${fresh} warnings/errors, latest: ${latest.join(' | ')}`] : [];
+      }),
+    ],
   };
 }

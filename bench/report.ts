@@ -187,6 +187,7 @@ const CPU_PARTS = [
   'webhooks',
   'sync-worker',
   'assignment-worker',
+  'realtime',
   'postgres',
   'rabbitmq',
   'redis',

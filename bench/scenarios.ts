@@ -44,7 +44,7 @@ export const scenarios: Scenario[] = [
     description: 'signed webhooks → ingest → sync-worker → Postgres + outbox → message.received, max throughput',
     run: async (ctx) => {
       const { messages, concurrency } = ctx.options;
-      const p = await ctx.pipeline();
+      const p = await ctx.pipeline('edge+sync');
       const run = await drive(p, ctx.env, `wamid.bench-${ctx.env.runId}-max`, messages, (client, w) =>
         closedLoop(client, w, concurrency),
       );
@@ -59,7 +59,7 @@ export const scenarios: Scenario[] = [
     run: async (ctx) => {
       const { rate, durationS } = ctx.options;
       const messages = Math.round(rate * durationS);
-      const p = await ctx.pipeline();
+      const p = await ctx.pipeline('edge+sync');
       const run = await drive(p, ctx.env, `wamid.bench-${ctx.env.runId}-rate`, messages, (client, w) =>
         openLoop(client, w, rate),
       );

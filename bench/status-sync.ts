@@ -18,7 +18,7 @@ const RATE = 100;
 const COUNT = 1_000;
 
 async function seedConversations(ctx: BenchContext, n: number, run: string): Promise<string[]> {
-  const p = await ctx.pipeline();
+  const p = await ctx.pipeline('all');
   const { rows } = await p.pool.query<{ id: string }>(
     `with ch as (select id, tenant_id from channels where provider = 'whatsapp' and account_id = '106540352242922'),
           cu as (insert into customers (tenant_id, phone_e164)
@@ -35,7 +35,7 @@ async function seedConversations(ctx: BenchContext, n: number, run: string): Pro
 export async function runStatusSyncBench(ctx: BenchContext): Promise<ScenarioResult> {
   const count = Math.min(ctx.options.messages, COUNT);
   const run = String(Date.now() % 100_000).padStart(5, '0');
-  const p = await ctx.pipeline();
+  const p = await ctx.pipeline('all');
   const conversations = await seedConversations(ctx, count, run);
   const collector = await EventCollector.start(
     ctx.env.amqpUrl,

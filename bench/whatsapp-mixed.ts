@@ -29,7 +29,7 @@ export const whatsappMixedScenario: Scenario = {
   description: `signed webhooks cycling through ${whatsappFixtures.length} WhatsApp message shapes → message.received, max throughput`,
   run: async (ctx) => {
     const { messages, concurrency } = ctx.options;
-    const p = await ctx.pipeline();
+    const p = await ctx.pipeline('all');
     const run = await drive(
       p,
       ctx.env,

@@ -96,4 +96,23 @@ describe('createRateLimit: one decision for every channel of a request', () => {
     expect(await refusal(a('wa', ['s']))).toBeInstanceOf(RequestError);
     expect(await spent('s')).toBe(20);
   });
+
+  it('shares one lease among the requests that arrive together, so a burst far under the limit is never refused', async () => {
+    // 1,000/s against a 5,000/s limit (issue 16): at a window's start every request in flight found
+    // no local token and leased its own slice of 50, so 100 of them took the whole budget and the
+    // rest were refused 429 while the replica held thousands of unspent tokens.
+    const burst = createRateLimit(redis, { limit: 5_000, windowMs, logger: createLogger('test', 'silent') });
+    const answers = await Promise.all(Array.from({ length: 300 }, () => refusal(burst('wa', ['burst']))));
+    expect(answers.filter((a) => a !== undefined)).toEqual([]);
+    // Six leases of 50 for 300 requests, not one per request.
+    expect(await spent('burst')).toBe(300);
+  });
+
+  it('still refuses past the limit when requests arrive together', async () => {
+    const small = createRateLimit(redis, { limit: 20, windowMs, leaseSize: 8, logger: createLogger('test', 'silent') });
+    const answers = await Promise.all(Array.from({ length: 30 }, () => refusal(small('wa', ['many']))));
+    expect(answers.filter((a) => a === undefined)).toHaveLength(20);
+    for (const a of answers.filter((a) => a !== undefined)) expect((a as RequestError).statusCode).toBe(429);
+    expect(await spent('many')).toBe(20);
+  });
 });

@@ -10,7 +10,10 @@ import type { Logger } from './logger.ts';
  * spends it locally, so a busy channel costs one Redis call per slice instead of one per request.
  * What a replica leased and did not spend by the end of the window is lost to that window, so a
  * channel can be refused up to one slice per replica before its limit: at the default 5,000 a
- * second that is 50 requests per replica.
+ * second that is 50 requests per replica. A replica has at most one lease under way per channel:
+ * requests that find no token meanwhile wait for it rather than each leasing a slice of its own
+ * (which let a burst of requests at a window's start, far under the limit, take the whole budget
+ * in slices and be refused).
  *
  * A request that names several channels (a WhatsApp batch for several business numbers) is decided
  * for all of them at once: the channels without a local token are leased in one script; if any is
@@ -53,7 +56,42 @@ export function createRateLimit(redis: Redis, opts: RateLimitOptions): RateLimit
   const lease = Math.max(1, Math.floor(opts.leaseSize ?? opts.limit / 100));
   /** Leased, unspent requests by counter key (of the current window only). */
   const tokens = new Map<string, number>();
+  /**
+   * The lease under way for a counter key: requests that find no token wait for it rather than
+   * lease one of their own. Without this, every request in flight at a window's start leased a
+   * slice, and a burst far under the limit took the whole budget in slices and was refused.
+   */
+  const leasing = new Map<string, Promise<void>>();
   let current = -1;
+
+  /**
+   * Leases for `keys` in one script. Rejects with the 429 when one is at its limit (so do the
+   * requests waiting on it: the window's budget is spent) and with `Unavailable` when Redis cannot
+   * answer (they go through, as this request does).
+   */
+  const leaseFor = (keys: string[], window: number): Promise<void> => {
+    const done = (async () => {
+      let reply: [number, ...number[]];
+      try {
+        reply = (await redis.eval(SCRIPT, keys.length, ...keys, opts.limit, opts.windowMs, lease)) as typeof reply;
+      } catch (err) {
+        opts.logger.warn({ err }, 'rate limit unavailable, letting the request through');
+        opts.onUnavailable?.();
+        throw new Unavailable();
+      }
+      if (reply[0] !== 1) throw refusal(opts, reply[2] ?? -1);
+      // The window turned while Redis answered: what was leased belongs to the old window.
+      if (current !== window) return;
+      for (const [i, k] of keys.entries()) tokens.set(k, (tokens.get(k) ?? 0) + (reply[i + 1] ?? 0));
+    })();
+    for (const k of keys) leasing.set(k, done);
+    const forget = () => {
+      for (const k of keys) if (leasing.get(k) === done) leasing.delete(k);
+    };
+    done.then(forget, forget);
+    return done;
+  };
+
   return async (scope, channels) => {
     if (opts.limit <= 0 || channels.length === 0) return;
     const window = Math.floor(Date.now() / opts.windowMs);
@@ -62,34 +100,33 @@ export function createRateLimit(redis: Redis, opts: RateLimitOptions): RateLimit
       current = window;
     }
     const keys = [...new Set(channels)].map((c) => `ratelimit:${scope}:${c}:${window}`);
-    // Requests of this replica running meanwhile may spend what was there before a lease came
-    // back: lease again for those (each lease grants at least one or refuses), a few times at most.
-    for (let round = 0; round < 3; round++) {
+    // Requests of this replica running meanwhile may spend what a lease brought before this one
+    // gets to it: wait for the next lease under way, or take one (three at most). Every lease
+    // grants at least one token or refuses (and its waiters with it), so waiting always ends.
+    // Checking for a token and spending it happen with no await between: no token is spent twice.
+    for (let leased = 0; leased < 3; ) {
       const missing = keys.filter((k) => !tokens.get(k));
       if (missing.length === 0) break;
-      let reply: [number, ...number[]];
+      const pending = missing.filter((k) => leasing.has(k));
       try {
-        reply = (await redis.eval(
-          SCRIPT,
-          missing.length,
-          ...missing,
-          opts.limit,
-          opts.windowMs,
-          lease,
-        )) as typeof reply;
+        if (pending.length > 0) await Promise.all(pending.map((k) => leasing.get(k)));
+        else {
+          leased++;
+          await leaseFor(missing, window);
+        }
       } catch (err) {
-        opts.logger.warn({ err }, 'rate limit unavailable, letting the request through');
-        opts.onUnavailable?.();
-        return;
+        if (err instanceof Unavailable) return;
+        throw err;
       }
-      if (reply[0] !== 1) throw refusal(opts, reply[2] ?? -1);
       // The window turned while Redis answered: the request was counted in the one it leased from.
       if (current !== window) return;
-      for (const [i, k] of missing.entries()) tokens.set(k, (tokens.get(k) ?? 0) + (reply[i + 1] ?? 0));
     }
     for (const k of keys) tokens.set(k, Math.max(0, (tokens.get(k) ?? 0) - 1));
   };
 }
+
+/** Redis could not answer a lease: the request goes through (see `RateLimitOptions`). */
+class Unavailable extends Error {}
 
 function refusal(opts: RateLimitOptions, ttl: number): RequestError {
   const retryAfter = Math.max(1, Math.ceil((ttl > 0 ? ttl : opts.windowMs) / 1000));
