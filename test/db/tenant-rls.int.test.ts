@@ -1,4 +1,4 @@
-import { createDb, type Db, seedTenant } from '@switchboard/db';
+import { createDb, type Db, seedTenant, statementInTenant } from '@switchboard/db';
 import { APP_ROLE, asAppRole, createTestDatabase, pgCodeOf, type TestDatabase } from '@switchboard/testing';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -196,6 +196,64 @@ describe('as the services’ role, with no tenant filter in the query', () => {
       `update channel_secrets set secret = 'x'`,
     ]) {
       expect(await pgCodeOf(asAppRole(database.appUrl, null, (c) => c.query(statement))), statement).toBe('42501');
+    }
+  });
+});
+
+describe('one statement as its own transaction under a tenant, in one round trip (statementInTenant)', () => {
+  it('sees only its tenant, takes its values as literals, and leaves no tenant on the connection', async () => {
+    const app = createDb(database.appUrl, { max: 1, applicationName: 'rls-one-trip' });
+    try {
+      const odd = `it's \\ a 'quoted' \\' value; select 1; --`;
+      const statement = (values: unknown[]) => ({
+        name: 'rls_probe',
+        text: 'select c.tenant_id::text as tenant_id, $1::text as echo, $2::int as n from customers c order by c.name',
+        values,
+      });
+      const rows = await statementInTenant<{ tenant_id: string; echo: string; n: number }>(
+        app.pool,
+        tenant.a,
+        statement([odd, 7]),
+      );
+      expect(rows).toEqual([
+        { tenant_id: tenant.a, echo: odd, n: 7 },
+        { tenant_id: tenant.a, echo: odd, n: 7 },
+      ]);
+      const b = await statementInTenant<{ tenant_id: string }>(app.pool, tenant.b, statement([null, null]));
+      expect(b.map((r) => r.tenant_id)).toEqual([tenant.b, tenant.b]);
+      // The pool's one connection: no tenant setting left, no tenant rows, no transaction open,
+      // and the statement prepared on it once.
+      const after = await app.pool.query<{ tenant: string | null; n: number; open: boolean; prepared: number }>(
+        `select nullif(current_setting('app.tenant_id', true), '') as tenant,
+                (select count(*)::int from customers) as n,
+                now() <> statement_timestamp() as open,
+                (select count(*)::int from pg_prepared_statements where name like 'rls_probe%') as prepared`,
+      );
+      expect(after.rows).toEqual([{ tenant: null, n: 0, open: false, prepared: 1 }]);
+    } finally {
+      await app.pool.end();
+    }
+  });
+
+  it('rolls back a statement that fails, keeps the connection usable, and refuses a tenant that is not a UUID', async () => {
+    const app = createDb(database.appUrl, { max: 1, applicationName: 'rls-one-trip' });
+    try {
+      const plant = {
+        name: 'rls_plant',
+        text: `insert into customers (tenant_id, name) values ($1, 'planted')`,
+        values: [tenant.b],
+      };
+      expect(await pgCodeOf(statementInTenant(app.pool, tenant.a, plant))).toBe('42501');
+      expect((await app.pool.query('select 1 as ok')).rows).toEqual([{ ok: 1 }]);
+      expect((await owner.query(`select 1 from customers where name = 'planted'`)).rowCount).toBe(0);
+      await expect(statementInTenant(app.pool, `${tenant.a}'; reset role; --`, plant)).rejects.toThrow(
+        /not a tenant id/,
+      );
+      await expect(
+        statementInTenant(app.pool, tenant.a, { ...plant, values: [{ toPostgres: () => tenant.b }] }),
+      ).rejects.toThrow(/not a value/);
+    } finally {
+      await app.pool.end();
     }
   });
 });

@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { drizzle } from 'drizzle-orm/node-postgres';
-import type pg from 'pg';
+import pg from 'pg';
 import type { ClientDatabase, Executor } from './client.ts';
 import * as schema from './schema/index.ts';
 
@@ -86,3 +87,90 @@ export const asTenantClient = <T>(
   tenantId: string,
   fn: (client: pg.PoolClient) => Promise<T>,
 ): Promise<T> => transaction(pool, (_tx, client) => fn(client), { tenantId });
+
+/**
+ * A statement prepared once per connection: `name` (an SQL identifier; the prepared statement is
+ * named after it and its text, so a statement built in more than one shape prepares each) and its
+ * text with `$n` placeholders and their values, as drizzle's `sqlToQuery` gives them.
+ */
+export interface PreparedStatement {
+  name: string;
+  text: string;
+  values: unknown[];
+}
+
+/** The names of the statements prepared on each pooled connection. */
+const preparedOn = new WeakMap<pg.PoolClient, Set<string>>();
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]{0,40}$/;
+
+/**
+ * `value` as an SQL literal in the text form the extended protocol would have sent it in: a
+ * quoted, escaped string (node-postgres's `escapeLiteral`), which Postgres coerces to the
+ * parameter's type as it does a bound value. Only strings, finite numbers and booleans are
+ * sent; null is NULL; anything else is refused rather than guessed at.
+ */
+function literal(value: unknown): string {
+  if (value === null || value === undefined) return 'null';
+  if (typeof value === 'string') return pg.escapeLiteral(value);
+  if ((typeof value === 'number' && Number.isFinite(value)) || typeof value === 'boolean')
+    return pg.escapeLiteral(String(value));
+  throw new Error(`not a value for an SQL literal: ${typeof value}`);
+}
+
+/** Prepares `text` as `name` on `client` unless it was already. */
+async function ensurePrepared(client: pg.PoolClient, name: string, text: string): Promise<void> {
+  let prepared = preparedOn.get(client);
+  if (!prepared) {
+    prepared = new Set();
+    preparedOn.set(client, prepared);
+  }
+  if (prepared.has(name)) return;
+  await client.query(`prepare ${name} as ${text}`);
+  prepared.add(name);
+}
+
+/**
+ * Runs one statement as a transaction of its own under `tenantId`, in one round trip: BEGIN, the
+ * tenant's transaction-local setting (`setTenantSql`), `execute` of the statement and COMMIT go to
+ * Postgres as one simple-protocol message, so the connection is held for one round trip rather
+ * than three (BEGIN with the setting, the statement, COMMIT). The statement is prepared on its
+ * connection the first time (`prepare`, one round trip per connection) and keeps its cached plan
+ * as a protocol-level prepared statement would; its values go as escaped literals, the tenant id
+ * only once checked to be a UUID. The setting ends with the transaction, so the pooled connection
+ * carries no tenant into its next work; a failure rolls back, and a connection whose ROLLBACK
+ * failed is destroyed (as in `transaction`). For a statement that is the whole unit of work:
+ * anything that must commit with it (an outbox row) is written by the statement itself.
+ */
+export async function statementInTenant<R extends pg.QueryResultRow>(
+  pool: pg.Pool,
+  tenantId: string,
+  statement: PreparedStatement,
+): Promise<R[]> {
+  const { text, values } = statement;
+  if (!IDENTIFIER.test(statement.name)) throw new Error(`not a statement name: ${JSON.stringify(statement.name)}`);
+  const name = `${statement.name}_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
+  const setTenant = setTenantSql(tenantId);
+  const args = values.length > 0 ? `(${values.map(literal).join(', ')})` : '';
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await ensurePrepared(client, name, text);
+    try {
+      // Four statements, four results: the third is the statement's.
+      const results = (await client.query(
+        `begin; ${setTenant}; execute ${name}${args}; commit`,
+      )) as unknown as pg.QueryResult<R>[];
+      const result = results[2];
+      if (!result) throw new Error(`execute ${name}: no result`);
+      return result.rows;
+    } catch (err) {
+      await client.query('rollback').catch((e: Error) => {
+        broken = e;
+      });
+      throw err;
+    }
+  } finally {
+    client.release(broken);
+  }
+}

@@ -89,7 +89,17 @@ export async function unitOfWork<M, T>(
     },
     opts,
   );
-  recordCounts(deps.metrics, counts);
-  for (const hook of hooks) await hook();
+  await committed(deps.metrics, { counts, afterCommit: hooks });
   return result;
+}
+
+/**
+ * What follows a unit of work's commit: its counts are recorded, then its after-commit hooks run,
+ * in order. `unitOfWork` ends with it; a unit of work that is one statement committing on its own
+ * (shared/db `statementInTenant`: next-chat's claim, which appends its own outbox row) calls it
+ * once that statement returned.
+ */
+export async function committed<M>(metrics: M, effects: Pick<Effects<M>, 'counts' | 'afterCommit'>): Promise<void> {
+  recordCounts(metrics, effects.counts);
+  for (const hook of effects.afterCommit ?? []) await hook();
 }

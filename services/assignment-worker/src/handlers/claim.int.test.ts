@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackground } from '../background.ts';
 import type { Deps } from '../deps.ts';
 import { createMetrics } from '../metrics.ts';
-import { type ClaimQuery, claimPrepared } from '../store/claim.ts';
+import { type ClaimQuery, claimInTenant } from '../store/claim.ts';
 import { assignedEvent, claimedFrom, nextChat } from './claim.ts';
 
 /**
@@ -45,8 +45,7 @@ describe("next-chat's claim statement", () => {
     const eventId = randomUUID();
     const ahead = assignedEvent(named, q, { chatId: randomUUID(), assignmentId: 1, waitedMs: 0 }, eventId);
 
-    const client = await db.pool.connect();
-    const row = await claimPrepared(client, q, ahead).finally(() => client.release());
+    const row = await claimInTenant(q, db.pool, ahead);
 
     const expected = claimedFrom(named, row, q, eventId)?.outbox[0];
     expect(expected?.event.data).toEqual(ChatAssigned.parse(expected?.event.data));
@@ -66,8 +65,7 @@ describe("next-chat's claim statement", () => {
     const q: ClaimQuery = { tenantId, operatorId: 'op-none', mode: 'pull', at: '2026-01-01T00:00:05Z', exclude: [] };
     const eventId = randomUUID();
     const ahead = assignedEvent(named, q, { chatId: randomUUID(), assignmentId: 1, waitedMs: 0 }, eventId);
-    const client = await db.pool.connect();
-    const row = await claimPrepared(client, q, ahead).finally(() => client.release());
+    const row = await claimInTenant(q, db.pool, ahead);
     expect(row?.chat_id).toBeNull();
     const { rows } = await db.pool.query('select 1 from outbox where event_id = $1', [eventId]);
     expect(rows).toHaveLength(0);
@@ -75,8 +73,8 @@ describe("next-chat's claim statement", () => {
 });
 
 describe('next-chat under more callers than connections', () => {
-  it('answers every caller: a claim that found nothing asks why on the connection it holds', async () => {
-    // Two connections, eight operators calling at once, three chats: five find nothing and ask
+  it('answers every caller: a claim that found nothing says why from the row it locked', async () => {
+    // Two connections, eight operators calling at once, three chats: five find nothing and say
     // why. Asking on a second connection while holding the first would leave them all waiting.
     const small = createDb(database.url, { max: 2, applicationName: 'claim-pool-test' });
     const logger = createLogger('test', 'silent');

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { domainOutboxEntry, type Executor, type OutboxEntry } from '@switchboard/db';
-import { unitOfWork } from '@switchboard/worker';
+import { committed } from '@switchboard/worker';
 import { type Deps, SOURCE } from '../deps.ts';
 import type { Count } from '../metrics.ts';
-import { type ClaimQuery, type ClaimRow, claimIn, claimPrepared, whyNoClaim } from '../store/claim.ts';
+import { type ClaimQuery, type ClaimRow, claimIn, claimInTenant, whyNoClaim } from '../store/claim.ts';
 import { type ChatChange, effectsOf, nothing } from './effects.ts';
 
 export type NextChat =
@@ -13,37 +13,30 @@ export type NextChat =
 /**
  * `POST /operators/:id/next-chat`: the oldest waiting chat this operator may take, claimed by one
  * prepared statement that also appends its `chat.assigned` (built here ahead, by the contracts'
- * code) to the outbox, in a transaction under the tenant (Row-Level Security): three round trips,
- * BEGIN with the tenant, the claim, COMMIT. The operator's row lock
- * serializes its claims and, read through that lock, its load is current, so capacity holds;
- * `skip locked` lets 200 operators claim at once without two getting one chat or waiting on each
- * other. The idle check is scheduled in the background once it committed (shutdown drains it).
+ * code) to the outbox, as a transaction of its own under the tenant (Row-Level Security) in one
+ * round trip: BEGIN, the tenant, the claim and COMMIT go as one message (store/claim.ts). The
+ * operator's row lock serializes its claims and, read through that lock, its load is current, so
+ * capacity holds; `skip locked` lets 200 operators claim at once without two getting one chat or
+ * waiting on each other. A claim that found nothing says why from the same locked row. Once it
+ * committed, its counts are recorded and the idle check is scheduled in the background (shutdown
+ * drains it).
  */
 export async function nextChat(deps: Deps, tenantId: string, operatorId: string): Promise<NextChat> {
   const q: ClaimQuery = { tenantId, operatorId, mode: 'pull', at: deps.now().toISOString(), exclude: [] };
   const eventId = randomUUID();
   const ahead = assignedEvent(deps, q, { chatId: NOT_YET_CLAIMED, assignmentId: 1, waitedMs: 0 }, eventId);
-  return unitOfWork(
-    deps,
-    async (unit) => {
-      const row = await claimPrepared(unit.client, q, ahead);
-      const claimed = claimedFrom(deps, row, q, eventId);
-      const result: NextChat = claimed
-        ? { outcome: 'assigned', chatId: claimed.chatId, assignmentId: Number(row?.assignment_id) }
-        : { outcome: await whyNoClaim(unit.client, tenantId, operatorId) };
-      const counts: Count[] = [{ metric: 'assignments', labels: { mode: 'pull', outcome: result.outcome } }];
-      if (row?.held_last) counts.push({ metric: 'sameOperatorExcluded', labels: { rule: 'last_replied' } });
-      if (row?.held_idle) counts.push({ metric: 'sameOperatorExcluded', labels: { rule: 'idle' } });
-      unit.record({ counts });
-      if (claimed) {
-        // Its `chat.assigned` is in the outbox already: the statement appended it.
-        const { outbox: _appended, ...after } = effectsOf(deps, [claimed], { background: true });
-        unit.record(after);
-      }
-      return result;
-    },
-    { tenantId },
-  );
+  const row = await claimInTenant(q, deps.pool, ahead);
+  const claimed = claimedFrom(deps, row, q, eventId);
+  const result: NextChat = claimed
+    ? { outcome: 'assigned', chatId: claimed.chatId, assignmentId: Number(row?.assignment_id) }
+    : { outcome: whyNoClaim(row) };
+  const counts: Count[] = [{ metric: 'assignments', labels: { mode: 'pull', outcome: result.outcome } }];
+  if (row?.held_last) counts.push({ metric: 'sameOperatorExcluded', labels: { rule: 'last_replied' } });
+  if (row?.held_idle) counts.push({ metric: 'sameOperatorExcluded', labels: { rule: 'idle' } });
+  // Its `chat.assigned` is in the outbox already: the statement appended it.
+  const after = claimed ? effectsOf(deps, [claimed], { background: true }) : { counts: [], afterCommit: [] };
+  await committed(deps.metrics, { counts: [...counts, ...after.counts], afterCommit: after.afterCommit ?? [] });
+  return result;
 }
 
 /** Stands for the chat in the event built ahead of the claim; the statement writes the chat it claimed. */

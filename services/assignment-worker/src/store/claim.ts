@@ -1,8 +1,7 @@
-import { type Executor, type OutboxEntry, pgSafe } from '@switchboard/db';
+import { type Executor, type OutboxEntry, pgSafe, statementInTenant } from '@switchboard/db';
 import type { OperatorStatus } from '@switchboard/domain';
 import { type SQL, sql } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
-import type pg from 'pg';
 import { providerOf } from './chat-row.ts';
 import { DEFAULT_SETTINGS } from './settings.ts';
 
@@ -27,6 +26,9 @@ export type ClaimRow = {
   idle_minutes: number;
   held_last?: boolean;
   held_idle?: boolean;
+  /** Pull mode: the operator's status and whether it was full, as the claim locked its row (null: no such operator). */
+  operator_status?: OperatorStatus | null;
+  operator_full?: boolean | null;
 };
 
 export interface ClaimQuery {
@@ -94,13 +96,16 @@ export function claimStatement(q: ClaimQuery, assigned?: OutboxEntry): SQL {
   const held =
     q.mode === 'pull'
       ? sql`, ${heldBack(sql`b.last_operator_id = ${op} and ${lastRepliedBy(sql.raw('b'), op)}`)} as held_last,
-           ${heldBack(sql`b.idle_operator_id = ${op}`)} as held_idle`
+           ${heldBack(sql`b.idle_operator_id = ${op}`)} as held_idle,
+           (select status from operator) as operator_status, (select at_capacity from operator) as operator_full`
       : sql``;
   return sql`
-    with op as (
-      select o.skills from operators o
-       where o.tenant_id = ${tenantId} and o.id = ${op} and o.status = 'online' and o.active_chats < o.capacity
+    with operator as (
+      select o.skills, o.status, o.active_chats >= o.capacity as at_capacity from operators o
+       where o.tenant_id = ${tenantId} and o.id = ${op}
          for update
+    ), op as (
+      select skills from operator where status = 'online' and not at_capacity
     ), pick as (
       select c.id, c.waiting_since from chats c
        where exists (select 1 from op) and c.tenant_id = ${tenantId} and c.state = 'waiting_assignment'
@@ -131,16 +136,20 @@ export function claimStatement(q: ClaimQuery, assigned?: OutboxEntry): SQL {
 const dialect = new PgDialect();
 
 /**
- * next-chat's claim with its `chat.assigned` outbox insert, as a named prepared statement (planned
- * once per connection) that is its own transaction: this is the hot path, one round trip.
+ * next-chat's claim with its `chat.assigned` outbox insert: its own transaction under the tenant,
+ * in one round trip (`statementInTenant`: BEGIN, the tenant, the claim as a statement prepared once
+ * per connection, COMMIT, as one message). This is the hot path. The row also says why the claim
+ * found nothing (`whyNoClaim`), read from the operator's row as the claim locked it.
  */
-export async function claimPrepared(
-  client: pg.PoolClient,
+export async function claimInTenant(
   q: ClaimQuery,
+  pool: Parameters<typeof statementInTenant>[0],
   assigned: OutboxEntry,
 ): Promise<ClaimRow | undefined> {
   const { sql: text, params } = dialect.sqlToQuery(claimStatement(q, assigned));
-  return (await client.query<ClaimRow>({ name: 'assignment-next-chat', text, values: params })).rows[0];
+  return (
+    await statementInTenant<ClaimRow>(pool, q.tenantId, { name: 'assignment_next_chat', text, values: params })
+  )[0];
 }
 
 /** Auto-assign's claim, in the caller's transaction. */
@@ -151,22 +160,9 @@ export async function claimIn(ex: Executor, q: ClaimQuery): Promise<ClaimRow | u
 /** Why an operator's claim found nothing: it is unknown, not online, full, or nothing it may take waits. */
 export type NoClaimReason = 'unknown_operator' | 'not_online' | 'at_capacity' | 'none_waiting';
 
-const operatorState = (tenantId: string, operatorId: string) => sql`
-    select status, active_chats >= capacity as full from operators where tenant_id = ${tenantId} and id = ${operatorId}`;
-type OperatorState = { status: OperatorStatus; full: boolean };
-
-function reasonOf(o: OperatorState | undefined): NoClaimReason {
-  if (!o) return 'unknown_operator';
-  if (o.status !== 'online') return 'not_online';
-  return o.full ? 'at_capacity' : 'none_waiting';
-}
-
-/**
- * Why the claim found nothing, read on the connection the claim ran on: next-chat holds that
- * connection, and waiting for a second one from the pool while holding it would let 200 callers
- * hold every connection and wait on each other.
- */
-export async function whyNoClaim(client: pg.PoolClient, tenantId: string, operatorId: string): Promise<NoClaimReason> {
-  const { sql: text, params } = dialect.sqlToQuery(operatorState(tenantId, operatorId));
-  return reasonOf((await client.query<OperatorState>({ text, values: params })).rows[0]);
+/** Why a pull claim that found nothing did, from the operator's row it locked. */
+export function whyNoClaim(row: ClaimRow | undefined): NoClaimReason {
+  if (!row?.operator_status) return 'unknown_operator';
+  if (row.operator_status !== 'online') return 'not_online';
+  return row.operator_full ? 'at_capacity' : 'none_waiting';
 }
