@@ -47,8 +47,16 @@ export async function startChannelSecretsPublisher(
   opts: { key: string; everyMs: number },
 ) {
   const announce = channelSecretsAnnouncements(deps.redis.options.keyPrefix ?? '');
+  // A client without an offline queue refuses commands until it is connected: a publish while it
+  // is still making its first connection (at start, when the LISTEN connection comes up first)
+  // waits for it rather than failing. While Redis is down it fails at once, as before.
+  const connected = async () => {
+    if (['wait', 'connecting', 'connect'].includes(deps.redis.status))
+      await once(deps.redis, 'ready', { signal: AbortSignal.timeout(5_000) }).catch(() => undefined);
+  };
   const publish = async () => {
     try {
+      await connected();
       const version = Date.now();
       const sealed = sealSnapshot(toSnapshot(await allChannelSecrets(deps.db), version), opts.key);
       await deps.redis.multi().set(CHANNEL_SECRETS_SNAPSHOT_KEY, sealed).publish(announce, String(version)).exec();
@@ -63,9 +71,7 @@ export async function startChannelSecretsPublisher(
   );
   const timer = setInterval(() => void request(), opts.everyMs);
   timer.unref();
-  // The first copy, once Redis is connected (a client without an offline queue refuses before).
-  if (deps.redis.status !== 'ready')
-    await once(deps.redis, 'ready', { signal: AbortSignal.timeout(5_000) }).catch(() => undefined);
+  // The first copy (once Redis is connected, as every publish).
   await request();
   return {
     /** Publishes now (tests, and after a change this process made itself). */
