@@ -2,11 +2,11 @@ import { switchboardTopology } from '@switchboard/platform';
 import amqp from 'amqplib';
 import pg from 'pg';
 import { EventCollector } from './collector.ts';
-import type { ScenarioResult } from './context.ts';
 import { cpuUse, sampleCpu } from './cpu.ts';
 import type { BenchEnv } from './env.ts';
 import { closedLoop, type Sent, type SignedWebhook, signWebhooks, WebhookClient } from './load.ts';
 import { metricsDelta, scrapeMetrics } from './metrics.ts';
+import type { ScenarioResult } from './result.ts';
 import { freePort, type ServiceProcess, startService } from './services.ts';
 import { perSecond, summarize } from './stats.ts';
 
