@@ -53,25 +53,34 @@ export async function transaction<T>(
   opts: TransactionOptions = {},
 ): Promise<T> {
   const begin = opts.tenantId === undefined ? 'begin' : `begin; ${setTenantSql(opts.tenantId)}`;
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
+  return onClient(pool, async (client) => {
     let db = perClient.get(client);
     if (!db) {
       db = drizzle(client, { schema });
       perClient.set(client, db);
     }
-    try {
-      await client.query(begin);
-      const result = await fn(db, client);
-      await client.query('commit');
-      return result;
-    } catch (err) {
-      await client.query('rollback').catch((e: Error) => {
-        broken = e;
-      });
-      throw err;
-    }
+    await client.query(begin);
+    const result = await fn(db, client);
+    await client.query('commit');
+    return result;
+  });
+}
+
+/**
+ * `work` on a pooled client of its own, the client always given back: when `work` fails, what it
+ * left open is rolled back first, and a client whose ROLLBACK failed is broken, so it is destroyed
+ * instead of going back to the pool (a ROLLBACK with no transaction open only warns).
+ */
+async function onClient<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    return await work(client);
+  } catch (err) {
+    await client.query('rollback').catch((e: Error) => {
+      broken = e;
+    });
+    throw err;
   } finally {
     client.release(broken);
   }
@@ -152,25 +161,14 @@ export async function statementInTenant<R extends pg.QueryResultRow>(
   const name = `${statement.name}_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
   const setTenant = setTenantSql(tenantId);
   const args = values.length > 0 ? `(${values.map(literal).join(', ')})` : '';
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
+  return onClient(pool, async (client) => {
     await ensurePrepared(client, name, text);
-    try {
-      // Four statements, four results: the third is the statement's.
-      const results = (await client.query(
-        `begin; ${setTenant}; execute ${name}${args}; commit`,
-      )) as unknown as pg.QueryResult<R>[];
-      const result = results[2];
-      if (!result) throw new Error(`execute ${name}: no result`);
-      return result.rows;
-    } catch (err) {
-      await client.query('rollback').catch((e: Error) => {
-        broken = e;
-      });
-      throw err;
-    }
-  } finally {
-    client.release(broken);
-  }
+    // Four statements, four results: the third is the statement's.
+    const results = (await client.query(
+      `begin; ${setTenant}; execute ${name}${args}; commit`,
+    )) as unknown as pg.QueryResult<R>[];
+    const result = results[2];
+    if (!result) throw new Error(`execute ${name}: no result`);
+    return result.rows;
+  });
 }
