@@ -1,6 +1,6 @@
-import { asAppRole, createTestDatabase, type TestDatabase } from '@switchboard/testing';
-import pg from 'pg';
+import { createTestDatabase, type TestDatabase } from '@switchboard/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { asOwner, lookupKeysOf } from '../fixtures/lookup-keys.ts';
 
 /**
  * The lookup keys the customers' statement triggers record (migrations 0013, 0014 and
@@ -21,10 +21,9 @@ const LEE_MAIL = '7e4b0000-0000-4000-8000-0000000000b3';
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  const owner = new pg.Client({ connectionString: database.url });
-  await owner.connect();
-  try {
-    await owner.query(`
+  await asOwner(
+    database,
+    `
       insert into tenants (id, slug, name) values ('${T}', 'customer-lookup-keys', 'Customer lookup keys');
       insert into channels (id, tenant_id, provider, account_id)
         values ('${WA_CHANNEL}', '${T}', 'whatsapp', 'clk-wa'), ('${MAIL_CHANNEL}', '${T}', 'mailgun', 'clk.test');
@@ -35,28 +34,15 @@ beforeAll(async () => {
       insert into conversations (id, tenant_id, channel_id, customer_id, provider, status, genesys_conversation_id)
         values ('${KIM_OPEN}', '${T}', '${WA_CHANNEL}', '${KIM}', 'whatsapp', 'open', 'g-kim'),
                ('${KIM_CLOSED}', '${T}', '${WA_CHANNEL}', '${KIM}', 'whatsapp', 'closed', null),
-               ('${LEE_MAIL}', '${T}', '${MAIL_CHANNEL}', '${LEE}', 'mailgun', 'open', null);`);
-  } finally {
-    await owner.end();
-  }
+               ('${LEE_MAIL}', '${T}', '${MAIL_CHANNEL}', '${LEE}', 'mailgun', 'open', null);`,
+  );
 });
 afterAll(async () => {
   await database.drop();
 });
 
 /** The keys `statements` record, sorted, without the tenant prefix; rolled back after. */
-const keysOf = (...statements: string[]) =>
-  asAppRole(database.appUrl, T, async (c) => {
-    await c.query('savepoint k');
-    for (const s of statements) await c.query(s);
-    const { rows } = await c.query<{ keys: string | null }>(
-      `select current_setting('switchboard.lookup_keys', true) as keys`,
-    );
-    await c.query('rollback to savepoint k');
-    const keys = (rows[0]?.keys ?? '').split('\n').filter((k) => k.length > 0);
-    expect(keys.every((k) => k.startsWith(`${T}:`))).toBe(true);
-    return [...new Set(keys.map((k) => k.slice(T.length + 1)))].sort();
-  });
+const keysOf = (...statements: string[]) => lookupKeysOf(database, T, ...statements);
 
 const kimKeys = [
   `cust:${KIM}`,

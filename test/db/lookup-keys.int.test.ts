@@ -1,6 +1,6 @@
-import { asAppRole, createTestDatabase, type TestDatabase } from '@switchboard/testing';
-import pg from 'pg';
+import { createTestDatabase, type TestDatabase } from '@switchboard/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { asOwner, lookupKeysOf } from '../fixtures/lookup-keys.ts';
 
 /**
  * The lookup keys the conversations' statement triggers record (migration 0013; one query per
@@ -21,10 +21,9 @@ const KIM_GC = '7e4a0000-0000-4000-8000-0000000000b3';
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  const owner = new pg.Client({ connectionString: database.url });
-  await owner.connect();
-  try {
-    await owner.query(`
+  await asOwner(
+    database,
+    `
       insert into tenants (id, slug, name) values ('${T}', 'lookup-keys', 'Lookup keys');
       insert into channels (id, tenant_id, provider, account_id)
         values ('${WA_CHANNEL}', '${T}', 'whatsapp', 'lk-wa'), ('${GC_CHANNEL}', '${T}', 'genesys', 'lk-gc');
@@ -34,28 +33,15 @@ beforeAll(async () => {
       insert into conversations (id, tenant_id, channel_id, customer_id, provider, status, last_activity_at)
         values ('${KIM_WA}', '${T}', '${WA_CHANNEL}', '${KIM}', 'whatsapp', 'open', now()),
                ('${LEE_WA}', '${T}', '${WA_CHANNEL}', '${LEE}', 'whatsapp', 'open', now()),
-               ('${KIM_GC}', '${T}', '${GC_CHANNEL}', '${KIM}', 'genesys', 'open', now());`);
-  } finally {
-    await owner.end();
-  }
+               ('${KIM_GC}', '${T}', '${GC_CHANNEL}', '${KIM}', 'genesys', 'open', now());`,
+  );
 });
 afterAll(async () => {
   await database.drop();
 });
 
 /** The keys `statement` records, as a sorted list without the tenant prefix; rolled back after. */
-const keysOf = (statement: string) =>
-  asAppRole(database.appUrl, T, async (c) => {
-    await c.query('savepoint k');
-    await c.query(statement);
-    const { rows } = await c.query<{ keys: string | null }>(
-      `select current_setting('switchboard.lookup_keys', true) as keys`,
-    );
-    await c.query('rollback to savepoint k');
-    const keys = (rows[0]?.keys ?? '').split('\n').filter((k) => k.length > 0);
-    expect(keys.every((k) => k.startsWith(`${T}:`))).toBe(true);
-    return [...new Set(keys.map((k) => k.slice(T.length + 1)))].sort();
-  });
+const keysOf = (statement: string) => lookupKeysOf(database, T, statement);
 
 const conv = (id: string) => `conv:${id}`;
 const cust = (id: string) => `cust:${id}`;
