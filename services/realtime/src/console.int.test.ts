@@ -26,17 +26,20 @@ let rt: Realtime;
 let context: BrowserContext;
 let profile: string;
 
+/** A gateway's config on the test's pipeline (its read and operator APIs), with `extra` on top. */
+const gatewayConfig = (extra: Record<string, string> = {}) =>
+  loadConfig({
+    ...p.env,
+    REALTIME_PORT: '0',
+    REALTIME_HOST: '127.0.0.1',
+    REALTIME_READ_API_URL: p.workerUrl,
+    REALTIME_ASSIGNMENT_API_URL: p.assignmentUrl,
+    ...extra,
+  });
+
 beforeAll(async () => {
   p = await startPipeline({ assignment: true });
-  rt = await startRealtime(
-    loadConfig({
-      ...p.env,
-      REALTIME_PORT: '0',
-      REALTIME_HOST: '127.0.0.1',
-      REALTIME_READ_API_URL: p.workerUrl,
-      REALTIME_ASSIGNMENT_API_URL: p.assignmentUrl,
-    }),
-  );
+  rt = await startRealtime(gatewayConfig());
   await rt.broker.ready();
   profile = mkdtempSync(join(tmpdir(), 'sb-console-'));
   context = await chromium.launchPersistentContext(profile, {
@@ -139,15 +142,7 @@ describe('operator console', () => {
   it('replaces a browser token the gateway closed as expired and stays live', async () => {
     // A replica whose browser tokens last 2 s, checked at every 200 ms heartbeat.
     const short = await startRealtime(
-      loadConfig({
-        ...p.env,
-        REALTIME_PORT: '0',
-        REALTIME_HOST: '127.0.0.1',
-        REALTIME_READ_API_URL: p.workerUrl,
-        REALTIME_ASSIGNMENT_API_URL: p.assignmentUrl,
-        REALTIME_BROWSER_TOKEN_TTL_SECONDS: '2',
-        REALTIME_HEARTBEAT_MS: '200',
-      }),
+      gatewayConfig({ REALTIME_BROWSER_TOKEN_TTL_SECONDS: '2', REALTIME_HEARTBEAT_MS: '200' }),
     );
     const page = await context.newPage();
     try {
