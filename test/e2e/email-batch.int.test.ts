@@ -25,11 +25,21 @@ afterAll(async () => {
   await p.stop();
 });
 
-const handle = (events: CloudEvent[]) => {
+/**
+ * The worker's batch handler over `events`; a batch that failed and was applied again one by one
+ * fails the test (its outcomes alone would not tell: the one-by-one fallback gives the same rows).
+ */
+async function handle(events: CloudEvent[]) {
   const worker = p.worker;
   if (!worker) throw new Error('worker not running');
-  return createBatchHandler(worker.deps)(deliveriesOf(events));
-};
+  const warnings: string[] = [];
+  const logger = Object.assign(Object.create(worker.deps.logger), {
+    warn: (_obj: object, msg: string) => warnings.push(msg),
+  });
+  const outcomes = await createBatchHandler({ ...worker.deps, logger })(deliveriesOf(events));
+  expect(warnings).toEqual([]);
+  return outcomes;
+}
 
 let clock = Date.parse('2026-11-02T09:00:00Z');
 function email(from: string, messageId: string, text: string, over: { subject?: string; cites?: string[] } = {}) {
