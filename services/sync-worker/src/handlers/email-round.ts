@@ -8,6 +8,9 @@ export interface Email {
   channel: Channel;
 }
 
+/** A new email of a round with its customer. */
+export type Sent = Email & { customerId: string };
+
 /**
  * The next round of a batch's pending emails (in batch order): each email whose sender has no
  * earlier email pending and whose Message-ID no earlier email of the round carries. Its emails
