@@ -1,31 +1,29 @@
 import { MailgunEmailReceived } from '@switchboard/contracts';
 import type { Executor } from '@switchboard/db';
-import { ancestorChain, detectSignals, isReplySubject, normalizeSubject } from '@switchboard/domain';
+import { detectSignals, normalizeSubject } from '@switchboard/domain';
 import { done, skipped } from '@switchboard/platform';
 import type { Channel } from '@switchboard/worker';
 import { activeChannel } from '@switchboard/worker';
 import type { Deps } from '../deps.ts';
-import { applyLeadEvent } from '../lead/apply.ts';
-import {
-  createEmailConversation,
-  customerOfNewEmail,
-  findBySubject,
-  findThreadAncestor,
-  insertEmailMessage,
-  type ThreadHit,
-} from '../store/email.ts';
+import { applyLeadEvents } from '../lead/apply.ts';
+import { insertEmailMessages } from '../store/email.ts';
+import { customersOfNewEmails } from '../store/email-round.ts';
 import { lockMessageKeys } from '../store/messages.ts';
+import { type Email, type Sent, takeRound } from './email-round.ts';
+import { type Thread, threadRound } from './email-threads.ts';
 import { announceOpened, domainEvent } from './events.ts';
 import { type Applied, type Effects, route } from './route.ts';
-
-/** How far back a reply may find its thread by subject alone. */
-const SUBJECT_FALLBACK_MS = 30 * 86_400_000;
 
 /**
  * A customer's email: the customer by address, the conversation by the References/In-Reply-To
  * graph of that customer's messages (JWZ), by subject only for a reply that cites nothing we
  * hold, else a new conversation (one per thread); then the message, its parent link, the lead's
  * LEAD_REPLIED, and the events, in the batch's transaction.
+ *
+ * A batch's emails are applied in rounds (`takeRound`), each step of a round one statement for all
+ * its emails. A round holds at most one email per sender and per conversation, so it gives what
+ * applying its emails one after another gives: a customer's threads, and a lead's counts and
+ * state, see every earlier email of the batch that touched them, and nothing of a later one.
  */
 export const mailgunEmailRoute = route<MailgunEmailReceived, { channel: Channel; from: string }>({
   schema: MailgunEmailReceived,
@@ -46,120 +44,126 @@ export const mailgunEmailRoute = route<MailgunEmailReceived, { channel: Channel;
         providerMessageId: event.data.messageId,
       })),
     );
-    const results: Applied[] = [];
-    for (const { event, value } of items) results.push(await applyEmail(tx, deps, event.data, value.channel));
+    const results: Applied[] = new Array(items.length);
+    let pending: Email[] = items.map(({ event, value }, index) => ({ index, m: event.data, channel: value.channel }));
+    while (pending.length > 0) {
+      const { round, rest } = takeRound(pending);
+      const deferred = await applyRound(tx, deps, round, results);
+      pending = [...deferred, ...rest].sort((a, b) => a.index - b.index);
+    }
     return results;
   },
 });
 
-/** Where an email belongs: the conversation its thread is in (or a new one) and the message it answers. */
-interface Thread {
-  conversationId: string;
-  parentId: string | null;
-  match: 'references' | 'subject' | 'new';
-  /** Set when this email opened a new conversation. */
-  openedAt: Date | null;
-}
-
-type Sender = { tenantId: string; channelId: string; customerId: string };
-
-async function applyEmail(tx: Executor, deps: Deps, m: MailgunEmailReceived, channel: Channel): Promise<Applied> {
-  const tenantId = channel.tenantId;
-  // Under the message's advisory lock (taken for the batch in `apply`): null when already stored.
-  const customerId = await customerOfNewEmail(tx, tenantId, m.messageId, m.from, m.fromName ?? null);
-  if (customerId === null) {
-    return { outcome: skipped(`email ${m.messageId} already stored`), outbox: [], counts: [] };
-  }
-  const sender: Sender = { tenantId, channelId: channel.id, customerId };
-  const thread = await threadEmail(tx, sender, m);
-  const body = m.strippedText ?? m.text ?? null;
-  const stored = await storeEmail(tx, sender, m, thread, body);
-  const effects = announceEmail(deps, sender, m, thread, stored, body);
-  const lead = await applyLeadEvent(tx, deps, tenantId, thread.conversationId, {
-    event: 'LEAD_REPLIED',
-    trigger: { kind: 'provider', id: 'mailgun' },
-    at: new Date(m.sentAt),
-    facts: { inbound: detectSignals(body) },
-    keepFactsOnReject: true,
-  });
-  if (lead) {
-    effects.outbox.push(...lead.outbox);
-    effects.counts.push(...lead.counts);
-  }
-  return { outcome: done, ...effects };
-}
-
 /**
- * One conversation per thread: the one holding a message this email cites (References /
- * In-Reply-To, JWZ), else by subject for a reply that cites nothing we hold, else a new one.
+ * One round: the customers (a stored copy is skipped here), the threads, the messages, the leads;
+ * each email's result into `results` at its index. Returns the emails put off to the next round:
+ * one whose thread is a conversation an earlier email of the round also joined.
  */
-async function threadEmail(tx: Executor, sender: Sender, m: MailgunEmailReceived): Promise<Thread> {
-  const { tenantId, customerId } = sender;
-  const at = new Date(m.sentAt);
-  const chain = ancestorChain({ messageId: m.messageId, references: m.references, inReplyTo: m.inReplyTo });
-  const byRefs = await findThreadAncestor(tx, tenantId, customerId, chain);
-  if (byRefs)
-    return { conversationId: byRefs.conversationId, parentId: byRefs.messageId, match: 'references', openedAt: null };
-  // JWZ's subject grouping, only for a message that says it is a reply and cites nothing we hold.
-  const since = new Date(at.getTime() - SUBJECT_FALLBACK_MS);
-  const bySubject: ThreadHit | null = isReplySubject(m.subject)
-    ? await findBySubject(tx, tenantId, customerId, normalizeSubject(m.subject), since)
-    : null;
-  if (bySubject) {
-    return {
-      conversationId: bySubject.conversationId,
-      parentId: bySubject.messageId,
-      match: 'subject',
-      openedAt: null,
-    };
-  }
-  const created = await createEmailConversation(tx, { ...sender, at });
-  return { conversationId: created.id, parentId: null, match: 'new', openedAt: created.openedAt };
+async function applyRound(tx: Executor, deps: Deps, round: Email[], results: Applied[]): Promise<Email[]> {
+  const tenantId = (round[0] as Email).channel.tenantId;
+  const customers = await customersOfNewEmails(
+    tx,
+    tenantId,
+    round.map(({ m }) => ({ messageIdHeader: m.messageId, email: m.from, name: m.fromName ?? null })),
+  );
+  const sent: Sent[] = [];
+  round.forEach((e, i) => {
+    const customerId = customers[i] ?? null;
+    if (customerId === null) results[e.index] = stored(e);
+    else sent.push({ ...e, customerId });
+  });
+  if (sent.length === 0) return [];
+  const { threads, deferred } = await threadRound(tx, tenantId, sent);
+  const now = sent.filter((e) => threads.has(e.index));
+  const bodies = now.map(({ m }) => m.strippedText ?? m.text ?? null);
+  const storedNow = await storeEmails(tx, now, threads, bodies);
+  const leads = await applyLeadEvents(
+    tx,
+    deps,
+    tenantId,
+    now.map((e, i) => ({
+      conversationId: (threads.get(e.index) as Thread).conversationId,
+      change: {
+        event: 'LEAD_REPLIED' as const,
+        trigger: { kind: 'provider' as const, id: 'mailgun' },
+        at: new Date(e.m.sentAt),
+        facts: { inbound: detectSignals(bodies[i] ?? null) },
+        keepFactsOnReject: true,
+      },
+    })),
+  );
+  now.forEach((e, i) => {
+    const thread = threads.get(e.index) as Thread;
+    const effects = announceEmail(deps, e, thread, storedNow[i] as StoredEmail, bodies[i] ?? null);
+    const lead = leads[i];
+    if (lead) {
+      effects.outbox.push(...lead.outbox);
+      effects.counts.push(...lead.counts);
+    }
+    results[e.index] = { outcome: done, ...effects };
+  });
+  return deferred;
 }
 
-/** The email as a message of its thread, linked to its parent, with what the customer sent kept whole. */
-async function storeEmail(tx: Executor, sender: Sender, m: MailgunEmailReceived, thread: Thread, body: string | null) {
-  const stored = await insertEmailMessage(tx, {
-    tenantId: sender.tenantId,
-    conversationId: thread.conversationId,
-    customerId: sender.customerId,
-    direction: 'inbound',
-    messageIdHeader: m.messageId,
-    parentId: thread.parentId,
-    inReplyTo: m.inReplyTo,
-    references: m.references,
-    subject: m.subject ?? null,
-    normalizedSubject: normalizeSubject(m.subject),
-    body,
-    content: {
-      from: m.from,
-      ...(m.fromName ? { fromName: m.fromName } : {}),
-      recipient: m.recipient,
-      subject: m.subject ?? null,
-      text: m.text ?? null,
-      html: m.html ?? null,
-      attachments: m.attachments,
-      format: m.format,
-    },
-    sentAt: new Date(m.sentAt),
+const stored = (e: Email): Applied => ({
+  outcome: skipped(`email ${e.m.messageId} already stored`),
+  outbox: [],
+  counts: [],
+});
+
+type StoredEmail = { id: string; receivedAt: Date };
+
+/** The emails as messages of their threads, linked to their parents, with what the customers sent kept whole. */
+async function storeEmails(
+  tx: Executor,
+  now: Sent[],
+  threads: Map<number, Thread>,
+  bodies: Array<string | null>,
+): Promise<StoredEmail[]> {
+  const rows = await insertEmailMessages(
+    tx,
+    now.map(({ index, customerId, channel, m }, i) => {
+      const thread = threads.get(index) as Thread;
+      return {
+        tenantId: channel.tenantId,
+        conversationId: thread.conversationId,
+        customerId,
+        direction: 'inbound' as const,
+        messageIdHeader: m.messageId,
+        parentId: thread.parentId,
+        inReplyTo: m.inReplyTo,
+        references: m.references,
+        subject: m.subject ?? null,
+        normalizedSubject: normalizeSubject(m.subject),
+        body: bodies[i] ?? null,
+        content: {
+          from: m.from,
+          ...(m.fromName ? { fromName: m.fromName } : {}),
+          recipient: m.recipient,
+          subject: m.subject ?? null,
+          text: m.text ?? null,
+          html: m.html ?? null,
+          attachments: m.attachments,
+          format: m.format,
+        },
+        sentAt: new Date(m.sentAt),
+      };
+    }),
+  );
+  return now.map(({ m }) => {
+    const row = rows.get(m.messageId);
+    // Checked under the message's advisory lock (taken in `apply`), so a duplicate cannot get here.
+    if (!row) throw new Error(`email ${m.messageId} was stored concurrently`);
+    return row;
   });
-  // Checked under the message's advisory lock (taken in `apply`), so a duplicate cannot get here.
-  if (!stored) throw new Error(`email ${m.messageId} was stored concurrently`);
-  return stored;
 }
 
 /** `conversation.opened` when the email started a thread, then `message.received`; and their counts. */
-function announceEmail(
-  deps: Deps,
-  sender: Sender,
-  m: MailgunEmailReceived,
-  thread: Thread,
-  stored: { id: string; receivedAt: Date },
-  body: string | null,
-): Effects {
+function announceEmail(deps: Deps, e: Sent, thread: Thread, stored: StoredEmail, body: string | null): Effects {
+  const { m, customerId } = e;
   const { conversationId } = thread;
-  const { customerId } = sender;
-  const meta = { tenantId: sender.tenantId, conversationId };
+  const meta = { tenantId: e.channel.tenantId, conversationId };
   const effects: Effects = {
     outbox: [],
     counts: [
@@ -171,7 +175,7 @@ function announceEmail(
     announceOpened(deps, effects, meta.tenantId, {
       conversationId,
       customerId,
-      channelId: sender.channelId,
+      channelId: e.channel.id,
       provider: 'mailgun',
       status: 'open',
       openedAt: thread.openedAt.toISOString(),

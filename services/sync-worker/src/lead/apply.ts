@@ -13,7 +13,7 @@ import {
 } from '@switchboard/domain';
 import type { Deps } from '../deps.ts';
 import type { Count } from '../metrics.ts';
-import { findLead, type LeadRow, type LeadTransition, saveLead } from './store.ts';
+import { findLead, findLeads, type LeadRow, type LeadSave, type LeadTransition, saveLeads } from './store.ts';
 import { advanceStage, enterState } from './transitions.ts';
 
 /** One lead event and the facts it brings (counted into the journey before the rules read them). */
@@ -93,21 +93,18 @@ export async function previewLeadEvent(
 /** How a lead event is counted: moved or absorbed (no change) when applied, else ignored or rejected. */
 const leadResult = (d: LeadDecision) => (d.kind === 'apply' ? (d.changed ? 'moved' : 'absorbed') : d.kind);
 
+/** What a lead event does to a lead read under its row lock: the outcome, and what to write (null: nothing). */
+export interface LeadStep {
+  outcome: LeadOutcome;
+  save: LeadSave | null;
+}
+
 /**
- * Applies a lead event in the caller's transaction: locks the lead row, counts the facts,
- * `decideLead`, and writes state, stage and audit rows (one statement) and returns the outbox
- * events for the caller's transaction. The worker's handlers and the API's transition route both
- * come through here.
+ * A lead event against a lead already read under its row lock: counts the facts, `decideLead`,
+ * moves state and stage in memory, and says what to write (state, stage and audit rows) and which
+ * events to append; pure. A refused request of a person (`keepFactsOnReject` false) writes nothing.
  */
-export async function applyLeadEvent(
-  tx: Executor,
-  deps: Pick<Deps, 'names' | 'now'>,
-  tenantId: string,
-  conversationId: string,
-  c: LeadChange,
-): Promise<LeadOutcome | null> {
-  const lead = await findLead(tx, tenantId, conversationId, true);
-  if (!lead) return null;
+export function stepLead(deps: Pick<Deps, 'names' | 'now'>, lead: LeadRow, c: LeadChange): LeadStep {
   const next = withFacts(lead, c);
   const decision = decideLead(lead.state, c.event, factsOf(next, c.at));
   const outbox: OutboxEntry[] = [];
@@ -119,7 +116,7 @@ export async function applyLeadEvent(
       break;
     case 'ignore':
     case 'reject':
-      if (!c.keepFactsOnReject) return { decision, lead, outbox: [], counts };
+      if (!c.keepFactsOnReject) return { outcome: { decision, lead, outbox: [], counts }, save: null };
       break;
     default: {
       const never: never = decision;
@@ -128,6 +125,46 @@ export async function applyLeadEvent(
   }
   const staged = advanceStage(moves, deps, next, c);
   if (staged) outbox.push(staged);
-  await saveLead(tx, next, c.at, moves);
-  return { decision, lead: next, outbox, counts };
+  return { outcome: { decision, lead: next, outbox, counts }, save: { lead: next, at: c.at, transitions: moves } };
+}
+
+/**
+ * Applies a lead event in the caller's transaction: locks the lead row, `stepLead`, and writes
+ * state, stage and audit rows (one statement) and returns the outbox events for the caller's
+ * transaction. The worker's handlers and the API's transition route both come through here.
+ */
+export async function applyLeadEvent(
+  tx: Executor,
+  deps: Pick<Deps, 'names' | 'now'>,
+  tenantId: string,
+  conversationId: string,
+  c: LeadChange,
+): Promise<LeadOutcome | null> {
+  return (await applyLeadEvents(tx, deps, tenantId, [{ conversationId, change: c }]))[0] ?? null;
+}
+
+/**
+ * `applyLeadEvent` for several leads at once, each conversation at most once: every lead read and
+ * row-locked in one statement (in conversation id order), each event stepped in memory, every
+ * lead written in one statement. One outcome per change, in order; null where the conversation
+ * has no lead. The result is the same as applying them one after another, since no two share a lead.
+ */
+export async function applyLeadEvents(
+  tx: Executor,
+  deps: Pick<Deps, 'names' | 'now'>,
+  tenantId: string,
+  changes: Array<{ conversationId: string; change: LeadChange }>,
+): Promise<Array<LeadOutcome | null>> {
+  const ids = changes.map((c) => c.conversationId);
+  if (new Set(ids).size !== ids.length) throw new Error('a lead may change once per applyLeadEvents');
+  const leads = new Map((await findLeads(tx, tenantId, ids, true)).map((l) => [l.conversationId, l]));
+  const steps = changes.map(({ conversationId, change }) => {
+    const lead = leads.get(conversationId);
+    return lead ? stepLead(deps, lead, change) : null;
+  });
+  await saveLeads(
+    tx,
+    steps.flatMap((s) => (s?.save ? [s.save] : [])),
+  );
+  return steps.map((s) => s?.outcome ?? null);
 }

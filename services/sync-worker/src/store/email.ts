@@ -1,5 +1,8 @@
-import { type Executor, pgSafe, setChangeContext } from '@switchboard/db';
-import { type SQL, sql } from 'drizzle-orm';
+import { type Executor, mayHoldUnstorableText, pgSafe, setChangeContext } from '@switchboard/db';
+import { sql } from 'drizzle-orm';
+import { customersOfNewEmails, findThreadAncestors, type ThreadHit } from './email-round.ts';
+
+const p = (v: unknown[]) => sql.param(v);
 
 /** Email threading storage: customers by address, the per-customer Message-ID graph, threads as conversations. */
 
@@ -22,7 +25,7 @@ export async function upsertAndLockEmailCustomer(
   name: string | null,
 ): Promise<string> {
   const res = await tx.execute<{ id: string }>(sql`
-    with ${customerOf(tenantId, email, name, sql`true`)}
+    with ${customerOf(tenantId, email, name)}
     select c.id from c, lateral (select ${lockCustomer(tenantId)}) l`);
   const id = res.rows[0]?.id;
   if (!id) throw new Error('customer upsert returned nothing');
@@ -31,8 +34,7 @@ export async function upsertAndLockEmailCustomer(
 
 /**
  * `upsertAndLockEmailCustomer` for an inbound email, unless a message with its Message-ID is
- * already stored: then null, and no customer is touched or locked. The caller holds the message's
- * advisory lock, so this statement (begun after it) sees a copy that committed first.
+ * already stored: then null, and no customer is touched or locked (`customersOfNewEmails` for one).
  */
 export async function customerOfNewEmail(
   tx: Executor,
@@ -41,27 +43,19 @@ export async function customerOfNewEmail(
   email: string,
   name: string | null,
 ): Promise<string | null> {
-  const res = await tx.execute<{ id: string | null }>(sql`
-    with stored as (
-      select 1 from messages where tenant_id = ${tenantId} and provider = 'mailgun' and provider_message_id = ${messageIdHeader}
-    ), ${customerOf(tenantId, email, name, sql`not exists (select 1 from stored)`)}
-    select c.id from c, lateral (select ${lockCustomer(tenantId)}) l
-    union all select null::uuid from stored`);
-  const row = res.rows[0];
-  if (!row) throw new Error('customer upsert returned nothing');
-  return row.id;
+  return (await customersOfNewEmails(tx, tenantId, [{ messageIdHeader, email, name }]))[0] ?? null;
 }
 
-/** The customer CTEs of the two above (`found`, `named`, `created`, and `c`: its id), run only when `when`. */
-const customerOf = (tenantId: string, email: string, name: string | null, when: SQL) => sql`
+/** The customer CTEs of the one above (`found`, `named`, `created`, and `c`: its id). */
+const customerOf = (tenantId: string, email: string, name: string | null) => sql`
     found as (
-      select id, name from customers where tenant_id = ${tenantId} and email = ${email} and ${when} for no key update
+      select id, name from customers where tenant_id = ${tenantId} and email = ${email} for no key update
     ), named as (
       update customers set name = ${pgSafe(name)}::text
        where id = (select id from found where name is null) and ${pgSafe(name)}::text is not null
     ), created as (
       insert into customers (tenant_id, email, name)
-      select ${tenantId}::uuid, ${email}::text, ${pgSafe(name)}::text where not exists (select 1 from found) and ${when}
+      select ${tenantId}::uuid, ${email}::text, ${pgSafe(name)}::text where not exists (select 1 from found)
       on conflict (tenant_id, email) where email is not null
         do update set name = coalesce(customers.name, excluded.name)
       returning id
@@ -70,83 +64,66 @@ const customerOf = (tenantId: string, email: string, name: string | null, when: 
 const lockCustomer = (tenantId: string) =>
   sql`pg_advisory_xact_lock(hashtextextended('email-customer/' || ${tenantId} || '/' || c.id, 0))`;
 
-export interface ThreadHit {
-  messageId: string;
-  conversationId: string;
-  messageIdHeader: string;
-}
+export type { ThreadHit };
 
-type HitRow = { message_id: string; conversation_id: string; message_id_header: string };
-const firstHit = (rows: HitRow[]): ThreadHit | null => {
-  const r = rows[0];
-  return r
-    ? { messageId: r.message_id, conversationId: r.conversation_id, messageIdHeader: r.message_id_header }
-    : null;
-};
-
-/**
- * The nearest ancestor of a new message that this customer's threads hold: the last id of the
- * chain that is stored for (tenant, customer). Ids other customers hold are invisible, so a
- * stranger citing someone's thread starts a thread of their own.
- */
+/** The nearest ancestor of a new message that this customer's threads hold (`findThreadAncestors` for one). */
 export async function findThreadAncestor(
   tx: Executor,
   tenantId: string,
   customerId: string,
   chain: string[],
 ): Promise<ThreadHit | null> {
-  if (chain.length === 0) return null;
-  const res = await tx.execute<HitRow>(sql`
-    select em.message_id, em.conversation_id, em.message_id_header
-      from unnest(${sql.param(chain)}::text[]) with ordinality as c(id, pos)
-      join email_messages em
-        on em.tenant_id = ${tenantId} and em.customer_id = ${customerId} and em.message_id_header = c.id
-     order by c.pos desc, em.sent_at asc
-     limit 1`);
-  return firstHit(res.rows);
+  return (await findThreadAncestors(tx, tenantId, [{ customerId, chain }]))[0] ?? null;
+}
+
+export interface NewEmailConversation {
+  tenantId: string;
+  channelId: string;
+  customerId: string;
+  at: Date;
+}
+
+/** A new email conversation (one per thread) and its lead journey, at NEW/cold (`createEmailConversations` for one). */
+export async function createEmailConversation(
+  tx: Executor,
+  k: NewEmailConversation & { openedBy?: 'customer' | 'system' },
+): Promise<{ id: string; openedAt: Date }> {
+  const [created] = await createEmailConversations(tx, [k], k.openedBy);
+  if (!created) throw new Error('conversation insert returned nothing');
+  return created;
 }
 
 /**
- * The subject fallback: this customer's most recent email message whose normalized subject is
- * the same, in a conversation that is not closed, within `since`.
+ * A new email conversation for each input (one per thread), each with its lead journey at
+ * NEW/cold, in one statement; their history rows say who opened them. In input order; each
+ * customer at most once (rows are matched back to inputs by customer).
  */
-export async function findBySubject(
+export async function createEmailConversations(
   tx: Executor,
-  tenantId: string,
-  customerId: string,
-  normalizedSubject: string,
-  since: Date,
-): Promise<ThreadHit | null> {
-  if (normalizedSubject === '') return null;
-  const res = await tx.execute<HitRow>(sql`
-    select em.message_id, em.conversation_id, em.message_id_header
-      from email_messages em join conversations c on c.id = em.conversation_id
-     where em.tenant_id = ${tenantId} and em.customer_id = ${customerId}
-       and em.normalized_subject = ${normalizedSubject} and em.sent_at >= ${since.toISOString()}
-       and c.status <> 'closed'
-     order by em.sent_at desc
-     limit 1`);
-  return firstHit(res.rows);
-}
-
-/** A new email conversation (one per thread) and its lead journey, at NEW/cold. */
-export async function createEmailConversation(
-  tx: Executor,
-  k: { tenantId: string; channelId: string; customerId: string; at: Date; openedBy?: 'customer' | 'system' },
-): Promise<{ id: string; openedAt: Date }> {
+  keys: NewEmailConversation[],
+  openedBy: 'customer' | 'system' = 'customer',
+): Promise<Array<{ id: string; openedAt: Date }>> {
+  if (keys.length === 0) return [];
   await setChangeContext(tx, {
-    source: k.openedBy ?? 'customer',
-    reason: k.openedBy === 'system' ? 'email sent outside the pipeline' : 'first customer email',
+    source: openedBy,
+    reason: openedBy === 'system' ? 'email sent outside the pipeline' : 'first customer email',
   });
-  const res = await tx.execute<{ id: string; opened_at: Date }>(sql`
-    insert into conversations (tenant_id, channel_id, customer_id, provider, status, last_activity_at)
-    values (${k.tenantId}, ${k.channelId}, ${k.customerId}, 'mailgun', 'open', ${k.at.toISOString()})
-    returning id, opened_at`);
-  const row = res.rows[0];
-  if (!row) throw new Error('conversation insert returned nothing');
-  await tx.execute(sql`
-    insert into lead_journeys (conversation_id, tenant_id, customer_id) values (${row.id}, ${k.tenantId}, ${k.customerId})`);
-  return { id: row.id, openedAt: new Date(row.opened_at) };
+  const res = await tx.execute<{ k: number; id: string; opened_at: Date }>(sql`
+    with v as (
+      select * from unnest(${p(keys.map((k) => k.tenantId))}::uuid[], ${p(keys.map((k) => k.channelId))}::uuid[],
+                           ${p(keys.map((k) => k.customerId))}::uuid[], ${p(keys.map((k) => k.at.toISOString()))}::timestamptz[])
+               with ordinality as v(tenant_id, channel_id, customer_id, at, k)
+    ), co as (
+      insert into conversations (tenant_id, channel_id, customer_id, provider, status, last_activity_at)
+      select tenant_id, channel_id, customer_id, 'mailgun', 'open', at from v order by k
+      returning id, tenant_id, customer_id, opened_at
+    ), lj as (
+      insert into lead_journeys (conversation_id, tenant_id, customer_id) select id, tenant_id, customer_id from co
+    )
+    select v.k::int as k, co.id, co.opened_at from co join v on v.tenant_id = co.tenant_id and v.customer_id = co.customer_id
+     order by v.k`);
+  if (res.rows.length !== keys.length) throw new Error('conversation insert did not return one row per input');
+  return res.rows.map((r) => ({ id: r.id, openedAt: new Date(r.opened_at) }));
 }
 
 export interface NewEmailMessage {
@@ -165,36 +142,72 @@ export interface NewEmailMessage {
   sentAt: Date;
 }
 
-/**
- * Stores the message and its threading row, and marks activity on the conversation (version
- * bump, as for WhatsApp), in one statement; null when a message with this Message-ID is already
- * stored (callers check first, under the message's advisory lock).
- */
+/** JSON of `value` that Postgres can store: text it cannot hold (NUL, lone surrogates) replaced, when there is any. */
+const storableJson = (value: unknown) => {
+  const json = JSON.stringify(value);
+  return mayHoldUnstorableText(json) ? JSON.stringify(pgSafe(value)) : json;
+};
+
+/** `insertEmailMessages` for one: null when a message with this Message-ID is already stored. */
 export async function insertEmailMessage(
   tx: Executor,
   m: NewEmailMessage,
 ): Promise<{ id: string; receivedAt: Date } | null> {
-  const res = await tx.execute<{ id: string; received_at: Date }>(sql`
-    with touched as (
-      update conversations set last_activity_at = greatest(last_activity_at, ${m.sentAt.toISOString()}), version = version + 1
-       where id = ${m.conversationId}
+  return (await insertEmailMessages(tx, [m])).get(m.messageIdHeader) ?? null;
+}
+
+/**
+ * Stores the messages and their threading rows, and marks activity on their conversations
+ * (version bump, as for WhatsApp), in one statement; by Message-ID, the ones stored now (one
+ * already stored is left out: callers check first, under the message's advisory lock). Each
+ * Message-ID at most once.
+ */
+export async function insertEmailMessages(
+  tx: Executor,
+  rows: NewEmailMessage[],
+): Promise<Map<string, { id: string; receivedAt: Date }>> {
+  if (rows.length === 0) return new Map();
+  const input = rows.map((m, i) => ({
+    k: i + 1,
+    tenant_id: m.tenantId,
+    conversation_id: m.conversationId,
+    customer_id: m.customerId,
+    direction: m.direction,
+    message_id_header: m.messageIdHeader,
+    parent_id: m.parentId,
+    in_reply_to: m.inReplyTo,
+    references: m.references,
+    subject: m.subject,
+    normalized_subject: m.normalizedSubject,
+    body: m.body,
+    content: m.content,
+    sent_at: m.sentAt.toISOString(),
+  }));
+  const res = await tx.execute<{ id: string; received_at: Date; provider_message_id: string }>(sql`
+    with v as (
+      select * from jsonb_to_recordset(${storableJson(input)}::jsonb) as v(
+        k int, tenant_id uuid, conversation_id uuid, customer_id uuid, direction text, message_id_header text, parent_id uuid,
+        in_reply_to text[], "references" text[], subject text, normalized_subject text, body text, content jsonb,
+        sent_at timestamptz)
+    ), touched as (
+      update conversations c set last_activity_at = greatest(c.last_activity_at, a.at), version = c.version + 1
+        from (select conversation_id, max(sent_at) as at from v group by conversation_id) a
+       where c.id = a.conversation_id
     ), msg as (
       insert into messages (tenant_id, conversation_id, direction, provider, provider_message_id, type, body, content, provider_sent_at)
-      values (${m.tenantId}, ${m.conversationId}, ${m.direction}, 'mailgun', ${m.messageIdHeader}, 'email',
-              ${pgSafe(m.body)}, ${JSON.stringify(pgSafe(m.content))}::jsonb, ${m.sentAt.toISOString()})
+      select tenant_id, conversation_id, direction, 'mailgun', message_id_header, 'email', body, content, sent_at from v order by k
       on conflict (tenant_id, provider, provider_message_id) do nothing
-      returning id, received_at
+      returning id, received_at, provider_message_id
     ), em as (
       insert into email_messages (message_id, tenant_id, conversation_id, customer_id, message_id_header, parent_id,
                                   in_reply_to, "references", subject, normalized_subject, direction, sent_at)
-      select msg.id, ${m.tenantId}, ${m.conversationId}, ${m.customerId}, ${m.messageIdHeader}, ${m.parentId},
-             ${sql.param(m.inReplyTo)}::text[], ${sql.param(m.references)}::text[], ${pgSafe(m.subject)},
-             ${pgSafe(m.normalizedSubject)}, ${m.direction}, ${m.sentAt.toISOString()}
-        from msg
+      select msg.id, v.tenant_id, v.conversation_id, v.customer_id, v.message_id_header, v.parent_id,
+             v.in_reply_to, v."references", v.subject, v.normalized_subject, v.direction, v.sent_at
+        from msg join v on v.message_id_header = msg.provider_message_id
+       order by v.k
     )
-    select id, received_at from msg`);
-  const row = res.rows[0];
-  return row ? { id: row.id, receivedAt: new Date(row.received_at) } : null;
+    select id, received_at, provider_message_id from msg`);
+  return new Map(res.rows.map((r) => [r.provider_message_id, { id: r.id, receivedAt: new Date(r.received_at) }]));
 }
 
 export type ThreadRow = {
