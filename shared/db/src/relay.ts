@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { amqpProperties, type CloudEvent } from '@switchboard/contracts';
+import type { CloudEvent } from '@switchboard/contracts';
 import { Counter, Gauge, type Logger, type Publisher, type Registry } from '@switchboard/platform';
 import type pg from 'pg';
 import { OUTBOX_CHANNEL } from './outbox.ts';
@@ -42,41 +42,12 @@ export interface RelayOptions {
   lockKey?: number;
 }
 
-/**
- * An outbox row as the relay reads it: the envelope as the text Postgres stores (published as
- * is: parsing it into an object only to serialize it again cost the relay a JSON.parse and a
- * JSON.stringify per event) and the envelope attributes its AMQP properties mirror.
- */
 interface Row {
   id: string;
   exchange: string;
   routing_key: string;
-  body: string;
-  specversion: CloudEvent['specversion'];
-  event_id: string;
-  source: string;
-  type: string;
-  time: string;
-  subject: string | null;
-  tenantid: string | null;
+  envelope: CloudEvent;
   created_at: Date;
-}
-
-/** The envelope's attributes that `amqpProperties` reads, as columns. */
-const ATTRIBUTES = `envelope->>'specversion' as specversion, envelope->>'id' as event_id, envelope->>'source' as source,
-  envelope->>'type' as type, envelope->>'time' as time, envelope->>'subject' as subject, envelope->>'tenantid' as tenantid`;
-
-function propertiesOf(r: Row) {
-  return amqpProperties({
-    specversion: r.specversion,
-    id: r.event_id,
-    source: r.source,
-    type: r.type,
-    time: r.time,
-    ...(r.subject === null ? {} : { subject: r.subject }),
-    ...(r.tenantid === null ? {} : { tenantid: r.tenantid }),
-    data: undefined,
-  });
 }
 
 /**
@@ -167,22 +138,14 @@ export class OutboxRelay {
     // Named statements, parsed and planned once on the relay's own session, not on every pass.
     const { rows } = await client.query<Row>({
       name: 'relay-unpublished',
-      text: `select id, exchange, routing_key, envelope::text as body, ${ATTRIBUTES}, created_at
-              from outbox where published_at is null order by id limit $1`,
+      text: `select id, exchange, routing_key, envelope, created_at from outbox
+              where published_at is null order by id limit $1`,
       values: [batchSize],
     });
     metrics.lag.set(rows[0] ? Math.max(0, (Date.now() - rows[0].created_at.getTime()) / 1000) : 0);
     if (rows.length === 0) return false;
     const results = await Promise.allSettled(
-      rows.map((r) =>
-        publisher.publish({
-          exchange: r.exchange,
-          routingKey: r.routing_key,
-          content: Buffer.from(r.body),
-          properties: propertiesOf(r),
-          mandatory: false,
-        }),
-      ),
+      rows.map((r) => publisher.publishEvent(r.exchange, r.routing_key, r.envelope, { mandatory: false })),
     );
     const firstFailure = results.findIndex((r) => r.status === 'rejected');
     const confirmed = firstFailure === -1 ? rows : rows.slice(0, firstFailure);
