@@ -55,7 +55,7 @@ export interface ConsumerOptions {
  * A delivery's attempt and its child logger (event id, type, attempt), the logger made when first
  * used: most deliveries log nothing, and a pino child serializes its bindings when it is made.
  */
-function deliveryContext(parent: Logger, msg: ConsumeMessage): DeliveryContext {
+export function deliveryContext(parent: Logger, msg: ConsumeMessage): DeliveryContext {
   const attempt = Number(msg.properties.headers?.[ATTEMPT_HEADER] ?? 1);
   let logger: Logger | undefined;
   return {
