@@ -86,7 +86,9 @@ it('keeps back-pressure: a turn larger than the socket buffer still arrives whol
       { length: n },
       (_, i) =>
         new Promise<void>((resolve, reject) =>
-          ch.sendToQueue(queue, Buffer.concat([Buffer.from(`${i}:`), big]), {}, (err) => (err ? reject(err) : resolve())),
+          ch.sendToQueue(queue, Buffer.concat([Buffer.from(`${i}:`), big]), {}, (err) =>
+            err ? reject(err) : resolve(),
+          ),
         ),
     ),
   );
