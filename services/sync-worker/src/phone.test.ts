@@ -37,6 +37,13 @@ describe('toE164', () => {
   it('reads a national number as another country without a region, which is why it needs one', () => {
     expect(toE164('(631) 555-1181')).not.toBe('+16315551181');
   });
+
+  it('remembers a number read in one region without answering for another (the region is part of the key)', () => {
+    expect(toE164('020 7946 0958', 'GB')).toBe('+442079460958');
+    expect(toE164('020 7946 0958', 'GB')).toBe('+442079460958');
+    expect(toE164('020 7946 0958', 'US')).not.toBe('+442079460958');
+    expect(toE164('020 7946 0958')).not.toBe('+442079460958');
+  });
 });
 
 describe('PhoneRegion', () => {

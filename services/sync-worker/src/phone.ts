@@ -9,6 +9,25 @@ import { z } from 'zod';
  * cannot be told from an international one, so it is read as international.
  */
 export function toE164(input: string, region?: CountryCode): string | null {
+  const key = `${region ?? ''}:${input}`;
+  const known = parsed.get(key);
+  if (known !== undefined) return known;
+  // Dropped wholesale when full: a bound on memory, not an eviction policy worth its own cost.
+  if (parsed.size >= MAX_REMEMBERED) parsed.clear();
+  const e164 = parseE164(input, region);
+  parsed.set(key, e164);
+  return e164;
+}
+
+/**
+ * Numbers already read: libphonenumber's parse is the costliest step of preparing a message
+ * (matching the number against its region's metadata), and a sender's number repeats on every
+ * message it sends. The answer depends on the input and the region alone.
+ */
+const parsed = new Map<string, string | null>();
+const MAX_REMEMBERED = 10_000;
+
+function parseE164(input: string, region?: CountryCode): string | null {
   const trimmed = input.trim();
   const international = trimmed.startsWith('+') || trimmed.startsWith('00');
   if (!international && region) {

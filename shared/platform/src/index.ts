@@ -1,4 +1,5 @@
 export * from './amqp/broker.ts';
+export * from './amqp/coalesce.ts';
 export * from './amqp/consumer.ts';
 export * from './amqp/dead-letters.ts';
 export * from './amqp/outcome.ts';

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import amqp from 'amqplib';
 import type { Logger } from '../logger.ts';
 import type { PublisherMetrics } from '../metrics.ts';
+import { coalesceFrameWrites } from './coalesce.ts';
 import type { Topology } from './topology.ts';
 
 export type AmqpConnection = amqp.ChannelModel;
@@ -92,6 +93,7 @@ export class Broker {
     const conn = await amqp.connect(url, {
       clientProperties: { connection_name: this.logger.bindings().service },
     });
+    if (!coalesceFrameWrites(conn)) this.logger.warn('amqplib internals changed: frames are written one by one');
     try {
       await declareTopology(conn, this.topology);
       for (const setup of this.#setups) await setup(conn);

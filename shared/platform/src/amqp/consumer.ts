@@ -51,6 +51,27 @@ export interface ConsumerOptions {
   pause?: PauseOptions;
 }
 
+/**
+ * A delivery's attempt and its child logger (event id, type, attempt), the logger made when first
+ * used: most deliveries log nothing, and a pino child serializes its bindings when it is made.
+ */
+export function deliveryContext(parent: Logger, msg: ConsumeMessage): DeliveryContext {
+  const attempt = Number(msg.properties.headers?.[ATTEMPT_HEADER] ?? 1);
+  let logger: Logger | undefined;
+  return {
+    attempt,
+    get logger() {
+      logger ??= parent.child({
+        eventId: msg.properties.messageId,
+        type: msg.properties.type,
+        attempt,
+        ...(msg.fields.redelivered ? { redelivered: true } : {}),
+      });
+      return logger;
+    },
+  };
+}
+
 /** A delivery in hand that no batch took yet, and when it arrived. */
 type Waiting = { ch: Channel; msg: ConsumeMessage; at: number };
 
@@ -161,16 +182,7 @@ export class Consumer {
   async #handle(batch: Waiting[]): Promise<void> {
     const started = performance.now();
     const queue = this.queue.name;
-    const deliveries: Delivery[] = batch.map(({ msg }) => {
-      const attempt = Number(msg.properties.headers?.[ATTEMPT_HEADER] ?? 1);
-      const logger = this.opts.logger.child({
-        eventId: msg.properties.messageId,
-        type: msg.properties.type,
-        attempt,
-        ...(msg.fields.redelivered ? { redelivered: true } : {}),
-      });
-      return { msg, ctx: { attempt, logger } };
-    });
+    const deliveries: Delivery[] = batch.map(({ msg }) => ({ msg, ctx: deliveryContext(this.opts.logger, msg) }));
     this.opts.metrics.inFlight.inc({ queue }, batch.length);
     let outcomes: Outcome[];
     try {
@@ -193,7 +205,7 @@ export class Consumer {
         const outcome = this.#final(outcomes[i], ctx.attempt);
         try {
           await this.#settle(ch, msg, outcome, ctx.attempt);
-          ctx.logger.debug({ outcome: outcome.kind }, 'settled');
+          if (this.opts.logger.isLevelEnabled('debug')) ctx.logger.debug({ outcome: outcome.kind }, 'settled');
         } catch (err) {
           // The channel is gone: the broker will redeliver, and the inbox will recognise it.
           ctx.logger.warn({ err, outcome: outcome.kind }, 'settle failed, message will be redelivered');
