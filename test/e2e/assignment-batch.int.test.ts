@@ -176,3 +176,70 @@ it("a batch's chat changes kept in memory and one written at once (a release) le
   const load = await p.pool.query('select active_chats from operators where tenant_id = $1', [t.tenantId]);
   expect(load.rows).toEqual([{ active_chats: 0 }]);
 });
+
+/**
+ * The batch's statements as they reach Postgres: `w.deps` with a pool whose connections record
+ * each query's text (the transaction's BEGIN, drizzle's statements, the named ones alike).
+ */
+function recordingDeps(): { deps: AssignmentWorker['deps']; sent: string[] } {
+  const sent: string[] = [];
+  const pool = w.deps.pool;
+  const recording = new Proxy(pool, {
+    get(target, key) {
+      if (key !== 'connect') return Reflect.get(target, key, target);
+      return async () => {
+        const client = await target.connect();
+        return new Proxy(client, {
+          get(c, k) {
+            const v = Reflect.get(c, k, c);
+            if (k !== 'query' || typeof v !== 'function') return typeof v === 'function' ? v.bind(c) : v;
+            return (...args: [unknown, ...unknown[]]) => {
+              const q = args[0];
+              sent.push(typeof q === 'string' ? q : String((q as { text?: string }).text ?? ''));
+              return v.apply(c, args);
+            };
+          },
+        });
+      };
+    },
+  });
+  return { deps: { ...w.deps, pool: recording }, sent };
+}
+
+it("a batch over chats that have rows reads its tenant's settings with their row locks: five round trips", async () => {
+  const t = await k.tenant('batch-trips');
+  const chats = [randomUUID(), randomUUID(), randomUUID()];
+  const t0 = new Date(Date.now() - 60_000);
+  const first = chats.map((id) => k.events.customerMessage(t.tenantId, id, t0));
+  expect((await applyBatch(first)).map((o) => o.kind)).toEqual(['done', 'done', 'done']);
+  const { deps, sent } = recordingDeps();
+  const again = chats.map((id) => k.events.customerMessage(t.tenantId, id, new Date(t0.getTime() + 1_000)));
+  const outcomes = await createBatchEventHandler(deps)(deliveriesOf(again));
+  expect(outcomes.map((o) => o.kind)).toEqual(['done', 'done', 'done']);
+  // BEGIN under the tenant, the inbox claim, the chats locked (their tenant's settings beside
+  // them), the chats' one write, COMMIT: no statement of its own for the settings.
+  expect(sent).toHaveLength(5);
+  expect(sent.filter((q) => /from assignment_settings/.test(q))).toHaveLength(1);
+  expect(sent.find((q) => /from assignment_settings/.test(q))).toMatch(/for update/);
+  for (const id of chats)
+    expect(await k.chat(id)).toMatchObject({
+      state: 'waiting_assignment',
+      last_customer_message_at: new Date(t0.getTime() + 1_000),
+    });
+});
+
+it('the settings read with the row locks decide: a waiting chat of an auto-assign tenant is pushed', async () => {
+  const t = await k.tenant('batch-trips-auto', { autoAssign: true });
+  const chatId = randomUUID();
+  const t0 = new Date(Date.now() - 60_000);
+  // No operator yet: the chat waits, and has a row for the next batch to lock.
+  expect((await applyBatch([k.events.customerMessage(t.tenantId, chatId, t0)])).map((o) => o.kind)).toEqual(['done']);
+  expect(await k.chat(chatId)).toMatchObject({ state: 'waiting_assignment' });
+  await k.operators(t.tenantId, [{ id: 'A' }]);
+  const { deps, sent } = recordingDeps();
+  const next = k.events.customerMessage(t.tenantId, chatId, new Date(t0.getTime() + 1_000));
+  expect((await createBatchEventHandler(deps)(deliveriesOf([next]))).map((o) => o.kind)).toEqual(['done']);
+  expect(await k.holders(t.tenantId)).toEqual({ A: [chatId] });
+  expect(sent.filter((q) => /from assignment_settings/.test(q))).toHaveLength(1);
+  expect(await k.announced(chatId)).toEqual(['chat.assigned']);
+});

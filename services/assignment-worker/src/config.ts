@@ -4,11 +4,16 @@ import { z } from 'zod';
 const env = commonEnv.extend({
   ASSIGNMENT_WORKER_PORT: port.default(8083),
   ASSIGNMENT_WORKER_HOST: z.string().default('0.0.0.0'),
-  ASSIGNMENT_PREFETCH: z.coerce.number().int().min(1).max(1000).default(50),
+  /**
+   * Unacknowledged deliveries: room for a backlog to form batches of ASSIGNMENT_BATCH_SIZE beside
+   * the ones running (at 50, four batches at once shared 50 deliveries, about 7 events each, and a
+   * worker that fell behind could not catch up by batching more; docs/performance.md).
+   */
+  ASSIGNMENT_PREFETCH: z.coerce.number().int().min(1).max(1000).default(400),
   /** Batches applied at once, each in its own transaction on its own connection. */
-  ASSIGNMENT_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
+  ASSIGNMENT_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(2),
   /** Most chat events applied in one transaction (a batch forms from what waits while others run). */
-  ASSIGNMENT_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(50),
+  ASSIGNMENT_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
   /** How long a batch short of ASSIGNMENT_BATCH_SIZE waits after its oldest event for others to share its transaction. */
   ASSIGNMENT_BATCH_LINGER_MS: z.coerce.number().int().min(0).max(100).default(0),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),

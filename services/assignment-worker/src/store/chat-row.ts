@@ -2,6 +2,7 @@ import type { Executor } from '@switchboard/db';
 import type { Chat, ChatState } from '@switchboard/domain';
 import { transactionMemo } from '@switchboard/worker';
 import { type SQL, sql } from 'drizzle-orm';
+import { rememberSettings, type SettingsRow, settingsColumn } from './settings.ts';
 
 export type ChatRow = {
   id: string;
@@ -109,12 +110,15 @@ export function holdRow(tx: Executor, row: LockedChat): void {
  * has not seen yet has no row to lock; its insert is guarded by the primary key, as without a
  * batch. The rows read are kept for the transaction's `lockChat`, and their changes are written
  * once, for all of them, at the end of the tenant's part of the batch (`writeHeldChats` in
- * chats.ts): the caller writes them before its outbox append and commit.
+ * chats.ts): the caller writes them before its outbox append and commit. The tenant's settings
+ * come back with the rows and are kept for the transaction (`settingsOnce`): a batch's round trips
+ * are its cost once the machine is busy, and this saves one (when no chat has a row yet, the
+ * settings are read on their own when needed).
  */
 export async function lockChats(tx: Executor, tenantId: string, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
-  const r = await tx.execute<ChatRow>(sql`
-    select ${COLUMNS} from chats
+  const r = await tx.execute<ChatRow & { settings: SettingsRow | null }>(sql`
+    select ${COLUMNS}, ${settingsColumn(tenantId)} as settings from chats
      where tenant_id = ${tenantId} and id = any(${sql.param(ids)}::uuid[])
      order by id
        for update`);
@@ -122,6 +126,8 @@ export async function lockChats(tx: Executor, tenantId: string, ids: string[]): 
   for (const id of ids) held.set(heldKey(tenantId, id), null);
   for (const row of r.rows) held.set(heldKey(tenantId, row.id), toLockedChat(row));
   heldBy.set(tx, held);
+  const first = r.rows[0];
+  if (first) rememberSettings(tx, tenantId, first.settings);
 }
 
 /**
