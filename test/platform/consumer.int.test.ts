@@ -71,6 +71,7 @@ async function consume(
     parked?: Counter<string>;
     batch?: number;
     lingerMs?: number;
+    lingerAlways?: boolean;
   } = {},
 ) {
   const metrics = consumerMetrics(createRegistry('test'));
@@ -79,7 +80,16 @@ async function consume(
     logger,
     metrics,
     ...(opts.parked ? { parked: opts.parked } : {}),
-    ...(opts.batch ? { batch: { maxSize: opts.batch, concurrency: 1, lingerMs: opts.lingerMs ?? 0 } } : {}),
+    ...(opts.batch
+      ? {
+          batch: {
+            maxSize: opts.batch,
+            concurrency: 1,
+            lingerMs: opts.lingerMs ?? 0,
+            ...(opts.lingerAlways ? { lingerAlways: true } : {}),
+          },
+        }
+      : {}),
   });
   await consumer.start();
   return metrics;
@@ -207,13 +217,30 @@ describe('Consumer', () => {
           return deliveries.map(() => done);
         },
       },
-      { batch: 10, lingerMs: 400 },
+      { batch: 10, lingerMs: 400, lingerAlways: true },
     );
     const started = performance.now();
     // One after the other, each confirmed before the next: without a linger the first is alone.
     for (let i = 0; i < 3; i++) await publish();
     await expect.poll(() => batches).toEqual([3]);
     expect(performance.now() - started).toBeGreaterThanOrEqual(400);
+  });
+
+  it('starts a lone delivery to an idle consumer at once, its linger notwithstanding', async () => {
+    const batches: number[] = [];
+    await consume(
+      {
+        batch: async (deliveries) => {
+          batches.push(deliveries.length);
+          return deliveries.map(() => done);
+        },
+      },
+      { batch: 10, lingerMs: 2_000 },
+    );
+    const started = performance.now();
+    await publish();
+    await expect.poll(() => batches, { timeout: 1_000 }).toEqual([1]);
+    expect(performance.now() - started).toBeLessThan(2_000);
   });
 
   it('dead-letters a park outcome on a queue without a parking queue, rather than losing or looping it', async () => {

@@ -14,8 +14,12 @@ const env = commonEnv.extend({
   ASSIGNMENT_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(2),
   /** Most chat events applied in one transaction (a batch forms from what waits while others run). */
   ASSIGNMENT_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
-  /** How long a batch short of ASSIGNMENT_BATCH_SIZE waits after its oldest event for others to share its transaction. */
-  ASSIGNMENT_BATCH_LINGER_MS: z.coerce.number().int().min(0).max(100).default(0),
+  /**
+   * How long a batch short of ASSIGNMENT_BATCH_SIZE may wait after its oldest event for others to
+   * share its transaction, while the recent pace says more are due in time (a lone event after a
+   * quiet spell goes at once); 0 starts every batch at once. See docs/performance.md.
+   */
+  ASSIGNMENT_BATCH_LINGER_MS: z.coerce.number().int().min(0).max(100).default(20),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),
   API_TOKEN_CACHE_TTL_MS: z.coerce.number().int().min(0).default(30_000),
   /** The channel resolver's bounds (the same as the sync-worker's; see @switchboard/worker channels.ts). */

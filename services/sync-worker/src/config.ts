@@ -10,10 +10,11 @@ const env = commonEnv.extend({
   /** Most events applied in one transaction; batches form from what waits while others run. */
   SYNC_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
   /**
-   * How long a batch short of SYNC_BATCH_SIZE waits after its oldest event arrived for others to
-   * share its transaction; 0 starts it at once.
+   * How long a batch short of SYNC_BATCH_SIZE may wait after its oldest event arrived for others
+   * to share its transaction, while the recent pace says more are due in time (a lone event after
+   * a quiet spell goes at once); 0 starts every batch at once. See docs/performance.md.
    */
-  SYNC_BATCH_LINGER_MS: z.coerce.number().int().min(0).max(100).default(0),
+  SYNC_BATCH_LINGER_MS: z.coerce.number().int().min(0).max(100).default(10),
   /** Batches applied at once, each on its own pooled connection. */
   SYNC_BATCH_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(2),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(10),

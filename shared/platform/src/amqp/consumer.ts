@@ -2,6 +2,7 @@ import type { Channel, ConsumeMessage } from 'amqplib';
 import type { Logger } from '../logger.ts';
 import type { ConsumerMetrics, Counter } from '../metrics.ts';
 import type { Broker } from './broker.ts';
+import { lingerUntil, RecentArrivals } from './linger.ts';
 import type { Outcome } from './outcome.ts';
 import { type PauseOptions, untilBack } from './pause.ts';
 import type { OutgoingMessage, Publisher } from './publisher.ts';
@@ -32,10 +33,13 @@ export interface ConsumerOptions {
    * Natural batching: deliveries that arrive while `concurrency` batches are running wait and
    * form the next batch (at most `maxSize`). Idle, every message is handled alone at once; under
    * load, batches grow and per-batch costs (a transaction, a commit) are shared. `lingerMs`
-   * lets a batch short of `maxSize` wait that long after its oldest delivery arrived for others
-   * to join it: at a moderate rate, a few milliseconds of latency for a shared transaction.
+   * lets a batch short of `maxSize` wait up to that long after its oldest delivery arrived for
+   * others to join it, while the last few deliveries came close enough together that company is
+   * due in time (see linger.ts): at a moderate rate, a few milliseconds of latency for a shared
+   * transaction; a lone delivery after a quiet spell goes at once. `lingerAlways` waits the full
+   * linger regardless (fewer batches before latency, e.g. a bulk consumer).
    */
-  batch?: { maxSize: number; concurrency: number; lingerMs?: number };
+  batch?: { maxSize: number; concurrency: number; lingerMs?: number; lingerAlways?: boolean };
   /**
    * Counts parked deliveries, once each parked copy is confirmed: with the outcome's `labels` and
    * `reason` (the reason's leading word). Every label it declares beside `reason` must be in the
@@ -88,6 +92,7 @@ export class Consumer {
   readonly #inFlight = new Set<Promise<void>>();
   readonly #waiting: Waiting[] = [];
   #lingering: NodeJS.Timeout | undefined;
+  readonly #arrivals = new RecentArrivals();
   #running = 0;
   #paused = false;
   /** How often each message was held; a message held `MAX_HOLDS` times takes the retry ladder. */
@@ -128,7 +133,9 @@ export class Consumer {
   async #consume(ch: Channel): Promise<void> {
     const { consumerTag } = await ch.consume(this.queue.name, (msg) => {
       if (!msg) return;
-      this.#waiting.push({ ch, msg, at: performance.now() });
+      const at = performance.now();
+      this.#arrivals.record(at);
+      this.#waiting.push({ ch, msg, at });
       this.#pump();
     });
     this.#tag = consumerTag;
@@ -151,16 +158,15 @@ export class Consumer {
 
   /** Starts batches while there is room; each takes what is waiting, up to the batch size. */
   #pump(): void {
-    const { maxSize, concurrency, lingerMs = 0 } = this.opts.batch ?? { maxSize: 1, concurrency: this.opts.prefetch };
+    const { maxSize, concurrency } = this.opts.batch ?? { maxSize: 1, concurrency: this.opts.prefetch };
     while (!this.#paused && this.#waiting.length > 0 && this.#running < concurrency) {
-      const wait = this.#lingerLeft(maxSize, lingerMs);
+      const wait = this.#lingerLeft(maxSize);
       if (wait > 0) {
-        this.#lingering ??= setTimeout(() => {
-          this.#lingering = undefined;
-          this.#pump();
-        }, wait);
+        this.#lingerFor(wait);
         return;
       }
+      clearTimeout(this.#lingering);
+      this.#lingering = undefined;
       const batch = this.#waiting.splice(0, maxSize);
       this.#running++;
       const p = this.#handle(batch).finally(() => {
@@ -172,11 +178,25 @@ export class Consumer {
     }
   }
 
-  /** How much longer the next batch waits for company: none once full, stopping, or old enough. */
-  #lingerLeft(maxSize: number, lingerMs: number): number {
+  /**
+   * How much longer the next batch waits for company: none once full, stopping, old enough, or
+   * when company is not due in time (linger.ts).
+   */
+  #lingerLeft(maxSize: number): number {
+    const { lingerMs = 0, lingerAlways = false } = this.opts.batch ?? {};
     const oldest = this.#waiting[0];
     if (lingerMs <= 0 || this.#stopped || !oldest || this.#waiting.length >= maxSize) return 0;
-    return Math.max(0, oldest.at + lingerMs - performance.now());
+    const until = lingerAlways ? oldest.at + lingerMs : lingerUntil(oldest.at, lingerMs, this.#arrivals.times);
+    return until === undefined ? 0 : Math.max(0, until - performance.now());
+  }
+
+  /** Pumps again in `ms`; each arrival moves the moment, so the timer is set anew. */
+  #lingerFor(ms: number): void {
+    clearTimeout(this.#lingering);
+    this.#lingering = setTimeout(() => {
+      this.#lingering = undefined;
+      this.#pump();
+    }, ms);
   }
 
   async #handle(batch: Waiting[]): Promise<void> {
