@@ -1,19 +1,13 @@
-import { type CloudEvent, createEvent, encodeEvent, inboundType } from '@switchboard/contracts';
-import { createLogger, done, park } from '@switchboard/platform';
+import { createEvent, inboundType } from '@switchboard/contracts';
+import { done, park } from '@switchboard/platform';
 import { createBatchHandler, type Route, route, routesByType } from '@switchboard/sync-worker';
 import { type Pipeline, startPipeline } from '@switchboard/test-pipeline';
 import { DEV_PHONE_NUMBER_ID } from '@switchboard/testing';
-import type { ConsumeMessage } from 'amqplib';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { z } from 'zod';
+import { deliveriesOf } from '../fixtures/deliveries.ts';
 
 let p: Pipeline;
-const ctx = { attempt: 1, logger: createLogger('test', 'silent') };
-const deliveriesOf = (events: CloudEvent[]) =>
-  events.map((e) => ({
-    msg: { content: encodeEvent(e), fields: {}, properties: { headers: {} } } as unknown as ConsumeMessage,
-    ctx,
-  }));
 beforeAll(async () => {
   p = await startPipeline();
 });

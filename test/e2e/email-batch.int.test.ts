@@ -1,10 +1,9 @@
-import { type CloudEvent, createEvent, encodeEvent, inboundType } from '@switchboard/contracts';
-import { createLogger } from '@switchboard/platform';
+import { type CloudEvent, createEvent, inboundType } from '@switchboard/contracts';
 import { createBatchHandler } from '@switchboard/sync-worker';
 import { type Pipeline, startPipeline } from '@switchboard/test-pipeline';
 import { DEV_MAILGUN_DOMAIN } from '@switchboard/testing';
-import type { ConsumeMessage } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deliveriesOf } from '../fixtures/deliveries.ts';
 
 /**
  * A batch's emails are applied in rounds, each step one statement for the round (sync-worker
@@ -12,12 +11,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * threads, copies, leads and events.
  */
 let p: Pipeline;
-const ctx = { attempt: 1, logger: createLogger('test', 'silent') };
-const deliveriesOf = (events: CloudEvent[]) =>
-  events.map((e) => ({
-    msg: { content: encodeEvent(e), fields: {}, properties: { headers: {} } } as unknown as ConsumeMessage,
-    ctx,
-  }));
 beforeAll(async () => {
   p = await startPipeline();
 });

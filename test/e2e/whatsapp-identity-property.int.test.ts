@@ -1,11 +1,10 @@
-import { type CloudEvent, createEvent, encodeEvent, eventId, inboundType } from '@switchboard/contracts';
-import { createLogger } from '@switchboard/platform';
+import { type CloudEvent, createEvent, eventId, inboundType } from '@switchboard/contracts';
 import { createBatchHandler } from '@switchboard/sync-worker';
 import { type Pipeline, startPipeline } from '@switchboard/test-pipeline';
 import { DEV_PHONE_NUMBER_ID } from '@switchboard/testing';
-import type { ConsumeMessage } from 'amqplib';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { deliveriesOf } from '../fixtures/deliveries.ts';
 
 /**
  * Any interleaving of one person's messages (under any of their ids, some with their phone),
@@ -22,12 +21,6 @@ afterAll(async () => {
   await p.stop();
 });
 
-const ctx = { attempt: 1, logger: createLogger('test', 'silent') };
-const deliveriesOf = (events: CloudEvent[]) =>
-  events.map((e) => ({
-    msg: { content: encodeEvent(e), fields: {}, properties: { headers: {} } } as unknown as ConsumeMessage,
-    ctx,
-  }));
 const at = (n: number) => new Date(Date.UTC(2026, 5, 1, 12, 0, n)).toISOString();
 const messageType = inboundType('whatsapp.message.received');
 
