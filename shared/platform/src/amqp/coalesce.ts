@@ -1,4 +1,4 @@
-import type { AmqpConnection } from './broker.ts';
+import type { ChannelModel } from 'amqplib';
 
 /** The part of amqplib's connection internals this touches (lib/connection.js, lib/mux.js). */
 interface Muxer {
@@ -18,7 +18,7 @@ interface Muxer {
  * Returns false (and changes nothing) when the connection does not have the shape this expects,
  * e.g. after an amqplib upgrade changed its internals; `coalesce.test.ts` then fails.
  */
-export function coalesceFrameWrites(conn: AmqpConnection): boolean {
+export function coalesceFrameWrites(conn: ChannelModel): boolean {
   const muxer = (conn as unknown as { connection?: { muxer?: Partial<Muxer> } }).connection?.muxer;
   const out = muxer?.out;
   const readIncoming = muxer?._readIncoming;
