@@ -9,7 +9,7 @@ import { findMessageForUpdate } from '../store/messages.ts';
 import { applyDeliveryReports } from './delivery-status.ts';
 import { announceOpened, domainEvent, openedFrom } from './events.ts';
 import type { Applied, Effects } from './route.ts';
-import type { Item } from './whatsapp-message.ts';
+import type { Item } from './whatsapp-sender.ts';
 
 /** Where a message of the batch landed: its customer and live conversation. */
 export interface Landed {

@@ -1,7 +1,6 @@
-import { type CloudEvent, WhatsAppMessageReceived } from '@switchboard/contracts';
+import { WhatsAppMessageReceived } from '@switchboard/contracts';
 import type { Executor } from '@switchboard/db';
 import { dead, done } from '@switchboard/platform';
-import type { Channel } from '@switchboard/worker';
 import { activeChannel } from '@switchboard/worker';
 import type { Deps } from '../deps.ts';
 import { type KeyedMap, keyedMap } from '../keyed-map.ts';
@@ -20,19 +19,10 @@ import { type HeldKey, takeHeldDeliveryStatuses } from '../store/held-delivery-s
 import { identityLockKeys, lockIdentities } from '../store/identity.ts';
 import { lockMessageKeys } from '../store/messages.ts';
 import { type Applied, route } from './route.ts';
-import { type IdentityNotice, identityKeysOf, type SenderIdentity } from './whatsapp-identity.ts';
+import { identityKeysOf, type SenderIdentity } from './whatsapp-identity.ts';
 import { announceMessages, type Landed } from './whatsapp-message-events.ts';
+import type { Item, Sender } from './whatsapp-sender.ts';
 import { isPhoneOnly, noticeOf, resolveIdentities } from './whatsapp-senders.ts';
-
-/** Who a message is from (any of phone, user id, username may be missing), and a notice's ids. */
-export interface Sender {
-  channel: Channel;
-  identity: SenderIdentity;
-  /** A `user_changed_user_id` notice: linked, never stored as a message. */
-  notice?: IdentityNotice | undefined;
-}
-
-export type Item = { event: CloudEvent<WhatsAppMessageReceived>; value: Sender };
 
 type CustomerKey = readonly [tenantId: string, phone: string];
 type ConversationKey = readonly [channelId: string, customerId: string];

@@ -3,7 +3,7 @@ import type { Executor } from '@switchboard/db';
 import type { Deps } from '../deps.ts';
 import type { Effects } from './route.ts';
 import { type IdentityNotice, resolveCustomer } from './whatsapp-identity.ts';
-import type { Item } from './whatsapp-message.ts';
+import type { Item } from './whatsapp-sender.ts';
 
 /** A sender known by phone alone: resolved by the set-based upsert, not one by one. */
 export const isPhoneOnly = (i: Item) => !i.value.notice && !i.value.identity.userId && !!i.value.identity.phone;
