@@ -131,11 +131,6 @@ export interface LeadSave {
   transitions: LeadTransition[];
 }
 
-/** `saveLeads` for one lead. */
-export async function saveLead(tx: Executor, l: LeadRow, at: Date, transitions: LeadTransition[] = []): Promise<void> {
-  await saveLeads(tx, [{ lead: l, at, transitions }]);
-}
-
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 
 /**

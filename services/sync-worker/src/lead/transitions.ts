@@ -17,7 +17,7 @@ import type { LeadRow, LeadTransition } from './store.ts';
  * The two moves a lead event can make, each written as an audit row (`lead_transitions`) and an
  * event in the caller's transaction: the lead's state (the state machine), and its journey stage
  * (which follows from the state and the counters, forward only). The audit rows are appended to
- * `moves`, which `saveLead` writes with the lead.
+ * `moves`, which `saveLeads` writes with the lead.
  */
 
 export interface TransitionCause {

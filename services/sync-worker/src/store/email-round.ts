@@ -59,7 +59,8 @@ export async function customersOfNewEmails(
   return out;
 }
 
-const customerLock = (tenantId: string, id: SQL) =>
+/** The lock that serializes the threading of one customer's emails (taken with its row, by every email path). */
+export const customerLock = (tenantId: string, id: SQL) =>
   sql`pg_advisory_xact_lock(hashtextextended('email-customer/' || ${tenantId} || '/' || ${id}, 0))`;
 
 /**

@@ -2,7 +2,8 @@ import { createDb, devTenant, seedTenant, transaction } from '@switchboard/db';
 import { createTestDatabase, type TestDatabase } from '@switchboard/testing';
 import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { customerOfNewEmail, upsertAndLockEmailCustomer } from './email.ts';
+import { upsertAndLockEmailCustomer } from './email.ts';
+import { customersOfNewEmails } from './email-round.ts';
 
 let database: TestDatabase;
 let db: ReturnType<typeof createDb>;
@@ -108,7 +109,9 @@ describe('upsertAndLockEmailCustomer', () => {
     );
     const before = await customer(id);
     const stored = await transaction(db.pool, (tx) =>
-      customerOfNewEmail(tx, tenantId, 'm-1@example.com', 'someone-new@example.com', 'New'),
+      customersOfNewEmails(tx, tenantId, [
+        { messageIdHeader: 'm-1@example.com', email: 'someone-new@example.com', name: 'New' },
+      ]).then(([id]) => id ?? null),
     );
     expect(stored).toBeNull();
     const { rows } = await db.pool.query('select count(*)::int as n from customers where email = $1', [
@@ -118,7 +121,9 @@ describe('upsertAndLockEmailCustomer', () => {
     expect(await customer(id)).toEqual(before);
 
     const fresh = await transaction(db.pool, (tx) =>
-      customerOfNewEmail(tx, tenantId, 'm-2@example.com', 'stored@example.com', 'Named Now'),
+      customersOfNewEmails(tx, tenantId, [
+        { messageIdHeader: 'm-2@example.com', email: 'stored@example.com', name: 'Named Now' },
+      ]).then(([id]) => id ?? null),
     );
     expect(fresh).toBe(id);
     expect((await customer(id))?.name).toBe('Named Now');

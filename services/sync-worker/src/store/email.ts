@@ -1,6 +1,6 @@
 import { type Executor, mayHoldUnstorableText, pgSafe, setChangeContext } from '@switchboard/db';
 import { sql } from 'drizzle-orm';
-import { customersOfNewEmails, findThreadAncestors, type ThreadHit } from './email-round.ts';
+import { customerLock, findThreadAncestors, type ThreadHit } from './email-round.ts';
 
 const p = (v: unknown[]) => sql.param(v);
 
@@ -26,24 +26,10 @@ export async function upsertAndLockEmailCustomer(
 ): Promise<string> {
   const res = await tx.execute<{ id: string }>(sql`
     with ${customerOf(tenantId, email, name)}
-    select c.id from c, lateral (select ${lockCustomer(tenantId)}) l`);
+    select c.id from c, lateral (select ${customerLock(tenantId, sql`c.id`)}) l`);
   const id = res.rows[0]?.id;
   if (!id) throw new Error('customer upsert returned nothing');
   return id;
-}
-
-/**
- * `upsertAndLockEmailCustomer` for an inbound email, unless a message with its Message-ID is
- * already stored: then null, and no customer is touched or locked (`customersOfNewEmails` for one).
- */
-export async function customerOfNewEmail(
-  tx: Executor,
-  tenantId: string,
-  messageIdHeader: string,
-  email: string,
-  name: string | null,
-): Promise<string | null> {
-  return (await customersOfNewEmails(tx, tenantId, [{ messageIdHeader, email, name }]))[0] ?? null;
 }
 
 /** The customer CTEs of the one above (`found`, `named`, `created`, and `c`: its id). */
@@ -60,11 +46,6 @@ const customerOf = (tenantId: string, email: string, name: string | null) => sql
         do update set name = coalesce(customers.name, excluded.name)
       returning id
     ), c as (select id from found union all select id from created)`;
-
-const lockCustomer = (tenantId: string) =>
-  sql`pg_advisory_xact_lock(hashtextextended('email-customer/' || ${tenantId} || '/' || c.id, 0))`;
-
-export type { ThreadHit };
 
 /** The nearest ancestor of a new message that this customer's threads hold (`findThreadAncestors` for one). */
 export async function findThreadAncestor(
