@@ -13,7 +13,15 @@ import { type BenchEnv, createBenchEnv } from './env.ts';
 import { parseOptions } from './options.ts';
 import { Pipelines } from './pipeline.ts';
 import { summarizeProfiles } from './profile.ts';
-import { correctnessProblems, evaluateTargets, formatCpuTable, formatTable, formatTargets, rlsCost } from './report.ts';
+import {
+  correctnessProblems,
+  evaluateTargets,
+  formatCpuTable,
+  formatStagesTable,
+  formatTable,
+  formatTargets,
+  rlsCost,
+} from './report.ts';
 import { scenarios } from './scenarios.ts';
 import { round } from './stats.ts';
 
@@ -150,6 +158,8 @@ const tuned = Object.entries(options.serviceEnv).map(([k, v]) => `${k}=${v}`);
 console.log(tuned.length > 0 ? `services run with ${tuned.join(' ')}\n` : '');
 console.log(formatTable(results));
 console.log(`\n${formatCpuTable(results)}\n`);
+const stages = formatStagesTable(results);
+if (stages) console.log(`${stages}\n`);
 for (const r of results) {
   console.log(`  ${r.scenario}: ${r.description}; ${r.notes.join('; ')}`);
   const counters = Object.entries(r.serviceMetrics).map(([k, v]) => `${k}=${v}`);

@@ -309,6 +309,7 @@ export async function drive(
                and envelope->'data'->>'providerMessageId' like $1) as events`,
     [`${prefix}-%`],
   );
+  const stages = await stagesOf(p.pool, prefix, webhooks, sent, tracker.arrivals);
   return {
     messages: count,
     delivered: tracker.arrivals.size,
@@ -317,6 +318,7 @@ export async function drive(
     drainMs: Math.max(0, Math.round(tracker.lastArrival - last)),
     latency: summarize(latencies),
     ack: summarize(acks),
+    stages,
     errors: count - accepted,
     duplicates: tracker.duplicates,
     stored: { rows: Number(rows[0]?.rows ?? 0), events: Number(rows[0]?.events ?? 0) },
@@ -336,4 +338,42 @@ export async function drive(
       }),
     ],
   };
+}
+
+/**
+ * Splits each message's latency at its outbox row: `created_at` is when the sync-worker's
+ * transaction began, `published_at` when the relay marked it confirmed. The bench's clock
+ * (performance.now()) is put on the wall clock Postgres stamps with; both read this machine's.
+ */
+async function stagesOf(
+  pool: pg.Pool,
+  prefix: string,
+  webhooks: SignedWebhook[],
+  sent: Sent,
+  arrivals: ReadonlyMap<string, number>,
+): Promise<NonNullable<Driven['stages']>> {
+  const { rows } = await pool.query<{ id: string; created: number; published: number | null }>(
+    `select envelope->'data'->>'providerMessageId' as id,
+            extract(epoch from created_at) * 1000 as created,
+            extract(epoch from published_at) * 1000 as published
+       from outbox
+      where routing_key = 'message.received' and envelope->'data'->>'providerMessageId' like $1`,
+    [`${prefix}-%`],
+  );
+  const at = new Map(rows.map((r) => [r.id, r]));
+  const origin = performance.timeOrigin;
+  const queued: number[] = [];
+  const relayed: number[] = [];
+  const applied: number[] = [];
+  webhooks.forEach((w, i) => {
+    const row = at.get(w.id);
+    const start = sent.start[i];
+    if (!row || start === undefined) return;
+    const created = Number(row.created);
+    queued.push(created - (origin + start));
+    if (row.published !== null) relayed.push(Number(row.published) - created);
+    const arrived = arrivals.get(w.id);
+    if (arrived !== undefined) applied.push(origin + arrived - created);
+  });
+  return { queued: summarize(queued), relayed: summarize(relayed), applied: summarize(applied) };
 }

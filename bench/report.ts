@@ -237,3 +237,30 @@ export function rlsCost(results: ScenarioResult[]): string[] {
   }
   return lines;
 }
+
+/** Where the pipeline runs' latency went (`ScenarioResult.stages`): p50 and p99 of each stage. */
+export function formatStagesTable(results: ScenarioResult[]): string {
+  const staged = results.filter((r) => r.stages !== undefined);
+  if (staged.length === 0) return '';
+  const head = [
+    'latency stages, ms',
+    'POST→tx p50',
+    'p99',
+    'tx→published p50',
+    'p99',
+    'tx→event p50',
+    'p99',
+    'total p50',
+    'p99',
+  ];
+  const rows = staged.map((r) => {
+    const s = r.stages as NonNullable<ScenarioResult['stages']>;
+    return [
+      r.scenario,
+      ...[s.queued, s.relayed, s.applied, r.latency].flatMap((l) => [l.p50.toFixed(1), l.p99.toFixed(1)]),
+    ];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => pad(c, widths[i] ?? 0, i === 0)).join('  ');
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}

@@ -21,6 +21,15 @@ export interface ScenarioResult {
   latency: LatencySummary;
   /** Time to the HTTP answer (pipeline) or to the publish confirm (baseline). */
   ack: LatencySummary;
+  /**
+   * Where the end-to-end latency went, for pipeline runs: POST → the sync-worker's transaction
+   * began (`queued`: the edge, the inbound queue, the batch's linger, waiting for the worker),
+   * that transaction → the relay stamped the event published (`relayed`: the statements, the
+   * commit, the relay's wake, publish and confirm), and that transaction → the event reached the
+   * collector (`applied`). From the outbox row's `created_at` (its transaction's start) and
+   * `published_at`.
+   */
+  stages?: Record<'queued' | 'relayed' | 'applied', LatencySummary>;
   /** Non-2xx answers, transport failures or nacked publishes. */
   errors: number;
   /** Messages that came out more than once. */
