@@ -207,19 +207,21 @@ describe('one statement as its own transaction under a tenant, in one round trip
       const odd = `it's \\ a 'quoted' \\' value; select 1; --`;
       const statement = (values: unknown[]) => ({
         name: 'rls_probe',
-        text: 'select c.tenant_id::text as tenant_id, $1::text as echo, $2::int as n from customers c order by c.name',
+        text: 'select c.tenant_id::text as tenant_id, $1::text as echo, $2::int as n, $3::text[] as list from customers c order by c.name',
         values,
       });
-      const rows = await statementInTenant<{ tenant_id: string; echo: string; n: number }>(
+      // An array's elements are quoted in its literal: commas, braces, quotes and backslashes stay theirs.
+      const list = [odd, 'a,b', '{x}', '"q"', 'NULL', ''];
+      const rows = await statementInTenant<{ tenant_id: string; echo: string; n: number; list: string[] }>(
         app.pool,
         tenant.a,
-        statement([odd, 7]),
+        statement([odd, 7, list]),
       );
       expect(rows).toEqual([
-        { tenant_id: tenant.a, echo: odd, n: 7 },
-        { tenant_id: tenant.a, echo: odd, n: 7 },
+        { tenant_id: tenant.a, echo: odd, n: 7, list },
+        { tenant_id: tenant.a, echo: odd, n: 7, list },
       ]);
-      const b = await statementInTenant<{ tenant_id: string }>(app.pool, tenant.b, statement([null, null]));
+      const b = await statementInTenant<{ tenant_id: string }>(app.pool, tenant.b, statement([null, null, null]));
       expect(b.map((r) => r.tenant_id)).toEqual([tenant.b, tenant.b]);
       // The pool's one connection: no tenant setting left, no tenant rows, no transaction open,
       // and the statement prepared on it once.

@@ -1,27 +1,20 @@
 import { sql } from 'drizzle-orm';
-import type pg from 'pg';
 import type { Executor } from './client.ts';
 import { inbox } from './schema/index.ts';
+import type { PreparedStatement } from './transaction.ts';
 
 /**
- * Claims many event ids at once; returns the ids this transaction claimed. An id listed twice is
- * claimed once, and an id already applied is not returned. A named statement: parsed and planned
- * once per pooled connection, since every unit of work starts with it.
+ * The inbox claim of many event ids at once, as a prepared statement (parsed and planned once per
+ * pooled connection, since every unit of work starts with it): returns the ids this transaction
+ * claimed. An id listed twice is claimed once, and an id already applied is not returned.
  */
-export async function claimInboxMany(
-  client: pg.ClientBase,
-  consumer: string,
-  eventIds: string[],
-): Promise<Set<string>> {
-  const res = await client.query<{ event_id: string }>({
-    name: 'inbox-claim',
-    text: `insert into inbox (consumer, event_id)
-           select $1, id from unnest($2::uuid[]) as id
-           on conflict do nothing returning event_id`,
-    values: [consumer, eventIds],
-  });
-  return new Set(res.rows.map((r) => r.event_id));
-}
+export const inboxClaimStatement = (consumer: string, eventIds: string[]): PreparedStatement => ({
+  name: 'inbox_claim',
+  text: `insert into inbox (consumer, event_id)
+         select $1, id from unnest($2::uuid[]) as id
+         on conflict do nothing returning event_id`,
+  values: [consumer, eventIds],
+});
 
 /**
  * Drops one claim in the caller's transaction: a refused event, dead-lettered, is evaluated again

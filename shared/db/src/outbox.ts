@@ -7,6 +7,7 @@ import {
 } from '@switchboard/contracts';
 import type pg from 'pg';
 import { pgSafe } from './text.ts';
+import type { PreparedStatement } from './transaction.ts';
 
 /** The channel the outbox's insert trigger (migration 0008) notifies on commit. */
 export const OUTBOX_CHANNEL = 'switchboard_outbox';
@@ -54,6 +55,11 @@ export function domainOutboxEntry<K extends DomainEventKey>(e: {
  */
 export async function appendOutbox(client: pg.ClientBase, entries: OutboxEntry[]): Promise<void> {
   if (entries.length === 0) return;
+  await client.query(outboxAppendStatement(entries));
+}
+
+/** `appendOutbox`'s statement, for a caller that sends it with others (a unit of work's COMMIT). */
+export function outboxAppendStatement(entries: OutboxEntry[]): PreparedStatement {
   const rows = entries.map((e) => ({
     event_id: e.event.id,
     tenant_id: e.event.tenantid ?? null,
@@ -62,8 +68,8 @@ export async function appendOutbox(client: pg.ClientBase, entries: OutboxEntry[]
     routing_key: e.routingKey,
     envelope: pgSafe(e.event),
   }));
-  await client.query({
-    name: 'outbox-append',
+  return {
+    name: 'outbox_append',
     // In the array's order: ids are the relay's publish order, per aggregate too.
     text: `insert into outbox (event_id, tenant_id, aggregate_id, exchange, routing_key, envelope)
            select (r->>'event_id')::uuid, (r->>'tenant_id')::uuid, r->>'aggregate_id', r->>'exchange',
@@ -71,5 +77,5 @@ export async function appendOutbox(client: pg.ClientBase, entries: OutboxEntry[]
              from jsonb_array_elements($1::jsonb) with ordinality as e(r, n)
             order by n`,
     values: [JSON.stringify(rows)],
-  });
+  };
 }

@@ -52,19 +52,61 @@ export async function transaction<T>(
   fn: (tx: Executor, client: pg.PoolClient) => Promise<T>,
   opts: TransactionOptions = {},
 ): Promise<T> {
-  const begin = opts.tenantId === undefined ? 'begin' : `begin; ${setTenantSql(opts.tenantId)}`;
+  const { value } = await bracketedTransaction(pool, opts, async (tx, client) => ({ value: await fn(tx, client) }));
+  return value;
+}
+
+/** A statement sent as text with a transaction's BEGIN or COMMIT: a prepared one (`executeText`) or plain SQL. */
+export type Bracketed = PreparedStatement | string;
+
+export interface BracketOptions extends TransactionOptions {
+  /** Sent with BEGIN (after the tenant's setting), in its round trip; its rows reach `fn` as `first`. */
+  first?: Bracketed | undefined;
+}
+
+/**
+ * `transaction` whose first and last round trips carry statements of the work's own: `first`
+ * goes to Postgres in one message with BEGIN, and the statements `fn` returns as `last` in one
+ * message with COMMIT, their rows returned in order. A unit of work that begins with its inbox
+ * claim and ends with its outbox append saves a round trip at each end (two at the end when it
+ * also reads a setting). The messages use the simple protocol, so the statements' values travel
+ * as literals (`executeText`). An error in any of them aborts the rest of its message, COMMIT
+ * included: the transaction rolls back as when a statement of `fn` fails.
+ */
+export async function bracketedTransaction<T>(
+  pool: pg.Pool,
+  opts: BracketOptions,
+  fn: (
+    tx: Executor,
+    client: pg.PoolClient,
+    first: pg.QueryResultRow[],
+  ) => Promise<{ value: T; last?: Bracketed[] | undefined }>,
+): Promise<{ value: T; last: pg.QueryResultRow[][] }> {
   return onClient(pool, async (client) => {
     let db = perClient.get(client);
     if (!db) {
       db = drizzle(client, { schema });
       perClient.set(client, db);
     }
-    await client.query(begin);
-    const result = await fn(db, client);
-    await client.query('commit');
-    return result;
+    const begin = ['begin', ...(opts.tenantId === undefined ? [] : [setTenantSql(opts.tenantId)])];
+    const first = opts.first === undefined ? [] : [await statementText(client, opts.first)];
+    const opened = await simpleQuery(client, [...begin, ...first]);
+    const { value, last = [] } = await fn(db, client, first.length > 0 ? (opened.at(-1) ?? []) : []);
+    const texts = [];
+    for (const statement of last) texts.push(await statementText(client, statement));
+    const closed = await simpleQuery(client, [...texts, 'commit']);
+    return { value, last: closed.slice(0, texts.length) };
   });
 }
+
+/** Statements sent as one simple-protocol message: one round trip, each statement's rows in order. */
+async function simpleQuery(client: pg.PoolClient, statements: string[]): Promise<pg.QueryResultRow[][]> {
+  const res = (await client.query(statements.join('; '))) as unknown as pg.QueryResult | pg.QueryResult[];
+  return (Array.isArray(res) ? res : [res]).map((r) => r.rows);
+}
+
+const statementText = (client: pg.PoolClient, s: Bracketed): Promise<string> =>
+  typeof s === 'string' ? Promise.resolve(s) : executeText(client, s);
 
 /**
  * `work` on a pooled client of its own, the client always given back: when `work` fails, what it
@@ -116,14 +158,17 @@ const IDENTIFIER = /^[a-z_][a-z0-9_]{0,40}$/;
 /**
  * `value` as an SQL literal in the text form the extended protocol would have sent it in: a
  * quoted, escaped string (node-postgres's `escapeLiteral`), which Postgres coerces to the
- * parameter's type as it does a bound value. Only strings, finite numbers and booleans are
- * sent; null is NULL; anything else is refused rather than guessed at.
+ * parameter's type as it does a bound value. Strings, finite numbers, booleans and arrays of
+ * strings (an array's text form: each element double-quoted, its quotes and backslashes
+ * escaped) are sent; null is NULL; anything else is refused rather than guessed at.
  */
 function literal(value: unknown): string {
   if (value === null || value === undefined) return 'null';
   if (typeof value === 'string') return pg.escapeLiteral(value);
   if ((typeof value === 'number' && Number.isFinite(value)) || typeof value === 'boolean')
     return pg.escapeLiteral(String(value));
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string'))
+    return pg.escapeLiteral(`{${value.map((v) => `"${v.replace(/[\\"]/g, '\\$&')}"`).join(',')}}`);
   throw new Error(`not a value for an SQL literal: ${typeof value}`);
 }
 
@@ -156,19 +201,34 @@ export async function statementInTenant<R extends pg.QueryResultRow>(
   tenantId: string,
   statement: PreparedStatement,
 ): Promise<R[]> {
+  const setTenant = setTenantSql(tenantId);
+  return onClient(pool, async (client) => {
+    const execute = await executeText(client, statement);
+    // Four statements, four results: the third is the statement's.
+    const results = await simpleQuery(client, ['begin', setTenant, execute, 'commit']);
+    const rows = results[2];
+    if (!rows) throw new Error(`${execute.slice(0, 60)}: no result`);
+    return rows as R[];
+  });
+}
+
+/** The prepared statements' names by their text: `name` plus a hash of the text, computed once. */
+const preparedNames = new Map<string, string>();
+
+/**
+ * `statement` as the text of an `execute` with its values as literals, prepared on `client`
+ * first (one round trip, once per connection) under its name and a hash of its text, so it keeps
+ * its cached plan as a protocol-level prepared statement would.
+ */
+export async function executeText(client: pg.PoolClient, statement: PreparedStatement): Promise<string> {
   const { text, values } = statement;
   if (!IDENTIFIER.test(statement.name)) throw new Error(`not a statement name: ${JSON.stringify(statement.name)}`);
-  const name = `${statement.name}_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
-  const setTenant = setTenantSql(tenantId);
-  const args = values.length > 0 ? `(${values.map(literal).join(', ')})` : '';
-  return onClient(pool, async (client) => {
-    await ensurePrepared(client, name, text);
-    // Four statements, four results: the third is the statement's.
-    const results = (await client.query(
-      `begin; ${setTenant}; execute ${name}${args}; commit`,
-    )) as unknown as pg.QueryResult<R>[];
-    const result = results[2];
-    if (!result) throw new Error(`execute ${name}: no result`);
-    return result.rows;
-  });
+  const key = `${statement.name}\0${text}`;
+  let name = preparedNames.get(key);
+  if (name === undefined) {
+    name = `${statement.name}_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
+    if (preparedNames.size < 1_000) preparedNames.set(key, name);
+  }
+  await ensurePrepared(client, name, text);
+  return values.length > 0 ? `execute ${name}(${values.map(literal).join(', ')})` : `execute ${name}`;
 }

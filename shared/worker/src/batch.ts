@@ -112,10 +112,7 @@ async function applyItems<W extends WorkerShape>(
     unitOfWork(
       r,
       async (unit) => {
-        const claimed = await unit.claim(
-          r.consumer,
-          items.map((i) => i.event.id),
-        );
+        const claimed = unit.claimed;
         const settled = new Map<number, Outcome>();
         const fresh = items.filter((i) => {
           if (claimed.delete(i.event.id)) return true;
@@ -134,7 +131,7 @@ async function applyItems<W extends WorkerShape>(
         }
         return settled;
       },
-      { tenantId: only },
+      { tenantId: only, claim: { consumer: r.consumer, eventIds: items.map((i) => i.event.id) } },
     ),
   );
   // Committed: only now do the outcomes leave, so a rolled-back batch acks nothing.

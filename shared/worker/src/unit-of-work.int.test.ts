@@ -2,6 +2,7 @@ import { createEvent } from '@switchboard/contracts';
 import { createDb } from '@switchboard/db';
 import { Counter, Registry } from '@switchboard/platform';
 import { createTestDatabase, type TestDatabase } from '@switchboard/testing';
+import { sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { transactionMemo, unitOfWork } from './unit-of-work.ts';
 
@@ -35,16 +36,19 @@ describe('the unit of work', () => {
     const metrics = metricsOf();
     const e = entry();
     const seen: string[] = [];
-    const claimed = await unitOfWork({ pool: db.pool, metrics }, async (unit) => {
-      const ids = await unit.claim('test', [e.event.id]);
-      unit.record({
-        outbox: [e],
-        counts: [{ metric: 'done', labels: { kind: 'x' } }],
-        afterCommit: [async () => void seen.push(`hook saw ${await outboxRows(e.event.id)} row`)],
-      });
-      expect(await doneCount(metrics)).toBe(0);
-      return ids;
-    });
+    const claimed = await unitOfWork(
+      { pool: db.pool, metrics },
+      async (unit) => {
+        unit.record({
+          outbox: [e],
+          counts: [{ metric: 'done', labels: { kind: 'x' } }],
+          afterCommit: [async () => void seen.push(`hook saw ${await outboxRows(e.event.id)} row`)],
+        });
+        expect(await doneCount(metrics)).toBe(0);
+        return unit.claimed;
+      },
+      { claim: { consumer: 'test', eventIds: [e.event.id] } },
+    );
     expect(claimed.has(e.event.id)).toBe(true);
     expect(await outboxRows(e.event.id)).toBe(1);
     expect(await doneCount(metrics)).toBe(1);
@@ -56,19 +60,22 @@ describe('the unit of work', () => {
     const e = entry();
     let hooked = false;
     await expect(
-      unitOfWork({ pool: db.pool, metrics }, async (unit) => {
-        await unit.claim('test', [e.event.id]);
-        unit.record({
-          outbox: [e],
-          counts: [{ metric: 'done', labels: { kind: 'x' } }],
-          afterCommit: [
-            async () => {
-              hooked = true;
-            },
-          ],
-        });
-        throw new Error('boom');
-      }),
+      unitOfWork(
+        { pool: db.pool, metrics },
+        async (unit) => {
+          unit.record({
+            outbox: [e],
+            counts: [{ metric: 'done', labels: { kind: 'x' } }],
+            afterCommit: [
+              async () => {
+                hooked = true;
+              },
+            ],
+          });
+          throw new Error('boom');
+        },
+        { claim: { consumer: 'test', eventIds: [e.event.id] } },
+      ),
     ).rejects.toThrow('boom');
     expect(await inboxRows(e.event.id)).toBe(0);
     expect(await outboxRows(e.event.id)).toBe(0);
@@ -79,9 +86,101 @@ describe('the unit of work', () => {
   it('answers a claim already made with an empty set, so a redelivery applies nothing', async () => {
     const metrics = metricsOf();
     const id = entry().event.id;
-    await unitOfWork({ pool: db.pool, metrics }, (unit) => unit.claim('test', [id]));
-    const again = await unitOfWork({ pool: db.pool, metrics }, (unit) => unit.claim('test', [id]));
+    const claim = { consumer: 'test', eventIds: [id, id] };
+    const first = await unitOfWork({ pool: db.pool, metrics }, async (unit) => unit.claimed, { claim });
+    const again = await unitOfWork({ pool: db.pool, metrics }, async (unit) => unit.claimed, { claim });
+    expect([...first]).toEqual([id]);
     expect(again.size).toBe(0);
+  });
+
+  it('sends the claim with BEGIN and the outbox append and its last read with COMMIT: two round trips for the three', async () => {
+    const metrics = metricsOf();
+    const e = entry();
+    const one = createDb(database.url, { max: 1, applicationName: 'unit-of-work-trips' });
+    const reads: unknown[] = [];
+    const deps = {
+      pool: one.pool,
+      metrics,
+      beforeCommit: {
+        sql:
+          "select current_setting('test.last', true) as last, (select count(*)::int from outbox where event_id = '" +
+          `${e.event.id}') as appended`,
+        afterCommit: (rows: Record<string, unknown>[]) => {
+          reads.push(rows[0]);
+          return async () => void reads.push(`after commit: ${await outboxRows(e.event.id)}`);
+        },
+      },
+    };
+    try {
+      // A warm connection: the claim and the append are prepared on it once, not per unit.
+      await unitOfWork(deps, async (unit) => unit.record({ outbox: [entry()] }), {
+        claim: { consumer: 'warm', eventIds: [entry().event.id] },
+      });
+      reads.length = 0;
+      const sent: string[] = [];
+      const client = await one.pool.connect();
+      const query = client.query.bind(client);
+      client.query = ((...args: Parameters<typeof query>) => {
+        sent.push(typeof args[0] === 'string' ? args[0] : String((args[0] as { text?: string }).text));
+        return query(...args);
+      }) as typeof client.query;
+      client.release();
+      const claimed = await unitOfWork(
+        deps,
+        async (unit) => {
+          await unit.tx.execute(sql`select set_config('test.last', 'set in the body', true)`);
+          unit.record({ outbox: [e] });
+          return unit.claimed;
+        },
+        { claim: { consumer: 'test', eventIds: [e.event.id] } },
+      );
+      client.query = query;
+      expect(claimed).toEqual(new Set([e.event.id]));
+      // BEGIN + claim, the body's one statement, append + read + COMMIT.
+      expect(sent).toHaveLength(3);
+      expect(sent[0]).toMatch(/^begin; execute inbox_claim_[0-9a-f]{16}\('test', '\{"[0-9a-f-]{36}"\}'\)$/);
+      expect(sent[2]).toMatch(/^execute outbox_append_[0-9a-f]{16}\('.*'\); select current_setting.*; commit$/s);
+      // The read ran after the append, inside the transaction; the hook after the commit.
+      expect(reads).toEqual([{ last: 'set in the body', appended: 1 }, 'after commit: 1']);
+      expect(await inboxRows(e.event.id)).toBe(1);
+    } finally {
+      await one.pool.end();
+    }
+  });
+
+  it("rolls back the claim and the body when the outbox append fails in COMMIT's round trip", async () => {
+    const metrics = metricsOf();
+    const e = entry();
+    await unitOfWork({ pool: db.pool, metrics }, async (unit) => unit.record({ outbox: [e] }));
+    const claim = { consumer: 'test', eventIds: [entry().event.id] };
+    let hooked = false;
+    // The same event id again: the append violates the outbox's unique key, after the body ran.
+    await expect(
+      unitOfWork(
+        { pool: db.pool, metrics },
+        async (unit) => {
+          await unit.tx.execute(sql`insert into inbox (consumer, event_id) values ('body', ${e.event.id})`);
+          unit.record({
+            outbox: [e],
+            counts: [{ metric: 'done', labels: { kind: 'x' } }],
+            afterCommit: [
+              async () => {
+                hooked = true;
+              },
+            ],
+          });
+        },
+        { claim },
+      ),
+    ).rejects.toThrow(/outbox_event_id/);
+    expect(await inboxRows(claim.eventIds[0] as string)).toBe(0);
+    expect(await inboxRows(e.event.id)).toBe(0);
+    expect(await outboxRows(e.event.id)).toBe(1);
+    expect(await doneCount(metrics)).toBe(0);
+    expect(hooked).toBe(false);
+    // The pool's connections are clean: the next unit of work commits.
+    const next = await unitOfWork({ pool: db.pool, metrics }, async (unit) => unit.claimed, { claim });
+    expect(next.size).toBe(1);
   });
 
   it('a transaction memo lasts one unit of work: the next on the same connection starts without it', async () => {

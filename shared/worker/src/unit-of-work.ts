@@ -1,4 +1,11 @@
-import { appendOutbox, claimInboxMany, type Executor, type OutboxEntry, setTenant, transaction } from '@switchboard/db';
+import {
+  bracketedTransaction,
+  type Executor,
+  inboxClaimStatement,
+  type OutboxEntry,
+  outboxAppendStatement,
+  setTenant,
+} from '@switchboard/db';
 import { type Count, recordCounts } from '@switchboard/platform';
 import type pg from 'pg';
 import type { AfterCommit, Effects } from './route.ts';
@@ -11,8 +18,8 @@ export interface Unit<M> {
   readonly tx: Executor;
   /** The transaction's own connection, for a named prepared statement on the hot path. */
   readonly client: pg.PoolClient;
-  /** Claims event ids in the inbox for `consumer`; returns the ids this transaction claimed (not seen before). */
-  claim: (consumer: string, eventIds: string[]) => Promise<Set<string>>;
+  /** Of the event ids `opts.claim` named, those this transaction claimed in the inbox (not seen before). */
+  readonly claimed: Set<string>;
   /** Events, counts and after-commit hooks of what was applied. */
   record: (effects: Partial<Effects<M>>) => void;
   /**
@@ -26,11 +33,17 @@ export interface UnitDeps<M> {
   pool: pg.Pool;
   metrics: M;
   /**
-   * Runs last in every unit's transaction, after its outbox append; the hook it returns runs
-   * after the commit (the sync-worker reads which lookup keys the transaction's writes touched,
-   * then tells its read cache once they are committed).
+   * Read last in every unit's transaction, after its outbox append and in COMMIT's round trip;
+   * the hook `afterCommit` makes of its rows runs after the commit (the sync-worker reads which lookup
+   * keys the transaction's writes touched, then tells its read cache once they are committed).
    */
-  beforeCommit?: (tx: Executor) => Promise<AfterCommit | undefined>;
+  beforeCommit?: CommitRead | undefined;
+}
+
+/** A read sent with a unit of work's COMMIT (one statement), and what its rows make to run after the commit. */
+export interface CommitRead {
+  sql: string;
+  afterCommit: (rows: Record<string, unknown>[]) => AfterCommit | undefined;
 }
 
 /**
@@ -57,23 +70,29 @@ export function transactionMemo<V>(): WeakMap<Executor, V> {
  * the commit) records nothing and runs nothing, so work tried again counts once. A hook handles
  * its own failures (the idle checks count theirs): one that throws reaches the caller after the
  * commit, and a consumer would retry work that is already applied (the inbox then skips it).
+ * `opts.claim` claims event ids in the inbox with BEGIN (`unit.claimed`); the outbox append and
+ * `deps.beforeCommit` go with COMMIT, so the transaction's first and last round trips carry them.
  */
 export async function unitOfWork<M, T>(
   deps: UnitDeps<M>,
   work: (unit: Unit<M>) => Promise<T>,
-  opts: { tenantId?: string | undefined } = {},
+  opts: { tenantId?: string | undefined; claim?: { consumer: string; eventIds: string[] } | undefined } = {},
 ): Promise<T> {
   const outbox: OutboxEntry[] = [];
   const counts: Count<M>[] = [];
   const hooks: AfterCommit[] = [];
-  const result = await transaction(
+  const { value, last } = await bracketedTransaction(
     deps.pool,
-    async (tx, client) => {
+    {
+      tenantId: opts.tenantId,
+      first: opts.claim && inboxClaimStatement(opts.claim.consumer, opts.claim.eventIds),
+    },
+    async (tx, client, first) => {
       for (const memo of memos) memo.delete(tx);
       const unit: Unit<M> = {
         tx,
         client,
-        claim: (consumer, ids) => claimInboxMany(client, consumer, ids),
+        claimed: new Set(first.map((r) => String(r.event_id))),
         record: (e) => {
           outbox.push(...(e.outbox ?? []));
           counts.push(...(e.counts ?? []));
@@ -81,16 +100,16 @@ export async function unitOfWork<M, T>(
         },
         asTenant: (tenantId) => setTenant(client, tenantId),
       };
-      const r = await work(unit);
-      await appendOutbox(client, outbox);
-      const last = await deps.beforeCommit?.(tx);
-      if (last) hooks.push(last);
-      return r;
+      const value = await work(unit);
+      const append = outbox.length > 0 ? [outboxAppendStatement(outbox)] : [];
+      return { value, last: [...append, ...(deps.beforeCommit ? [deps.beforeCommit.sql] : [])] };
     },
-    opts,
   );
+  const read = deps.beforeCommit && last.at(-1);
+  const after = read ? deps.beforeCommit?.afterCommit(read) : undefined;
+  if (after) hooks.push(after);
   await committed(deps.metrics, { counts, afterCommit: hooks });
-  return result;
+  return value;
 }
 
 /**
