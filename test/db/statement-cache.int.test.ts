@@ -1,0 +1,80 @@
+import { createDb, type Db, transaction } from '@switchboard/db';
+import { createTestDatabase, type TestDatabase } from '@switchboard/testing';
+import { sql } from 'drizzle-orm';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+let database: TestDatabase;
+let db: Db;
+beforeEach(async () => {
+  database = await createTestDatabase();
+  // One connection, so every statement below meets the same statement cache.
+  db = createDb(database.url, { max: 1, applicationName: 'statement-cache-test' });
+});
+afterEach(async () => {
+  await db.pool.end();
+  await database.drop();
+});
+
+/** The statements prepared on the pool's one connection, by the text they were prepared from. */
+const prepared = async () =>
+  (
+    await db.pool.query<{ name: string; statement: string; generic: number; custom: number }>(
+      'select name, statement, generic_plans::int as generic, custom_plans::int as custom from pg_prepared_statements',
+    )
+  ).rows;
+
+describe("the connections' statement cache", () => {
+  it('prepares a parameterized statement from its second use, and Postgres then plans it once for all', async () => {
+    const probe = (n: number) =>
+      db.db.execute<{ n: number; at: string }>(sql`select ${n}::int as n, now() as at where ${n}::int > 0`);
+    const first = await probe(1);
+    expect(await prepared()).toEqual([]);
+    const answers = [first, await probe(2)];
+    for (let n = 3; n <= 12; n++) answers.push(await probe(n));
+    // Results as drizzle gives them (its own type parsers: a timestamp stays text).
+    expect(answers.map((r) => r.rows[0]?.n)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    expect(typeof answers[11]?.rows[0]?.at).toBe('string');
+    const [statement, ...others] = (await prepared()).filter((p) => p.statement.includes('as n, now() as at'));
+    expect(others).toEqual([]);
+    expect(statement?.name).toMatch(/^auto_[0-9a-f]{20}$/);
+    // Eleven executions of the named statement: five custom plans, then the generic one reused.
+    expect(statement?.custom).toBe(5);
+    expect(statement?.generic).toBe(6);
+  });
+
+  it('names no statement without values: BEGIN, COMMIT, a message of several statements', async () => {
+    for (let i = 0; i < 3; i++) {
+      await transaction(db.pool, async (tx) => {
+        await tx.execute(sql`select 1 as one`);
+      });
+      await db.pool.query("select 1; select set_config('test.x', 'y', false)");
+    }
+    expect(await prepared()).toEqual([]);
+  });
+
+  it('stops naming at its bound: a statement of ever new shapes cannot grow the server', async () => {
+    // Drizzle's inArray makes one placeholder per element: a new text for every length.
+    for (let n = 1; n <= 130; n++) {
+      const values = Array.from({ length: n }, (_, i) => i);
+      for (let use = 0; use < 2; use++) {
+        const list = sql.join(
+          values.map((v) => sql`${v}::int`),
+          sql`, `,
+        );
+        const { rows } = await db.db.execute<{ n: number }>(
+          sql`select count(*)::int as n from (values (0)) v(x) where x in (${list})`,
+        );
+        expect(rows[0]?.n).toBe(1);
+      }
+    }
+    expect((await prepared()).length).toBe(100);
+  });
+
+  it('a named statement that fails still runs again, and so does its connection', async () => {
+    const divide = (n: number) => db.db.execute<{ q: number }>(sql`select 10 / ${n}::int as q`);
+    await divide(5);
+    await divide(2);
+    await expect(divide(0)).rejects.toMatchObject({ cause: { code: '22012' } }); // division by zero
+    expect((await divide(10)).rows[0]?.q).toBe(1);
+  });
+});
