@@ -150,8 +150,12 @@ export interface PreparedStatement {
   values: unknown[];
 }
 
-/** The names of the statements prepared on each pooled connection. */
-const preparedOn = new WeakMap<pg.PoolClient, Set<string>>();
+/**
+ * The names of the statements prepared on each session, keyed by the client's wire connection:
+ * the session they live in, and the same object through any wrapper of the client.
+ */
+const preparedOn = new WeakMap<object, Set<string>>();
+const sessionOf = (client: pg.PoolClient): object => (client as { connection?: object }).connection ?? client;
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,40}$/;
 
@@ -174,10 +178,11 @@ function literal(value: unknown): string {
 
 /** Prepares `text` as `name` on `client` unless it was already. */
 async function ensurePrepared(client: pg.PoolClient, name: string, text: string): Promise<void> {
-  let prepared = preparedOn.get(client);
+  const session = sessionOf(client);
+  let prepared = preparedOn.get(session);
   if (!prepared) {
     prepared = new Set();
-    preparedOn.set(client, prepared);
+    preparedOn.set(session, prepared);
   }
   if (prepared.has(name)) return;
   await client.query(`prepare ${name} as ${text}`);
