@@ -1,7 +1,7 @@
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
+import { PgClient } from './pg-client.ts';
 import * as schema from './schema/index.ts';
-import { StatementCachingClient } from './statement-cache.ts';
 
 export type Database = ReturnType<typeof drizzle<typeof schema>>;
 /** Drizzle over one checked-out connection: what `transaction()` hands its work (shared/db/src/transaction.ts). */
@@ -32,8 +32,8 @@ export function createDb(
       : {}),
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
-    // Parameterized statements seen again are prepared on their connection (statement-cache.ts).
-    Client: StatementCachingClient,
+    // A statement cache, and one socket write per query (pg-client.ts).
+    Client: PgClient,
   });
   // A client that loses its server emits 'error': the pool listens only while the client is idle,
   // so a client checked out between two statements of a transaction would crash the process. The

@@ -23,6 +23,43 @@ const prepared = async () =>
     )
   ).rows;
 
+describe("the pools' client: one socket write per query", () => {
+  it("sends a statement's parse, bind, describe, execute and sync in one write", async () => {
+    const client = await db.pool.connect();
+    try {
+      // The socket's own write hooks (Writable's implementation side): one call is one syscall.
+      const socket = client.connection.stream as unknown as {
+        _write: (...a: unknown[]) => void;
+        _writev: (...a: unknown[]) => void;
+      };
+      const writes: string[] = [];
+      const [write, writev] = [socket._write, socket._writev];
+      socket._write = (...a) => {
+        writes.push('write');
+        return write.apply(socket, a);
+      };
+      socket._writev = (...a) => {
+        writes.push(`writev of ${(a[0] as unknown[]).length}`);
+        return writev.apply(socket, a);
+      };
+      try {
+        for (let n = 1; n <= 3; n++) {
+          writes.length = 0;
+          const { rows } = await client.query('select $1::int + 1 as m', [n]);
+          expect(rows).toEqual([{ m: n + 1 }]);
+          // Unnamed (parse, bind, describe, execute, sync), then named and parsed (bind … sync), then parsed before.
+          expect(writes).toEqual([n === 3 ? 'writev of 4' : 'writev of 5']);
+        }
+      } finally {
+        socket._write = write;
+        socket._writev = writev;
+      }
+    } finally {
+      client.release();
+    }
+  });
+});
+
 describe("the connections' statement cache", () => {
   it('prepares a parameterized statement from its second use, and Postgres then plans it once for all', async () => {
     const probe = (n: number) =>
