@@ -148,6 +148,37 @@ describe('the unit of work', () => {
     }
   });
 
+  it("sends a large outbox append on its own, its JSON bound rather than a literal in COMMIT's message", async () => {
+    const one = createDb(database.url, { max: 1, applicationName: 'unit-of-work-large' });
+    const note = "it's \\ big ".repeat(40);
+    const big = Array.from({ length: 40 }, () => ({
+      ...entry(),
+      event: createEvent({ source: '/test', type: 'switchboard.test.happened.v1', data: { note } }),
+    }));
+    try {
+      const sent: string[] = [];
+      const client = await one.pool.connect();
+      const query = client.query.bind(client);
+      client.query = ((...args: Parameters<typeof query>) => {
+        sent.push(typeof args[0] === 'string' ? args[0] : String((args[0] as { text?: string }).text));
+        return query(...args);
+      }) as typeof client.query;
+      client.release();
+      await unitOfWork({ pool: one.pool, metrics: metricsOf() }, async (unit) => unit.record({ outbox: big }));
+      client.query = query;
+      expect(sent).toHaveLength(3);
+      expect(sent[1]).toMatch(/^insert into outbox/);
+      expect(sent[2]).toBe('commit');
+      const stored = await db.pool.query<{ note: string }>(
+        "select envelope->'data'->>'note' as note from outbox where event_id = any($1::uuid[])",
+        [big.map((e) => e.event.id)],
+      );
+      expect(stored.rows.map((r) => r.note)).toEqual(big.map(() => note));
+    } finally {
+      await one.pool.end();
+    }
+  });
+
   it("rolls back the claim and the body when the outbox append fails in COMMIT's round trip", async () => {
     const metrics = metricsOf();
     const e = entry();
