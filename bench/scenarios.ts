@@ -3,6 +3,7 @@ import { runAssignmentBench } from './assignment.ts';
 import { baseline } from './baseline.ts';
 import type { Scenario, ScenarioResult } from './context.ts';
 import { runConversationReadsBench } from './conversation-reads.ts';
+import { dbStatementScenarios } from './db-statements.ts';
 import { runEmailBench } from './email.ts';
 import { closedLoop, openLoop } from './load.ts';
 import { runLookupBench } from './lookups.ts';
@@ -98,6 +99,7 @@ export const scenarios: Scenario[] = [
   },
   whatsappMixedScenario,
   ...realtimeScenarios,
+  ...dbStatementScenarios,
 ];
 
 const result = (

@@ -5,6 +5,7 @@ export * from './inbox.ts';
 export * from './listen.ts';
 export * from './migrate.ts';
 export * from './outbox.ts';
+export * from './pg-client.ts';
 export * from './relay.ts';
 export * from './rls-guard.ts';
 export * as schema from './schema/index.ts';
