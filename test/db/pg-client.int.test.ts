@@ -107,6 +107,20 @@ describe("the connections' statement cache", () => {
     expect((await prepared()).length).toBe(100);
   });
 
+  it('after a migration changes what a named statement returns, fails once and then runs unnamed', async () => {
+    await db.pool.query('create table probe (a int)');
+    await db.pool.query('insert into probe values (1)');
+    const read = () => db.db.execute<Record<string, unknown>>(sql`select p.* from probe p where p.a = ${1}`);
+    await read();
+    expect((await read()).rows).toEqual([{ a: 1 }]);
+    // A column added while the connection keeps the prepared statement (a rolling deploy's migration).
+    await db.pool.query('alter table probe add column b int default 2');
+    await expect(read()).rejects.toMatchObject({ cause: { code: '0A000' } });
+    // The caller's retry (a redelivered batch) plans afresh and sees the new column.
+    expect((await read()).rows).toEqual([{ a: 1, b: 2 }]);
+    expect((await read()).rows).toEqual([{ a: 1, b: 2 }]);
+  });
+
   it('a named statement that fails still runs again, and so does its connection', async () => {
     const divide = (n: number) => db.db.execute<{ q: number }>(sql`select 10 / ${n}::int as q`);
     await divide(5);

@@ -38,6 +38,8 @@ interface QueryConfigLike {
 export class PgClient extends pg.Client {
   readonly #uses = new Map<string, number>();
   readonly #named = new Map<string, string>();
+  /** Texts whose prepared statement a schema change made unusable: sent unnamed from then on. */
+  readonly #retired = new Set<string>();
 
   // biome-ignore lint/suspicious/noExplicitAny: pg's query() has a dozen overloads; every call passes through unchanged but for the name.
   override query(config: any, values?: any, callback?: any): any {
@@ -45,15 +47,36 @@ export class PgClient extends pg.Client {
     const named = this.#name(query, values);
     const { stream } = this.connection;
     stream.cork();
+    let result: unknown;
     try {
-      return super.query(named === undefined ? config : { ...query, name: named }, values, callback);
+      result = super.query(named === undefined ? config : { ...query, name: named }, values, callback);
     } finally {
       stream.uncork();
     }
+    if (named !== undefined && result instanceof Promise) {
+      // Observed, not handled: the caller still gets the rejection.
+      result.then(undefined, (err: unknown) => this.#retireIfStale(query.text, err));
+    }
+    return result;
+  }
+
+  /**
+   * A table a named statement returns rows of changed shape under it (a migration added a column
+   * while this process ran): Postgres refuses that statement for good ("cached plan must not
+   * change result type"). The failed unit of work is retried by its caller; the text is sent
+   * unnamed from then on, so the retry plans afresh.
+   */
+  #retireIfStale(text: string, err: unknown): void {
+    const e = err as { code?: string; message?: string };
+    if (e.code !== '0A000' || !e.message?.includes('cached plan must not change result type')) return;
+    this.#named.delete(text);
+    this.#retired.add(text);
   }
 
   #name(config: unknown, values: unknown): string | undefined {
-    if (typeof config !== 'object' || config === null) return undefined;
+    // Plain query objects only: a submittable (a cursor, a stream) keeps its own shape.
+    if (typeof config !== 'object' || config === null || Object.getPrototypeOf(config) !== Object.prototype)
+      return undefined;
     const c = config as QueryConfigLike;
     if (c.name !== undefined || typeof c.text !== 'string') return undefined;
     const params = Array.isArray(values) ? values : c.values;
@@ -61,6 +84,7 @@ export class PgClient extends pg.Client {
     const text = c.text;
     const known = this.#named.get(text);
     if (known !== undefined) return known;
+    if (this.#retired.has(text)) return undefined;
     const uses = (this.#uses.get(text) ?? 0) + 1;
     if (uses < NAME_FROM_USE || this.#named.size >= MAX_NAMED) {
       if (this.#uses.size >= MAX_COUNTED) this.#uses.clear();
