@@ -3,6 +3,7 @@ import { createDb } from '@switchboard/db';
 import { Counter, Registry } from '@switchboard/platform';
 import { createTestDatabase, type TestDatabase } from '@switchboard/testing';
 import { sql } from 'drizzle-orm';
+import type pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { transactionMemo, unitOfWork } from './unit-of-work.ts';
 
@@ -30,6 +31,24 @@ const outboxRows = async (id: string) =>
 const inboxRows = async (id: string) =>
   Number((await db.pool.query('select count(*) as n from inbox where event_id = $1', [id])).rows[0].n);
 const doneCount = async (m: ReturnType<typeof metricsOf>) => (await m.done.get()).values[0]?.value ?? 0;
+
+/** The text of every query the one connection of `pool` is sent, until `stop()`. */
+async function recordQueries(pool: pg.Pool): Promise<{ sent: string[]; stop: () => void }> {
+  const sent: string[] = [];
+  const client = await pool.connect();
+  const query = client.query.bind(client);
+  client.query = ((...args: Parameters<typeof query>) => {
+    sent.push(typeof args[0] === 'string' ? args[0] : String((args[0] as { text?: string }).text));
+    return query(...args);
+  }) as typeof client.query;
+  client.release();
+  return {
+    sent,
+    stop: () => {
+      client.query = query;
+    },
+  };
+}
 
 describe('the unit of work', () => {
   it('appends what it recorded in its transaction, then counts and runs its hooks once committed', async () => {
@@ -117,14 +136,7 @@ describe('the unit of work', () => {
         claim: { consumer: 'warm', eventIds: [entry().event.id] },
       });
       reads.length = 0;
-      const sent: string[] = [];
-      const client = await one.pool.connect();
-      const query = client.query.bind(client);
-      client.query = ((...args: Parameters<typeof query>) => {
-        sent.push(typeof args[0] === 'string' ? args[0] : String((args[0] as { text?: string }).text));
-        return query(...args);
-      }) as typeof client.query;
-      client.release();
+      const { sent, stop } = await recordQueries(one.pool);
       const claimed = await unitOfWork(
         deps,
         async (unit) => {
@@ -134,7 +146,7 @@ describe('the unit of work', () => {
         },
         { claim: { consumer: 'test', eventIds: [e.event.id] } },
       );
-      client.query = query;
+      stop();
       expect(claimed).toEqual(new Set([e.event.id]));
       // BEGIN + claim, the body's one statement, append + read + COMMIT.
       expect(sent).toHaveLength(3);
@@ -156,16 +168,9 @@ describe('the unit of work', () => {
       event: createEvent({ source: '/test', type: 'switchboard.test.happened.v1', data: { note } }),
     }));
     try {
-      const sent: string[] = [];
-      const client = await one.pool.connect();
-      const query = client.query.bind(client);
-      client.query = ((...args: Parameters<typeof query>) => {
-        sent.push(typeof args[0] === 'string' ? args[0] : String((args[0] as { text?: string }).text));
-        return query(...args);
-      }) as typeof client.query;
-      client.release();
+      const { sent, stop } = await recordQueries(one.pool);
       await unitOfWork({ pool: one.pool, metrics: metricsOf() }, async (unit) => unit.record({ outbox: big }));
-      client.query = query;
+      stop();
       expect(sent).toHaveLength(3);
       expect(sent[1]).toMatch(/^insert into outbox/);
       expect(sent[2]).toBe('commit');
