@@ -26,7 +26,8 @@ interface QueryConfigLike {
  * statements per connection; once that many are named, further texts stay unnamed. Statements
  * with no values (BEGIN, COMMIT, a simple-protocol message of several statements) are never
  * named. A named statement is the server's until its connection closes; Postgres re-plans one
- * whose tables changed. Needs session pooling if a pooler sits in between, as the relay's LISTEN
+ * whose tables changed, and one whose result columns changed fails once and is then sent unnamed
+ * (`#retireIfStale`). Needs session pooling if a pooler sits in between, as the relay's LISTEN
  * already does (the design's PgBouncer note).
  *
  * **One write per query.** node-postgres writes each message of the extended protocol (parse,
