@@ -303,13 +303,12 @@ export async function drive(
     if (arrived !== undefined) latencies.push(arrived - start);
   });
   const durationMs = tracker.lastArrival - first;
-  const { rows } = await p.pool.query<{ rows: string; events: string }>(
-    `select (select count(*) from messages where provider_message_id like $1) as rows,
-            (select count(*) from outbox where routing_key = 'message.received'
-               and envelope->'data'->>'providerMessageId' like $1) as events`,
+  const { rows } = await p.pool.query<{ rows: string }>(
+    'select count(*) as rows from messages where provider_message_id like $1',
     [`${prefix}-%`],
   );
-  const stages = await stagesOf(p.pool, prefix, webhooks, sent, tracker.arrivals);
+  const events = await eventRows(p.pool, prefix);
+  const stages = stagesOf(events, webhooks, sent, tracker.arrivals);
   return {
     messages: count,
     delivered: tracker.arrivals.size,
@@ -321,7 +320,7 @@ export async function drive(
     stages,
     errors: count - accepted,
     duplicates: tracker.duplicates,
-    stored: { rows: Number(rows[0]?.rows ?? 0), events: Number(rows[0]?.events ?? 0) },
+    stored: { rows: Number(rows[0]?.rows ?? 0), events: events.length },
     cpu,
     ...(below ? { downstream: below } : {}),
     serviceMetrics,
@@ -340,19 +339,15 @@ export async function drive(
   };
 }
 
-/**
- * Splits each message's latency at its outbox row: `created_at` is when the sync-worker's
- * transaction began, `published_at` when the relay marked it confirmed. The bench's clock
- * (performance.now()) is put on the wall clock Postgres stamps with; both read this machine's.
- */
-async function stagesOf(
-  pool: pg.Pool,
-  prefix: string,
-  webhooks: SignedWebhook[],
-  sent: Sent,
-  arrivals: ReadonlyMap<string, number>,
-): Promise<NonNullable<Driven['stages']>> {
-  const { rows } = await pool.query<{ id: string; created: number; published: number | null }>(
+interface EventRow {
+  id: string;
+  created: number;
+  published: number | null;
+}
+
+/** The run's `message.received` outbox rows: when each one's transaction began, and was published. */
+async function eventRows(pool: pg.Pool, prefix: string): Promise<EventRow[]> {
+  const { rows } = await pool.query<EventRow>(
     `select envelope->'data'->>'providerMessageId' as id,
             extract(epoch from created_at) * 1000 as created,
             extract(epoch from published_at) * 1000 as published
@@ -360,6 +355,20 @@ async function stagesOf(
       where routing_key = 'message.received' and envelope->'data'->>'providerMessageId' like $1`,
     [`${prefix}-%`],
   );
+  return rows;
+}
+
+/**
+ * Splits each message's latency at its outbox row: `created_at` is when the sync-worker's
+ * transaction began, `published_at` when the relay marked it confirmed. The bench's clock
+ * (performance.now()) is put on the wall clock Postgres stamps with; both read this machine's.
+ */
+function stagesOf(
+  rows: EventRow[],
+  webhooks: SignedWebhook[],
+  sent: Sent,
+  arrivals: ReadonlyMap<string, number>,
+): NonNullable<Driven['stages']> {
   const at = new Map(rows.map((r) => [r.id, r]));
   const origin = performance.timeOrigin;
   const queued: number[] = [];
