@@ -26,6 +26,12 @@ const entry = () => ({
   routingKey: 'test.happened',
   event: createEvent({ source: '/test', type: 'switchboard.test.happened.v1', data: {} }),
 });
+/** What a unit of work records in the rollback tests: one event, one count, one after-commit hook. */
+const eventCountAndHook = (e: ReturnType<typeof entry>, hook: () => void) => ({
+  outbox: [e],
+  counts: [{ metric: 'done' as const, labels: { kind: 'x' } }],
+  afterCommit: [async () => hook()],
+});
 const outboxRows = async (id: string) =>
   Number((await db.pool.query('select count(*) as n from outbox where event_id = $1', [id])).rows[0].n);
 const inboxRows = async (id: string) =>
@@ -82,15 +88,11 @@ describe('the unit of work', () => {
       unitOfWork(
         { pool: db.pool, metrics },
         async (unit) => {
-          unit.record({
-            outbox: [e],
-            counts: [{ metric: 'done', labels: { kind: 'x' } }],
-            afterCommit: [
-              async () => {
-                hooked = true;
-              },
-            ],
-          });
+          unit.record(
+            eventCountAndHook(e, () => {
+              hooked = true;
+            }),
+          );
           throw new Error('boom');
         },
         { claim: { consumer: 'test', eventIds: [e.event.id] } },
@@ -227,15 +229,11 @@ describe('the unit of work', () => {
         { pool: db.pool, metrics },
         async (unit) => {
           await unit.tx.execute(sql`insert into inbox (consumer, event_id) values ('body', ${e.event.id})`);
-          unit.record({
-            outbox: [e],
-            counts: [{ metric: 'done', labels: { kind: 'x' } }],
-            afterCommit: [
-              async () => {
-                hooked = true;
-              },
-            ],
-          });
+          unit.record(
+            eventCountAndHook(e, () => {
+              hooked = true;
+            }),
+          );
         },
         { claim },
       ),
