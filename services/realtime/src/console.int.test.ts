@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Pipeline, startPipeline } from '@switchboard/test-pipeline';
@@ -58,37 +58,11 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  await closeBrowser();
+  await context?.close();
   rmSync(profile, { recursive: true, force: true });
   await rt?.lifecycle.stop();
   await p?.stop();
 });
-
-/**
- * Closes the browser, and kills it if it has not closed in 15 s: once in a full CI run on a loaded
- * machine the afterAll hook ran past its 60 s, and Chromium is the one part of it outside this
- * process. Its processes are the ones started with this test's profile directory.
- */
-async function closeBrowser(): Promise<void> {
-  if (!context) return;
-  let timer: NodeJS.Timeout | undefined;
-  const closed = await Promise.race([
-    context.close().then(() => true),
-    new Promise<false>((done) => {
-      timer = setTimeout(() => done(false), 15_000);
-    }),
-  ]).finally(() => clearTimeout(timer));
-  if (closed) return;
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    let cmdline = '';
-    try {
-      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    } catch {
-      continue;
-    }
-    if (cmdline.includes(`--user-data-dir=${profile}`)) process.kill(Number(pid), 'SIGKILL');
-  }
-}
 
 async function desk(type: string, data: Record<string, unknown>) {
   const res = await p.postWebhooks('/webhooks/agent-desk', signedAgentDesk(agentDeskEvent(type, data)));
