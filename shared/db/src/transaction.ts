@@ -70,8 +70,7 @@ export interface BracketOptions extends TransactionOptions {
  * message with COMMIT, their rows returned in order. A unit of work that begins with its inbox
  * claim and ends with its outbox append saves a round trip at each end (two at the end when it
  * also reads a setting). The messages use the simple protocol, so the statements' values travel
- * as literals (`executeText`); a `last` statement with more than `MAX_LITERAL_CHARS` of values
- * goes on its own, bound, in its place in the order. An error in any of them aborts the rest of its message, COMMIT
+ * as literals (`executeText`). An error in any of them aborts the rest of its message, COMMIT
  * included: the transaction rolls back as when a statement of `fn` fails.
  */
 export async function bracketedTransaction<T>(
@@ -93,35 +92,12 @@ export async function bracketedTransaction<T>(
     const first = opts.first === undefined ? [] : [await statementText(client, opts.first)];
     const opened = await simpleQuery(client, [...begin, ...first]);
     const { value, last = [] } = await fn(db, client, first.length > 0 ? (opened.at(-1) ?? []) : []);
-    const rows: pg.QueryResultRow[][] = [];
-    let texts: string[] = [];
-    for (const statement of last) {
-      if (typeof statement === 'string' || literalChars(statement) <= MAX_LITERAL_CHARS) {
-        texts.push(await statementText(client, statement));
-        continue;
-      }
-      // Too large to travel as a literal: what precedes it goes first, then it, bound, in order.
-      if (texts.length > 0) rows.push(...(await simpleQuery(client, texts)));
-      texts = [];
-      rows.push((await client.query(statement)).rows);
-    }
+    const texts = [];
+    for (const statement of last) texts.push(await statementText(client, statement));
     const closed = await simpleQuery(client, [...texts, 'commit']);
-    return { value, last: [...rows, ...closed.slice(0, texts.length)] };
+    return { value, last: closed.slice(0, texts.length) };
   });
 }
-
-/**
- * The most characters of values a prepared statement sends as literals with COMMIT. A larger one
- * (a flat-out batch's outbox append, about 250 KB of JSON) goes on its own with its values bound:
- * the round trip it would save is shared by a hundred messages, and a literal that size is
- * escaped here and scanned by the server.
- */
-const MAX_LITERAL_CHARS = 16_384;
-const literalChars = (s: PreparedStatement): number =>
-  s.values.reduce<number>(
-    (n, v) => n + (typeof v === 'string' ? v.length : Array.isArray(v) ? v.join('').length : 0),
-    0,
-  );
 
 /** Statements sent as one simple-protocol message: one round trip, each statement's rows in order. */
 async function simpleQuery(client: pg.PoolClient, statements: string[]): Promise<pg.QueryResultRow[][]> {

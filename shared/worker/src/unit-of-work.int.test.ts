@@ -186,37 +186,6 @@ describe('the unit of work', () => {
     }
   });
 
-  it('keeps the order when a large append goes on its own: the read sent with COMMIT sees it', async () => {
-    const one = createDb(database.url, { max: 1, applicationName: 'unit-of-work-large-read' });
-    const big = Array.from({ length: 40 }, () => ({
-      ...entry(),
-      event: createEvent({ source: '/test', type: 'switchboard.test.happened.v1', data: { note: 'x'.repeat(500) } }),
-    }));
-    const reads: unknown[] = [];
-    const deps = {
-      pool: one.pool,
-      metrics: metricsOf(),
-      beforeCommit: {
-        sql: "select count(*)::int as appended from outbox where envelope->'data'->>'note' like 'xxx%'",
-        afterCommit: (rows: Record<string, unknown>[]) => {
-          reads.push(rows[0]);
-          return undefined;
-        },
-      },
-    };
-    try {
-      const { sent, stop } = await recordQueries(one.pool);
-      await unitOfWork(deps, async (unit) => unit.record({ outbox: big }));
-      stop();
-      expect(sent).toHaveLength(3);
-      expect(sent[1]).toMatch(/^insert into outbox/);
-      expect(sent[2]).toMatch(/^select count\(\*\)::int as appended .*; commit$/);
-      expect(reads).toEqual([{ appended: 40 }]);
-    } finally {
-      await one.pool.end();
-    }
-  });
-
   it("rolls back the claim and the body when the outbox append fails in COMMIT's round trip", async () => {
     const metrics = metricsOf();
     const e = entry();

@@ -4,6 +4,7 @@ import {
   inboxClaimStatement,
   type OutboxEntry,
   outboxAppendStatement,
+  type PreparedStatement,
   setTenant,
 } from '@switchboard/db';
 import { type Count, recordCounts } from '@switchboard/platform';
@@ -70,9 +71,9 @@ export function transactionMemo<V>(): WeakMap<Executor, V> {
  * the commit) records nothing and runs nothing, so work tried again counts once. A hook handles
  * its own failures (the idle checks count theirs): one that throws reaches the caller after the
  * commit, and a consumer would retry work that is already applied (the inbox then skips it).
- * `opts.claim` claims event ids in the inbox with BEGIN (`unit.claimed`); the outbox append
- * (unless too large for a literal: shared/db `bracketedTransaction`) and `deps.beforeCommit` go
- * with COMMIT, so the transaction's first and last round trips carry them.
+ * `opts.claim` claims event ids in the inbox with BEGIN (`unit.claimed`); the outbox append (up
+ * to `FOLD_APPEND_CHARS` of JSON) and `deps.beforeCommit` go with COMMIT, so the transaction's
+ * first and last round trips carry them.
  */
 export async function unitOfWork<M, T>(
   deps: UnitDeps<M>,
@@ -102,8 +103,13 @@ export async function unitOfWork<M, T>(
         asTenant: (tenantId) => setTenant(client, tenantId),
       };
       const value = await work(unit);
-      const append = outbox.length > 0 ? [outboxAppendStatement(outbox)] : [];
-      return { value, last: [...append, ...(deps.beforeCommit ? [deps.beforeCommit.sql] : [])] };
+      const append = outbox.length > 0 ? outboxAppendStatement(outbox) : undefined;
+      // A large append (a flat-out batch's events) goes on its own, its JSON as a bound value:
+      // the round trip it saves is shared by a hundred messages, and a literal that size is
+      // escaped here and scanned by the server.
+      if (append && !foldable(append)) await client.query(append);
+      const withCommit = append && foldable(append) ? [append] : [];
+      return { value, last: [...withCommit, ...(deps.beforeCommit ? [deps.beforeCommit.sql] : [])] };
     },
   );
   const read = deps.beforeCommit && last.at(-1);
@@ -112,6 +118,10 @@ export async function unitOfWork<M, T>(
   await committed(deps.metrics, { counts, afterCommit: hooks });
   return value;
 }
+
+/** The largest outbox append (its JSON, in characters) sent as a literal with COMMIT. */
+const FOLD_APPEND_CHARS = 16_384;
+const foldable = (append: PreparedStatement) => String(append.values[0]).length <= FOLD_APPEND_CHARS;
 
 /**
  * What follows a unit of work's commit: its counts are recorded, then its after-commit hooks run,
